@@ -1,0 +1,94 @@
+# ar: build, test, install. Entry points: make, make test, make bench,
+# make install PREFIX=..., make deps.
+#
+# Files are discovered, not listed: lib/*.c makes lib/libar.a, trainer/*.c
+# and kernels/cpu/*.c make lib/libtrain.a, every bin/ar-*.c is a tool, every
+# tests/unit/test_*.c is a Check suite and every tests/cli/*.sh a CLI test.
+
+PREFIX   ?= /usr/local
+ifeq ($(origin CC),default)
+CC       := gcc
+endif
+PKGS     := libgit2 yaml-0.1 cairo openblas
+DEBPKGS  := libjq-dev libonig-dev libgit2-dev libyaml-dev check libopenblas-dev \
+            libcairo2-dev pkg-config
+NLP_CORPUS_VERSION := 4.4.0
+export NLP_CORPUS_VERSION
+
+OPT      ?= -O2
+CFLAGS   ?= $(OPT) -g
+CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -fopenmp -pthread \
+            -Ilib -Itrainer -Ikernels \
+            -DNLP_CORPUS_VERSION='"$(NLP_CORPUS_VERSION)"' \
+            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDFLAGS  += -fopenmp -pthread -Wl,--as-needed
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ljq -lonig -lm
+CHECKLIBS = $(shell pkg-config --libs check 2>/dev/null)
+
+LIB_SRC   := $(wildcard lib/*.c)
+LIB_OBJ   := $(LIB_SRC:.c=.o)
+TRAIN_SRC := $(wildcard trainer/*.c) $(wildcard kernels/cpu/*.c)
+TRAIN_OBJ := $(TRAIN_SRC:.c=.o)
+TOOLS     := $(patsubst %.c,%,$(wildcard bin/ar-*.c))
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNITS     := $(UNIT_SRC:.c=)
+MANS      := $(wildcard man/*.[157])
+HDRS      := $(wildcard lib/*.h trainer/*.h kernels/*.h kernels/cpu/*.h)
+
+all: $(TOOLS)
+
+lib/libar.a: $(LIB_OBJ)
+	$(AR) rcs $@ $^
+
+lib/libtrain.a: $(TRAIN_OBJ)
+	$(AR) rcs $@ $^
+
+%.o: %.c $(HDRS)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+bin/ar-%: bin/ar-%.c lib/libtrain.a lib/libar.a $(HDRS)
+	$(CC) $(CFLAGS) -o $@ $< lib/libtrain.a lib/libar.a $(LDFLAGS) $(LDLIBS)
+
+tests/unit/test_%: tests/unit/test_%.c tests/unit/unit.h lib/libtrain.a lib/libar.a $(HDRS)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< lib/libtrain.a lib/libar.a \
+	    $(LDFLAGS) $(CHECKLIBS) $(LDLIBS)
+
+# An empty archive is fine: ar makes one when trainer/ has no sources yet.
+ifeq ($(TRAIN_OBJ),)
+lib/libtrain.a:
+	$(AR) rcs $@
+endif
+
+test: all $(UNITS)
+	@tests/run.sh $(UNITS)
+
+bench: all
+	@for b in bench/*.sh; do echo "== $$b"; $$b || exit 1; done
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7
+	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
+	for m in $(MANS); do \
+	    s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; \
+	done
+
+# Installs only what is missing; a no-op when everything is there.
+deps:
+	@missing=""; for p in $(DEBPKGS); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' \
+	        || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:$$missing"; \
+	    SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	    $$SUDO apt-get update -q && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
+	fi
+
+clean:
+	rm -f lib/*.o lib/*.a trainer/*.o kernels/cpu/*.o $(TOOLS) $(UNITS)
+	rm -rf tests/tmp
+
+.PHONY: all test bench install deps clean
+.SECONDARY:

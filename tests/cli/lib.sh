@@ -1,0 +1,60 @@
+# Sourced by every CLI test. Gives a fresh temporary directory ($T), a
+# knowledge base path ($KB, exported as AR_KB), the tools on PATH, and
+# assertions that count passes and failures. Call `finish` at the end.
+set -u
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+export PATH="$ROOT/bin:$PATH"
+T=$(mktemp -d "${TMPDIR:-/tmp}/ar-test.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+export AR_KB="$T/knowledge" KB="$T/knowledge"
+export AR_AGENT=test-agent TZ=UTC
+unset AR_DATA
+_pass=0 _fail=0
+
+pass() { _pass=$((_pass + 1)); echo "ok - $1"; }
+fail() { _fail=$((_fail + 1)); echo "FAIL - $1"; [ $# -lt 2 ] || echo "    $2"; }
+
+# run CMD...: runs it, keeping stdout in $OUT, stderr in $ERR, status in $RC
+run() {
+    "$@" >"$T/.out" 2>"$T/.err"; RC=$?
+    OUT=$(cat "$T/.out"); ERR=$(cat "$T/.err")
+}
+
+# expect_rc NAME CODE CMD...: CMD exits with CODE
+expect_rc() {
+    local name=$1 code=$2; shift 2
+    run "$@"
+    if [ "$RC" -eq "$code" ]; then pass "$name"
+    else fail "$name" "exit $RC, wanted $code; stderr: $ERR"; fi
+}
+
+# expect_err NAME CODE PATTERN CMD...: exits CODE, stderr is one line matching PATTERN
+expect_err() {
+    local name=$1 code=$2 pat=$3; shift 3
+    run "$@"
+    local lines; lines=$(printf '%s' "$ERR" | grep -c '')
+    if [ "$RC" -ne "$code" ]; then fail "$name" "exit $RC, wanted $code; stderr: $ERR"
+    elif [ "$lines" -ne 1 ]; then fail "$name" "wanted one line on stderr, got $lines: $ERR"
+    elif ! grep -qE -- "$pat" <<<"$ERR"; then fail "$name" "stderr '$ERR' does not match '$pat'"
+    else pass "$name"; fi
+}
+
+# expect NAME TEST-EXPRESSION...: passes when the shell test succeeds
+expect() {
+    local name=$1; shift
+    if "$@"; then pass "$name"; else fail "$name" "false: $*"; fi
+}
+
+# tree_sum DIR: a fingerprint of every file (name and content) under DIR
+tree_sum() {
+    if [ -d "$1" ]; then
+        (cd "$1" && find . -type f -print0 | sort -z | xargs -0r sha256sum) | sha256sum
+    else
+        echo absent
+    fi
+}
+
+finish() {
+    echo "cli: $_pass passed, $_fail failed"
+    [ "$_fail" -eq 0 ]
+}
