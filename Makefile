@@ -41,7 +41,7 @@ lib/libar.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
 lib/libtrain.a: $(TRAIN_OBJ)
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 %.o: %.c $(HDRS)
 	$(CC) $(CFLAGS) -c -o $@ $<
@@ -52,12 +52,6 @@ bin/ar-%: bin/ar-%.c lib/libtrain.a lib/libar.a $(HDRS)
 tests/unit/test_%: tests/unit/test_%.c tests/unit/unit.h lib/libtrain.a lib/libar.a $(HDRS)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< lib/libtrain.a lib/libar.a \
 	    $(LDFLAGS) $(CHECKLIBS) $(LDLIBS)
-
-# An empty archive is fine: ar makes one when trainer/ has no sources yet.
-ifeq ($(TRAIN_OBJ),)
-lib/libtrain.a:
-	$(AR) rcs $@
-endif
 
 test: all $(UNITS)
 	@tests/run.sh $(UNITS)
