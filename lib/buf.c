@@ -1,0 +1,88 @@
+#include "buf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+
+void *ar_xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        ar_die(AR_EFAIL, "out of memory allocating %zu bytes", n);
+    return p;
+}
+
+void *ar_xrealloc(void *p, size_t n)
+{
+    p = realloc(p, n ? n : 1);
+    if (!p)
+        ar_die(AR_EFAIL, "out of memory allocating %zu bytes", n);
+    return p;
+}
+
+char *ar_xstrdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    return memcpy(ar_xmalloc(n), s, n);
+}
+
+static void reserve(struct ar_buf *b, size_t extra)
+{
+    if (b->len + extra + 1 <= b->cap)
+        return;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < b->len + extra + 1)
+        cap *= 2;
+    b->data = ar_xrealloc(b->data, cap);
+    b->cap = cap;
+}
+
+void ar_buf_add(struct ar_buf *b, const void *data, size_t len)
+{
+    reserve(b, len);
+    memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+}
+
+void ar_buf_puts(struct ar_buf *b, const char *s) { ar_buf_add(b, s, strlen(s)); }
+
+void ar_buf_putc(struct ar_buf *b, char c)
+{
+    reserve(b, 1);
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
+}
+
+void ar_buf_printf(struct ar_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    reserve(b, (size_t)n);
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+char *ar_buf_take(struct ar_buf *b)
+{
+    char *p = b->data ? b->data : ar_xstrdup("");
+    b->data = NULL;
+    b->len = b->cap = 0;
+    return p;
+}
+
+void ar_buf_free(struct ar_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
