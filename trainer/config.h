@@ -61,4 +61,51 @@ struct train_config {
     int threads;               /* 0: all cores */
 };
 
+/* ---- the key table's interface (config.c) ---- */
+
+#include <stdio.h>
+#include <jv.h>
+
+/* Fills every key with its default (the values trainer/config.yaml ships). */
+void config_defaults(struct train_config *c);
+
+/* Reads a flat YAML mapping `key: value` over c. Unknown keys, duplicate
+ * keys, wrong types and out-of-range values fail with AR_EINPUT and a
+ * message "FILE:LINE: KEY: why". */
+int config_load_yaml(struct train_config *c, const char *path);
+
+/* Applies one `key=value` override (the argument of --set). */
+int config_set(struct train_config *c, const char *assignment);
+
+/* Applies one key from its text form; origin ("--set", "FILE:LINE") goes in
+ * front of any error message. */
+int config_set_key(struct train_config *c, const char *key, const char *value,
+                   const char *origin);
+
+/* Checks the relations between keys (batch divisibility, head counts...);
+ * messages name the key. Call after all sources are applied. */
+int config_check(const struct train_config *c);
+
+/* Derived sizes. */
+int config_width(const struct train_config *c);     /* round_up(depth*aspect, head_dim) */
+int config_heads(const struct train_config *c);     /* width / head_dim */
+int config_kv_heads(const struct train_config *c);  /* n_kv_head or heads */
+int config_grad_accum(const struct train_config *c);/* total_batch / (B*T) */
+/* Attention window of layer i in tokens (pattern tiled, last layer long). */
+int config_window(const struct train_config *c, int layer);
+
+/* The full snapshot: an object with one member per key (numbers, booleans,
+ * strings), for the card and checkpoints. */
+jv config_to_json(const struct train_config *c);
+/* Reads a snapshot back (every key must be present and valid). */
+int config_from_json(struct train_config *c, jv obj);
+/* SHA-256 hex of the snapshot's canonical JSON (sorted keys, no spaces). */
+void config_hash(const struct train_config *c, char hex[65]);
+/* [{key, from, to}] for keys whose values differ between two snapshots;
+ * keys absent on one side appear with null. Consumes neither argument. */
+jv config_changes(jv from, jv to);
+
+/* Writes the key table (name, type, default, range, help) for --keys. */
+void config_print_keys(FILE *f);
+
 #endif
