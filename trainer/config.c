@@ -16,7 +16,7 @@
 #include <yaml.h>
 
 #include "err.h"
-#include "sha256.h"
+#include "json.h"
 
 /* ------------------------------------------------------------------------ */
 /* the table */
@@ -460,9 +460,9 @@ int config_from_json(struct train_config *c, jv obj)
 
 void config_hash(const struct train_config *c, char hex[65])
 {
-    jv s = jv_dump_string(config_to_json(c), JV_PRINT_SORTED);
-    ar_sha256_hex(jv_string_value(s), (size_t)jv_string_length_bytes(jv_copy(s)), hex);
-    jv_free(s);
+    jv o = config_to_json(c);
+    ar_json_hash(o, hex);
+    jv_free(o);
 }
 
 static int cmp_str(const void *a, const void *b)
