@@ -40,6 +40,11 @@ int ar_git_info(const char *path, struct ar_gitinfo *out)
     git_oid_tostr(out->commit, sizeof out->commit, &oid);
     if (git_commit_parentcount(head) > 0)
         git_oid_tostr(out->parent, sizeof out->parent, git_commit_parent_id(head, 0));
+    git_reference *ref = NULL;
+    if (!git_repository_head_detached(repo) && git_repository_head(&ref, repo) == 0) {
+        snprintf(out->branch, sizeof out->branch, "%s", git_reference_shorthand(ref));
+        git_reference_free(ref);
+    }
     const char *summary = git_commit_summary(head);
     snprintf(out->subject, sizeof out->subject, "%s", summary ? summary : "");
     if (!git_repository_is_bare(repo)) {

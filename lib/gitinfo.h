@@ -1,7 +1,7 @@
 /* The experiment's code version through libgit2: the HEAD commit of the
  * repository around a path, its first parent, whether the work tree has
  * changes not committed (tracked changes or untracked files that are not
- * ignored), and the commit message's subject line. */
+ * ignored), the commit message's subject line and the branch. */
 #ifndef AR_GITINFO_H
 #define AR_GITINFO_H
 
@@ -10,6 +10,7 @@ struct ar_gitinfo {
     char parent[41];     /* HEAD's first parent; "" for a root commit */
     int dirty;
     char subject[2001];  /* first line of the message, truncated */
+    char branch[256];    /* checked-out branch ("autoresearch/mar5"); "" when detached */
 };
 
 /* Describes the repository containing path (searched upwards). Fails with

@@ -30,7 +30,7 @@ START_TEST(head_parent_subject_and_dirty)
 {
     ck_assert_ptr_nonnull(mkdtemp(dir));
     const char *g = "cd %s && git -c user.name=t -c user.email=t@t %s >/dev/null 2>&1";
-    sh(g, "init -q");
+    sh(g, "init -q -b autoresearch/nov23");
     sh("cd %s && echo one > a.txt && echo '%s' > .gitignore", "*.o");
     sh(g, "add -A");
     sh(g, "commit -q -m first");
@@ -49,6 +49,7 @@ START_TEST(head_parent_subject_and_dirty)
     ck_assert_str_eq(gi.parent, parent);
     ck_assert_str_eq(gi.subject, "second: try deeper");
     ck_assert_int_eq(gi.dirty, 0);
+    ck_assert_str_eq(gi.branch, "autoresearch/nov23");
 
     sh("touch %s/x.o%s", "");              /* ignored: still clean */
     ck_assert_int_eq(ar_git_info(dir, &gi), 0);
