@@ -1,0 +1,26 @@
+/* Record ids: "YYYYMMDDTHHMMSSZ-<12 hex>", the UTC time of the record's
+ * `created` field, then the first 12 hex digits of the SHA-256 of the
+ * record's canonical JSON without its `id`. A file's name is its id. */
+#ifndef AR_ID_H
+#define AR_ID_H
+
+#include <jv.h>
+
+#define AR_ID_LEN 29            /* 16 time + '-' + 12 hex */
+#define AR_CREATED_LEN 24       /* 2026-11-23T13:15:00.123Z */
+
+/* Now as ISO-8601 UTC with milliseconds. AR_NOW (same form) overrides the
+ * clock, for reproducible tests. */
+void ar_now_iso(char out[AR_CREATED_LEN + 1]);
+/* 1 when s has the created form. */
+int ar_created_valid(const char *s);
+
+/* Computes the id of rec (borrowed; any `id` member is ignored) from its
+ * `created` field. Returns -1 when created is missing or malformed. */
+int ar_id_compute(jv rec, char id[AR_ID_LEN + 1]);
+/* 1 when s has the id form (and so is safe as a file name). */
+int ar_id_valid(const char *s);
+/* 1 when rec's `id` is exactly the id its content gives. */
+int ar_id_matches(jv rec);
+
+#endif

@@ -1,0 +1,56 @@
+/* Table-driven option parsing (after git's parse-options): options are
+ * declared once, with their targets and help; the parser fills targets,
+ * rejects unknown options, and prints help from the same table, so help
+ * never drifts from behaviour.
+ *
+ *     const char *hyp = NULL; int json = 0;
+ *     struct ar_opt opts[] = {
+ *         AR_OPT_STR("hypothesis", &hyp, "TEXT", "what the change tests"),
+ *         AR_OPT_BOOL("json", &json, "print JSON lines"),
+ *         AR_OPT_END,
+ *     };
+ *     argc = ar_opt_parse(opts, argc, argv, usage);   // argv[0..argc) are positionals
+ *
+ * Long options take `--name VALUE` or `--name=VALUE`. `--` ends options.
+ * `-h`/`--help` prints usage and the option table to stdout and exits 0;
+ * errors print one line ("prog: unknown option '--x' (see --help)") and
+ * exit 2. */
+#ifndef AR_OPT_H
+#define AR_OPT_H
+
+enum ar_opt_type { AR_OPT_T_END, AR_OPT_T_BOOL, AR_OPT_T_STR, AR_OPT_T_INT, AR_OPT_T_NUM, AR_OPT_T_LIST };
+
+/* A repeatable string option collects its values here. */
+struct ar_strlist {
+    const char **v;
+    int n;
+};
+
+struct ar_opt {
+    enum ar_opt_type type;
+    const char *name;     /* long name without dashes */
+    void *target;
+    const char *arg;      /* value placeholder for help */
+    const char *help;
+};
+
+#define AR_OPT_BOOL(n, t, h) {AR_OPT_T_BOOL, n, t, NULL, h}
+#define AR_OPT_STR(n, t, a, h) {AR_OPT_T_STR, n, t, a, h}
+#define AR_OPT_INT(n, t, a, h) {AR_OPT_T_INT, n, t, a, h}     /* long */
+#define AR_OPT_NUM(n, t, a, h) {AR_OPT_T_NUM, n, t, a, h}     /* double; *t set */
+#define AR_OPT_LIST(n, t, a, h) {AR_OPT_T_LIST, n, t, a, h}
+#define AR_OPT_END {AR_OPT_T_END, NULL, NULL, NULL, NULL}
+
+/* Parses argv[1..argc), permuting positionals to the front of argv; returns
+ * their count. usage is the first part of the help (a usage line and a
+ * sentence); the option table is appended. */
+int ar_opt_parse(const struct ar_opt *opts, int argc, char **argv, const char *usage);
+
+/* Whether a NUM or INT option was given (they have no "unset" value). */
+int ar_opt_given(const struct ar_opt *opts, const void *target);
+
+void ar_opt_help(const struct ar_opt *opts, const char *usage, int to_stderr);
+
+void ar_strlist_free(struct ar_strlist *l);
+
+#endif
