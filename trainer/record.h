@@ -1,0 +1,45 @@
+/* The experiment card of an ar-train run (DESIGN.md, `ar.card/1`): built
+ * from the config, the result, git, platform and data, compared with the
+ * best card of the same session and comparability key (data fingerprint +
+ * budget + platform class) to get delta and status, then stored. */
+#ifndef AR_TRAINER_RECORD_H
+#define AR_TRAINER_RECORD_H
+
+#include <jv.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "gitinfo.h"
+#include "id.h"
+#include "kb.h"
+#include "train.h"
+
+struct record {
+    const char *session;        /* NULL: no session */
+    const char *hypothesis;     /* NULL: the commit subject */
+    const char *category;       /* NULL: "baseline" without a best card, else "other" */
+    const char *status;         /* NULL: by comparison (crash when crashed) */
+    jv tags;                    /* array of strings, or jv_invalid() */
+    const struct ar_gitinfo *git;   /* NULL outside a repository */
+    uint64_t seed;
+    double budget_s;
+    const struct train_config *cfg;
+    const struct train_result *res;
+    jv platform;                /* these three are consumed */
+    jv data;                    /* corpus, tokenizer_hash, vocab, val_tokens, fingerprint */
+    jv extra;
+};
+
+/* The best card (lowest val_bpb with status keep or baseline as it counts,
+ * not retracted) with this session (NULL matches cards without one) and
+ * comparability key. *best is jv_invalid() when there is none. */
+int record_find_best(const struct ar_kb *kb, const char *session, const char *fingerprint,
+                     double budget_s, const char *platform_class, jv *best);
+
+/* Builds the card for r (without storing it); *card owns the result. */
+int record_build(const struct ar_kb *kb, struct record *r, jv *card);
+
+/* Builds, completes and stores the card; id receives its id. */
+int record_card(const struct ar_kb *kb, struct record *r, char id[AR_ID_LEN + 1]);
+
+#endif

@@ -1,0 +1,91 @@
+/* The training loop: a fixed wall-clock budget of training steps, the LR
+ * schedule by fraction of the budget, gradient accumulation, progress on
+ * stderr, crash detection, and the final val_bpb.
+ *
+ * Budget accounting follows autoresearch: only optimizer steps count, and
+ * only from step warmup_steps_uncounted on; start-up and evaluation are
+ * outside the budget. Training stops at the first step that ends with the
+ * counted time at or past the budget.
+ *
+ * val_bpb = sum of cross-entropy in nats over the target tokens /
+ *           (ln 2 * sum of those tokens' byte lengths);
+ * tokens of 0 bytes (BOS) drop out of both sums. */
+#ifndef AR_TRAINER_TRAIN_H
+#define AR_TRAINER_TRAIN_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "gpt.h"
+
+/* What the loop needs from the data: batches of B x T token ids
+ * (B = device_batch, T = seq_len) and each token's byte length. */
+struct train_data {
+    int vocab_size;
+    const uint32_t *byte_lens;     /* vocab_size entries; 0 for BOS */
+    void *ctx;
+    /* The next training micro-batch; returns 0 or -1 with an error recorded. */
+    int (*next_batch)(void *ctx, uint16_t *inputs, uint16_t *targets);
+    /* Fixed validation batch i < val_batches; returns 0 or -1. */
+    long val_batches;
+    int (*val_batch)(void *ctx, long i, uint16_t *inputs, uint16_t *targets);
+};
+
+enum train_progress { PROGRESS_NONE, PROGRESS_LINES, PROGRESS_BAR };
+
+struct train_options {
+    double budget_s;
+    enum train_progress progress;
+    double log_every_s;     /* seconds between progress lines; <= 0: 10 */
+    long max_steps;         /* stop after this many steps; 0: no limit */
+    double peak_flops;      /* for MFU; <= 0: unknown (MFU 0) */
+    double t_start;         /* train_now() when the process started */
+};
+
+struct train_result {
+    int crashed;
+    char crash_reason[160];
+    double val_bpb;          /* NaN when not evaluated */
+    double val_nats, val_bytes;
+    long val_tokens;         /* target tokens evaluated (including 0-byte ones) */
+    double training_seconds, total_seconds, peak_mem_mb, mfu_percent;
+    double total_tokens_M, num_params_M, flops_per_token, tokens_per_s;
+    long num_steps;
+    int depth;
+    double final_loss;       /* smoothed training loss at the end */
+};
+
+/* Monotonic seconds. */
+double train_now(void);
+
+/* The LR multiplier at progress in [0,1]: linear warm-up over warmup_frac,
+ * flat, then linear warm-down over the last warmdown_frac to final_lr_frac. */
+double train_lr_mult(const struct train_config *cfg, double progress);
+
+/* val_bpb from the two sums; NaN when bytes is 0. */
+double train_bpb(double nats, double bytes);
+
+/* Trains m in place for the budget; fills r. Returns 0 (a crashed run is a
+ * success of this function with r->crashed set), or -1 when the data fails. */
+int train_run(struct gpt *m, const struct train_config *cfg, const struct train_data *d,
+              const struct train_options *o, struct train_result *r);
+
+/* Evaluates m over cfg->eval_tokens validation target positions (fewer when
+ * the validation set is smaller), filling the val_* fields of r. */
+int train_evaluate(struct gpt *m, const struct train_config *cfg, const struct train_data *d,
+                   struct train_result *r);
+
+/* Peak single-precision GFLOP/s of this machine's matrix products, measured
+ * with a few large products (about 0.2 s); AR_PEAK_GFLOPS overrides. */
+double train_measure_peak_gflops(void);
+
+/* Peak resident memory of the process in MB. */
+double train_peak_mem_mb(void);
+
+/* The summary block of DESIGN.md ("---" then aligned "key: value" lines);
+ * card_id may be NULL. A crashed run prints status and reason instead of
+ * val_bpb. */
+void train_print_summary(FILE *f, const struct train_result *r, const char *card_id);
+
+#endif
