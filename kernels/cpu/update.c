@@ -1,0 +1,118 @@
+/* Optimizer kernels: norms, AdamW, and Muon's momentum, Newton-Schulz
+ * orthogonalisation (through sgemm) and cautious weight decay. */
+#include "kernels.h"
+#include "kcpu.h"
+
+#include <math.h>
+#include <omp.h>
+
+double k_sum_squares(const float *x, size_t n)
+{
+    int nt = kernels_threads();
+    double part[256] = {0};
+    if (nt > 256)
+        nt = 256;
+    size_t chunk = (n + nt - 1) / nt;
+    #pragma omp parallel for schedule(static, 1) num_threads(nt) if (n > 65536)
+    for (int p = 0; p < nt; p++) {
+        size_t lo = p * chunk, hi = lo + chunk < n ? lo + chunk : n;
+        double s = 0;
+        for (size_t i = lo; i < hi; i += 1024) {
+            size_t e = i + 1024 < hi ? i + 1024 : hi;
+            float f = 0.0f;
+            #pragma omp simd reduction(+ : f)
+            for (size_t j = i; j < e; j++)
+                f += x[j] * x[j];
+            s += f;
+        }
+        part[p] = s;
+    }
+    double s = 0;
+    for (int p = 0; p < nt; p++)
+        s += part[p];
+    return s;
+}
+
+void k_scale(float *x, float s, size_t n)
+{
+    #pragma omp parallel for simd schedule(static) if (n > 65536)
+    for (size_t i = 0; i < n; i++)
+        x[i] *= s;
+}
+
+void k_adamw(float *p, const float *g, float *m, float *v, size_t n, float lr, float beta1,
+             float beta2, float eps, float wd, long t)
+{
+    float c1 = 1.0f / (1.0f - powf(beta1, (float)t));
+    float c2 = 1.0f / (1.0f - powf(beta2, (float)t));
+    float decay = 1.0f - lr * wd;
+    #pragma omp parallel for simd schedule(static) if (n > 65536)
+    for (size_t i = 0; i < n; i++) {
+        m[i] = beta1 * m[i] + (1.0f - beta1) * g[i];
+        v[i] = beta2 * v[i] + (1.0f - beta2) * g[i] * g[i];
+        p[i] = p[i] * decay - lr * (m[i] * c1) / (sqrtf(v[i] * c2) + eps);
+    }
+}
+
+/* ---------------------------------------------------------------------------
+ * Muon */
+
+/* Quintic Newton-Schulz coefficients of Keller Jordan's Muon: they push all
+ * singular values of a normalised matrix towards ~1 in few steps. */
+#define NS_A 3.4445f
+#define NS_B (-4.7750f)
+#define NS_C 2.0315f
+
+size_t k_muon_scratch(int rows, int cols)
+{
+    size_t m = rows < cols ? rows : cols;
+    return 2 * m * m + 2 * (size_t)rows * cols;
+}
+
+/* x (rows, cols) -> approximately U V^T of its SVD. Works on the Gram
+ * matrix of the smaller side: A = x x^T (wide) or x^T x (tall). */
+void k_newton_schulz(float *x, float *scratch, int rows, int cols, int steps)
+{
+    int m = rows < cols ? rows : cols;
+    int tall = rows > cols;
+    size_t n = (size_t)rows * cols;
+    float *A = scratch, *AA = A + (size_t)m * m, *y = AA + (size_t)m * m;
+    float norm = (float)sqrt(k_sum_squares(x, n));
+    k_scale(x, 1.0f / (norm + 1e-7f), n);
+    for (int it = 0; it < steps; it++) {
+        if (tall)
+            k_gemm(1, 0, m, m, rows, 1.0f, x, cols, x, cols, 0.0f, A, m);
+        else
+            k_gemm(0, 1, m, m, cols, 1.0f, x, cols, x, cols, 0.0f, A, m);
+        k_gemm(0, 0, m, m, m, 1.0f, A, m, A, m, 0.0f, AA, m);
+        size_t mm = (size_t)m * m;
+        #pragma omp parallel for simd schedule(static) if (mm > 65536)
+        for (size_t i = 0; i < mm; i++)
+            AA[i] = NS_B * A[i] + NS_C * AA[i];
+        k_copy(y, x, n);
+        if (tall)   /* x <- a x + x B */
+            k_gemm(0, 0, rows, cols, cols, 1.0f, x, cols, AA, m, NS_A, y, cols);
+        else        /* x <- a x + B x */
+            k_gemm(0, 0, rows, cols, rows, 1.0f, AA, m, x, cols, NS_A, y, cols);
+        k_copy(x, y, n);
+    }
+}
+
+void k_muon(float *p, const float *g, float *buf, float *scratch, int rows, int cols, float lr,
+            float mu, float wd, int ns_steps)
+{
+    size_t n = (size_t)rows * cols;
+    float *u = scratch + k_muon_scratch(rows, cols) - n;
+    /* buf <- lerp(buf, g, 1 - mu); u <- lerp(g, buf, mu) (Nesterov) */
+    #pragma omp parallel for simd schedule(static) if (n > 65536)
+    for (size_t i = 0; i < n; i++) {
+        buf[i] = mu * buf[i] + (1.0f - mu) * g[i];
+        u[i] = (1.0f - mu) * g[i] + mu * buf[i];
+    }
+    k_newton_schulz(u, scratch, rows, cols, ns_steps);
+    #pragma omp parallel for simd schedule(static) if (n > 65536)
+    for (size_t i = 0; i < n; i++) {
+        float decay = u[i] * p[i] >= 0.0f ? wd * p[i] : 0.0f;
+        p[i] -= lr * (u[i] + decay);
+    }
+}

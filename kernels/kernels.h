@@ -1,0 +1,156 @@
+/* The compute interface of the trainer: every tensor operation the GPT and
+ * its optimizer perform goes through these functions, so a second
+ * implementation (kernels/cuda, later) can replace kernels/cpu without
+ * touching trainer/. The CPU implementation uses OpenBLAS sgemm for matrix
+ * products and OpenMP for everything else.
+ *
+ * Conventions (as in llm.c): outputs first, then inputs, then shapes.
+ * Tensors are float32, row-major, and live in memory from k_alloc (device
+ * memory on a GPU): callers never dereference them outside these functions,
+ * except through k_upload/k_download. Functions named *_backward ACCUMULATE
+ * into every gradient they write (dinp += ...), so zeroing is one k_zero.
+ * Shapes: N rows of C channels; (B,T,...) batches of B sequences of T. */
+#ifndef AR_KERNELS_H
+#define AR_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---------------------------------------------------------------------------
+ * Set-up */
+
+/* Call first thing in main(), before any other thread exists. Picks the
+ * OpenBLAS core type for this CPU (AR_BLAS_CORETYPE overrides; see
+ * kernels/cpu/blas.c), which OpenBLAS only reads while it loads: when the
+ * loaded one differs, the process re-executes itself once with
+ * OPENBLAS_CORETYPE set. Then checks sgemm numerically and falls back to a
+ * safer core type when it computes wrongly. Returns 0, or -1 with an error
+ * recorded (lib/err.h) when no core type computes correctly. */
+int kernels_init(char **argv);
+
+/* "OpenBLAS 0.3.21 SkylakeX (auto)": library, version, kernel and how the
+ * kernel was chosen, for the card's platform. Valid after kernels_init or
+ * any other kernel call. */
+const char *kernels_blas_info(void);
+const char *kernels_blas_coretype(void);   /* "SkylakeX" */
+
+/* Checks sgemm against a double-precision reference on a few shapes;
+ * 1 when it computes correctly. kernels_init runs it. */
+int kernels_blas_selftest(void);
+
+/* Threads for every kernel; n <= 0 means all cores. */
+void kernels_set_threads(int n);
+int kernels_threads(void);
+
+/* ---------------------------------------------------------------------------
+ * Memory */
+float *k_alloc(size_t n);                 /* n floats, zeroed; NULL on failure */
+void k_free(float *p);
+void k_zero(float *p, size_t n);
+void k_upload(float *dst, const float *host, size_t n);
+void k_download(float *host, const float *src, size_t n);
+void k_copy(float *dst, const float *src, size_t n);
+void k_add(float *y, const float *x, size_t n);   /* y += x */
+
+/* ---------------------------------------------------------------------------
+ * Matrix products (BLAS)
+ *
+ * out (M,N) = inp (M,K) . w (N,K)^T, added to out when accumulate is set. */
+void k_matmul_forward(float *out, const float *inp, const float *w, int M, int K, int N,
+                      int accumulate);
+/* dinp (M,K) += dout (M,N) . w (N,K); dw (N,K) += dout^T . inp. Either
+ * output may be NULL to skip it. */
+void k_matmul_backward(float *dinp, float *dw, const float *dout, const float *inp,
+                       const float *w, int M, int K, int N);
+/* General product: C (M,N) = alpha * op(A) . op(B) + beta * C, with
+ * op(X) = X^T when trans_x is set; lda, ldb, ldc are row strides. */
+void k_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
+            int lda, const float *B, int ldb, float beta, float *C, int ldc);
+
+/* ---------------------------------------------------------------------------
+ * Elementwise and row operations (OpenMP) */
+
+/* Embedding lookup: out (N,C) = table[idx[n]] (table is (V,C)). */
+void k_embedding_forward(float *out, const uint16_t *idx, const float *table, int N, int C);
+void k_embedding_backward(float *dtable, const float *dout, const uint16_t *idx, int N, int C,
+                          int V);
+
+/* Parameter-free RMSNorm over the last dim: out = inp / rms(inp); rstd (N)
+ * keeps 1/rms. out may equal inp. Backward needs out and rstd only. */
+void k_rmsnorm_forward(float *out, float *rstd, const float *inp, int N, int C);
+void k_rmsnorm_backward(float *dinp, const float *dout, const float *out, const float *rstd,
+                        int N, int C);
+
+/* Rotary embedding, split-halves form, in place on x (B,T,H,D) with tables
+ * cos, sin (T, D/2). Backward rotates dx in place the other way. */
+void k_rope_forward(float *x, const float *cos, const float *sin, int B, int T, int H, int D);
+void k_rope_backward(float *dx, const float *cos, const float *sin, int B, int T, int H, int D);
+
+/* Residual mix before block l: out = lambda[l] * x + x0_lambda[l] * x0 (N,C).
+ * The lambdas live in device memory. Backward adds dout * lambda to dx and
+ * dout * x0_lambda to dx0 and accumulates the scalar gradients. */
+void k_residual_mix_forward(float *out, const float *x, const float *x0, const float *lambda,
+                            const float *x0_lambda, int l, int N, int C);
+void k_residual_mix_backward(float *dx, float *dx0, float *dlambda, float *dx0_lambda,
+                             const float *dout, const float *x, const float *x0,
+                             const float *lambda, const float *x0_lambda, int l, int N, int C);
+
+/* Value-embedding gate: v (N, Hk*D) += 2 sigmoid(pre (N,Hk)) * ve (N, Hk*D),
+ * pre being the gate's linear output. Backward: dve += dv * gate,
+ * dpre += dv . ve * gate' (dv itself passes through unchanged). */
+void k_ve_gate_forward(float *v, const float *pre, const float *ve, int N, int Hk, int D);
+void k_ve_gate_backward(float *dpre, float *dve, const float *dv, const float *pre,
+                        const float *ve, int N, int Hk, int D);
+
+/* MLP activations. relu2: relu(u)^2, gelu: tanh approximation, both out
+ * (N,F) from u (N,F). swiglu: u is (N,2F) = [gate | up] per row, out =
+ * silu(gate) * up. Backward takes the pre-activation u. */
+enum k_act { K_ACT_RELU2, K_ACT_GELU, K_ACT_SWIGLU };
+void k_act_forward(float *out, const float *u, int N, int F, enum k_act kind);
+void k_act_backward(float *du, const float *dout, const float *u, int N, int F,
+                    enum k_act kind);
+
+/* ---------------------------------------------------------------------------
+ * Attention: causal, sliding window (each query sees keys j with
+ * i - window < j <= i; window >= T means full causal), softmax scale
+ * 1/sqrt(D). q (B,T,H,D); k, v (B,T,Hk,D) with H a multiple of Hk (grouped
+ * queries). out (B,T,H,D); lse (B,H,T) keeps each row's log-sum-exp for
+ * the backward pass, which recomputes the scores (no T x T storage). */
+void k_attention_forward(float *out, float *lse, const float *q, const float *k, const float *v,
+                         int B, int T, int H, int Hk, int D, int window);
+void k_attention_backward(float *dq, float *dk, float *dv, const float *dout, const float *out,
+                          const float *lse, const float *q, const float *k, const float *v,
+                          int B, int T, int H, int Hk, int D, int window);
+
+/* ---------------------------------------------------------------------------
+ * Output layer loss. logits (N,V) are raw head outputs; with softcap > 0
+ * they are first capped in place to softcap * tanh(logits / softcap).
+ * Per-row loss = (1 - ls) * CE + ls * (lse - mean logit) + z * lse^2.
+ * losses (N) gets each row's loss; with dscale != 0 the logits are replaced
+ * by dloss/dlogits (raw, before the cap) times dscale. */
+void k_crossentropy(float *losses, float *logits, const uint16_t *targets, int N, int V,
+                    float softcap, float label_smoothing, float z_loss, float dscale);
+
+/* ---------------------------------------------------------------------------
+ * Optimizer pieces */
+
+/* Sum of squares of x (n), accumulated in double. */
+double k_sum_squares(const float *x, size_t n);
+void k_scale(float *x, float s, size_t n);
+
+/* AdamW on n parameters: m, v moments; step t counts from 1 (bias
+ * correction); decoupled weight decay lr * wd * p. */
+void k_adamw(float *p, const float *g, float *m, float *v, size_t n, float lr, float beta1,
+             float beta2, float eps, float wd, long t);
+
+/* Muon for one (rows, cols) matrix: buf = mu buf + (1 - mu) g; Nesterov
+ * u = (1 - mu) g + mu buf; u orthogonalised with ns_steps Newton-Schulz iterations;
+ * p -= lr * (u + wd * p * [u * p >= 0]) (cautious weight decay). scratch
+ * holds k_muon_scratch(rows, cols) floats. */
+size_t k_muon_scratch(int rows, int cols);
+void k_muon(float *p, const float *g, float *buf, float *scratch, int rows, int cols, float lr,
+            float mu, float wd, int ns_steps);
+/* The orthogonalisation alone, in place on x (rows, cols); exposed for tests. */
+void k_newton_schulz(float *x, float *scratch, int rows, int cols, int steps);
+
+#endif
