@@ -274,7 +274,7 @@ static int pathf(char *buf, size_t size, const char *fmt, ...)
     return 0;
 }
 
-static int mkdirs(const char *path)
+int corpus_mkdirs(const char *path)
 {
     char tmp[PATH_MAX];
     if (pathf(tmp, sizeof tmp, "%s", path) < 0)
@@ -431,7 +431,7 @@ int corpus_read_nlp(struct corpus *c, const char *data_dir, const char *version)
         pathf(tgz, sizeof tgz, "%s.tgz", pkg) < 0)
         return -1;
     if (!path_exists(pkg)) {
-        if (mkdirs(data_dir) < 0)
+        if (corpus_mkdirs(data_dir) < 0)
             return -1;
         if (!path_exists(tgz) && fetch_tgz(data_dir, version, tgz) < 0)
             return -1;

@@ -51,6 +51,9 @@ int corpus_read_nlp(struct corpus *c, const char *data_dir, const char *version)
 int corpus_split(const struct corpus *all, double val_frac, struct corpus *train,
                  struct corpus *val);
 
+/* mkdir -p. */
+int corpus_mkdirs(const char *path);
+
 /* Reads a whole file into a malloc'ed buffer (NUL-terminated). */
 int corpus_slurp(const char *path, char **buf, size_t *len);
 
