@@ -12,7 +12,7 @@
 
 static uint64_t gc_state = 88172645463325252ull;
 
-static double gc_uniform(void)   /* [-1, 1) */
+static inline double gc_uniform(void)   /* [-1, 1) */
 {
     gc_state ^= gc_state << 13;
     gc_state ^= gc_state >> 7;
@@ -20,7 +20,7 @@ static double gc_uniform(void)   /* [-1, 1) */
     return (double)(gc_state >> 11) / 4503599627370496.0 - 1.0;
 }
 
-static double *gc_random(size_t n, double scale)
+static inline double *gc_random(size_t n, double scale)
 {
     double *x = malloc(sizeof(double) * n);
     for (size_t i = 0; i < n; i++)
@@ -28,7 +28,7 @@ static double *gc_random(size_t n, double scale)
     return x;
 }
 
-static float *gc_to_float(const double *x, size_t n)
+static inline float *gc_to_float(const double *x, size_t n)
 {
     float *f = malloc(sizeof(float) * (n ? n : 1));
     for (size_t i = 0; i < n; i++)
@@ -38,7 +38,7 @@ static float *gc_to_float(const double *x, size_t n)
 
 /* Rounds a double array to float precision in place, so the float kernel
  * and the double reference see the very same inputs. */
-static void gc_round(double *x, size_t n)
+static inline void gc_round(double *x, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         x[i] = (float)x[i];
@@ -49,7 +49,7 @@ typedef double (*gc_fn)(void *ctx);
 
 /* g = d f / d x by central differences, perturbing x (one of f's inputs)
  * in place. */
-static void gc_numeric(double *g, double *x, size_t n, gc_fn f, void *ctx)
+static inline void gc_numeric(double *g, double *x, size_t n, gc_fn f, void *ctx)
 {
     for (size_t i = 0; i < n; i++) {
         double save = x[i], h = 1e-6 * (fabs(save) > 1 ? fabs(save) : 1);
@@ -63,7 +63,7 @@ static void gc_numeric(double *g, double *x, size_t n, gc_fn f, void *ctx)
 }
 
 /* |got - want| <= rtol (|want| + max |want|) everywhere. */
-static void gc_assert_close(const float *got, const double *want, size_t n, double rtol,
+static inline void gc_assert_close(const float *got, const double *want, size_t n, double rtol,
                             const char *what)
 {
     double scale = 0;
