@@ -77,7 +77,8 @@ int train_evaluate(struct gpt *m, const struct train_config *cfg, const struct t
                    struct train_result *r);
 
 /* Peak single-precision GFLOP/s of this machine's matrix products, measured
- * with a few large products (about 0.2 s); AR_PEAK_GFLOPS overrides. */
+ * as the best of a few 1536^3 products (about 0.2 s); AR_PEAK_GFLOPS
+ * overrides. */
 double train_measure_peak_gflops(void);
 
 /* Peak resident memory of the process in MB. */

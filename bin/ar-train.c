@@ -1,0 +1,353 @@
+/* ar-train: prepare the data, train a GPT for a fixed wall-clock budget,
+ * print val_bpb and the summary block, record an experiment card.
+ *
+ *     ar-train prepare [...]          the data (trainer/prepare.c)
+ *     ar-train [options]              one experiment
+ *     ar-train eval --init-from FILE  val_bpb of saved weights
+ *
+ * A thin front end: the config is trainer/config.c, the loop
+ * trainer/train.c, the card trainer/record.c. */
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "checkpoint.h"
+#include "config.h"
+#include "err.h"
+#include "gitinfo.h"
+#include "gpt.h"
+#include "json.h"
+#include "kb.h"
+#include "kernels.h"
+#include "loader.h"
+#include "opt.h"
+#include "card.h"
+#include "platform.h"
+#include "prepare.h"
+#include "record.h"
+#include "train.h"
+
+static const char usage_run[] =
+    "usage: ar-train [options]              train for the budget, record a card\n"
+    "       ar-train prepare [options]      build the data (ar-train prepare --help)\n"
+    "       ar-train eval --init-from FILE  val_bpb of saved weights\n"
+    "\n"
+    "Trains the GPT of the config for a fixed wall-clock budget (start-up and\n"
+    "evaluation excluded), prints progress on stderr and the summary block on\n"
+    "stdout, and records an experiment card. Exit status: 0 trained, 1 run-time\n"
+    "failure or crashed training, 2 invalid input. See ar-train(1).\n";
+
+static const char usage_eval[] =
+    "usage: ar-train eval --init-from FILE [--data DIR] [--set KEY=VALUE]...\n"
+    "\n"
+    "Prints val_bpb of saved weights over the fixed validation tokens\n"
+    "(eval_tokens of the saved config, which --set may change).\n";
+
+struct args {
+    double budget, seed, max_steps;
+    const char *config, *data, *hypothesis, *category, *session, *status, *kb, *save, *init;
+    struct ar_strlist sets, tags;
+    int no_card, quiet, keys;
+};
+
+static int in_list(const char *s, const char *const *list)
+{
+    for (; *list; list++)
+        if (strcmp(s, *list) == 0)
+            return 1;
+    return 0;
+}
+
+static void parse_run_args(int argc, char **argv, struct args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->budget = 300;
+    a->seed = 42;
+    const struct ar_opt opts[] = {
+        AR_OPT_NUM("budget", &a->budget, "SECONDS", "training time budget (300)"),
+        AR_OPT_NUM("seed", &a->seed, "N", "seed of the init and the batch order (42)"),
+        AR_OPT_STR("config", &a->config, "FILE", "the config (trainer/config.yaml)"),
+        AR_OPT_LIST("set", &a->sets, "KEY=VALUE", "override one config key"),
+        AR_OPT_BOOL("keys", &a->keys, "list the config keys: type, default, range"),
+        AR_OPT_STR("data", &a->data, "DIR", "prepared data ($AR_DATA, else ~/.cache/ar)"),
+        AR_OPT_STR("hypothesis", &a->hypothesis, "TEXT", "what the run tests (the commit's subject)"),
+        AR_OPT_STR("category", &a->category, "C", "card category (baseline first, then other)"),
+        AR_OPT_LIST("tag", &a->tags, "T", "a tag for the card"),
+        AR_OPT_STR("session", &a->session, "TAG", "run tag ($AR_SESSION, autoresearch/TAG)"),
+        AR_OPT_STR("status", &a->status, "S", "set the status instead of comparing"),
+        AR_OPT_BOOL("no-card", &a->no_card, "record no card"),
+        AR_OPT_STR("kb", &a->kb, "DIR", "knowledge base ($AR_KB, else ./knowledge)"),
+        AR_OPT_STR("save", &a->save, "FILE", "write the trained weights"),
+        AR_OPT_STR("init-from", &a->init, "FILE", "start from saved weights"),
+        AR_OPT_NUM("max-steps", &a->max_steps, "N", "stop after N steps within the budget"),
+        AR_OPT_BOOL("quiet", &a->quiet, "no progress on stderr"),
+        AR_OPT_END,
+    };
+    if (ar_opt_parse(opts, argc, argv, usage_run) != 0)
+        ar_die(AR_EINPUT, "unexpected argument '%s' (see --help)", argv[0]);
+    if (a->keys) {
+        config_print_keys(stdout);
+        exit(ar_finish_stdout(AR_OK));
+    }
+    if (!(a->budget > 0 && a->budget <= 1e7))
+        ar_die(AR_EINPUT, "option '--budget': %g is not in (0, 1e7]", a->budget);
+    if (a->seed < 0 || a->seed > 9007199254740991.0 || a->seed != floor(a->seed))
+        ar_die(AR_EINPUT, "option '--seed': %g is not a whole number >= 0", a->seed);
+    if (a->max_steps < 0 || a->max_steps != floor(a->max_steps))
+        ar_die(AR_EINPUT, "option '--max-steps': %g is not a whole number >= 0", a->max_steps);
+    if (a->status && !in_list(a->status, ar_card_statuses))
+        ar_die(AR_EINPUT, "option '--status': '%s' is not one of keep, discard, crash, "
+               "inconclusive, baseline", a->status);
+    if (a->category && !in_list(a->category, ar_card_categories))
+        ar_die(AR_EINPUT, "option '--category': '%s' is not a card category (see ar-train(1))",
+               a->category);
+    for (int i = 0; i < a->tags.n; i++) {
+        const char *t = a->tags.v[i];
+        if (!*t || strlen(t) > 64 || strspn(t, "abcdefghijklmnopqrstuvwxyz0123456789_.-") != strlen(t))
+            ar_die(AR_EINPUT, "option '--tag': '%s' is not of the form [a-z0-9_.-]{1,64}", t);
+    }
+    if (a->hypothesis && (!*a->hypothesis || strlen(a->hypothesis) > AR_HYPOTHESIS_MAX))
+        ar_die(AR_EINPUT, "option '--hypothesis': must be 1 to %d bytes", AR_HYPOTHESIS_MAX);
+}
+
+static void parse_eval_args(int argc, char **argv, struct args *a)
+{
+    memset(a, 0, sizeof *a);
+    const struct ar_opt opts[] = {
+        AR_OPT_STR("init-from", &a->init, "FILE", "the saved weights (required)"),
+        AR_OPT_STR("data", &a->data, "DIR", "prepared data ($AR_DATA, else ~/.cache/ar)"),
+        AR_OPT_LIST("set", &a->sets, "KEY=VALUE", "override a key of the saved config"),
+        AR_OPT_END,
+    };
+    if (ar_opt_parse(opts, argc, argv, usage_eval) != 0)
+        ar_die(AR_EINPUT, "eval: unexpected argument '%s' (see --help)", argv[0]);
+    if (!a->init)
+        ar_die(AR_EINPUT, "eval: --init-from FILE is required (see --help)");
+}
+
+/* ------------------------------------------------------------------------ */
+/* the data: trainer/loader.c behind struct train_data */
+
+static int next_batch(void *ctx, uint16_t *inputs, uint16_t *targets)
+{
+    loader_next_batch(ctx, inputs, targets);
+    return 0;
+}
+
+static int val_batch(void *ctx, long i, uint16_t *inputs, uint16_t *targets)
+{
+    loader_val_batch(ctx, (int)i, inputs, targets);
+    return 0;
+}
+
+static const char *data_dir(const char *given, char buf[PATH_MAX])
+{
+    if (given)
+        return given;
+    const char *env = getenv("AR_DATA");
+    if (env && *env)
+        return env;
+    const char *home = getenv("HOME");
+    snprintf(buf, PATH_MAX, "%s/.cache/ar", home && *home ? home : ".");
+    return buf;
+}
+
+static struct loader *open_data(const char *dir, const struct train_config *cfg, uint64_t seed,
+                                struct train_data *d)
+{
+    struct loader *L = loader_open(dir, cfg->device_batch, cfg->seq_len, seed);
+    if (!L)
+        return NULL;
+    memset(d, 0, sizeof *d);
+    d->vocab_size = loader_vocab_size(L);
+    d->byte_lens = loader_byte_lens(L);
+    d->ctx = L;
+    d->next_batch = next_batch;
+    d->val_batches = loader_val_batches(L, cfg->eval_tokens);
+    d->val_batch = val_batch;
+    return L;
+}
+
+
+/* ------------------------------------------------------------------------ */
+/* commands */
+
+static void load_config(struct train_config *cfg, const struct args *a)
+{
+    config_defaults(cfg);
+    if (config_load_yaml(cfg, a->config ? a->config : "trainer/config.yaml") < 0)
+        ar_die_last();
+    for (int i = 0; i < a->sets.n; i++)
+        if (config_set(cfg, a->sets.v[i]) < 0)
+            ar_die_last();
+    if (config_check(cfg) < 0)
+        ar_die_last();
+}
+
+/* autoresearch/TAG -> TAG */
+static const char *session_name(const struct args *a, const struct ar_gitinfo *git)
+{
+    if (a->session)
+        return a->session;
+    const char *env = getenv("AR_SESSION");
+    if (env && *env)
+        return env;
+    if (git && strncmp(git->branch, "autoresearch/", 13) == 0 && git->branch[13])
+        return git->branch + 13;
+    return NULL;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    double t_start = train_now();
+    struct args a;
+    parse_run_args(argc, argv, &a);
+    struct train_config cfg;
+    load_config(&cfg, &a);
+
+    struct ar_gitinfo git;
+    int have_git = ar_git_info(".", &git) == 0;
+    struct ar_kb kb;
+    if (!a.no_card) {
+        if (!have_git)
+            ar_warn("no git commit for the card: %s", ar_last_error());
+        if (ar_kb_open(&kb, a.kb, AR_KB_CREATE) < 0)
+            ar_die_last();
+    }
+
+    char dbuf[PATH_MAX];
+    struct train_data d;
+    struct loader *L = open_data(data_dir(a.data, dbuf), &cfg, (uint64_t)a.seed, &d);
+    if (!L)
+        ar_die_last();
+
+    kernels_set_threads(cfg.threads);
+    struct gpt *m = gpt_create(&cfg, d.vocab_size, (uint64_t)a.seed);
+    if (!m)
+        ar_die_last();
+    if (a.init && checkpoint_load(a.init, m) < 0)
+        ar_die_last();
+
+    struct train_options o = { 0 };
+    o.budget_s = a.budget;
+    o.progress = a.quiet ? PROGRESS_NONE : isatty(2) ? PROGRESS_BAR : PROGRESS_LINES;
+    o.max_steps = (long)a.max_steps;
+    o.peak_flops = train_measure_peak_gflops() * 1e9;
+    o.t_start = t_start;
+    struct train_result r;
+    if (train_run(m, &cfg, &d, &o, &r) < 0)
+        ar_die_last();
+    if (!r.crashed && train_evaluate(m, &cfg, &d, &r) < 0)
+        ar_die_last();
+    r.total_seconds = train_now() - t_start;
+    r.peak_mem_mb = train_peak_mem_mb();
+    if (!a.quiet)
+        fprintf(stderr, "throughput: %.0f tok/s, %.1f GFLOP/s, mfu %.2f%% of %.1f GFLOP/s, %s\n",
+                r.tokens_per_s, r.tokens_per_s * r.flops_per_token / 1e9, r.mfu_percent,
+                o.peak_flops / 1e9, kernels_blas_info());
+
+    if (a.save && !r.crashed && checkpoint_save(a.save, m, &cfg, d.vocab_size) < 0)
+        ar_die_last();
+
+    char id[AR_ID_LEN + 1] = "";
+    if (!a.no_card) {
+        jv extra = jv_object();
+        ar_jv_set(&extra, "dirty", jv_bool(!have_git || git.dirty));
+        ar_jv_set(&extra, "tokens_per_s", jv_number(round(r.tokens_per_s)));
+        ar_jv_set(&extra, "peak_gflops", jv_number(round(o.peak_flops / 1e8) / 10));
+        ar_jv_set(&extra, "train_loss", jv_number(round(r.final_loss * 1e6) / 1e6));
+        ar_jv_set(&extra, "eval_tokens", jv_number((double)r.val_tokens));
+        if (r.crashed)
+            ar_jv_set(&extra, "crash", jv_string(r.crash_reason));
+        if (a.init)
+            ar_jv_set(&extra, "init_from", jv_string(a.init));
+        jv tags = jv_invalid();
+        if (a.tags.n) {
+            tags = jv_array();
+            for (int i = 0; i < a.tags.n; i++)
+                tags = jv_array_append(tags, jv_string(a.tags.v[i]));
+        }
+        struct record rec = {
+            .session = session_name(&a, have_git ? &git : NULL),
+            .hypothesis = a.hypothesis,
+            .category = a.category,
+            .status = a.status,
+            .tags = tags,
+            .git = have_git ? &git : NULL,
+            .seed = (uint64_t)a.seed,
+            .budget_s = a.budget,
+            .cfg = &cfg,
+            .res = &r,
+            .platform = ar_platform_detect(kernels_blas_info()),
+            .data = loader_card_data(L),
+            .extra = extra,
+        };
+        int rc = record_card(&kb, &rec, id);
+        jv_free(tags);
+        if (rc < 0) {
+            train_print_summary(stdout, &r, NULL);
+            ar_die_last();
+        }
+    }
+    train_print_summary(stdout, &r, id[0] ? id : NULL);
+    gpt_free(m);
+    loader_free(L);
+    ar_strlist_free(&a.tags);
+    ar_strlist_free(&a.sets);
+    return ar_finish_stdout(r.crashed ? AR_EFAIL : AR_OK);
+}
+
+static int cmd_eval(int argc, char **argv)
+{
+    struct args a;
+    parse_eval_args(argc, argv, &a);
+    struct train_config cfg;
+    int vocab;
+    if (checkpoint_read_config(a.init, &cfg, &vocab) < 0)
+        ar_die_last();
+    for (int i = 0; i < a.sets.n; i++)
+        if (config_set(&cfg, a.sets.v[i]) < 0)
+            ar_die_last();
+    if (config_check(&cfg) < 0)
+        ar_die_last();
+    char dbuf[PATH_MAX];
+    struct train_data d;
+    struct loader *L = open_data(data_dir(a.data, dbuf), &cfg, 0, &d);
+    if (!L)
+        ar_die_last();
+    if (d.vocab_size != vocab)
+        ar_die(AR_EINPUT, "%s: vocabulary of %d tokens, the data has %d", a.init, vocab,
+               d.vocab_size);
+    kernels_set_threads(cfg.threads);
+    struct gpt *m = gpt_create(&cfg, vocab, 0);
+    if (!m || checkpoint_load(a.init, m) < 0)
+        ar_die_last();
+    struct train_result r = { 0 };
+    if (train_evaluate(m, &cfg, &d, &r) < 0)
+        ar_die_last();
+    printf("val_bpb:          %.6f\n", r.val_bpb);
+    printf("val_tokens:       %ld\n", r.val_tokens);
+    gpt_free(m);
+    loader_free(L);
+    ar_strlist_free(&a.sets);
+    return ar_finish_stdout(AR_OK);
+}
+
+int main(int argc, char **argv)
+{
+    ar_set_prog(argv[0]);
+    if (argc > 1 && strcmp(argv[1], "prepare") == 0)
+        return prepare_main(argc - 1, argv + 1);
+    int help = 0;
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h") || !strcmp(argv[i], "--keys"))
+            help = 1;
+    if (!help && kernels_init(argv) < 0)   /* before any thread: may re-exec */
+        ar_die_last();
+    if (argc > 1 && strcmp(argv[1], "eval") == 0)
+        return cmd_eval(argc - 1, argv + 1);
+    return cmd_run(argc, argv);
+}

@@ -1,0 +1,265 @@
+#include "train.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "kernels.h"
+
+double train_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+double train_lr_mult(const struct train_config *cfg, double p)
+{
+    if (p < 0)
+        p = 0;
+    if (p > 1)
+        p = 1;
+    if (cfg->warmup_frac > 0 && p < cfg->warmup_frac)
+        return p / cfg->warmup_frac;
+    if (cfg->warmdown_frac <= 0 || p <= 1 - cfg->warmdown_frac)
+        return 1;
+    double cool = (1 - p) / cfg->warmdown_frac;   /* 1 -> 0 over the warm-down */
+    return cool + (1 - cool) * cfg->final_lr_frac;
+}
+
+double train_bpb(double nats, double bytes)
+{
+    return bytes > 0 ? nats / (M_LN2 * bytes) : NAN;
+}
+
+double train_peak_mem_mb(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) < 0)
+        return 0;
+    return ru.ru_maxrss / 1024.0;   /* ru_maxrss is in KiB on Linux */
+}
+
+/* ------------------------------------------------------------------------ */
+/* progress */
+
+struct progress {
+    enum train_progress mode;
+    double every, last;
+    int drawn;                 /* a bar is on the terminal */
+};
+
+static void progress_report(struct progress *p, const struct train_result *r, long step,
+                            double loss, double lr, double tok_s, double mfu, double trained,
+                            double budget, int last)
+{
+    if (p->mode == PROGRESS_NONE)
+        return;
+    double now = train_now();
+    double left = budget - trained > 0 ? budget - trained : 0;
+    if (p->mode == PROGRESS_BAR) {
+        if (!last && now - p->last < 0.2)
+            return;
+        p->last = now;
+        int width = 24, fill = budget > 0 ? (int)(width * trained / budget) : 0;
+        char bar[32];
+        for (int i = 0; i < width; i++)
+            bar[i] = i < fill ? '#' : '.';
+        bar[width] = '\0';
+        fprintf(stderr, "\r[%s] step %ld | loss %.4f | %.0f tok/s | mfu %.1f%% | %.0fs left\033[K",
+                bar, step, loss, tok_s, mfu, left);
+        if (last)
+            fputc('\n', stderr);
+        p->drawn = !last;
+        fflush(stderr);
+        return;
+    }
+    if (!last && step > 1 && now - p->last < p->every)
+        return;
+    p->last = now;
+    fprintf(stderr, "step %05ld | loss %.6f | lrm %.3f | %.0f tok/s | mfu %.2f%% | %.1fs left\n",
+            step, loss, lr, tok_s, mfu, left);
+    (void)r;
+}
+
+/* ------------------------------------------------------------------------ */
+/* the loop */
+
+static void fill_static(struct gpt *m, const struct train_config *cfg, struct train_result *r)
+{
+    r->val_bpb = NAN;
+    r->num_params_M = gpt_num_params(m) / 1e6;
+    r->flops_per_token = gpt_flops_per_token(m);
+    r->depth = cfg->depth;
+}
+
+static int crash(struct train_result *r, const char *fmt, double a, long b)
+{
+    r->crashed = 1;
+    snprintf(r->crash_reason, sizeof r->crash_reason, fmt, a, b);
+    return 0;
+}
+
+int train_run(struct gpt *m, const struct train_config *cfg, const struct train_data *d,
+              const struct train_options *o, struct train_result *r)
+{
+    memset(r, 0, sizeof *r);
+    fill_static(m, cfg, r);
+    int B = cfg->device_batch, T = cfg->seq_len, accum = config_grad_accum(cfg);
+    size_t n = (size_t)B * T;
+    uint16_t *inputs = malloc(n * sizeof *inputs), *targets = malloc(n * sizeof *targets);
+    if (!inputs || !targets) {
+        free(inputs);
+        free(targets);
+        return ar_fail(AR_EFAIL, "out of memory for batches of %zu tokens", n);
+    }
+    struct progress prog = { o->progress, o->log_every_s > 0 ? o->log_every_s : 10, 0, 0 };
+    double trained = 0, ema = 0, beta = 0.9, counted_tokens = 0;
+    long step = 0;
+    int rc = 0;
+    for (;;) {
+        double t0 = train_now(), loss = 0;
+        for (int a = 0; a < accum && rc == 0; a++) {
+            rc = d->next_batch(d->ctx, inputs, targets);
+            if (rc == 0)
+                loss += gpt_step_loss(m, inputs, targets, 1, 1.0f / accum) / accum;
+        }
+        if (rc < 0)
+            break;
+        if (!isfinite(loss) || loss > 100) {
+            crash(r, isfinite(loss) ? "loss %.4g at step %ld" : "loss %g at step %ld", loss, step);
+            break;
+        }
+        double progress = o->budget_s > 0 ? trained / o->budget_s : 1;
+        double lrm = train_lr_mult(cfg, progress);
+        double gnorm = gpt_optimizer_step(m, lrm, progress < 1 ? progress : 1, step);
+        gpt_zero_grad(m);
+        if (!isfinite(gnorm)) {
+            crash(r, "gradient norm %g at step %ld", gnorm, step);
+            break;
+        }
+        double dt = train_now() - t0;
+        if (step >= cfg->warmup_steps_uncounted) {
+            trained += dt;
+            counted_tokens += cfg->total_batch_tokens;
+        }
+        step++;
+        ema = beta * ema + (1 - beta) * loss;
+        double smooth = ema / (1 - pow(beta, (double)step));
+        double tok_s = cfg->total_batch_tokens / dt;
+        double mfu = o->peak_flops > 0 ? 100 * r->flops_per_token * tok_s / o->peak_flops : 0;
+        int done = (step > cfg->warmup_steps_uncounted && trained >= o->budget_s) ||
+                   (o->max_steps > 0 && step >= o->max_steps);
+        progress_report(&prog, r, step, smooth, lrm, tok_s, mfu, trained, o->budget_s, done);
+        r->final_loss = smooth;
+        if (done)
+            break;
+    }
+    if (prog.drawn)
+        fputc('\n', stderr);
+    free(inputs);
+    free(targets);
+    r->num_steps = step;
+    r->training_seconds = trained;
+    r->total_tokens_M = (double)step * cfg->total_batch_tokens / 1e6;
+    r->tokens_per_s = trained > 0 ? counted_tokens / trained : 0;
+    r->mfu_percent = o->peak_flops > 0 && trained > 0
+                         ? 100 * r->flops_per_token * r->tokens_per_s / o->peak_flops : 0;
+    r->peak_mem_mb = train_peak_mem_mb();
+    return rc;
+}
+
+int train_evaluate(struct gpt *m, const struct train_config *cfg, const struct train_data *d,
+                   struct train_result *r)
+{
+    int B = cfg->device_batch, T = cfg->seq_len;
+    size_t n = (size_t)B * T;
+    uint16_t *inputs = malloc(n * sizeof *inputs), *targets = malloc(n * sizeof *targets);
+    double *nats = malloc(n * sizeof *nats);
+    if (!inputs || !targets || !nats) {
+        free(inputs);
+        free(targets);
+        free(nats);
+        return ar_fail(AR_EFAIL, "out of memory for evaluation batches");
+    }
+    double sum_nats = 0, sum_bytes = 0;
+    long want = cfg->eval_tokens, seen = 0;
+    int rc = 0;
+    for (long b = 0; b < d->val_batches && seen < want; b++) {
+        if ((rc = d->val_batch(d->ctx, b, inputs, targets)) < 0)
+            break;
+        gpt_eval_nats(m, inputs, targets, nats);
+        size_t use = want - seen < (long)n ? (size_t)(want - seen) : n;
+        for (size_t i = 0; i < use; i++) {
+            uint32_t bytes = targets[i] < d->vocab_size ? d->byte_lens[targets[i]] : 0;
+            if (bytes == 0)
+                continue;
+            sum_nats += nats[i];
+            sum_bytes += bytes;
+        }
+        seen += (long)use;
+    }
+    free(inputs);
+    free(targets);
+    free(nats);
+    if (rc < 0)
+        return rc;
+    if (seen == 0)
+        return ar_fail(AR_EINPUT, "validation set is empty");
+    r->val_nats = sum_nats;
+    r->val_bytes = sum_bytes;
+    r->val_tokens = seen;
+    r->val_bpb = train_bpb(sum_nats, sum_bytes);
+    return 0;
+}
+
+double train_measure_peak_gflops(void)
+{
+    const char *env = getenv("AR_PEAK_GFLOPS");
+    if (env && atof(env) > 0)
+        return atof(env);
+    const int N = 1536;
+    float *a = k_alloc((size_t)N * N), *b = k_alloc((size_t)N * N), *c = k_alloc((size_t)N * N);
+    double best = 0;
+    if (a && b && c) {
+        for (int rep = 0; rep < 5; rep++) {
+            double t0 = train_now();
+            k_gemm(0, 1, N, N, N, 1.0f, a, N, b, N, 0.0f, c, N);
+            float one;
+            k_download(&one, c, 1);   /* waits for a device that computes asynchronously */
+            double dt = train_now() - t0;
+            double g = 2.0 * N * N * N / dt / 1e9;
+            if (rep > 0 && g > best)   /* the first call warms up threads */
+                best = g;
+        }
+    }
+    k_free(a);
+    k_free(b);
+    k_free(c);
+    return best;
+}
+
+void train_print_summary(FILE *f, const struct train_result *r, const char *card_id)
+{
+    fprintf(f, "---\n");
+    if (r->crashed) {
+        fprintf(f, "status:           crash\n");
+        fprintf(f, "reason:           %s\n", r->crash_reason);
+    } else {
+        fprintf(f, "val_bpb:          %.6f\n", r->val_bpb);
+    }
+    fprintf(f, "training_seconds: %.1f\n", r->training_seconds);
+    fprintf(f, "total_seconds:    %.1f\n", r->total_seconds);
+    fprintf(f, "peak_mem_mb:      %.1f\n", r->peak_mem_mb);
+    fprintf(f, "mfu_percent:      %.2f\n", r->mfu_percent);
+    fprintf(f, "total_tokens_M:   %.1f\n", r->total_tokens_M);
+    fprintf(f, "num_steps:        %ld\n", r->num_steps);
+    fprintf(f, "num_params_M:     %.1f\n", r->num_params_M);
+    fprintf(f, "depth:            %d\n", r->depth);
+    if (card_id)
+        fprintf(f, "card:             %s\n", card_id);
+}
