@@ -1,0 +1,25 @@
+/* A string pool: an arena that hands out stable copies of strings, and
+ * interns them so that equal strings share one pointer (platform classes,
+ * sessions, agents and keys repeat across 100,000 cards). Everything is
+ * freed at once with ar_pool_free. */
+#ifndef AR_POOL_H
+#define AR_POOL_H
+
+#include <stddef.h>
+
+struct ar_pool {
+    struct ar_pool_chunk *chunks;
+    const char **slots;   /* open-addressing table of interned strings */
+    size_t nslots, used;
+};
+
+/* A copy of len bytes at s, NUL-terminated, in the arena (not interned). */
+const char *ar_pool_strndup(struct ar_pool *p, const char *s, size_t len);
+/* The pool's one copy of s: equal strings give the same pointer. */
+const char *ar_pool_intern(struct ar_pool *p, const char *s);
+const char *ar_pool_internn(struct ar_pool *p, const char *s, size_t len);
+/* size bytes of arena memory, zeroed, aligned for any type. */
+void *ar_pool_alloc(struct ar_pool *p, size_t size);
+void ar_pool_free(struct ar_pool *p);
+
+#endif

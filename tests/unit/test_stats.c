@@ -1,0 +1,222 @@
+/* lib/stats: card summaries, comparability keys, noise floor from
+ * replicates, best per key, baselines, z-scores, exclusion of retracted and
+ * crash cards, on hand-made card views. */
+#include "unit.h"
+#include "err.h"
+#include "stats.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Adds a view: id, status, class, then more members as JSON text. */
+static void add(struct ar_kbstats *st, const char *id, const char *status, const char *cls, const char *more)
+{
+    char text[2048];
+    snprintf(text, sizeof text,
+             "{\"id\":\"%s\",\"status\":\"%s\",\"retracted\":false,\"agent\":\"a\","
+             "\"platform\":{\"class\":\"%s\"},\"data\":{\"fingerprint\":\"fp\"},\"budget_s\":300%s%s}",
+             id, status, cls, more && *more ? "," : "", more ? more : "");
+    ck_assert_msg(ar_kbstats_add_text(st, text, strlen(text)) == 0, "%s", ar_last_error());
+}
+
+static void run(struct ar_kbstats *st, const char *id, const char *cls, const char *hash, double bpb)
+{
+    char more[256];
+    snprintf(more, sizeof more, "\"config_hash\":\"%s\",\"metrics\":{\"val_bpb\":%.17g}", hash, bpb);
+    add(st, id, "keep", cls, more);
+}
+
+START_TEST(noise_floor_is_pooled_sd_of_replicates)
+{
+    struct ar_kbstats *st = ar_kbstats_new();
+    run(st, "c01", "A", "h1", 1.00);
+    run(st, "c02", "A", "h1", 1.02);
+    run(st, "c03", "A", "h2", 1.10);
+    run(st, "c04", "A", "h2", 1.11);
+    run(st, "c05", "A", "h2", 1.12);
+    run(st, "c06", "A", "h3", 1.50);   /* alone: no replicate */
+    run(st, "c07", "B", "h1", 1.00);
+    ar_kbstats_finish(st);
+    /* squared deviations: 0.0002 (h1) + 0.0002 (h2); degrees of freedom 1 + 2 */
+    const struct ar_noise *a = ar_stats_noise(st, "A");
+    ck_assert_ptr_nonnull(a);
+    ck_assert_double_eq_tol(a->sigma, sqrt(0.0004 / 3), 1e-12);
+    ck_assert_int_eq(a->groups, 2);
+    ck_assert_int_eq(a->runs, 5);
+    ck_assert_int_eq(a->is_default, 0);
+    ck_assert_int_eq(ar_stats_replicates(st, 2), 3);
+    ck_assert_int_eq(ar_stats_replicates(st, 5), 1);
+    ar_kbstats_free(st);
+}
+END_TEST
+
+START_TEST(noise_floor_defaults_without_replicates)
+{
+    struct ar_kbstats *st = ar_kbstats_new();
+    run(st, "c01", "B", "h1", 1.00);
+    /* same config but another budget: not a replicate */
+    add(st, "c02", "keep", "B", "\"config_hash\":\"h1\",\"budget_s\":60,\"metrics\":{\"val_bpb\":1.3}");
+    ar_kbstats_finish(st);
+    const struct ar_noise *b = ar_stats_noise(st, "B");
+    ck_assert_int_eq(b->is_default, 1);
+    ck_assert_double_eq(b->sigma, AR_SIGMA_DEFAULT);
+    ck_assert_double_eq(ar_stats_sigma(st, "unknown-class"), AR_SIGMA_DEFAULT);
+    ck_assert_int_eq((int)st->nkeys, 2);
+    ar_kbstats_free(st);
+}
+END_TEST
+
+START_TEST(identical_replicates_give_the_minimum_sigma)
+{
+    struct ar_kbstats *st = ar_kbstats_new();
+    run(st, "c01", "A", "h1", 1.00);
+    run(st, "c02", "A", "h1", 1.00);
+    ar_kbstats_finish(st);
+    ck_assert_double_eq(ar_stats_sigma(st, "A"), AR_SIGMA_MIN);
+    ar_kbstats_free(st);
+}
+END_TEST
+
+START_TEST(retracted_and_crash_cards_never_count)
+{
+    struct ar_kbstats *st = ar_kbstats_new();
+    run(st, "c01", "A", "h1", 1.00);
+    run(st, "c02", "A", "h1", 1.01);
+    add(st, "c03", "keep", "A", "\"retracted\":true,\"config_hash\":\"h1\",\"metrics\":{\"val_bpb\":0.5}");
+    add(st, "c04", "crash", "A", "\"config_hash\":\"h1\"");
+    /* a status note made this one a crash; its val_bpb must not count */
+    add(st, "c05", "crash", "A", "\"card_status\":\"keep\",\"config_hash\":\"h1\",\"metrics\":{\"val_bpb\":0.4}");
+    ar_kbstats_finish(st);
+    ck_assert_int_eq(st->cards[2].counts, 0);
+    ck_assert_int_eq(st->cards[3].counts, 0);
+    ck_assert_int_eq(st->cards[3].crash, 1);
+    ck_assert_int_eq(st->cards[4].counts, 0);
+    ck_assert_double_eq_tol(ar_stats_sigma(st, "A"), sqrt(0.00005), 1e-12);
+    const struct ar_keystat *k = ar_stats_key(st, "fp|300|A");
+    ck_assert_ptr_nonnull(k);
+    ck_assert_int_eq(k->runs, 2);
+    ck_assert_str_eq(st->cards[k->best].id, "c01");
+    ck_assert_int_eq(ar_stats_replicates(st, 2), 0);
+    ar_kbstats_free(st);
+}
+END_TEST
+
+START_TEST(best_and_baseline_per_comparability_key)
+{
+    struct ar_kbstats *st = ar_kbstats_new();
+    add(st, "c01", "baseline", "A", "\"metrics\":{\"val_bpb\":1.20}");
+    add(st, "c02", "keep", "A", "\"metrics\":{\"val_bpb\":1.10}");
+    add(st, "c03", "discard", "A", "\"metrics\":{\"val_bpb\":1.10}");   /* tie: c02 stays best */
+    add(st, "c04", "baseline", "A", "\"metrics\":{\"val_bpb\":1.22}");
+    add(st, "c05", "keep", "B", "\"metrics\":{\"val_bpb\":0.90}");
+    add(st, "c06", "keep", "A", "\"data\":{\"fingerprint\":\"other\"},\"metrics\":{\"val_bpb\":0.5}");
+    ar_kbstats_finish(st);
+    ck_assert_int_eq((int)st->nkeys, 3);
+    const struct ar_keystat *a = ar_stats_key(st, "fp|300|A");
+    ck_assert_str_eq(st->cards[a->best].id, "c02");
+    ck_assert_str_eq(st->cards[a->baseline].id, "c01");
+    ck_assert_int_eq(a->baselines, 2);
+    ck_assert_double_eq_tol(a->baseline_mean, 1.21, 1e-12);
+    ck_assert_int_eq(a->runs, 4);
+    const struct ar_keystat *b = ar_stats_key(st, "fp|300|B");
+    ck_assert_str_eq(st->cards[b->best].id, "c05");
+    ck_assert_int_eq(b->baseline, -1);
+    ck_assert_ptr_null(ar_stats_key(st, "fp|300|C"));
+    ar_kbstats_free(st);
+}
+END_TEST
+
+START_TEST(z_scores_against_the_class_noise_floor)
+{
+    struct ar_kbstats *st = ar_kbstats_new();
+    add(st, "c01", "baseline", "A", "\"metrics\":{\"val_bpb\":1.20}");
+    add(st, "c02", "keep", "A", "\"delta\":-0.004,\"metrics\":{\"val_bpb\":1.196}");
+    /* no delta given: computed from its baseline card in the same key */
+    add(st, "c03", "keep", "A", "\"baseline\":\"c01\",\"metrics\":{\"val_bpb\":1.19}");
+    /* baseline in another key: absolute val_bpb does not travel */
+    add(st, "c04", "keep", "B", "\"baseline\":\"c01\",\"metrics\":{\"val_bpb\":1.0}");
+    add(st, "c05", "keep", "A", "\"delta\":null,\"metrics\":{\"val_bpb\":1.3}");
+    ar_kbstats_finish(st);
+    ck_assert_double_eq_tol(ar_stats_z(st, &st->cards[1]), 2.0, 1e-12);
+    ck_assert_int_eq(st->cards[2].has_delta, 1);
+    ck_assert_double_eq_tol(st->cards[2].delta, -0.01, 1e-12);
+    ck_assert_double_eq_tol(ar_stats_z(st, &st->cards[2]), 5.0, 1e-9);
+    ck_assert_int_eq(st->cards[3].has_delta, 0);
+    ck_assert_double_eq(ar_stats_z(st, &st->cards[3]), 0);
+    ck_assert_int_eq(st->cards[4].has_delta, 0);
+    ar_kbstats_free(st);
+}
+END_TEST
+
+START_TEST(views_are_summarised_in_id_order)
+{
+    struct ar_kbstats *st = ar_kbstats_new();
+    add(st, "c02", "revert", "A",
+        "\"session\":\"s1\",\"category\":\"optimizer\",\"tags\":[\"lr\",\"muon\"],\"prior_cards\":[\"c01\"],"
+        "\"changes\":[{\"key\":\"matrix_lr\",\"from\":0.04,\"to\":0.05},{\"key\":\"mlp\",\"from\":\"relu2\"}],"
+        "\"notes\":[{\"kind\":\"lesson\",\"text\":\"old\"},{\"kind\":\"comment\",\"text\":\"x\"},"
+        "{\"kind\":\"lesson\",\"text\":\"new\"}],\"metrics\":{\"val_bpb\":1,\"training_seconds\":300.5}");
+    add(st, "c01", "keep", "A", "\"session\":\"s1\",\"metrics\":{\"val_bpb\":1}");
+    ar_kbstats_finish(st);
+    ck_assert_str_eq(st->cards[0].id, "c01");
+    const struct ar_cardsum *c = &st->cards[1];
+    ck_assert_str_eq(c->status, "discard");
+    ck_assert_str_eq(c->category, "optimizer");
+    ck_assert_ptr_eq(c->session, st->cards[0].session);   /* interned */
+    ck_assert_int_eq(c->ntags, 2);
+    ck_assert_str_eq(c->tags[1], "muon");
+    ck_assert_int_eq(c->nprior, 1);
+    ck_assert_str_eq(c->lesson, "new");
+    ck_assert_double_eq(c->training_seconds, 300.5);
+    ck_assert_int_eq(c->nchanges, 2);
+    ck_assert_int_eq(c->changes[0].numeric, 1);
+    ck_assert_double_eq(c->changes[0].to_num, 0.05);
+    ck_assert_str_eq(c->changes[1].from, "\"relu2\"");
+    ck_assert_str_eq(c->changes[1].to, "null");
+    ck_assert_int_eq(c->changes[1].numeric, 0);
+    ck_assert_int_eq((int)ar_stats_find(st, "c02"), 1);
+    ck_assert_int_eq((int)ar_stats_find(st, "c00"), -1);
+    ar_kbstats_free(st);
+}
+END_TEST
+
+START_TEST(keyname_marks_absent_parts)
+{
+    char k[128];
+    ck_assert_str_eq(ar_stats_keyname("abc", 300, "h100", k, sizeof k), "abc|300|h100");
+    ck_assert_str_eq(ar_stats_keyname("", 0, NULL, k, sizeof k), "-|0|-");
+    ck_assert_str_eq(ar_stats_keyname("f", 12.5, "cpu", k, sizeof k), "f|12.5|cpu");
+}
+END_TEST
+
+START_TEST(a_view_without_id_is_rejected)
+{
+    struct ar_kbstats *st = ar_kbstats_new();
+    ck_assert_int_eq(ar_kbstats_add_text(st, "{\"status\":\"keep\"}", 17), -1);
+    ck_assert_int_eq(ar_last_code(), AR_EINPUT);
+    ck_assert_int_eq(ar_kbstats_add_text(st, "{nope", 5), -1);
+    ar_kbstats_finish(st);
+    ck_assert_int_eq((int)st->n, 0);
+    ck_assert_int_eq((int)st->nkeys, 0);
+    ar_kbstats_free(st);
+}
+END_TEST
+
+Suite *make_suite(void)
+{
+    Suite *s = suite_create("stats");
+    TCase *t = tcase_create("stats");
+    tcase_add_test(t, noise_floor_is_pooled_sd_of_replicates);
+    tcase_add_test(t, noise_floor_defaults_without_replicates);
+    tcase_add_test(t, identical_replicates_give_the_minimum_sigma);
+    tcase_add_test(t, retracted_and_crash_cards_never_count);
+    tcase_add_test(t, best_and_baseline_per_comparability_key);
+    tcase_add_test(t, z_scores_against_the_class_noise_floor);
+    tcase_add_test(t, views_are_summarised_in_id_order);
+    tcase_add_test(t, keyname_marks_absent_parts);
+    tcase_add_test(t, a_view_without_id_is_rejected);
+    suite_add_tcase(s, t);
+    return s;
+}
