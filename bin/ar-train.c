@@ -330,6 +330,8 @@ static int cmd_eval(int argc, char **argv)
         ar_die_last();
     printf("val_bpb:          %.6f\n", r.val_bpb);
     printf("val_tokens:       %ld\n", r.val_tokens);
+    printf("val_scored:       %ld\n", r.val_scored);
+    printf("val_bytes:        %.0f\n", r.val_bytes);
     gpt_free(m);
     loader_free(L);
     ar_strlist_free(&a.sets);

@@ -187,7 +187,7 @@ int train_evaluate(struct gpt *m, const struct train_config *cfg, const struct t
         return ar_fail(AR_EFAIL, "out of memory for evaluation batches");
     }
     double sum_nats = 0, sum_bytes = 0;
-    long want = cfg->eval_tokens, seen = 0;
+    long want = cfg->eval_tokens, seen = 0, scored = 0;
     int rc = 0;
     for (long b = 0; b < d->val_batches && seen < want; b++) {
         if ((rc = d->val_batch(d->ctx, b, inputs, targets)) < 0)
@@ -200,6 +200,7 @@ int train_evaluate(struct gpt *m, const struct train_config *cfg, const struct t
                 continue;
             sum_nats += nats[i];
             sum_bytes += bytes;
+            scored++;
         }
         seen += (long)use;
     }
@@ -213,6 +214,7 @@ int train_evaluate(struct gpt *m, const struct train_config *cfg, const struct t
     r->val_nats = sum_nats;
     r->val_bytes = sum_bytes;
     r->val_tokens = seen;
+    r->val_scored = scored;
     r->val_bpb = train_bpb(sum_nats, sum_bytes);
     return 0;
 }

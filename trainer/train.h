@@ -48,7 +48,8 @@ struct train_result {
     char crash_reason[160];
     double val_bpb;          /* NaN when not evaluated */
     double val_nats, val_bytes;
-    long val_tokens;         /* target tokens evaluated (including 0-byte ones) */
+    long val_tokens;         /* target positions evaluated (including 0-byte ones) */
+    long val_scored;         /* of those, targets with bytes (in both sums) */
     double training_seconds, total_seconds, peak_mem_mb, mfu_percent;
     double total_tokens_M, num_params_M, flops_per_token, tokens_per_s;
     long num_steps;
