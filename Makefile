@@ -80,9 +80,25 @@ deps:
 	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
 	fi
 
+# The main job on a fresh machine (README's first command): install what is
+# missing, build, prepare the default corpus once, run one experiment with
+# the default budget (RUN_ARGS adds options), record its card, print the
+# brief (or the card, before ar-brief exists).
+RUN_ARGS ?=
+run: deps
+	@$(MAKE) --no-print-directory all
+	@data="$${AR_DATA:-$$HOME/.cache/ar}"; \
+	if [ ! -f "$$data/manifest.json" ]; then bin/ar-train prepare || exit 1; fi
+	@bin/ar-train $(RUN_ARGS) >run.log; rc=$$?; cat run.log; \
+	id=$$(awk '/^card:/ {print $$2}' run.log); \
+	if [ -n "$$id" ]; then \
+	    if [ -x bin/ar-brief ]; then bin/ar-brief; else bin/ar-card show "$$id"; fi; \
+	fi; \
+	exit $$rc
+
 clean:
 	rm -f lib/*.o lib/*.a trainer/*.o kernels/cpu/*.o $(TOOLS) $(UNITS)
 	rm -rf tests/tmp
 
-.PHONY: all test bench install deps clean
+.PHONY: all test bench install deps clean run
 .SECONDARY:
