@@ -1,0 +1,18 @@
+/* Internal to lib/sync*.c: the knowledge repository through libgit2. */
+#ifndef AR_SYNC_GIT_H
+#define AR_SYNC_GIT_H
+
+#include <git2.h>
+
+#include "kb.h"
+
+/* Records libgit2's last error as "what: message" (AR_EFAIL); returns -1. */
+int ar_git_fail(const char *what);
+/* Opens the knowledge base's own repository (never one around it). */
+int ar_sync_open(const struct ar_kb *kb, git_repository **repo);
+/* HEAD's commit; 1 when the branch has no commit yet. */
+int ar_sync_head(git_repository *repo, git_oid *oid);
+/* refs/remotes/REMOTE/main; 1 when there is none. */
+int ar_sync_tracking(git_repository *repo, const char *remote, git_oid *oid);
+
+#endif

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# ar-sync: incoming facts are untrusted. A tampered card, a card whose file
+# name is not its id, a symbolic link, a file outside cards/ and notes/ and
+# a patch without a card are quarantined with a reason and never indexed;
+# a card edited in place locally is restored.
+. "$(dirname "$0")/lib.sh"
+P='{"class":"cpu-avx512"}'
+R="$T/remote.git" A="$T/a" B="$T/b"
+git init -q --bare "$R"
+ar-sync init --kb "$A" --remote "$R" >/dev/null
+ar-sync init --kb "$B" --remote "$R" >/dev/null
+card() {
+    ar-card write --kb "$1" --hypothesis "$2" --category optimizer --status keep \
+        --commit abc1234 --val-bpb "$3" --platform "$P"
+}
+good=$(card "$A" "raise the lr" 1.10)
+victim=$(card "$A" "weight decay 0.1" 1.20)
+other=$(card "$A" "another honest card" 1.30)
+ar-sync --kb "$A" >/dev/null
+
+# a forger with push access edits one card and adds bad files with plain git
+W="$T/forger"
+git clone -q -b main "$R" "$W"
+sed -i 's/"val_bpb": 1.2/"val_bpb": 0.5/' "$W/cards/$victim.json"
+fake=20260101T000000Z-0123456789ab
+cp "$W/cards/$other.json" "$W/cards/$fake.json"                 # file name is not its id
+cp "$W/cards/$other.json" "$W/cards/evil.json"                  # not an id at all
+ln -s /etc/passwd "$W/cards/20260101T000000Z-aaaaaaaaaaaa.json"  # a link
+mkdir -p "$W/scripts" && echo 'rm -rf ~' >"$W/scripts/run.sh"  # outside the facts
+mkdir -p "$W/patches" && echo 'diff' >"$W/patches/20260101T000000Z-bbbbbbbbbbbb.patch"
+git -C "$W" add -A && git -C "$W" -c user.name=f -c user.email=f@x commit -qm forge && git -C "$W" push -q origin HEAD:main
+
+run ar-sync --kb "$B"
+expect "sync with a forged remote still succeeds" test "$RC" -eq 0
+expect "the report counts the quarantined files" grep -q '^quarantined 6 files' <<<"$OUT"
+expect "the tampered card is reported" grep -q "quarantined cards/$victim.json (remote): field 'id': does not match" <<<"$ERR"
+expect "the card under a wrong name is reported" grep -q "cards/$fake.json (remote): file name does not match id $other" <<<"$ERR"
+expect "the bad file name is reported" grep -q "cards/evil.json (remote): file name is not <id>.json" <<<"$ERR"
+expect "the link is reported" grep -q "(remote): not a regular file (a symbolic link)" <<<"$ERR"
+expect "the file outside the facts is reported" grep -q "scripts/run.sh (remote): not inside cards/, notes/ or patches/" <<<"$ERR"
+expect "the orphan patch is reported" grep -q "bbbbbbbbbbbb.patch (remote): no card" <<<"$ERR"
+expect "the honest cards arrived" test -f "$B/cards/$good.json" -a -f "$B/cards/$other.json"
+expect "the tampered card did not enter" test ! -e "$B/cards/$victim.json"
+expect "nothing forged is in the work tree" test ! -e "$B/scripts" -a ! -e "$B/cards/evil.json" -a ! -e "$B/cards/$fake.json"
+expect "the index holds only the honest cards" test "$(wc -l <"$B/index.jsonl")" -eq 2
+expect "the forged value is in no statistics" test -z "$(grep -l '0.5' "$B/index.jsonl")"
+expect "quarantine keeps the bytes and the reason" grep -q "\"reason\": \"field 'id': does not match" "$B"/quarantine/*.json
+expect "six records in quarantine" test "$(ls "$B"/quarantine/*.json | wc -l)" -eq 6
+run ar-sync --kb "$B"
+expect "a second sync does not report them again" test -z "$ERR"
+run ar-sync status --kb "$B"
+expect "status counts the quarantine" grep -q '^quarantined: 6$' <<<"$OUT"
+
+# the author still holds the true card and restores it on the remote
+run ar-sync --kb "$A"
+expect "the author keeps the true card" grep -q '"val_bpb": 1.2' "$A/cards/$victim.json"
+expect "and puts it back on the remote" grep -q '"val_bpb": 1.2' <(git -C "$R" show "main:cards/$victim.json")
+ar-sync --kb "$B" >/dev/null 2>&1
+expect "the true card reaches the peer again" grep -q '"val_bpb": 1.2' "$B/cards/$victim.json"
+expect "peers end with the same facts" test "$(ls "$A/cards")" = "$(ls "$B/cards")"
+expect "and byte-identical indexes" cmp -s "$A/index.jsonl" "$B/index.jsonl"
+
+# an edit of a card the peer already holds is quarantined, the card kept
+git -C "$W" fetch -q origin && git -C "$W" reset -q --hard origin/main
+sed -i 's/"val_bpb": 1.1/"val_bpb": 0.4/' "$W/cards/$good.json"
+git -C "$W" -c user.name=f -c user.email=f@x commit -qam edit && git -C "$W" push -q origin HEAD:main
+run ar-sync --kb "$B"
+expect "an edit of a held card is quarantined" grep -q "cards/$good.json (remote): differs from the fact already here" <<<"$ERR"
+expect "the held card is unchanged" grep -q '"val_bpb": 1.1' "$B/cards/$good.json"
+
+# an edit in place of a committed local card is undone, the edit kept aside
+sed -i 's/"val_bpb": 1.1/"val_bpb": 0.9/' "$A/cards/$good.json"
+run ar-sync --kb "$A"
+expect "a local edit is quarantined" grep -q "cards/$good.json (local): local copy differs" <<<"$ERR"
+expect "and the committed card restored" grep -q '"val_bpb": 1.1' "$A/cards/$good.json"
+# a hand-made invalid local card is never committed
+echo '{"schema":"ar.card/1"}' >"$A/cards/20260101T000000Z-cccccccccccc.json"
+run ar-sync --kb "$A"
+expect "an invalid local card is quarantined" grep -q "cccccccccccc.json (local): field" <<<"$ERR"
+expect "and moved out of cards/" test ! -e "$A/cards/20260101T000000Z-cccccccccccc.json"
+expect "and never pushed" test -z "$(git -C "$R" ls-tree -r --name-only main | grep cccccccccccc)"
+finish
