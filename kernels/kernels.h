@@ -21,9 +21,9 @@
 
 /* Call first thing in main(), before any other thread exists. Picks the
  * OpenBLAS core type for this CPU (AR_BLAS_CORETYPE overrides; see
- * kernels/cpu/blas.c), which OpenBLAS only reads while it loads: when the
- * loaded one differs, the process re-executes itself once with
- * OPENBLAS_CORETYPE set. Then checks sgemm numerically and falls back to a
+ * kernels/cpu/blas.c), which OpenBLAS only reads while it loads: on its
+ * first run the process re-executes itself once with OPENBLAS_CORETYPE set
+ * (and GOMP_SPINCOUNT, unless OMP_WAIT_POLICY or GOMP_SPINCOUNT is set). Then checks sgemm numerically and falls back to a
  * safer core type when it computes wrongly. Returns 0, or -1 with an error
  * recorded (lib/err.h) when no core type computes correctly. */
 int kernels_init(char **argv);
@@ -33,6 +33,16 @@ int kernels_init(char **argv);
  * any other kernel call. */
 const char *kernels_blas_info(void);
 const char *kernels_blas_coretype(void);   /* "SkylakeX" */
+
+/* The decision kernels_init makes: the core type to re-execute with, or
+ * NULL to stay. want: the chosen core type (NULL: keep OpenBLAS's);
+ * loaded: what OpenBLAS runs now; tried: the comma-separated core types
+ * already tried by earlier re-executions (NULL on the first run); works:
+ * whether the loaded kernel passed kernels_blas_selftest. A broken kernel
+ * is replaced by the next safer one not yet tried (SkylakeX, Haswell,
+ * Prescott). Exposed for tests. */
+const char *kernels_blas_decide(const char *want, const char *loaded, const char *tried,
+                                int works);
 
 /* Checks sgemm against a double-precision reference on a few shapes;
  * 1 when it computes correctly. kernels_init runs it. */

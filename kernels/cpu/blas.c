@@ -38,6 +38,12 @@
 
 #define REEXEC_VAR "AR_BLAS_REEXEC"   /* core types tried so far, comma-separated */
 
+/* Iterations an idle OpenMP thread spins before it sleeps, unless the user
+ * set OMP_WAIT_POLICY or GOMP_SPINCOUNT. libgomp's default (300000, about a
+ * millisecond) makes a waiting thread steal a shared core from the one
+ * doing the work whenever the machine is busier than our thread count. */
+#define SPIN_COUNT "10000"
+
 static char blas_info[192];
 static char blas_how[16] = "loaded";
 static int n_threads;
@@ -96,22 +102,42 @@ static int already_tried(const char *tried, const char *name)
     return 0;
 }
 
-/* Replaces this process by itself with OPENBLAS_CORETYPE=name; returns
- * only when exec fails. */
-static void reexec_with(const char *name, char **argv)
+/* Replaces this process by itself with OPENBLAS_CORETYPE=name (unchanged
+ * when name is NULL), adding name and the broken core type (when not NULL)
+ * to the list of those tried; returns only when exec fails. */
+static void reexec_with(const char *name, const char *broken, char **argv)
 {
     const char *tried = getenv(REEXEC_VAR);
     char list[256];
-    snprintf(list, sizeof list, "%s%s%s", tried ? tried : "", tried && *tried ? "," : "", name);
+    snprintf(list, sizeof list, "%s", tried ? tried : "");
+    const char *add[2] = {broken, name};
+    for (int i = 0; i < 2; i++)
+        if (add[i] && !already_tried(list, add[i]) && strlen(list) + strlen(add[i]) + 2 < sizeof list)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", *list ? "," : "",
+                     add[i]);
     char self[4096];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     if (n <= 0 || !argv || !argv[0])
         return;
     self[n] = '\0';
-    setenv("OPENBLAS_CORETYPE", name, 1);
+    if (name)
+        setenv("OPENBLAS_CORETYPE", name, 1);
     setenv(REEXEC_VAR, list, 1);
     fflush(NULL);
     execv(self, argv);
+}
+
+const char *kernels_blas_decide(const char *want, const char *loaded, const char *tried,
+                                int works)
+{
+    if (!(tried && *tried) && want && strcasecmp(want, loaded) != 0)
+        return want;
+    if (works)
+        return NULL;
+    const char *next = next_safer(loaded);
+    while (next && already_tried(tried, next))
+        next = next_safer(next);
+    return next;
 }
 
 /* ---------------------------------------------------------------------------
@@ -162,8 +188,9 @@ static int check_one(int ta, int tb, int M, int N, int K)
 int kernels_blas_selftest(void)
 {
     static const int sizes[][3] = {{37, 53, 29}, {128, 96, 80}, {1, 67, 130}, {250, 3, 64}};
-    const char *bad = getenv("AR_BLAS_TEST_BAD");   /* tests: pretend this kernel is broken */
-    if (bad && *bad && strcasecmp(bad, kernels_blas_coretype()) == 0)
+    /* tests: pretend these (comma-separated) core types compute wrongly */
+    const char *bad = getenv("AR_BLAS_TEST_BAD");
+    if (bad && already_tried(bad, kernels_blas_coretype()))
         return 0;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
         for (int t = 0; t < 4; t++)
@@ -185,32 +212,29 @@ static void describe(void)
 int kernels_init(char **argv)
 {
     const char *tried = getenv(REEXEC_VAR);
+    int first = !(tried && *tried);
     const char *want = wanted_coretype();
     const char *loaded = kernels_blas_coretype();
-    if (tried && strchr(tried, ','))
+    int works = kernels_blas_selftest();
+    const char *next = kernels_blas_decide(want, loaded, tried, works);
+    /* libgomp, too, reads its settings only while it loads */
+    int set_spin = first && !getenv("OMP_WAIT_POLICY") && !getenv("GOMP_SPINCOUNT");
+    if (set_spin)
+        setenv("GOMP_SPINCOUNT", SPIN_COUNT, 1);
+    int switching = first && want && strcasecmp(want, loaded) != 0;
+    if (!works && next && !switching)
+        fprintf(stderr, "%s: warning: blas: sgemm of core type %s computes wrong results, "
+                "trying %s\n", ar_prog(), loaded, next);
+    if (next || set_spin)
+        reexec_with(next, works ? NULL : loaded, argv);
+    if (!works)
+        return ar_fail(AR_EFAIL, "blas: sgemm of OpenBLAS core type %s computes wrong results; "
+                       "set AR_BLAS_CORETYPE to another core type", loaded);
+    if (want && strcasecmp(want, loaded) != 0 && already_tried(tried, loaded))
         snprintf(blas_how, sizeof blas_how, "fallback");
-    if (want && !(tried && *tried) && strcasecmp(want, loaded) != 0)
-        reexec_with(want, argv);
-    if (want && strcasecmp(want, loaded) != 0 && !strchr(tried ? tried : "", ','))
+    else if (want && strcasecmp(want, loaded) != 0)
         fprintf(stderr, "%s: warning: blas: cannot select OpenBLAS core type %s, using %s\n",
                 ar_prog(), want, loaded);
-
-    while (!kernels_blas_selftest()) {
-        const char *next = next_safer(kernels_blas_coretype());
-        while (next && already_tried(getenv(REEXEC_VAR), next))
-            next = next_safer(next);
-        if (!next)
-            return ar_fail(AR_EFAIL, "blas: sgemm of OpenBLAS core type %s computes wrong "
-                           "results; set AR_BLAS_CORETYPE to another core type",
-                           kernels_blas_coretype());
-        fprintf(stderr, "%s: warning: blas: sgemm of core type %s computes wrong results, "
-                "trying %s\n", ar_prog(), kernels_blas_coretype(), next);
-        if (!getenv(REEXEC_VAR))   /* record what loaded first, so it is not retried */
-            setenv(REEXEC_VAR, kernels_blas_coretype(), 1);
-        reexec_with(next, argv);
-        return ar_fail(AR_EFAIL, "blas: cannot re-execute %s to change the core type",
-                       argv && argv[0] ? argv[0] : "program");
-    }
     unsetenv(REEXEC_VAR);
     kernels_set_threads(0);
     describe();

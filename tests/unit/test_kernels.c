@@ -29,6 +29,39 @@ START_TEST(blas_selftest_reports_a_broken_kernel)
 }
 END_TEST
 
+static void expect_decision(const char *want, const char *loaded, const char *tried, int works,
+                            const char *expect)
+{
+    const char *got = kernels_blas_decide(want, loaded, tried, works);
+    if (!expect)
+        ck_assert_msg(got == NULL, "want %s loaded %s tried %s works %d: got %s", want, loaded,
+                      tried, works, got);
+    else
+        ck_assert_msg(got && strcmp(got, expect) == 0,
+                      "want %s loaded %s tried %s works %d: got %s, expected %s", want, loaded,
+                      tried, works, got ? got : "(stay)", expect);
+}
+
+START_TEST(blas_coretype_decisions)
+{
+    /* first run: switch to the wanted kernel, whatever loaded */
+    expect_decision("SkylakeX", "Haswell", NULL, 1, "SkylakeX");
+    expect_decision("SkylakeX", "Prescott", NULL, 0, "SkylakeX");
+    /* the wanted kernel runs and works: stay */
+    expect_decision("SkylakeX", "SkylakeX", "SkylakeX", 1, NULL);
+    expect_decision("SkylakeX", "SkylakeX", NULL, 1, NULL);
+    /* it computes wrongly: the next safer one not yet tried */
+    expect_decision("SkylakeX", "SkylakeX", "SkylakeX", 0, "Haswell");
+    expect_decision("SkylakeX", "Haswell", "SkylakeX,Haswell", 0, "Prescott");
+    expect_decision("SkylakeX", "Prescott", "SkylakeX,Haswell,Prescott", 0, NULL);
+    expect_decision(NULL, "Cooperlake", NULL, 0, "Haswell");
+    /* AR_BLAS_CORETYPE=env: keep what loaded */
+    expect_decision(NULL, "Haswell", NULL, 1, NULL);
+    /* a name OpenBLAS does not know: it loaded its own choice, no loop */
+    expect_decision("Bogus", "Cooperlake", "Bogus", 1, NULL);
+}
+END_TEST
+
 /* Products split across threads give the same result as one thread, and
  * match the reference for all transposes. */
 START_TEST(gemm_matches_reference_any_threads)
@@ -698,6 +731,7 @@ Suite *make_suite(void)
     TCase *tc = tcase_create("blas");
     tcase_add_test(tc, blas_selftest_passes_and_names_kernel);
     tcase_add_test(tc, blas_selftest_reports_a_broken_kernel);
+    tcase_add_test(tc, blas_coretype_decisions);
     tcase_add_test(tc, gemm_matches_reference_any_threads);
     suite_add_tcase(s, tc);
     tc = tcase_create("layers");
