@@ -7,8 +7,8 @@
 #include <string.h>
 
 static const char *prog = "ar";
-static char last_msg[1024];
-static int last_code = AR_EFAIL;
+static _Thread_local char last_msg[1024];   /* per thread: index workers fail apart */
+static _Thread_local int last_code = AR_EFAIL;
 
 void ar_set_prog(const char *argv0)
 {
