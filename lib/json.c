@@ -1,6 +1,7 @@
 #include "json.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,34 @@ int ar_utf8_valid(const char *str, size_t len)
         s += n + 1;
     }
     return 1;
+}
+
+/* 1 when every number in v is finite (no path kept: the common case). */
+static int all_finite_fast(jv v)
+{
+    switch (jv_get_kind(v)) {
+    case JV_KIND_NUMBER:
+        return isfinite(jv_number_value(v));
+    case JV_KIND_ARRAY: {
+        int ok = 1;
+        jv_array_foreach(v, i, e) {
+            ok = ok && all_finite_fast(e);
+            jv_free(e);
+        }
+        return ok;
+    }
+    case JV_KIND_OBJECT: {
+        int ok = 1;
+        jv_object_foreach(jv_copy(v), k, e) {
+            ok = ok && all_finite_fast(e);
+            jv_free(k);
+            jv_free(e);
+        }
+        return ok;
+    }
+    default:
+        return 1;
+    }
 }
 
 /* Finds the first non-finite number; writes its path into path. */
@@ -97,6 +126,10 @@ int ar_json_parse(const char *buf, size_t len, const char *what, jv *out)
         jv_free(msg);
         return ar_fail(AR_EINPUT, "%s: malformed JSON: %s", what, text);
     }
+    if (all_finite_fast(v)) {
+        *out = v;
+        return 0;
+    }
     struct ar_buf path = {0};
     ar_buf_puts(&path, "");
     if (!all_finite(v, &path)) {
@@ -111,11 +144,62 @@ int ar_json_parse(const char *buf, size_t len, const char *what, jv *out)
     return 0;
 }
 
+/* Writes |m| (< 1e16) in decimal, k digits after the point, into s. */
+static int put_decimal(char *s, double d, uint64_t m, int k)
+{
+    char digits[24];
+    int n = 0;
+    do {
+        digits[n++] = (char)('0' + m % 10);
+        m /= 10;
+    } while (m);
+    while (n <= k)   /* a leading zero before the point */
+        digits[n++] = '0';
+    int o = 0;
+    if (d < 0)
+        s[o++] = '-';
+    for (int i = n - 1; i >= 0; i--) {
+        s[o++] = digits[i];
+        if (i == k && k > 0)
+            s[o++] = '.';
+    }
+    s[o] = '\0';
+    return o;
+}
+
+/* The fast path of dump_number: d as an integer or a decimal with at most
+ * 15 significant digits that reads back to d exactly, which is what
+ * "%.15g" prints for such numbers in [1e-3, 1e14). Returns 0 when d is not
+ * of that kind and the slow path must decide. */
+static int short_decimal(char *s, double d)
+{
+    static const double pow10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8,
+                                   1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    double a = fabs(d);
+    if (a == floor(a) && a < 1e15)
+        return put_decimal(s, d, (uint64_t)a, 0);
+    if (!(a >= 1e-3 && a < 1e14))
+        return 0;
+    for (int k = 1; k <= 15; k++) {
+        double m = nearbyint(a * pow10[k]);
+        if (m >= 1e15)
+            return 0;
+        /* m / 10^k is correctly rounded, as strtod of the decimal is */
+        if (m / pow10[k] == a)
+            return put_decimal(s, d, (uint64_t)m, k);
+    }
+    return 0;
+}
+
 static void dump_number(struct ar_buf *b, double d)
 {
     char s[40];
     if (d == 0) {
         ar_buf_putc(b, '0');
+        return;
+    }
+    if (short_decimal(s, d)) {
+        ar_buf_puts(b, s);
         return;
     }
     if (d == floor(d) && fabs(d) < 1e15) {
