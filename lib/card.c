@@ -11,7 +11,9 @@
 #include "err.h"
 #include "index.h"
 #include "json.h"
+#include "jtext.h"
 #include "schema.h"
+#include "sha256.h"
 
 const char *const ar_card_categories[] = {
     "architecture", "optimizer", "hyperparameter", "schedule", "regularization", "initialization",
@@ -41,47 +43,75 @@ const char *ar_agent_name(void)
     return name;
 }
 
-/* Checks one field; `present` tells whether it was there at all. */
-typedef int (*field_check)(jv v, const char *field);
+/* Checks one field's value v; size is the length of its canonical compact
+ * text (taken from the one dump of the whole card). */
+typedef int (*field_check)(jv v, const char *field, size_t size);
 
-static int check_string128(jv v, const char *f) { return ar_check_text(v, f, 1, 128, 0); }
-static int check_hypothesis(jv v, const char *f)
+/* the size limit of an object field, from its canonical size */
+static int check_object_sized(jv v, const char *f, size_t size, size_t max)
 {
+    if (jv_get_kind(v) != JV_KIND_OBJECT)
+        return ar_fail(AR_EINPUT, "field '%s': must be an object, not %s", f, ar_kind_name(v));
+    if (size > max)
+        return ar_fail(AR_EINPUT, "field '%s': larger than %zu bytes", f, max);
+    return ar_check_strings_deep(v, f);
+}
+
+static int check_string128(jv v, const char *f, size_t size) { (void)size; return ar_check_text(v, f, 1, 128, 0); }
+static int check_hypothesis(jv v, const char *f, size_t size)
+{
+    (void)size;
     return ar_check_text(v, f, 1, AR_HYPOTHESIS_MAX, AR_TEXT_MULTILINE);
 }
-static int check_category(jv v, const char *f) { return ar_check_enum(v, f, ar_card_categories); }
-static int check_status(jv v, const char *f) { return ar_check_enum(v, f, ar_card_statuses); }
-static int check_commit(jv v, const char *f) { return ar_check_hex(v, f, 7, 40); }
-static int check_hash(jv v, const char *f) { return ar_check_hex(v, f, 64, 64); }
-static int check_created(jv v, const char *f)
+static int check_category(jv v, const char *f, size_t size) { (void)size; return ar_check_enum(v, f, ar_card_categories); }
+static int check_status(jv v, const char *f, size_t size) { (void)size; return ar_check_enum(v, f, ar_card_statuses); }
+static int check_commit(jv v, const char *f, size_t size) { (void)size; return ar_check_hex(v, f, 7, 40); }
+static int check_hash(jv v, const char *f, size_t size) { (void)size; return ar_check_hex(v, f, 64, 64); }
+static int check_created(jv v, const char *f, size_t size)
 {
+    (void)size;
     if (jv_get_kind(v) != JV_KIND_STRING || !ar_created_valid(jv_string_value(v)))
         return ar_fail(AR_EINPUT, "field '%s': must be ISO-8601 UTC with milliseconds", f);
     return 0;
 }
-static int check_schema(jv v, const char *f)
+static int check_schema(jv v, const char *f, size_t size)
 {
+    (void)size;
     if (jv_get_kind(v) != JV_KIND_STRING || strcmp(jv_string_value(v), AR_CARD_SCHEMA) != 0)
         return ar_fail(AR_EINPUT, "field '%s': must be \"%s\"", f, AR_CARD_SCHEMA);
     return 0;
 }
-static int check_nullable_number(jv v, const char *f)
+static int check_nullable_number(jv v, const char *f, size_t size)
 {
+    (void)size;
     if (jv_get_kind(v) == JV_KIND_NULL)
         return 0;
     return ar_check_number(v, f, -1e9, 1e9, 0);
 }
-static int check_nullable_id(jv v, const char *f)
+static int check_nullable_id(jv v, const char *f, size_t size)
 {
+    (void)size;
     return jv_get_kind(v) == JV_KIND_NULL ? 0 : ar_check_id(v, f);
 }
-static int check_seed(jv v, const char *f) { return ar_check_number(v, f, 0, 18446744073709551615.0, 1); }
-static int check_budget(jv v, const char *f) { return ar_check_number(v, f, 0, 1e9, 0); }
-static int check_extra(jv v, const char *f) { return ar_check_object(v, f, AR_EXTRA_MAX); }
-static int check_object(jv v, const char *f) { return ar_check_object(v, f, AR_CARD_MAX_BYTES); }
-
-static int check_tags(jv v, const char *f)
+static int check_seed(jv v, const char *f, size_t size) { (void)size; return ar_check_number(v, f, 0, 18446744073709551615.0, 1); }
+static int check_budget(jv v, const char *f, size_t size) { (void)size; return ar_check_number(v, f, 0, 1e9, 0); }
+static int check_extra(jv v, const char *f, size_t size)
 {
+    return check_object_sized(v, f, size, AR_EXTRA_MAX);
+}
+static int check_object(jv v, const char *f, size_t size)
+{
+    return check_object_sized(v, f, size, AR_CARD_MAX_BYTES);
+}
+static int check_id(jv v, const char *f, size_t size)
+{
+    (void)size;
+    return ar_check_id(v, f);
+}
+
+static int check_tags(jv v, const char *f, size_t size)
+{
+    (void)size;
     if (jv_get_kind(v) != JV_KIND_ARRAY)
         return ar_fail(AR_EINPUT, "field '%s': must be an array, not %s", f, ar_kind_name(v));
     int n = jv_array_length(jv_copy(v));
@@ -104,8 +134,9 @@ static int check_tags(jv v, const char *f)
     return 0;
 }
 
-static int check_id_list(jv v, const char *f)
+static int check_id_list(jv v, const char *f, size_t size)
 {
+    (void)size;
     if (jv_get_kind(v) != JV_KIND_ARRAY)
         return ar_fail(AR_EINPUT, "field '%s': must be an array, not %s", f, ar_kind_name(v));
     int rc = 0, i = 0;
@@ -122,8 +153,9 @@ static int check_id_list(jv v, const char *f)
     return rc;
 }
 
-static int check_changes(jv v, const char *f)
+static int check_changes(jv v, const char *f, size_t size)
 {
+    (void)size;
     if (jv_get_kind(v) != JV_KIND_ARRAY)
         return ar_fail(AR_EINPUT, "field '%s': must be an array, not %s", f, ar_kind_name(v));
     int rc = 0;
@@ -156,9 +188,9 @@ static int check_changes(jv v, const char *f)
 }
 
 
-static int check_metrics(jv v, const char *f)
+static int check_metrics(jv v, const char *f, size_t size)
 {
-    if (ar_check_object(v, f, 8192))
+    if (check_object_sized(v, f, size, 8192))
         return -1;
     int rc = 0;
     jv_object_foreach(jv_copy(v), k, x) {
@@ -179,9 +211,9 @@ static int check_metrics(jv v, const char *f)
     return rc;
 }
 
-static int check_platform(jv v, const char *f)
+static int check_platform(jv v, const char *f, size_t size)
 {
-    if (ar_check_object(v, f, 8192))
+    if (check_object_sized(v, f, size, 8192))
         return -1;
     jv cls = ar_jv_get(v, "class");
     int rc = jv_is_valid(cls) ? ar_check_tag(cls, "platform.class")
@@ -216,7 +248,7 @@ struct field {
 
 static const struct field fields[] = {
     {"schema", check_schema, 2},
-    {"id", ar_check_id, 2},
+    {"id", check_id, 2},
     {"created", check_created, 2},
     {"agent", check_string128, 2},
     {"session", check_string128, 0},
@@ -233,7 +265,7 @@ static const struct field fields[] = {
     {"delta", check_nullable_number, 0},
     {"baseline", check_nullable_id, 0},
     {"prior_cards", check_id_list, 0},
-    {"verifies", ar_check_id, 0},
+    {"verifies", check_id, 0},
     {"seed", check_seed, 0},
     {"budget_s", check_budget, 0},
     {"platform", check_platform, 2},
@@ -244,6 +276,17 @@ static const struct field fields[] = {
 
 int ar_card_validate(jv card, int flags)
 {
+    struct ar_buf text = {0};
+    int rc = ar_card_validate_text(card, flags, &text);
+    ar_buf_free(&text);
+    return rc;
+}
+
+/* The canonical size of each field comes from one compact dump of the card:
+ * dumping is what validation used to spend its time on. */
+int ar_card_validate_text(jv card, int flags, struct ar_buf *text)
+{
+    text->len = 0;
     if (jv_get_kind(card) != JV_KIND_OBJECT)
         return ar_fail(AR_EINPUT, "card: must be a JSON object, not %s", ar_kind_name(card));
     int rc = 0;
@@ -262,13 +305,21 @@ int ar_card_validate(jv card, int flags)
         jv_free(k);
         jv_free(v);
     }
+    if (rc)
+        return rc;
+    ar_json_dump_buf(text, card, AR_JSON_COMPACT);
+    struct ar_jmember m[NFIELDS];
+    int nm = ar_jtext_members(text->data, text->len, m, (int)NFIELDS);
+    if (nm < 0 || nm > (int)NFIELDS)
+        return ar_fail(AR_EINPUT, "card: cannot read its canonical form");
     for (size_t i = 0; rc == 0 && i < NFIELDS; i++) {
         jv v = ar_jv_get(card, fields[i].name);
         if (!jv_is_valid(v)) {
             if (fields[i].required == 1 || (fields[i].required == 2 && (flags & AR_CARD_STORED)))
                 rc = ar_fail(AR_EINPUT, "field '%s': required", fields[i].name);
         } else {
-            rc = fields[i].check(v, fields[i].name);
+            int at = ar_jtext_find(text->data, m, nm, fields[i].name);
+            rc = fields[i].check(v, fields[i].name, at >= 0 ? m[at].vallen : 0);
         }
         jv_free(v);
     }
@@ -284,24 +335,17 @@ int ar_card_validate(jv card, int flags)
     if (strcmp(status, "crash") != 0 && !has_bpb)
         return ar_fail(AR_EINPUT, "field 'metrics.val_bpb': required unless status is crash");
 
-    jv config = ar_jv_get(card, "config");
+    int cfg = ar_jtext_find(text->data, m, nm, "config");
     const char *given = ar_jv_str(card, "config_hash");
-    if (jv_is_valid(config) && given) {
+    if (cfg >= 0 && given) {
         char hex[65];
-        ar_json_hash(config, hex);
+        ar_sha256_hex(text->data + m[cfg].val, m[cfg].vallen, hex);
         if (strcmp(hex, given) != 0)
-            rc = ar_fail(AR_EINPUT, "field 'config_hash': does not match config");
+            return ar_fail(AR_EINPUT, "field 'config_hash': does not match config");
     }
-    jv_free(config);
-    if (rc)
-        return rc;
-
-    char *text = ar_json_dump(card, AR_JSON_PRETTY);
-    size_t len = strlen(text);
-    free(text);
-    if (len > AR_CARD_MAX_BYTES)
+    if (ar_jtext_pretty_len(text->data, text->len) > AR_CARD_MAX_BYTES)
         return ar_fail(AR_EINPUT, "card: larger than %d bytes", AR_CARD_MAX_BYTES);
-    if ((flags & AR_CARD_STORED) && !ar_id_matches(card))
+    if ((flags & AR_CARD_STORED) && !ar_id_matches_text(text->data, text->len))
         return ar_fail(AR_EINPUT, "field 'id': does not match the card's content");
     return 0;
 }

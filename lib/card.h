@@ -25,6 +25,10 @@ enum {
  * "field 'NAME': why" (AR_EINPUT). Without AR_CARD_STORED, the fields that
  * ar_card_complete fills may be missing. */
 int ar_card_validate(jv card, int flags);
+/* The same, leaving the card's canonical compact text in *text (emptied
+ * first; partial or empty on failure). */
+struct ar_buf;
+int ar_card_validate_text(jv card, int flags, struct ar_buf *text);
 
 /* Fills what the writer does not give: schema, created (now), agent
  * ($AR_AGENT or user@host), config_hash (from config), normalises status

@@ -8,6 +8,8 @@
 #include <time.h>
 
 #include "json.h"
+#include "jtext.h"
+#include "sha256.h"
 
 int ar_created_valid(const char *s)
 {
@@ -49,9 +51,48 @@ int ar_id_compute(jv rec, char id[AR_ID_LEN + 1])
     char hex[65];
     ar_json_hash(body, hex);
     jv_free(body);
+    ar_id_format(c, hex, id);
+    return 0;
+}
+
+void ar_id_format(const char *c, const char *hex, char id[AR_ID_LEN + 1])
+{
     snprintf(id, AR_ID_LEN + 1, "%.4s%.2s%.2sT%.2s%.2s%.2sZ-%.12s", c, c + 5, c + 8, c + 11, c + 14,
              c + 17, hex);
-    return 0;
+}
+
+int ar_id_matches_text(const char *s, size_t len)
+{
+    struct ar_jmember m[64];
+    int n = ar_jtext_members(s, len, m, 64);
+    if (n < 0 || n > 64)
+        return 0;
+    int i = ar_jtext_find(s, m, n, "id"), c = ar_jtext_find(s, m, n, "created");
+    if (i < 0 || c < 0 || m[i].vallen != AR_ID_LEN + 2 || m[c].vallen != AR_CREATED_LEN + 2)
+        return 0;
+    char created[AR_CREATED_LEN + 1], id[AR_ID_LEN + 1], want[AR_ID_LEN + 1], hex[65];
+    memcpy(created, s + m[c].val + 1, AR_CREATED_LEN);
+    created[AR_CREATED_LEN] = '\0';
+    memcpy(id, s + m[i].val + 1, AR_ID_LEN);
+    id[AR_ID_LEN] = '\0';
+    if (!ar_created_valid(created))
+        return 0;
+    /* the text without the id member (and the comma that joined it) */
+    size_t start = m[i].key - 1, end = m[i].val + m[i].vallen;
+    if (start > 1)
+        start--;           /* ,"id":"..." */
+    else if (end < len && s[end] == ',')
+        end++;             /* {"id":"...", */
+    struct ar_sha256 h;
+    ar_sha256_init(&h);
+    ar_sha256_update(&h, s, start);
+    ar_sha256_update(&h, s + end, len - end);
+    uint8_t digest[32];
+    ar_sha256_final(&h, digest);
+    ar_hex(digest, 32, hex);
+    hex[64] = '\0';
+    ar_id_format(created, hex, want);
+    return strcmp(id, want) == 0;
 }
 
 int ar_id_valid(const char *s)

@@ -23,4 +23,12 @@ int ar_id_valid(const char *s);
 /* 1 when rec's `id` is exactly the id its content gives. */
 int ar_id_matches(jv rec);
 
+/* The id of a record created at `created` whose canonical JSON without id
+ * has the SHA-256 hex digest hex. */
+void ar_id_format(const char *created, const char *hex, char id[AR_ID_LEN + 1]);
+/* ar_id_matches for a record given as its canonical compact text (what
+ * ar_json_dump writes), without parsing or dumping it again. */
+#include <stddef.h>
+int ar_id_matches_text(const char *compact, size_t len);
+
 #endif

@@ -15,6 +15,7 @@
 #include "err.h"
 #include "id.h"
 #include "json.h"
+#include "jtext.h"
 #include "lock.h"
 #include "note.h"
 
@@ -152,6 +153,202 @@ static int is_fresh(const struct ar_kb *kb, const struct state *st)
            st->bytes == index_size(kb);
 }
 
+/* ---------------------------------------------------------------- render
+ *
+ * A fact is read on a fast path when its bytes are the canonical form our
+ * writers produce: white space stripped gives the canonical compact text,
+ * and the id (a content hash) is checked on that text, which proves it
+ * canonical too; the view line is then spliced from text, without jv. Any
+ * other file takes the slow path: parse, validate against the schema, dump.
+ * Facts are validated where they enter the knowledge base (write, import,
+ * sync); `ar-card validate` checks every fact against the whole schema.
+ * Cards and notes are read in parallel (OpenMP); each thread has its own jv
+ * values and error message. */
+
+struct fact {
+    char *text;             /* canonical compact JSON, NULL when skipped */
+    size_t len;
+    char *warning;          /* why it was skipped */
+    char card[AR_ID_LEN + 1];   /* notes: the card they annotate */
+    char kind;              /* notes: l(esson) s(tatus) r(etract) c(omment) */
+    char status[16];        /* status notes: the status, normalised */
+};
+
+/* The string value of member key of compact text s, unescaped only if it
+ * needs no escapes; 0 on success. */
+static int text_str(const char *s, const struct ar_jmember *m, int n, const char *key, char *out,
+                    size_t max)
+{
+    int i = ar_jtext_find(s, m, n, key);
+    if (i < 0 || m[i].vallen < 2 || s[m[i].val] != '"' || m[i].vallen - 2 >= max)
+        return -1;
+    size_t len = m[i].vallen - 2;
+    if (memchr(s + m[i].val + 1, '\\', len))
+        return -1;
+    memcpy(out, s + m[i].val + 1, len);
+    out[len] = '\0';
+    return 0;
+}
+
+/* Reads a fact file; on the fast path its canonical text is the file's
+ * bytes with white space removed. */
+static int read_fact(const char *path, const char *id, int is_note, struct fact *f)
+{
+    char *data;
+    size_t len;
+    if (ar_read_file(path, AR_CARD_MAX_BYTES + 4096, &data, &len) != 0)
+        return -1;
+    len = ar_jtext_compact(data, data, len);
+    data[len] = '\0';
+    struct ar_jmember m[64];
+    int n = ar_jtext_members(data, len, m, 64);
+    char fid[AR_ID_LEN + 1];
+    int fast = n > 0 && n <= 64 && text_str(data, m, n, "id", fid, sizeof fid) == 0 &&
+               strcmp(fid, id) == 0 && ar_utf8_valid(data, len) && ar_id_matches_text(data, len);
+    if (!fast) {
+        /* slow path: anything not in the canonical form */
+        free(data);
+        jv v;
+        if ((is_note ? ar_note_read_file(path, &v) : ar_card_read_file(path, &v, AR_CARD_STORED)) != 0)
+            return -1;
+        if (strcmp(ar_jv_str(v, "id"), id) != 0) {
+            jv_free(v);
+            return ar_fail(AR_EINPUT, "%s: file name does not match its id", path);
+        }
+        struct ar_buf b = {0};
+        ar_json_dump_buf(&b, v, AR_JSON_COMPACT);
+        jv_free(v);
+        len = b.len;
+        data = ar_buf_take(&b);
+        n = ar_jtext_members(data, len, m, 64);
+    }
+    if (is_note) {
+        char kind[16];
+        if (text_str(data, m, n, "card", f->card, sizeof f->card) != 0 || !ar_id_valid(f->card) ||
+            text_str(data, m, n, "kind", kind, sizeof kind) != 0) {
+            free(data);
+            return ar_fail(AR_EINPUT, "%s: not a note", path);
+        }
+        f->kind = kind[0];
+        f->status[0] = '\0';
+        char raw[16];
+        if (strcmp(kind, "status") == 0 && text_str(data, m, n, "status", raw, sizeof raw) == 0)
+            snprintf(f->status, sizeof f->status, "%s", ar_card_status_norm(raw));
+    }
+    f->text = data;
+    f->len = len;
+    return 0;
+}
+
+static void read_facts(const struct ar_kb *kb, char **ids, size_t n, int is_note, struct fact *out)
+{
+#pragma omp parallel for schedule(dynamic, 32)
+    for (size_t i = 0; i < n; i++) {
+        char path[PATH_MAX];
+        memset(&out[i], 0, sizeof out[i]);
+        if (is_note)
+            ar_kb_note_path(kb, ids[i], path);
+        else
+            ar_kb_card_path(kb, ids[i], path);
+        if (read_fact(path, ids[i], is_note, &out[i]) != 0)
+            out[i].warning = ar_xstrdup(ar_last_error());
+    }
+}
+
+static const struct fact *sort_notes;
+
+static int cmp_note(const void *a, const void *b)
+{
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    int c = strcmp(sort_notes[i].card, sort_notes[j].card);
+    return c ? c : (i > j) - (i < j);
+}
+
+/* Appends member "key":value to a view being spliced. */
+static void put_member(struct ar_buf *b, int *first, const char *key, const char *val, size_t vlen)
+{
+    if (!*first)
+        ar_buf_putc(b, ',');
+    *first = 0;
+    ar_buf_putc(b, '"');
+    ar_buf_puts(b, key);
+    ar_buf_puts(b, "\":");
+    ar_buf_add(b, val, vlen);
+}
+
+/* The view line of a card from its canonical text and its notes (id order):
+ * byte for byte what ar_json_dump(ar_card_view(card, notes)) gives. */
+static void splice_view(struct ar_buf *b, const struct fact *card, const struct fact *notes,
+                        const size_t *order, size_t nn)
+{
+    struct ar_jmember m[64];
+    int n = ar_jtext_members(card->text, card->len, m, 64);
+    char raw[16] = "", status[16];
+    text_str(card->text, m, n, "status", raw, sizeof raw);
+    snprintf(status, sizeof status, "%s", ar_card_status_norm(raw));
+    const char *effective = status;
+    int retracted = 0;
+    struct ar_buf list = {0};
+    ar_buf_putc(&list, '[');
+    for (size_t i = 0; i < nn; i++) {
+        const struct fact *f = &notes[order[i]];
+        if (f->kind == 's' && f->status[0])
+            effective = f->status;
+        else if (f->kind == 'r')
+            retracted = 1;
+        if (i)
+            ar_buf_putc(&list, ',');
+        ar_buf_add(&list, f->text, f->len);
+    }
+    ar_buf_putc(&list, ']');
+    char cs[24], es[24];
+    int cslen = snprintf(cs, sizeof cs, "\"%s\"", status);
+    int eslen = snprintf(es, sizeof es, "\"%s\"", effective);
+    /* the view's own members, in key order; status replaces the card's */
+    struct { const char *key; const char *val; size_t len; } add[] = {
+        {"card_status", cs, (size_t)cslen},
+        {"notes", list.data, list.len},
+        {"retracted", retracted ? "true" : "false", retracted ? 4u : 5u},
+        {"status", es, (size_t)eslen},
+    };
+    int na = 4, a = 0, first = 1;
+    ar_buf_putc(b, '{');
+    for (int i = 0; i < n && i < 64; i++) {
+        const char *key = card->text + m[i].key;
+        size_t kl = m[i].keylen;
+        while (a < na) {
+            size_t al = strlen(add[a].key);
+            int c = memcmp(add[a].key, key, al < kl ? al : kl);
+            if (c > 0 || (c == 0 && al >= kl))
+                break;
+            put_member(b, &first, add[a].key, add[a].val, add[a].len);
+            a++;
+        }
+        if (a < na && kl == strlen(add[a].key) && memcmp(key, add[a].key, kl) == 0) {
+            put_member(b, &first, add[a].key, add[a].val, add[a].len);
+            a++;
+            continue;
+        }
+        if (!first)
+            ar_buf_putc(b, ',');
+        first = 0;
+        ar_buf_add(b, card->text + m[i].key - 1, m[i].val + m[i].vallen - (m[i].key - 1));
+    }
+    for (; a < na; a++)
+        put_member(b, &first, add[a].key, add[a].val, add[a].len);
+    ar_buf_putc(b, '}');
+    ar_buf_free(&list);
+}
+
+static void free_facts(struct fact *f, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(f[i].text);
+        free(f[i].warning);
+    }
+    free(f);
+}
+
 /* Renders the whole index from the facts into b; fills st. */
 static int render(const struct ar_kb *kb, struct ar_buf *b, struct state *st)
 {
@@ -163,46 +360,49 @@ static int render(const struct ar_kb *kb, struct ar_buf *b, struct state *st)
         ar_free_ids(notes, notes ? nnotes : 0);
         return ar_fail(AR_EFAIL, "knowledge base %s: cannot read cards/ or notes/", kb->root);
     }
-    /* notes grouped by card; note ids are sorted, so each array is in id order */
-    jv by_card = jv_object();
-    char path[PATH_MAX];
+    struct fact *nf = ar_xmalloc((nnotes ? nnotes : 1) * sizeof *nf);
+    read_facts(kb, notes, nnotes, 1, nf);
+    /* notes grouped by card, in id order within each card */
+    size_t *order = ar_xmalloc((nnotes ? nnotes : 1) * sizeof *order), nvalid = 0;
     for (size_t i = 0; i < nnotes; i++) {
-        jv note;
-        if (ar_note_read_file(ar_kb_note_path(kb, notes[i], path), &note) != 0) {
-            ar_warn("index: skipping note: %s", ar_last_error());
-            continue;
-        }
-        jv key = jv_string(ar_jv_str(note, "card"));
-        jv list = jv_object_get(jv_copy(by_card), jv_copy(key));
-        if (!jv_is_valid(list))
-            list = jv_array();
-        by_card = jv_object_set(by_card, key, jv_array_append(list, note));
+        if (nf[i].warning)
+            ar_warn("index: skipping note: %s", nf[i].warning);
+        else
+            order[nvalid++] = i;
     }
+    sort_notes = nf;
+    qsort(order, nvalid, sizeof *order, cmp_note);
+
     memset(st, 0, sizeof *st);
     ar_buf_puts(b, "");
-    for (size_t i = 0; i < ncards; i++) {
-        jv card;
-        if (ar_card_read_file(ar_kb_card_path(kb, cards[i], path), &card, AR_CARD_STORED) != 0) {
-            ar_warn("index: skipping card: %s", ar_last_error());
-            continue;
+    enum { CHUNK = 4096 };
+    struct fact *cf = ar_xmalloc(CHUNK * sizeof *cf);
+    size_t at = 0;   /* next note in order */
+    for (size_t base = 0; base < ncards; base += CHUNK) {
+        size_t n = ncards - base < CHUNK ? ncards - base : CHUNK;
+        read_facts(kb, cards + base, n, 0, cf);
+        for (size_t i = 0; i < n; i++) {
+            const char *id = cards[base + i];
+            while (at < nvalid && strcmp(nf[order[at]].card, id) < 0)
+                at++;   /* notes on cards that are not there */
+            size_t end = at;
+            while (end < nvalid && strcmp(nf[order[end]].card, id) == 0)
+                end++;
+            if (cf[i].warning) {
+                ar_warn("index: skipping card: %s", cf[i].warning);
+            } else {
+                splice_view(b, &cf[i], nf, order + at, end - at);
+                ar_buf_putc(b, '\n');
+                snprintf(st->last, sizeof st->last, "%s", id);
+            }
+            at = end;
+            free(cf[i].text);
+            free(cf[i].warning);
         }
-        if (strcmp(ar_jv_str(card, "id"), cards[i]) != 0) {
-            ar_warn("index: skipping card: %s: file name does not match its id", path);
-            jv_free(card);
-            continue;
-        }
-        jv list = jv_object_get(jv_copy(by_card), jv_string(cards[i]));
-        if (!jv_is_valid(list))
-            list = jv_array();
-        jv view = ar_card_view(card, list);
-        ar_json_dump_buf(b, view, AR_JSON_COMPACT);
-        ar_buf_putc(b, '\n');
-        snprintf(st->last, sizeof st->last, "%s", cards[i]);
-        jv_free(view);
-        jv_free(list);
-        jv_free(card);
     }
-    jv_free(by_card);
+    free(cf);
+    free(order);
+    free_facts(nf, nnotes);
     st->cards = (long)ncards;
     st->notes = (long)nnotes;
     st->bytes = (long long)b->len;

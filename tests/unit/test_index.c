@@ -1,0 +1,169 @@
+/* lib/index.c: the index is the card views, byte for byte what
+ * ar_json_dump(ar_card_view(card, notes)) gives, whichever path read them. */
+#include "unit.h"
+#include "atomic.h"
+#include "buf.h"
+#include "card.h"
+#include "err.h"
+#include "id.h"
+#include "index.h"
+#include "json.h"
+#include "kb.h"
+#include "note.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static struct ar_kb kb;
+static char dir[256];
+
+static void setup(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/ar-test-index.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    setenv("AR_AGENT", "unit", 1);
+    ck_assert_int_eq(ar_kb_open(&kb, dir, AR_KB_CREATE), 0);
+}
+
+static void teardown(void)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static jv parse(const char *text)
+{
+    jv v;
+    ck_assert_int_eq(ar_json_parse(text, strlen(text), "test", &v), 0);
+    return v;
+}
+
+/* A complete card; created given so ids are predictable. */
+static jv card(const char *created, const char *status, double bpb)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "{\"created\":\"%s\",\"hypothesis\":\"h \\\"q\\\" \\u00e9\",\"category\":\"optimizer\","
+             "\"status\":\"%s\",\"commit\":\"abc1234\",\"metrics\":{\"val_bpb\":%.17g},"
+             "\"platform\":{\"class\":\"cpu-avx2\"},\"config\":{\"lr\":0.04,\"b\":[1,2.5e-7]},"
+             "\"tags\":[\"a\",\"b\"]}",
+             created, status, bpb);
+    jv c = parse(text);
+    ck_assert_int_eq(ar_card_complete(&c), 0);
+    return c;
+}
+
+static char *expected_line(jv c, jv notes)
+{
+    jv view = ar_card_view(c, notes);
+    char *s = ar_json_dump(view, AR_JSON_COMPACT);
+    jv_free(view);
+    return s;
+}
+
+START_TEST(rebuild_matches_views)
+{
+    jv a = card("2026-01-01T00:00:00.000Z", "keep", 1.5);
+    jv b = card("2026-01-02T00:00:00.000Z", "discard", 1.25);
+    char ida[AR_ID_LEN + 1], idb[AR_ID_LEN + 1], n1[AR_ID_LEN + 1], n2[AR_ID_LEN + 1];
+    ck_assert_int_eq(ar_card_store(&kb, a, ida), 0);
+    ck_assert_int_eq(ar_card_store(&kb, b, idb), 0);
+    setenv("AR_NOW", "2026-01-03T00:00:00.000Z", 1);
+    ck_assert_int_eq(ar_note_add(&kb, ida, "status", "", "revert", n1), 0);
+    setenv("AR_NOW", "2026-01-04T00:00:00.000Z", 1);
+    ck_assert_int_eq(ar_note_add(&kb, ida, "retract", "bad data", NULL, n2), 0);
+    unsetenv("AR_NOW");
+
+    /* a valid card stored by hand, not in canonical form, with "revert" */
+    jv c = parse("{\"schema\":\"ar.card/1\",\"created\":\"2026-01-05T00:00:00.000Z\",\"agent\":\"x\","
+                 "\"hypothesis\":\"hand\",\"category\":\"other\",\"status\":\"revert\","
+                 "\"commit\":\"abcdef1\",\"metrics\":{\"val_bpb\":2.0},\"platform\":{\"class\":\"h100\"}}");
+    char idc[AR_ID_LEN + 1], path[PATH_MAX];
+    ck_assert_int_eq(ar_id_compute(c, idc), 0);
+    ar_jv_set(&c, "id", jv_string(idc));
+    jv shown = jv_dump_string(jv_copy(c), JV_PRINT_PRETTY);   /* jq's order, "2.0" */
+    ar_kb_card_path(&kb, idc, path);
+    FILE *f = fopen(path, "w");
+    fputs(jv_string_value(shown), f);
+    fclose(f);
+    jv_free(shown);
+
+    ck_assert_int_eq(ar_index_rebuild(&kb), 0);
+    ck_assert_int_eq(ar_index_check(&kb), 0);
+    char *text;
+    size_t len;
+    ck_assert_int_eq(ar_index_read(&kb, &text, &len), 0);
+
+    jv notes_a = jv_array(), note;
+    ar_kb_note_path(&kb, n1, path);
+    ck_assert_int_eq(ar_note_read_file(path, &note), 0);
+    notes_a = jv_array_append(notes_a, note);
+    ar_kb_note_path(&kb, n2, path);
+    ck_assert_int_eq(ar_note_read_file(path, &note), 0);
+    notes_a = jv_array_append(notes_a, note);
+    char *la = expected_line(a, notes_a), *lb = expected_line(b, jv_array()), *lc = expected_line(c, jv_array());
+    struct ar_buf want = {0};
+    ar_buf_printf(&want, "%s\n%s\n%s\n", la, lb, lc);
+    ck_assert_str_eq(text, want.data);
+    ck_assert_ptr_nonnull(strstr(la, "\"card_status\":\"keep\""));
+    ck_assert_ptr_nonnull(strstr(la, "\"retracted\":true"));
+    ck_assert_ptr_nonnull(strstr(la, "\"status\":\"discard\",\"tags\""));
+    ck_assert_ptr_nonnull(strstr(lc, "\"status\":\"discard\""));
+    free(la), free(lb), free(lc), free(text);
+    ar_buf_free(&want);
+    jv_free(notes_a), jv_free(a), jv_free(b), jv_free(c);
+}
+END_TEST
+
+START_TEST(skips_bad_facts)
+{
+    jv a = card("2026-01-01T00:00:00.000Z", "keep", 1.5);
+    char ida[AR_ID_LEN + 1], path[PATH_MAX];
+    ck_assert_int_eq(ar_card_store(&kb, a, ida), 0);
+    /* a file whose content does not hash to its name */
+    char *s = ar_json_dump(a, AR_JSON_PRETTY);
+    strstr(s, "1.5")[2] = '6';
+    ar_kb_card_path(&kb, "20260101T000000Z-000000000000", path);
+    ck_assert_int_eq(ar_write_atomic(path, "{\"torn\":", 8), 0);
+    ar_kb_card_path(&kb, "20260101T000001Z-000000000000", path);
+    ck_assert_int_eq(ar_write_atomic(path, s, strlen(s)), 0);
+    free(s);
+    ck_assert_int_eq(ar_index_rebuild(&kb), 0);
+    char *text;
+    size_t len;
+    ck_assert_int_eq(ar_index_read(&kb, &text, &len), 0);
+    char *line = expected_line(a, jv_array());
+    ck_assert_int_eq(len, strlen(line) + 1);
+    ck_assert(strncmp(text, line, len - 1) == 0);
+    free(text), free(line);
+    jv_free(a);
+}
+END_TEST
+
+START_TEST(id_check_on_text)
+{
+    jv a = card("2026-01-01T00:00:00.000Z", "keep", 1.5);
+    char *s = ar_json_dump(a, AR_JSON_COMPACT);
+    ck_assert(ar_id_matches_text(s, strlen(s)));
+    char *p = strstr(s, "1.5");
+    p[2] = '6';
+    ck_assert(!ar_id_matches_text(s, strlen(s)));
+    free(s);
+    jv_free(a);
+}
+END_TEST
+
+Suite *make_suite(void)
+{
+    Suite *s = suite_create("index");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, rebuild_matches_views);
+    tcase_add_test(tc, skips_bad_facts);
+    tcase_add_test(tc, id_check_on_text);
+    suite_add_tcase(s, tc);
+    return s;
+}
