@@ -68,6 +68,22 @@ run ar-sync --kb "$B"
 expect "an edit of a held card is quarantined" grep -q "cards/$good.json (remote): differs from the fact already here" <<<"$ERR"
 expect "the held card is unchanged" grep -q '"val_bpb": 1.1' "$B/cards/$good.json"
 
+# a card with its patch: the patch travels; an altered patch does not
+printf 'diff --git a/trainer/a.c b/trainer/a.c\n' >"$T/p.patch"
+sum=$(sha256sum <"$T/p.patch" | cut -c1-64) n=$(wc -c <"$T/p.patch")
+X="{\"patch\":{\"upstream\":\"$(printf 'a%.0s' {1..40})\",\"sha256\":\"$sum\",\"bytes\":$n}}"
+pc=$(ar-card write --kb "$A" --hypothesis "with a patch" --category other --status keep \
+    --commit abc1234 --val-bpb 1.4 --platform "$P" --extra "$X")
+cp "$T/p.patch" "$A/patches/$pc.patch" 2>/dev/null || { mkdir -p "$A/patches"; cp "$T/p.patch" "$A/patches/$pc.patch"; }
+ar-sync --kb "$A" >/dev/null 2>&1
+ar-sync --kb "$B" >/dev/null 2>&1
+expect "a patch travels with its card" cmp -s "$T/p.patch" "$B/patches/$pc.patch"
+pc2=$(ar-card write --kb "$A" --hypothesis "with an altered patch" --category other --status keep \
+    --commit abc1234 --val-bpb 1.4 --platform "$P" --extra "$X")
+printf 'diff --git a/trainer/b.c b/trainer/a.c\n' >"$A/patches/$pc2.patch"
+run ar-sync --kb "$A"
+expect "an altered local patch is quarantined" grep -q "$pc2.patch (local): does not match the hash card $pc2 records" <<<"$ERR"
+
 # an edit in place of a committed local card is undone, the edit kept aside
 sed -i 's/"val_bpb": 1.1/"val_bpb": 0.9/' "$A/cards/$good.json"
 run ar-sync --kb "$A"
