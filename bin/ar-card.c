@@ -11,11 +11,13 @@
 #include "card.h"
 #include "cli.h"
 #include "err.h"
+#include "gitinfo.h"
 #include "index.h"
 #include "json.h"
 #include "kb.h"
 #include "note.h"
 #include "opt.h"
+#include "platform.h"
 #include "query.h"
 #include "schema.h"
 
@@ -38,7 +40,9 @@ static const char usage_write[] =
     "\n"
     "Validates a card, fills id, created, agent and schema, stores it in\n"
     "cards/<id>.json, updates the index and prints the id. Fields come from a\n"
-    "JSON object on stdin (--stdin), from flags, or both (flags win).\n";
+    "JSON object on stdin (--stdin), from flags, or both (flags win). Without\n"
+    "--platform the card gets this machine's; without --commit, the HEAD commit\n"
+    "(and its parent) of the git repository around the current directory.\n";
 
 static jv parse_json_arg(const char *opt, const char *text)
 {
@@ -74,6 +78,23 @@ static void split_assign(const char *opt, const char *s, jv *key, jv *val)
         *val = v;
     else
         *val = jv_string(text);
+}
+
+/* What the writer may leave out: the platform of this machine, and the
+ * commit (and its parent) of the git repository around the current
+ * directory. */
+static void fill_defaults(jv *card)
+{
+    if (!ar_jv_has(*card, "platform"))
+        ar_jv_set(card, "platform", ar_platform_detect(NULL));
+    if (ar_jv_has(*card, "commit"))
+        return;
+    struct ar_gitinfo git;
+    if (ar_git_info(".", &git) != 0)
+        ar_die(AR_EINPUT, "field 'commit': not given, and %s (use --commit HEX)", ar_last_error());
+    ar_jv_set(card, "commit", jv_string(git.commit));
+    if (git.parent[0] && !ar_jv_has(*card, "parent_commit"))
+        ar_jv_set(card, "parent_commit", jv_string(git.parent));
 }
 
 static int cmd_write(int argc, char **argv)
@@ -183,11 +204,10 @@ static int cmd_write(int argc, char **argv)
     }
     ar_strlist_free(&metrics);
 
+    fill_defaults(&card);
     /* validate before touching the disk */
     if (ar_card_complete(&card) != 0)
         ar_die_last();
-    if (!ar_jv_has(card, "platform"))
-        ar_die(AR_EINPUT, "field 'platform.class': required (use --platform '{\"class\":\"...\"}')");
     struct ar_kb kb;
     open_kb(&kb, AR_KB_CREATE);
     char id[AR_ID_LEN + 1];

@@ -25,6 +25,12 @@ int ar_index_rebuild(const struct ar_kb *kb);
 /* Adds a just-stored card: appends when the index was fresh before it and
  * the id sorts last, else rebuilds. */
 int ar_index_add(const struct ar_kb *kb, jv card);
+/* Adds a just-stored note: rewrites its card's line when the index was
+ * fresh before it, else rebuilds. */
+int ar_index_add_note(const struct ar_kb *kb, jv note);
+/* Finds the line of card id in index text: [*start, *end) without the
+ * newline. -1 when there is none. */
+int ar_index_find_line(const char *text, size_t len, const char *id, size_t *start, size_t *end);
 /* 0 when index.jsonl equals what the facts give; else -1 (AR_EFAIL) with a
  * message saying how it differs. */
 int ar_index_check(const struct ar_kb *kb);

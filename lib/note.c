@@ -112,10 +112,10 @@ int ar_note_add(const struct ar_kb *kb, const char *card_id, const char *kind, c
     ar_buf_putc(&b, '\n');
     int rc = ar_create_atomic(path, b.data, b.len);
     ar_buf_free(&b);
+    if (rc >= 0)
+        rc = ar_index_add_note(kb, note);
     jv_free(note);
-    if (rc < 0)
-        return -1;
-    return ar_index_ensure(kb);
+    return rc < 0 ? -1 : 0;
 }
 
 int ar_note_read_file(const char *path, jv *note)

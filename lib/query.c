@@ -100,19 +100,12 @@ int ar_query_view(const struct ar_kb *kb, const char *id, jv *view)
     size_t len;
     if (ar_index_read(kb, &text, &len) != 0)
         return -1;
-    /* only the card's own line has "id":"<its id>" (notes have their own ids) */
-    char needle[AR_ID_LEN + 16];
-    snprintf(needle, sizeof needle, "\"id\":\"%s\"", id);
-    char *hit = strstr(text, needle);
+    size_t start, end;
     int rc;
-    if (!hit) {
+    if (ar_index_find_line(text, len, id, &start, &end) != 0)
         rc = ar_fail(AR_EINPUT, "card %s: not found in %s", id, kb->root);
-    } else {
-        char *start = hit, *end = strchr(hit, '\n');
-        while (start > text && start[-1] != '\n')
-            start--;
-        rc = ar_json_parse(start, (size_t)(end - start), "index", view);
-    }
+    else
+        rc = ar_json_parse(text + start, end - start, "index", view);
     free(text);
     return rc;
 }
