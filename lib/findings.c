@@ -233,7 +233,7 @@ static void contradictions(struct ar_findings *f, const struct ar_kbstats *st, s
             add_link(f, cl, cap,
                      (struct ar_link){"CONTRADICTS", st->cards[cl->ev[best].card].id,
                                       st->cards[cl->ev[worst].card].id, cl->classes[a].platform,
-                                      cl->classes[b].platform, -1});
+                                      cl->classes[b].platform, NULL, 0, -1});
         }
     }
 }
@@ -255,8 +255,27 @@ static const char *scope_of(const struct ar_claim *cl)
     return "open";
 }
 
+/* BUILDS_ON from card c's prior_cards to other claims, one link per claim */
+static void builds_on(struct ar_findings *f, const struct ar_kbstats *st, struct ar_claim *cl, int *cap,
+                      const struct ar_cardsum *c, const char *const *claim_of)
+{
+    for (int k = 0; k < c->nprior; k++) {
+        long p = ar_stats_find(st, c->prior[k]);
+        const char *other = p >= 0 ? claim_of[p] : NULL;
+        if (!other || other == cl->name)
+            continue;
+        int i = 0;
+        while (i < cl->nlinks && !(cl->links[i].to_claim == other))
+            i++;
+        if (i < cl->nlinks)
+            cl->links[i].count++;
+        else
+            add_link(f, cl, cap, (struct ar_link){"BUILDS_ON", c->id, c->prior[k], NULL, NULL, other, 1, -1});
+    }
+}
+
 static void build_claim(struct ar_findings *f, const struct ar_kbstats *st, struct ar_claim *cl,
-                        const struct entry *en, int n)
+                        const struct entry *en, int n, const char *const *claim_of)
 {
     struct ar_pool *p = &f->pool;
     cl->name = en[0].claim;
@@ -277,8 +296,7 @@ static void build_claim(struct ar_findings *f, const struct ar_kbstats *st, stru
         const struct ar_cardsum *c = &st->cards[ci];
         cl->cards[cl->ncards++] = ci;
         struct ar_tally *t = class_tally(cl, c->platform);
-        for (int k = 0; k < c->nprior; k++)
-            add_link(f, cl, &lcap, (struct ar_link){"BUILDS_ON", c->id, c->prior[k], NULL, NULL, -1});
+        builds_on(f, st, cl, &lcap, c, claim_of);
         if (c->crash) {
             cl->all.crashes++;
             t->crashes++;
@@ -288,7 +306,7 @@ static void build_claim(struct ar_findings *f, const struct ar_kbstats *st, stru
         if (c->verifies) {
             int other = card_outcome(st, ar_stats_find(st, c->verifies));
             add_link(f, cl, &lcap,
-                     (struct ar_link){"VERIFIES", c->id, c->verifies, NULL, NULL,
+                     (struct ar_link){"VERIFIES", c->id, c->verifies, NULL, NULL, NULL, 0,
                                       o < 0 || other < 0 ? -1 : o == other});
         }
         if (o < 0)
@@ -332,12 +350,15 @@ struct ar_findings *ar_findings_build(const struct ar_kbstats *st)
     struct ar_findings *f = ar_xmalloc(sizeof *f);
     memset(f, 0, sizeof *f);
     struct entry *en = ar_xmalloc((st->n ? st->n : 1) * sizeof *en);
+    const char **claim_of = ar_xmalloc((st->n ? st->n : 1) * sizeof *claim_of);
     size_t m = 0;
     for (size_t i = 0; i < st->n; i++) {
         const struct ar_cardsum *c = &st->cards[i];
+        claim_of[i] = NULL;
         if (c->retracted || c->nchanges == 0 || strcmp(c->status, "baseline") == 0)
             continue;
         const char *name = ar_claim_name(&f->pool, c->changes, c->nchanges);
+        claim_of[i] = name;
         if (name)
             en[m++] = (struct entry){name, (int)i};
     }
@@ -352,10 +373,11 @@ struct ar_findings *ar_findings_build(const struct ar_kbstats *st)
             k++;
         struct ar_claim *cl = &f->claims[f->n++];
         memset(cl, 0, sizeof *cl);
-        build_claim(f, st, cl, en + j, (int)(k - j));
+        build_claim(f, st, cl, en + j, (int)(k - j), claim_of);
         j = k;
     }
     free(en);
+    free(claim_of);
     return f;
 }
 
@@ -432,6 +454,10 @@ jv ar_claim_json(const struct ar_claim *c, const struct ar_kbstats *st)
         if (l->from_class) {
             ar_jv_set(&x, "from_class", jv_string(l->from_class));
             ar_jv_set(&x, "to_class", jv_string(l->to_class));
+        }
+        if (l->to_claim) {
+            ar_jv_set(&x, "to_claim", jv_string(l->to_claim));
+            ar_jv_set(&x, "count", jv_number(l->count));
         }
         if (strcmp(l->type, "VERIFIES") == 0)
             ar_jv_set(&x, "agrees", l->agrees < 0 ? jv_null() : jv_bool(l->agrees));

@@ -65,13 +65,17 @@ struct ar_tally {
 };
 
 /* CONTRADICTS: from the strongest confirmation on one class to the
- * strongest refutation on another. BUILDS_ON: a card of the claim to one of
- * its prior_cards. VERIFIES: a card of the claim to the card it replicates;
- * agrees says whether both cards' outcomes are the same. */
+ * strongest refutation on another. BUILDS_ON: the claim's cards name, in
+ * prior_cards, cards of another claim (to_claim); from/to are the first such
+ * pair, count how many pairs there are. VERIFIES: a card of the claim to the
+ * card it replicates; agrees says whether both cards' outcomes are the same
+ * (-1 when either is not scored). */
 struct ar_link {
     const char *type, *from, *to;
     const char *from_class, *to_class;   /* CONTRADICTS only */
-    int agrees;                          /* VERIFIES only; -1 when the target is unknown */
+    const char *to_claim;                /* BUILDS_ON only */
+    int count;                           /* BUILDS_ON only */
+    int agrees;                          /* VERIFIES only */
 };
 
 struct ar_claim {

@@ -45,6 +45,12 @@ const char *ar_pool_strndup(struct ar_pool *p, const char *s, size_t len)
     return d;
 }
 
+struct ar_pool_slot {
+    const char *s;   /* NULL: empty */
+    uint64_t hash;
+    size_t len;
+};
+
 static uint64_t hash(const char *s, size_t len)
 {
     uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
@@ -56,12 +62,12 @@ static uint64_t hash(const char *s, size_t len)
 static void grow(struct ar_pool *p)
 {
     size_t n = p->nslots ? p->nslots * 2 : 1024;
-    const char **slots = memset(ar_xmalloc(n * sizeof *slots), 0, n * sizeof *slots);
+    struct ar_pool_slot *slots = memset(ar_xmalloc(n * sizeof *slots), 0, n * sizeof *slots);
     for (size_t i = 0; i < p->nslots; i++) {
-        if (!p->slots[i])
+        if (!p->slots[i].s)
             continue;
-        size_t j = hash(p->slots[i], strlen(p->slots[i])) & (n - 1);
-        while (slots[j])
+        size_t j = p->slots[i].hash & (n - 1);
+        while (slots[j].s)
             j = (j + 1) & (n - 1);
         slots[j] = p->slots[i];
     }
@@ -74,14 +80,16 @@ const char *ar_pool_internn(struct ar_pool *p, const char *s, size_t len)
 {
     if (2 * (p->used + 1) > p->nslots)
         grow(p);
-    size_t j = hash(s, len) & (p->nslots - 1);
-    while (p->slots[j]) {
-        if (strncmp(p->slots[j], s, len) == 0 && p->slots[j][len] == '\0')
-            return p->slots[j];
+    uint64_t h = hash(s, len);
+    size_t j = h & (p->nslots - 1);
+    while (p->slots[j].s) {
+        if (p->slots[j].hash == h && p->slots[j].len == len && memcmp(p->slots[j].s, s, len) == 0)
+            return p->slots[j].s;
         j = (j + 1) & (p->nslots - 1);
     }
     p->used++;
-    return p->slots[j] = ar_pool_strndup(p, s, len);
+    p->slots[j] = (struct ar_pool_slot){ar_pool_strndup(p, s, len), h, len};
+    return p->slots[j].s;
 }
 
 const char *ar_pool_intern(struct ar_pool *p, const char *s)

@@ -7,9 +7,11 @@
 
 #include <stddef.h>
 
+struct ar_pool_slot;
+
 struct ar_pool {
     struct ar_pool_chunk *chunks;
-    const char **slots;   /* open-addressing table of interned strings */
+    struct ar_pool_slot *slots;   /* open-addressing table of interned strings */
     size_t nslots, used;
 };
 

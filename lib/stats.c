@@ -13,95 +13,6 @@
 
 /* ------------------------------------------------------------ reading views */
 
-static const char *str_or(jv obj, const char *key, const char *def)
-{
-    const char *s = ar_jv_str(obj, key);
-    return s ? s : def;
-}
-
-static const char *intern_or_null(struct ar_pool *p, jv obj, const char *key)
-{
-    const char *s = ar_jv_str(obj, key);
-    return s ? ar_pool_intern(p, s) : NULL;
-}
-
-static const char *dup_or_null(struct ar_pool *p, jv obj, const char *key)
-{
-    const char *s = ar_jv_str(obj, key);
-    return s ? ar_pool_strndup(p, s, strlen(s)) : NULL;
-}
-
-/* The strings of an array member, interned; *n of them. */
-static const char **string_list(struct ar_pool *p, jv obj, const char *key, int *n)
-{
-    jv a = ar_jv_get(obj, key);
-    *n = 0;
-    const char **out = NULL;
-    if (jv_get_kind(a) == JV_KIND_ARRAY && jv_array_length(jv_copy(a)) > 0) {
-        out = ar_pool_alloc(p, (size_t)jv_array_length(jv_copy(a)) * sizeof *out);
-        jv_array_foreach(a, i, x) {
-            if (jv_get_kind(x) == JV_KIND_STRING)
-                out[(*n)++] = ar_pool_intern(p, jv_string_value(x));
-            jv_free(x);
-        }
-    }
-    jv_free(a);
-    return out;
-}
-
-static const char *value_text(struct ar_pool *p, jv v)
-{
-    if (!jv_is_valid(v))
-        return ar_pool_intern(p, "null");
-    char *s = ar_json_dump(v, AR_JSON_COMPACT);
-    const char *out = ar_pool_intern(p, s);
-    free(s);
-    return out;
-}
-
-static void read_changes(struct ar_pool *p, jv view, struct ar_cardsum *c)
-{
-    jv a = ar_jv_get(view, "changes");
-    if (jv_get_kind(a) == JV_KIND_ARRAY && jv_array_length(jv_copy(a)) > 0) {
-        c->changes = ar_pool_alloc(p, (size_t)jv_array_length(jv_copy(a)) * sizeof *c->changes);
-        jv_array_foreach(a, i, e) {
-            const char *key = ar_jv_str(e, "key");
-            if (key) {
-                struct ar_change *ch = &c->changes[c->nchanges++];
-                jv from = ar_jv_get(e, "from"), to = ar_jv_get(e, "to");
-                ch->key = ar_pool_intern(p, key);
-                ch->from = value_text(p, from);
-                ch->to = value_text(p, to);
-                ch->numeric = jv_get_kind(from) == JV_KIND_NUMBER && jv_get_kind(to) == JV_KIND_NUMBER;
-                if (ch->numeric) {
-                    ch->from_num = jv_number_value(from);
-                    ch->to_num = jv_number_value(to);
-                }
-                jv_free(from);
-                jv_free(to);
-            }
-            jv_free(e);
-        }
-    }
-    jv_free(a);
-}
-
-static const char *last_lesson(struct ar_pool *p, jv view)
-{
-    jv notes = ar_jv_get(view, "notes");
-    const char *out = NULL;
-    if (jv_get_kind(notes) == JV_KIND_ARRAY) {
-        jv_array_foreach(notes, i, n) {
-            const char *kind = ar_jv_str(n, "kind"), *text = ar_jv_str(n, "text");
-            if (kind && text && strcmp(kind, "lesson") == 0)
-                out = ar_pool_strndup(p, text, strlen(text));
-            jv_free(n);
-        }
-    }
-    jv_free(notes);
-    return out;
-}
-
 const char *ar_stats_keyname(const char *fingerprint, double budget_s, const char *platform,
                              char *out, size_t size)
 {
@@ -110,73 +21,35 @@ const char *ar_stats_keyname(const char *fingerprint, double budget_s, const cha
     return out;
 }
 
-int ar_kbstats_add_view(struct ar_kbstats *st, jv view)
+static struct ar_cardsum *next_slot(struct ar_kbstats *st)
 {
-    const char *id = ar_jv_str(view, "id");
-    if (!id)
-        return ar_fail(AR_EINPUT, "card view: no id");
     if (st->n == st->cap) {
         st->cap = st->cap ? st->cap * 2 : 256;
         st->cards = ar_xrealloc(st->cards, st->cap * sizeof *st->cards);
     }
-    struct ar_pool *p = &st->pool;
-    struct ar_cardsum *c = &st->cards[st->n++];
-    memset(c, 0, sizeof *c);
-    c->id = ar_pool_strndup(p, id, strlen(id));
-    c->created = dup_or_null(p, view, "created");
-    c->agent = ar_pool_intern(p, str_or(view, "agent", ""));
-    c->session = ar_pool_intern(p, str_or(view, "session", ""));
-    c->commit = dup_or_null(p, view, "commit");
-    c->category = ar_pool_intern(p, str_or(view, "category", "other"));
-    c->hypothesis = ar_pool_intern(p, str_or(view, "hypothesis", ""));
-    c->status = ar_pool_intern(p, ar_card_status_norm(str_or(view, "status", "")));
-    c->config_hash = intern_or_null(p, view, "config_hash");
-    c->baseline = dup_or_null(p, view, "baseline");
-    c->verifies = dup_or_null(p, view, "verifies");
-    c->lesson = last_lesson(p, view);
-
-    jv x = ar_jv_get(view, "platform");
-    c->platform = ar_pool_intern(p, str_or(x, "class", ""));
-    jv_free(x);
-    x = ar_jv_get(view, "data");
-    c->fingerprint = ar_pool_intern(p, str_or(x, "fingerprint", ""));
-    jv_free(x);
-    c->budget_s = ar_jv_num(view, "budget_s", 0);
-    char key[512];
-    c->key = ar_pool_intern(p, ar_stats_keyname(c->fingerprint, c->budget_s, c->platform, key, sizeof key));
-
-    x = ar_jv_get(view, "metrics");
-    c->has_bpb = ar_jv_has(x, "val_bpb");
-    c->val_bpb = ar_jv_num(x, "val_bpb", 0);
-    c->training_seconds = ar_jv_num(x, "training_seconds", 0);
-    jv_free(x);
-    x = ar_jv_get(view, "delta");
-    c->has_delta = jv_get_kind(x) == JV_KIND_NUMBER;
-    c->delta = c->has_delta ? jv_number_value(x) : 0;
-    jv_free(x);
-    x = ar_jv_get(view, "retracted");
-    c->retracted = jv_get_kind(x) == JV_KIND_TRUE;
-    jv_free(x);
-
-    c->tags = string_list(p, view, "tags", &c->ntags);
-    c->prior = string_list(p, view, "prior_cards", &c->nprior);
-    read_changes(p, view, c);
-    c->group = -1;
-    return 0;
+    return &st->cards[st->n];
 }
 
 int ar_kbstats_add_text(struct ar_kbstats *st, const char *json, size_t len)
 {
-    jv v = jv_parse_sized(json, (int)len);
-    if (!jv_is_valid(v)) {
-        jv msg = jv_invalid_get_msg(v);
-        int rc = ar_fail(AR_EINPUT, "card view: %s",
-                         jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) : "malformed JSON");
-        jv_free(msg);
-        return rc;
-    }
-    int rc = ar_kbstats_add_view(st, v);
-    jv_free(v);
+    /* the scanner reads numbers with strtod, which needs a terminator */
+    char *copy = ar_xmalloc(len + 1);
+    memcpy(copy, json, len);
+    copy[len] = '\0';
+    int rc = ar_cardsum_parse(&st->pool, copy, len, next_slot(st));
+    free(copy);
+    if (rc == 0)
+        st->n++;
+    return rc;
+}
+
+int ar_kbstats_add_view(struct ar_kbstats *st, jv view)
+{
+    char *text = ar_json_dump(view, AR_JSON_COMPACT);
+    int rc = ar_cardsum_parse(&st->pool, text, strlen(text), next_slot(st));
+    free(text);
+    if (rc == 0)
+        st->n++;
     return rc;
 }
 
@@ -376,38 +249,69 @@ void ar_kbstats_finish(struct ar_kbstats *st)
     free(idx);
 }
 
+struct ar_kbstats *ar_kbstats_subset(const struct ar_kbstats *st, const size_t *idx, size_t n)
+{
+    struct ar_kbstats *sub = ar_kbstats_new();
+    sub->cap = n ? n : 1;
+    sub->cards = ar_xmalloc(sub->cap * sizeof *sub->cards);
+    for (size_t i = 0; i < n; i++)
+        sub->cards[sub->n++] = st->cards[idx[i]];
+    ar_kbstats_finish(sub);
+    for (size_t j = 0; j < sub->nnoise; j++) {
+        const struct ar_noise *parent = ar_stats_noise(st, sub->noise[j].platform);
+        if (parent)
+            sub->noise[j] = *parent;
+    }
+    return sub;
+}
+
 /* ------------------------------------------------------------------ loading */
 
 struct load_ctx {
     struct ar_kbstats *st;
     const struct ar_filter *f;
+    const char *status;   /* the filter's status, normalised */
 };
+
+static int has_tag(const struct ar_cardsum *c, const char *tag)
+{
+    for (int i = 0; i < c->ntags; i++)
+        if (strcmp(c->tags[i], tag) == 0)
+            return 1;
+    return 0;
+}
+
+/* ar_filter_match over a summary */
+static int filter_match(const struct load_ctx *lc, const struct ar_cardsum *c)
+{
+    const struct ar_filter *f = lc->f;
+    return !f || ((!f->status || strcmp(c->status, lc->status) == 0) &&
+                  (!f->category || strcmp(c->category, f->category) == 0) &&
+                  (!f->session || strcmp(c->session, f->session) == 0) &&
+                  (!f->platform || strcmp(c->platform, f->platform) == 0) &&
+                  (!f->since || (c->created && strcmp(c->created, f->since) >= 0)) &&
+                  (!f->tag || has_tag(c, f->tag)));
+}
 
 static int load_line(char *line, size_t len, void *ctx)
 {
     struct load_ctx *lc = ctx;
     if (len == 0)
         return 0;
-    jv v = jv_parse_sized(line, (int)len);
-    if (!jv_is_valid(v)) {
-        jv_free(v);
-        return ar_fail(AR_EFAIL, "index.jsonl: malformed line (rebuild with 'ar-card index')");
-    }
-    int rc = 0;
-    if (!lc->f || ar_filter_match(lc->f, v))
-        rc = ar_kbstats_add_view(lc->st, v);
-    jv_free(v);
-    return rc;
+    struct ar_cardsum *c = next_slot(lc->st);
+    if (ar_cardsum_parse(&lc->st->pool, line, len, c) != 0)
+        return ar_fail(AR_EFAIL, "index.jsonl: %s (rebuild it with 'ar-card index')", ar_last_error());
+    if (filter_match(lc, c))
+        lc->st->n++;
+    return 0;
 }
 
 int ar_kbstats_load(const struct ar_kb *kb, const struct ar_filter *f, struct ar_kbstats **out)
 {
-    struct ar_kbstats *st = ar_kbstats_new();
-    struct load_ctx lc = {st, f};
-    if (f && ar_filter_check(f) != 0) {
-        ar_kbstats_free(st);
+    if (f && ar_filter_check(f) != 0)
         return -1;
-    }
+    struct ar_kbstats *st = ar_kbstats_new();
+    struct load_ctx lc = {st, f, f && f->status ? ar_card_status_norm(f->status) : NULL};
     if (ar_index_foreach(kb, load_line, &lc) != 0) {
         ar_kbstats_free(st);
         return -1;

@@ -122,6 +122,17 @@ int ar_kbstats_add_text(struct ar_kbstats *st, const char *json, size_t len);
 void ar_kbstats_finish(struct ar_kbstats *st);
 void ar_kbstats_free(struct ar_kbstats *st);
 
+/* The statistics of a subset of st's cards (indices idx[0..n), id order):
+ * keys, best, baselines and replicate groups over the subset, but the
+ * noise floor of st (all cards estimate it best). The subset borrows
+ * st's strings: free it before st. */
+struct ar_kbstats *ar_kbstats_subset(const struct ar_kbstats *st, const size_t *idx, size_t n);
+
+/* Parses one view (JSON text of len bytes followed by a NUL) into *c,
+ * strings in pool. Reads only what a summary needs, without building a jv
+ * tree. Returns -1 (AR_EINPUT) for malformed JSON or a view without id. */
+int ar_cardsum_parse(struct ar_pool *pool, const char *text, size_t len, struct ar_cardsum *c);
+
 /* The index of card id, or -1. */
 long ar_stats_find(const struct ar_kbstats *st, const char *id);
 const struct ar_keystat *ar_stats_key(const struct ar_kbstats *st, const char *key);

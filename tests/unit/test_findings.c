@@ -315,18 +315,25 @@ END_TEST
 START_TEST(builds_on_and_verifies_links)
 {
     struct ar_kbstats *st = ar_kbstats_new();
+    const char *t = "{\"id\":\"c00\",\"status\":\"keep\",\"platform\":{\"class\":\"A\"},"
+                    "\"changes\":[{\"key\":\"depth\",\"from\":8,\"to\":10}],\"delta\":-0.01,"
+                    "\"metrics\":{\"val_bpb\":1}}";
+    ck_assert_int_eq(ar_kbstats_add_text(st, t, strlen(t)), 0);
     ev(st, "c01", "a", "A", -0.01, NULL);
-    ev(st, "c02", "b", "B", -0.01, "\"verifies\":\"c01\",\"prior_cards\":[\"c01\"]");
-    ev(st, "c03", "c", "B", 0.01, "\"verifies\":\"c01\"");
+    ev(st, "c02", "b", "B", -0.01, "\"verifies\":\"c01\",\"prior_cards\":[\"c00\",\"c01\"]");
+    ev(st, "c03", "c", "B", 0.01, "\"verifies\":\"c01\",\"prior_cards\":[\"c00\"]");
     struct ar_findings *f = build(st);
     const struct ar_claim *c = claim(f, "matrix_lr:up");
     int builds = 0, agree = 0, disagree = 0;
     for (int i = 0; i < c->nlinks; i++) {
         const struct ar_link *l = &c->links[i];
         if (strcmp(l->type, "BUILDS_ON") == 0) {
+            /* one link per other claim; c01 is in this claim: no link */
             builds++;
             ck_assert_str_eq(l->from, "c02");
-            ck_assert_str_eq(l->to, "c01");
+            ck_assert_str_eq(l->to, "c00");
+            ck_assert_str_eq(l->to_claim, "depth:up");
+            ck_assert_int_eq(l->count, 2);
         } else if (strcmp(l->type, "VERIFIES") == 0) {
             ck_assert_str_eq(l->to, "c01");
             agree += l->agrees == 1;
@@ -336,6 +343,7 @@ START_TEST(builds_on_and_verifies_links)
     ck_assert_int_eq(builds, 1);
     ck_assert_int_eq(agree, 1);
     ck_assert_int_eq(disagree, 1);
+    ck_assert_int_eq(claim(f, "depth:up")->nlinks, 0);
     ar_findings_free(f);
     ar_kbstats_free(st);
 }

@@ -1,0 +1,41 @@
+/* Syntheses for people and agents (ar-synth): a session's report, and the
+ * rolling meta-synthesis over all sessions, rendered from the statistics,
+ * findings and coverage. Every output is a pure function of the facts:
+ * no clocks, no host names, lists in a fixed order. */
+#ifndef AR_SYNTH_H
+#define AR_SYNTH_H
+
+#include <jv.h>
+#include <stddef.h>
+
+#include "coverage.h"
+#include "findings.h"
+#include "stats.h"
+
+#define AR_SYNTH_LIST_MAX 20   /* items per list in the markdown */
+#define AR_SYNTH_DEAD_NULL 0.1 /* null-evidence claims below this certainty are dead ends */
+
+/* synthesis/session-TAG.md for the cards of one session (st holds only
+ * them): platform, counts, baseline and best, confirmed findings, dead
+ * ends, crashes, open questions. malloc'd. */
+char *ar_synth_session_md(const struct ar_kbstats *st, const struct ar_findings *f, const char *tag);
+
+/* meta.md (malloc'd) and meta.json: key findings, platform-specific
+ * findings, noise floor, best per key, coverage map, open questions,
+ * certainty landscape. */
+char *ar_synth_meta_md(const struct ar_kbstats *st, const struct ar_findings *f, const struct ar_coverage *cov);
+jv ar_synth_meta_json(const struct ar_kbstats *st, const struct ar_findings *f, const struct ar_coverage *cov);
+
+/* The file name for a session's report: "session-TAG.md", with any byte
+ * outside [A-Za-z0-9_.-] written as '_' (a leading '.' too). */
+const char *ar_synth_session_file(const char *tag, char *out, size_t size);
+
+/* Writes data to path atomically unless path already holds exactly that
+ * (idempotent runs touch nothing). *changed (may be NULL) says whether it
+ * wrote. */
+int ar_synth_write(const char *path, const char *data, size_t len, int *changed);
+
+/* The claims sorted by certainty (highest first), then name; malloc'd. */
+const struct ar_claim **ar_synth_by_certainty(const struct ar_findings *f);
+
+#endif
