@@ -31,7 +31,11 @@ void ar_opt_help(const struct ar_opt *opts, const char *usage, int to_stderr)
     fputs("\nOptions:\n", f);
     for (const struct ar_opt *o = opts; o->type != AR_OPT_T_END; o++) {
         char left[96];
-        snprintf(left, sizeof left, "--%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+        char letter[8] = "";
+        if (o->letter)
+            snprintf(letter, sizeof letter, "-%c, ", o->letter);
+        snprintf(left, sizeof left, "%s--%s%s%s", letter, o->name, o->arg ? " " : "",
+                 o->arg ? o->arg : "");
         fprintf(f, "  %-26s %s%s\n", left, o->help,
                 o->type == AR_OPT_T_LIST ? " (repeatable)" : "");
     }
@@ -94,15 +98,23 @@ int ar_opt_parse(const struct ar_opt *opts, int argc, char **argv, const char *u
             pos[npos++] = a;
             continue;
         }
-        if (a[1] != '-')
-            ar_die(AR_EINPUT, "unknown option '%s' (see --help)", a);
-        const char *name = a + 2, *eq = strchr(name, '=');
-        size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
         const struct ar_opt *o = opts;
-        while (o->type != AR_OPT_T_END && !(strlen(o->name) == nlen && strncmp(o->name, name, nlen) == 0))
-            o++;
-        if (o->type == AR_OPT_T_END)
-            ar_die(AR_EINPUT, "unknown option '--%.*s' (see --help)", (int)nlen, name);
+        const char *eq = NULL;
+        if (a[1] != '-') {
+            while (o->type != AR_OPT_T_END && !(o->letter && o->letter == a[1] && a[2] == '\0'))
+                o++;
+            if (o->type == AR_OPT_T_END)
+                ar_die(AR_EINPUT, "unknown option '%s' (see --help)", a);
+        } else {
+            const char *name = a + 2;
+            eq = strchr(name, '=');
+            size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
+            while (o->type != AR_OPT_T_END &&
+                   !(strlen(o->name) == nlen && strncmp(o->name, name, nlen) == 0))
+                o++;
+            if (o->type == AR_OPT_T_END)
+                ar_die(AR_EINPUT, "unknown option '--%.*s' (see --help)", (int)nlen, name);
+        }
         if (o->type == AR_OPT_T_BOOL) {
             if (eq)
                 ar_die(AR_EINPUT, "option '--%s' takes no value", o->name);

@@ -32,14 +32,17 @@ struct ar_opt {
     void *target;
     const char *arg;      /* value placeholder for help */
     const char *help;
+    char letter;          /* short form: -x VALUE; 0 for none */
 };
 
-#define AR_OPT_BOOL(n, t, h) {AR_OPT_T_BOOL, n, t, NULL, h}
-#define AR_OPT_STR(n, t, a, h) {AR_OPT_T_STR, n, t, a, h}
-#define AR_OPT_INT(n, t, a, h) {AR_OPT_T_INT, n, t, a, h}     /* long */
-#define AR_OPT_NUM(n, t, a, h) {AR_OPT_T_NUM, n, t, a, h}     /* double; *t set */
-#define AR_OPT_LIST(n, t, a, h) {AR_OPT_T_LIST, n, t, a, h}
-#define AR_OPT_END {AR_OPT_T_END, NULL, NULL, NULL, NULL}
+#define AR_OPT_BOOL(n, t, h) {AR_OPT_T_BOOL, n, t, NULL, h, 0}
+#define AR_OPT_STR(n, t, a, h) {AR_OPT_T_STR, n, t, a, h, 0}
+#define AR_OPT_INT(n, t, a, h) {AR_OPT_T_INT, n, t, a, h, 0}     /* long */
+#define AR_OPT_NUM(n, t, a, h) {AR_OPT_T_NUM, n, t, a, h, 0}     /* double; *t set */
+#define AR_OPT_LIST(n, t, a, h) {AR_OPT_T_LIST, n, t, a, h, 0}
+/* A string option with a one-letter form too: -o FILE, --output FILE. */
+#define AR_OPT_STR_SHORT(c, n, t, a, h) {AR_OPT_T_STR, n, t, a, h, c}
+#define AR_OPT_END {AR_OPT_T_END, NULL, NULL, NULL, NULL, 0}
 
 /* Parses argv[1..argc), permuting positionals to the front of argv; returns
  * their count. usage is the first part of the help (a usage line and a
