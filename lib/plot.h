@@ -71,6 +71,7 @@ struct ar_plot {
     int nbars;
     double xmin, xmax;        /* value axis */
     double xref;              /* a dashed reference line (e.g. the prior); NaN for none */
+    const char *xref_label;   /* its legend text */
     const char *mark_label;   /* legend text of the mark */
     const struct ar_plot_legend *legend;   /* colour key of the bars */
     int nlegend;

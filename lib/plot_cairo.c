@@ -373,6 +373,9 @@ static void draw_bars(struct frame *f, const struct ar_plot *p)
         legend_w = fmax(legend_w, text_width(cr, p->legend[i].label));
     if (any_mark && p->mark_label)
         legend_w = fmax(legend_w, text_width(cr, p->mark_label));
+    int has_ref = isfinite(p->xref) && p->xref_label;
+    if (has_ref)
+        legend_w = fmax(legend_w, text_width(cr, p->xref_label));
     legend_w = legend_w > 0 ? fmin(legend_w + f->fs * 3, f->w * 0.28) : f->fs;
     label_w = fmin(label_w, f->w * 0.32) + f->fs;
     annot_w += f->fs * (any_mark ? 2.8 : 1.2);
@@ -460,6 +463,18 @@ static void draw_bars(struct frame *f, const struct ar_plot *p)
         cairo_fill(cr);
         set_rgb(cr, 0x222222, 1);
         text_at(cr, lx + f->fs * 1.8, ly, p->mark_label, 0);
+        ly += f->fs * 1.6;
+    }
+    if (has_ref) {
+        double dash[] = {4, 3};
+        set_rgb(cr, MUTED_RGB, 1);
+        cairo_set_dash(cr, dash, 2, 0);
+        cairo_move_to(cr, lx, ly);
+        cairo_line_to(cr, lx + f->fs * 1.2, ly);
+        cairo_stroke(cr);
+        cairo_set_dash(cr, NULL, 0, 0);
+        set_rgb(cr, 0x222222, 1);
+        text_at(cr, lx + f->fs * 1.8, ly, p->xref_label, 0);
     }
     draw_note(f, p->note);
 }

@@ -272,6 +272,10 @@ static void text_bars(const struct ar_plot *p, int cols, int rows, struct ar_buf
         labels[nleg] = p->mark_label;
         glyphs[nleg++] = '!';
     }
+    if (isfinite(p->xref) && p->xref_label) {
+        labels[nleg] = p->xref_label;
+        glyphs[nleg++] = ':';
+    }
     int header = 1 + (p->subtitle != NULL);
     int footer = 2 + (p->xlabel != NULL) + legend_lines(labels, glyphs, nleg, cols, NULL);
     int nbars = p->nbars;
@@ -294,13 +298,19 @@ static void text_bars(const struct ar_plot *p, int cols, int rows, struct ar_buf
         }
         ar_buf_putc(out, '\n');
     }
+    int hidden = p->nbars - nbars;
+    if (hidden > 0 && nbars > 1) {
+        nbars--;   /* the last row says how many are left out */
+        hidden++;
+    }
     for (int i = 0; i < nbars && p->nbars > 0; i++) {
         const struct ar_plot_bar *b = &p->bars[i];
         put_cut(out, b->label ? b->label : "", lw, 1);
         ar_buf_puts(out, " |");
         int fill = (int)lround((fmin(fmax(b->value, xt.lo), xt.hi) - xt.lo) / span * bw);
+        int ref = isfinite(p->xref) ? (int)lround((p->xref - xt.lo) / span * (bw - 1)) : -1;
         for (int c = 0; c < bw; c++)
-            ar_buf_putc(out, c < fill ? b->glyph : ' ');
+            ar_buf_putc(out, c < fill ? b->glyph : c == ref ? ':' : ' ');
         ar_buf_puts(out, "| ");
         if (any_mark)
             ar_buf_puts(out, b->marked ? "! " : "  ");
@@ -311,6 +321,8 @@ static void text_bars(const struct ar_plot *p, int cols, int rows, struct ar_buf
             out->data[--out->len] = '\0';
         ar_buf_putc(out, '\n');
     }
+    if (hidden > 0)
+        ar_buf_printf(out, "%*s | ... %d more (a taller chart shows them)\n", lw, "", hidden);
     char axis[MAX_COLS + 1], line[MAX_COLS + 64];
     if (bw > MAX_COLS)
         bw = MAX_COLS;
