@@ -1,5 +1,6 @@
 /* ar-card: write, show, list, query, annotate, retract, validate, index,
  * import and export experiment cards. A thin front end over lib/. */
+#include <errno.h>
 #include <jq.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "cli.h"
 #include "err.h"
 #include "gitinfo.h"
+#include "import.h"
 #include "index.h"
 #include "json.h"
 #include "kb.h"
@@ -496,6 +498,119 @@ static int cmd_index(int argc, char **argv)
     return AR_OK;
 }
 
+/* ----------------------------------------------------------- import/export */
+
+static const char usage_import[] =
+    "usage: ar-card import [--platform CLASS] [--session TAG] [--category C] FILE...\n"
+    "\n"
+    "Imports autoresearch's results.tsv (columns commit, val_bpb, memory_gb,\n"
+    "status, description; --platform is required) or autoresearch-commons cards\n"
+    "(a card file, or a directory such as knowledge/cards). Rows and cards that\n"
+    "do not convert are reported with their line or file and skipped; commits\n"
+    "and cards already in the knowledge base are skipped too. Prints a summary.\n";
+
+static int is_tsv(const char *path)
+{
+    size_t n = strlen(path);
+    if (n > 4 && strcmp(path + n - 4, ".tsv") == 0)
+        return 1;
+    FILE *f = fopen(path, "r");
+    char head[8] = "";
+    if (f) {
+        size_t got = fread(head, 1, 7, f);
+        head[got] = '\0';
+        fclose(f);
+    }
+    return strcmp(head, "commit\t") == 0;
+}
+
+static int cmd_import(int argc, char **argv)
+{
+    struct ar_import_opts o = {0};
+    const char *format = NULL;
+    struct ar_opt opts[] = {
+        AR_OPT_STR("platform", &o.platform, "CLASS", "platform class of the runs (required for results.tsv)"),
+        AR_OPT_STR("session", &o.session, "TAG", "session tag of the imported cards"),
+        AR_OPT_STR("category", &o.category, "C", "category of the cards (default other)"),
+        AR_OPT_STR("format", &format, "F", "tsv or commons (default: from the file)"),
+        OPT_KB,
+        AR_OPT_END,
+    };
+    int n = ar_opt_parse(opts, argc, argv, usage_import);
+    if (n == 0) {
+        ar_opt_help(opts, usage_import, 1);
+        return AR_EINPUT;
+    }
+    if (format && strcmp(format, "tsv") && strcmp(format, "commons"))
+        ar_die(AR_EINPUT, "option '--format': unknown value '%s' (one of: tsv, commons)", format);
+    if (o.category) {
+        jv c = jv_string(o.category);
+        int rc = ar_check_enum(c, "category", ar_card_categories);
+        jv_free(c);
+        if (rc)
+            ar_die_last();
+    }
+    if (o.session) {
+        jv c = jv_string(o.session);
+        int rc = ar_check_text(c, "session", 1, 128, 0);
+        jv_free(c);
+        if (rc)
+            ar_die_last();
+    }
+    for (int i = 0; i < n; i++)
+        if (access(argv[i], R_OK) != 0)
+            ar_die(AR_EINPUT, "%s: cannot read: %s", argv[i], strerror(errno));
+    struct ar_kb kb;
+    open_kb(&kb, AR_KB_CREATE);
+    struct ar_import_stats st = {0};
+    for (int i = 0; i < n; i++) {
+        int tsv = format ? strcmp(format, "tsv") == 0 : !ar_is_dir(argv[i]) && is_tsv(argv[i]);
+        if ((tsv ? ar_import_tsv(&kb, argv[i], &o, &st) : ar_import_commons(&kb, argv[i], &o, &st)) != 0)
+            ar_die_last();
+    }
+    printf("imported %d cards and %d notes; %d already there; %d skipped\n", st.imported, st.notes,
+           st.existing, st.skipped);
+    return AR_OK;
+}
+
+static const char usage_export[] =
+    "usage: ar-card export --tsv [--status S] [--category C] [--tag T] [--session TAG]\n"
+    "                      [--platform CLASS] [--since TIME]\n"
+    "\n"
+    "Writes the cards as autoresearch's results.tsv on stdout (retracted cards\n"
+    "left out): commit, val_bpb, memory_gb, status (keep, discard, crash) and\n"
+    "the hypothesis' first line as the description.\n";
+
+static int cmd_export(int argc, char **argv)
+{
+    int tsv = 0;
+    struct ar_filter f = {0};
+    struct ar_opt opts[] = {
+        AR_OPT_BOOL("tsv", &tsv, "results.tsv (the only format)"),
+        AR_OPT_STR("status", &f.status, "S", "only cards whose status (after notes) is S"),
+        AR_OPT_STR("category", &f.category, "C", "only this category"),
+        AR_OPT_STR("tag", &f.tag, "T", "only cards with this tag"),
+        AR_OPT_STR("session", &f.session, "TAG", "only this session"),
+        AR_OPT_STR("platform", &f.platform, "CLASS", "only this platform class"),
+        AR_OPT_STR("since", &f.since, "TIME", "only cards created at or after TIME"),
+        OPT_KB,
+        AR_OPT_END,
+    };
+    if (ar_opt_parse(opts, argc, argv, usage_export) != 0)
+        ar_die(AR_EINPUT, "export: unexpected argument '%s' (see --help)", argv[0]);
+    if (!tsv) {
+        ar_opt_help(opts, usage_export, 1);
+        return AR_EINPUT;
+    }
+    if (ar_filter_check(&f) != 0)
+        ar_die_last();
+    struct ar_kb kb;
+    open_kb(&kb, 0);
+    if (ar_export_tsv(&kb, &f, stdout) != 0)
+        ar_die_last();
+    return AR_OK;
+}
+
 /* ------------------------------------------------------------------- main */
 
 static const struct ar_cmd commands[] = {
@@ -507,6 +622,8 @@ static const struct ar_cmd commands[] = {
     {"retract", cmd_retract, "retract a card (it leaves all statistics)"},
     {"validate", cmd_validate, "check card and note files against the schema"},
     {"index", cmd_index, "rebuild or check index.jsonl"},
+    {"import", cmd_import, "import results.tsv or autoresearch-commons cards"},
+    {"export", cmd_export, "write the cards as results.tsv"},
     {NULL, NULL, NULL},
 };
 

@@ -85,12 +85,18 @@ int ar_note_validate(jv note, int stored)
 int ar_note_add(const struct ar_kb *kb, const char *card_id, const char *kind, const char *text,
                 const char *status, char id[AR_ID_LEN + 1])
 {
+    char now[AR_CREATED_LEN + 1];
+    ar_now_iso(now);
+    return ar_note_add_at(kb, card_id, kind, text, status, now, id) < 0 ? -1 : 0;
+}
+
+int ar_note_add_at(const struct ar_kb *kb, const char *card_id, const char *kind, const char *text,
+                   const char *status, const char *now, char id[AR_ID_LEN + 1])
+{
     jv card;
     if (ar_card_load(kb, card_id, &card) != 0)
         return -1;
     jv_free(card);
-    char now[AR_CREATED_LEN + 1];
-    ar_now_iso(now);
     jv note = jv_object();
     ar_jv_set(&note, "schema", jv_string(AR_NOTE_SCHEMA));
     ar_jv_set(&note, "created", jv_string(now));
@@ -112,10 +118,11 @@ int ar_note_add(const struct ar_kb *kb, const char *card_id, const char *kind, c
     ar_buf_putc(&b, '\n');
     int rc = ar_create_atomic(path, b.data, b.len);
     ar_buf_free(&b);
+    int existed = rc == 1;
     if (rc >= 0)
         rc = ar_index_add_note(kb, note);
     jv_free(note);
-    return rc < 0 ? -1 : 0;
+    return rc < 0 ? -1 : existed;
 }
 
 int ar_note_read_file(const char *path, jv *note)

@@ -20,6 +20,11 @@ int ar_note_validate(jv note, int stored);
  * unless kind is "status". */
 int ar_note_add(const struct ar_kb *kb, const char *card_id, const char *kind, const char *text,
                 const char *status, char id[AR_ID_LEN + 1]);
+/* The same with the note's created time given (imports: a re-import gives
+ * the same note id, which is then stored once). Returns 1 when that note
+ * was already there. */
+int ar_note_add_at(const struct ar_kb *kb, const char *card_id, const char *kind, const char *text,
+                   const char *status, const char *created, char id[AR_ID_LEN + 1]);
 int ar_note_read_file(const char *path, jv *note);
 
 #endif
