@@ -172,7 +172,7 @@ static int check_changes(jv v, const char *f, size_t size)
             jv_free(k);
         }
         if (rc == 0) {
-            jv_object_foreach(jv_copy(e), k, x) {
+            jv_object_foreach(e, k, x) {
                 const char *ks = jv_string_value(k);
                 if (rc == 0 && strcmp(ks, "key") && strcmp(ks, "from") && strcmp(ks, "to"))
                     rc = ar_fail(AR_EINPUT, "field '%s.%s': unknown field", name, ks);
@@ -193,7 +193,7 @@ static int check_metrics(jv v, const char *f, size_t size)
     if (check_object_sized(v, f, size, 8192))
         return -1;
     int rc = 0;
-    jv_object_foreach(jv_copy(v), k, x) {
+    jv_object_foreach(v, k, x) {
         char name[160];
         snprintf(name, sizeof name, "metrics.%s", jv_string_value(k));
         if (rc == 0) {
@@ -290,7 +290,7 @@ int ar_card_validate_text(jv card, int flags, struct ar_buf *text)
     if (jv_get_kind(card) != JV_KIND_OBJECT)
         return ar_fail(AR_EINPUT, "card: must be a JSON object, not %s", ar_kind_name(card));
     int rc = 0;
-    jv_object_foreach(jv_copy(card), k, v) {
+    jv_object_foreach(card, k, v) {
         size_t i = 0;
         while (i < NFIELDS && strcmp(fields[i].name, jv_string_value(k)) != 0)
             i++;

@@ -53,7 +53,7 @@ static int all_finite_fast(jv v)
     }
     case JV_KIND_OBJECT: {
         int ok = 1;
-        jv_object_foreach(jv_copy(v), k, e) {
+        jv_object_foreach(v, k, e) {
             ok = ok && all_finite_fast(e);
             jv_free(k);
             jv_free(e);
@@ -88,7 +88,7 @@ static int all_finite(jv v, struct ar_buf *path)
     }
     case JV_KIND_OBJECT: {
         int ok = 1;
-        jv_object_foreach(jv_copy(v), k, e) {
+        jv_object_foreach(v, k, e) {
             if (ok) {
                 size_t mark = path->len;
                 ar_buf_printf(path, "%s%s", path->len ? "." : "", jv_string_value(k));

@@ -21,7 +21,7 @@ int ar_note_validate(jv note, int stored)
     static const char *const known[] = {"schema", "id", "created", "card", "agent",
                                         "kind", "text", "status", NULL};
     int rc = 0;
-    jv_object_foreach(jv_copy(note), k, v) {
+    jv_object_foreach(note, k, v) {
         int ok = 0;
         for (int i = 0; known[i]; i++)
             ok |= strcmp(known[i], jv_string_value(k)) == 0;

@@ -145,7 +145,7 @@ int ar_check_strings_deep(jv v, const char *field)
     }
     case JV_KIND_OBJECT: {
         int rc = 0;
-        jv_object_foreach(jv_copy(v), k, e) {
+        jv_object_foreach(v, k, e) {
             if (rc == 0)
                 rc = ar_check_strings_deep(k, field);
             if (rc == 0)
