@@ -12,6 +12,10 @@
 #include "err.h"
 #include "hashmap.h"
 
+/* Longer chunks (base64 blobs, long runs) are cut into pieces of this size
+ * for training only; encoding handles chunks of any length. */
+#define MAX_WORD 256
+
 struct pair {
     uint64_t key;           /* left << 32 | right */
     int64_t count;
@@ -219,6 +223,8 @@ static int collect_words(struct bpe *s, const char *data, const size_t *off, siz
         size_t n = off[d + 1] - off[d];
         for (size_t i = 0; i < n;) {
             size_t end = tokenizer_chunk_end(doc, n, i);
+            if (end - i > MAX_WORD)     /* keeps merges cheap on odd inputs */
+                end = i + MAX_WORD;
             int added;
             struct bmap_entry *e = bmap_upsert(&chunks, doc + i, end - i, &added);
             if (!e) {
