@@ -1,3 +1,4 @@
+#define _GNU_SOURCE   /* F_OFD_SETLK: open-file-description locks */
 #include "lock.h"
 
 #include <errno.h>
