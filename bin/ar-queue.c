@@ -1,0 +1,641 @@
+/* ar-queue: the director's locked experiment queue. Add (one entry, a
+ * grid, a replication), claim, heartbeat, done, fail, release, cancel,
+ * status, show, plan and SkyPilot export. A thin front end over
+ * lib/queue.h; `--set` keys are checked against the trainer's key table. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "card.h"
+#include "cli.h"
+#include "config.h"
+#include "err.h"
+#include "index.h"
+#include "json.h"
+#include "kb.h"
+#include "opt.h"
+#include "queue.h"
+#include "schema.h"
+
+static const char *kb_dir;        /* --kb */
+static double lock_timeout = -1;  /* --lock-timeout, seconds */
+static double stale_min = 0;      /* --stale, minutes */
+
+#define OPT_COMMON                                                                        \
+    AR_OPT_STR("kb", &kb_dir, "DIR", "knowledge base (default $AR_KB or ./knowledge)"),   \
+    AR_OPT_NUM("lock-timeout", &lock_timeout, "S", "wait at most S seconds for the lock (default 10)"), \
+    AR_OPT_NUM("stale", &stale_min, "MIN", "claims without heartbeat for MIN minutes go back (default 15)")
+
+static struct ar_queue *open_queue(struct ar_kb *kb, int flags)
+{
+    if (ar_opt_given(NULL, &lock_timeout) && lock_timeout < 0)
+        ar_die(AR_EINPUT, "option '--lock-timeout': must not be negative");
+    if (stale_min < 0)
+        ar_die(AR_EINPUT, "option '--stale': must not be negative");
+    if (ar_kb_open(kb, kb_dir, flags) != 0)
+        ar_die_last();
+    return ar_queue_open(kb, lock_timeout, stale_min * 60.0);
+}
+
+static void print_json(jv v, int flags)
+{
+    char *s = ar_json_dump(v, flags);
+    puts(s);
+    free(s);
+}
+
+/* ----------------------------------------------------------- overrides */
+
+/* One `--set key=value`: the key must be the trainer's and the value valid
+ * for it; the stored value is the typed one from the config snapshot, so
+ * "0.040" and "0.04" are the same override. */
+static jv typed_value(const char *key, const char *value, const char *origin)
+{
+    struct train_config c;
+    config_defaults(&c);
+    if (config_set_key(&c, key, value, origin) != 0)
+        ar_die_last();
+    jv snap = config_to_json(&c);
+    jv v = ar_jv_get(snap, key);
+    jv_free(snap);
+    return v;
+}
+
+static void split_set(const char *s, char *key, size_t n, const char **value)
+{
+    const char *eq = strchr(s, '=');
+    if (!eq || eq == s)
+        ar_die(AR_EINPUT, "--set: '%s' is not of the form key=value", s);
+    if ((size_t)(eq - s) >= n)
+        ar_die(AR_EINPUT, "--set: unknown key '%.*s' (see ar-train --keys)", (int)(eq - s), s);
+    memcpy(key, s, (size_t)(eq - s));
+    key[eq - s] = '\0';
+    *value = eq + 1;
+}
+
+static jv overrides_from(const struct ar_strlist *sets)
+{
+    jv ov = jv_object();
+    for (int i = 0; i < sets->n; i++) {
+        char key[128];
+        const char *value;
+        split_set(sets->v[i], key, sizeof key, &value);
+        if (ar_jv_has(ov, key))
+            ar_die(AR_EINPUT, "--set: key '%s' given twice", key);
+        ar_jv_set(&ov, key, typed_value(key, value, "--set"));
+    }
+    return ov;
+}
+
+/* ----------------------------------------------------------------- add */
+
+static const char usage_add[] =
+    "usage: ar-queue add --hypothesis TEXT --category C [--priority 1-9] [--set KEY=VALUE ...]\n"
+    "       ar-queue add --replicate CARD [--hypothesis TEXT] [--priority 1-9]\n"
+    "\n"
+    "Adds an entry and prints its id. Priority 1 runs first, 9 last (default 5).\n"
+    "An entry with the same normalised hypothesis and overrides as a pending,\n"
+    "claimed or done entry is refused unless --force is given. --replicate\n"
+    "queues a re-run of that card's full config with a new seed (a verification).\n";
+
+static void check_priority(const struct ar_opt *opts, double *priority)
+{
+    if (!ar_opt_given(opts, priority))
+        *priority = AR_QUEUE_PRIORITY_DEFAULT;
+    else if (!(*priority >= 1 && *priority <= 9 && *priority == floor(*priority)))
+        ar_die(AR_EINPUT, "option '--priority': %g is not an integer from 1 to 9", *priority);
+}
+
+struct seed_scan {
+    const char *card;
+    double max;
+};
+
+static int seed_of_verifier(char *line, size_t len, void *ctx)
+{
+    struct seed_scan *s = ctx;
+    jv v;
+    if (ar_json_parse(line, len, "index", &v) != 0)
+        return 0;
+    const char *ver = ar_jv_str(v, "verifies");
+    if (ver && strcmp(ver, s->card) == 0)
+        s->max = fmax(s->max, ar_jv_num(v, "seed", 0));
+    jv_free(v);
+    return 0;
+}
+
+/* Fields for a replication of card: its full config, a seed no run of it
+ * has used (its own, its verifiers', queued replications'). */
+static jv replicate_fields(struct ar_kb *kb, struct ar_queue *q, const char *card_id,
+                           const char *hyp, const char *cat)
+{
+    jv card;
+    if (ar_card_load(kb, card_id, &card) != 0)
+        ar_die_last();
+    jv config = ar_jv_get(card, "config");
+    if (jv_get_kind(config) != JV_KIND_OBJECT)
+        ar_die(AR_EINPUT, "card %s: has no config to replicate", card_id);
+    jv ov = jv_object();
+    jv_object_foreach(config, k, v) {
+        char text[256], origin[128];
+        if (ar_queue_value_text(v, text, sizeof text) != 0)
+            ar_die(AR_EINPUT, "card %s: config key '%s' is not a number, boolean or string",
+                   card_id, jv_string_value(k));
+        snprintf(origin, sizeof origin, "card %s config", card_id);
+        ar_jv_set(&ov, jv_string_value(k), typed_value(jv_string_value(k), text, origin));
+        jv_free(k);
+        jv_free(v);
+    }
+    struct seed_scan scan = { card_id, ar_jv_num(card, "seed", 0) };
+    if (ar_index_foreach(kb, seed_of_verifier, &scan) < 0)
+        ar_die_last();
+    jv entries;
+    if (ar_queue_list(q, &entries) != 0)
+        ar_die_last();
+    jv_array_foreach(entries, i, e) {
+        (void)i;
+        const char *ver = ar_jv_str(e, "verifies");
+        if (ver && strcmp(ver, card_id) == 0)
+            scan.max = fmax(scan.max, ar_jv_num(e, "seed", 0));
+        jv_free(e);
+    }
+    jv_free(entries);
+    jv f = jv_object();
+    if (hyp) {
+        ar_jv_set(&f, "hypothesis", jv_string(hyp));
+    } else {
+        const char *orig = ar_jv_str(card, "hypothesis");
+        char text[AR_HYPOTHESIS_MAX + 1];
+        snprintf(text, sizeof text, "replicate %s: %s", card_id, orig ? orig : "");
+        ar_jv_set(&f, "hypothesis", jv_string(text));
+    }
+    const char *card_cat = ar_jv_str(card, "category");
+    ar_jv_set(&f, "category", jv_string(cat ? cat : card_cat ? card_cat : "other"));
+    ar_jv_set(&f, "overrides", ov);
+    ar_jv_set(&f, "verifies", jv_string(card_id));
+    ar_jv_set(&f, "seed", jv_number(floor(scan.max) + 1));
+    jv_free(card);
+    return f;
+}
+
+static int cmd_add(int argc, char **argv)
+{
+    const char *hyp = NULL, *cat = NULL, *replicate = NULL;
+    double priority = 0;
+    int force = 0;
+    struct ar_strlist sets = {0};
+    struct ar_opt opts[] = {
+        AR_OPT_STR("hypothesis", &hyp, "TEXT", "what the experiment tests"),
+        AR_OPT_STR("category", &cat, "C", "architecture, optimizer, hyperparameter, ..."),
+        AR_OPT_NUM("priority", &priority, "1-9", "1 runs first, 9 last (default 5)"),
+        AR_OPT_LIST("set", &sets, "KEY=VALUE", "a config override (see ar-train --keys)"),
+        AR_OPT_STR("replicate", &replicate, "CARD", "re-run this card's config with a new seed"),
+        AR_OPT_BOOL("force", &force, "add even when it duplicates an entry"),
+        OPT_COMMON,
+        AR_OPT_END,
+    };
+    if (ar_opt_parse(opts, argc, argv, usage_add) != 0)
+        ar_die(AR_EINPUT, "add: unexpected argument '%s' (see --help)", argv[0]);
+    if (!replicate && (!hyp || !cat)) {
+        if (hyp || cat || sets.n)
+            ar_die(AR_EINPUT, "add: --hypothesis and --category are required");
+        ar_opt_help(opts, usage_add, 1);
+        return AR_EINPUT;
+    }
+    if (replicate && sets.n)
+        ar_die(AR_EINPUT, "add: --set does not go with --replicate (a replication runs the card's config)");
+    check_priority(opts, &priority);
+    jv fields;
+    struct ar_kb kb;
+    struct ar_queue *q;
+    if (replicate) {
+        jv id = jv_string(replicate);
+        if (ar_check_id(id, "replicate") != 0)
+            ar_die_last();
+        jv_free(id);
+        q = open_queue(&kb, 0);
+        fields = replicate_fields(&kb, q, replicate, hyp, cat);
+    } else {
+        fields = jv_object();
+        ar_jv_set(&fields, "hypothesis", jv_string(hyp));
+        ar_jv_set(&fields, "category", jv_string(cat));
+        ar_jv_set(&fields, "overrides", overrides_from(&sets));
+        q = open_queue(&kb, AR_KB_CREATE);
+    }
+    ar_jv_set(&fields, "priority", jv_number(priority));
+    ar_strlist_free(&sets);
+    jv ids;
+    if (ar_queue_add(q, &fields, 1, force, &ids) != 0)
+        ar_die_last();
+    jv_free(fields);
+    jv id = jv_array_get(ids, 0);
+    puts(jv_string_value(id));
+    jv_free(id);
+    ar_queue_close(q);
+    return AR_OK;
+}
+
+/* ---------------------------------------------------------------- grid */
+
+static const char usage_grid[] =
+    "usage: ar-queue grid --hypothesis TEXT --category C --set KEY=V1,V2,... [--set ...]\n"
+    "\n"
+    "Adds the factorial product of the values as entries (all or none) and\n"
+    "prints one line per entry: its id and its overrides.\n";
+
+#define GRID_MAX 10000
+
+static int cmd_grid(int argc, char **argv)
+{
+    const char *hyp = NULL, *cat = NULL;
+    double priority = 0;
+    int force = 0;
+    struct ar_strlist sets = {0};
+    struct ar_opt opts[] = {
+        AR_OPT_STR("hypothesis", &hyp, "TEXT", "what the sweep tests"),
+        AR_OPT_STR("category", &cat, "C", "category (default hyperparameter)"),
+        AR_OPT_NUM("priority", &priority, "1-9", "1 runs first, 9 last (default 5)"),
+        AR_OPT_LIST("set", &sets, "KEY=V1,V2", "a config key and its values"),
+        AR_OPT_BOOL("force", &force, "add even when entries duplicate others"),
+        OPT_COMMON,
+        AR_OPT_END,
+    };
+    if (ar_opt_parse(opts, argc, argv, usage_grid) != 0)
+        ar_die(AR_EINPUT, "grid: unexpected argument '%s' (see --help)", argv[0]);
+    if (!hyp || !sets.n) {
+        if (hyp || sets.n)
+            ar_die(AR_EINPUT, "grid: --hypothesis and at least one --set are required");
+        ar_opt_help(opts, usage_grid, 1);
+        return AR_EINPUT;
+    }
+    check_priority(opts, &priority);
+    /* axes: key -> typed values */
+    int naxes = sets.n;
+    char (*keys)[128] = ar_xmalloc((size_t)naxes * sizeof *keys);
+    jv *vals = ar_xmalloc((size_t)naxes * sizeof *vals);
+    double total = 1;
+    for (int a = 0; a < naxes; a++) {
+        const char *list;
+        split_set(sets.v[a], keys[a], sizeof keys[a], &list);
+        for (int b = 0; b < a; b++)
+            if (strcmp(keys[a], keys[b]) == 0)
+                ar_die(AR_EINPUT, "--set: key '%s' given twice", keys[a]);
+        jv texts = ar_split_commas(list);
+        vals[a] = jv_array();
+        jv_array_foreach(texts, i, t) {
+            (void)i;
+            vals[a] = jv_array_append(vals[a], typed_value(keys[a], jv_string_value(t), "--set"));
+            jv_free(t);
+        }
+        jv_free(texts);
+        int n = jv_array_length(jv_copy(vals[a]));
+        if (n == 0)
+            ar_die(AR_EINPUT, "--set: '%s' has no values", sets.v[a]);
+        total *= n;
+    }
+    if (total > GRID_MAX)
+        ar_die(AR_EINPUT, "grid: %g entries is more than %d", total, GRID_MAX);
+    size_t n = (size_t)total;
+    jv *fields = ar_xmalloc(n * sizeof *fields);
+    for (size_t i = 0; i < n; i++) {
+        jv ov = jv_object();
+        size_t rest = i;
+        for (int a = naxes - 1; a >= 0; a--) {   /* the first --set varies slowest */
+            size_t len = (size_t)jv_array_length(jv_copy(vals[a]));
+            ar_jv_set(&ov, keys[a], jv_array_get(jv_copy(vals[a]), (int)(rest % len)));
+            rest /= len;
+        }
+        fields[i] = jv_object();
+        ar_jv_set(&fields[i], "hypothesis", jv_string(hyp));
+        ar_jv_set(&fields[i], "category", jv_string(cat ? cat : "hyperparameter"));
+        ar_jv_set(&fields[i], "priority", jv_number(priority));
+        ar_jv_set(&fields[i], "overrides", ov);
+    }
+    struct ar_kb kb;
+    struct ar_queue *q = open_queue(&kb, AR_KB_CREATE);
+    jv ids;
+    if (ar_queue_add(q, fields, n, force, &ids) != 0)
+        ar_die_last();
+    for (size_t i = 0; i < n; i++) {
+        jv id = jv_array_get(jv_copy(ids), (int)i);
+        jv ov = ar_jv_get(fields[i], "overrides");
+        printf("%s", jv_string_value(id));
+        for (int a = 0; a < naxes; a++) {
+            char text[256];
+            jv v = ar_jv_get(ov, keys[a]);
+            ar_queue_value_text(v, text, sizeof text);
+            printf(" %s=%s", keys[a], text);
+            jv_free(v);
+        }
+        putchar('\n');
+        jv_free(ov);
+        jv_free(id);
+        jv_free(fields[i]);
+    }
+    jv_free(ids);
+    for (int a = 0; a < naxes; a++)
+        jv_free(vals[a]);
+    free(vals);
+    free(keys);
+    free(fields);
+    ar_strlist_free(&sets);
+    ar_queue_close(q);
+    return AR_OK;
+}
+
+/* ------------------------------------------------------- claim and co. */
+
+static const char usage_claim[] =
+    "usage: ar-queue claim [--worker ID]\n"
+    "\n"
+    "Takes the best pending entry (lowest priority number, then oldest) and\n"
+    "prints it as one JSON line. Exits 1 when nothing is pending.\n";
+
+static int cmd_claim(int argc, char **argv)
+{
+    const char *worker = NULL;
+    struct ar_opt opts[] = {
+        AR_OPT_STR("worker", &worker, "ID", "who claims (default $AR_AGENT or user@host)"),
+        OPT_COMMON,
+        AR_OPT_END,
+    };
+    if (ar_opt_parse(opts, argc, argv, usage_claim) != 0)
+        ar_die(AR_EINPUT, "claim: unexpected argument '%s' (see --help)", argv[0]);
+    struct ar_kb kb;
+    struct ar_queue *q = open_queue(&kb, 0);
+    jv entry;
+    int rc = ar_queue_claim(q, worker, &entry);
+    if (rc < 0)
+        ar_die_last();
+    if (rc == 1)
+        ar_die(AR_EFAIL, "no pending entry");
+    print_json(entry, AR_JSON_COMPACT);
+    jv_free(entry);
+    ar_queue_close(q);
+    return AR_OK;
+}
+
+/* heartbeat, fail, release, cancel: an id and at most one option */
+static int one_entry(int argc, char **argv, const char *usage, const char *optname,
+                     const char *arg, const char *help, int required,
+                     int (*fn)(struct ar_queue *, const char *, const char *))
+{
+    const char *name = argv[0], *value = NULL;
+    struct ar_opt opts[] = {
+        AR_OPT_STR(optname, &value, arg, help),
+        OPT_COMMON,
+        AR_OPT_END,
+    };
+    int n = ar_opt_parse(opts + (optname ? 0 : 1), argc, argv, usage);
+    if (n != 1 || (required && !value)) {
+        if (n == 1)
+            ar_die(AR_EINPUT, "%s: --%s is required", name, optname);
+        ar_opt_help(opts + (optname ? 0 : 1), usage, 1);
+        return AR_EINPUT;
+    }
+    struct ar_kb kb;
+    struct ar_queue *q = open_queue(&kb, 0);
+    if (fn(q, argv[0], value) != 0)
+        ar_die_last();
+    ar_queue_close(q);
+    return AR_OK;
+}
+
+static int do_heartbeat(struct ar_queue *q, const char *id, const char *v)
+{
+    return ar_queue_heartbeat(q, id, v);
+}
+
+static int do_fail(struct ar_queue *q, const char *id, const char *v)
+{
+    return ar_queue_fail(q, id, v);
+}
+
+static int do_release(struct ar_queue *q, const char *id, const char *v)
+{
+    (void)v;
+    return ar_queue_release(q, id);
+}
+
+static int do_cancel(struct ar_queue *q, const char *id, const char *v)
+{
+    return ar_queue_cancel(q, id, v);
+}
+
+static int cmd_heartbeat(int argc, char **argv)
+{
+    return one_entry(argc, argv,
+                     "usage: ar-queue heartbeat ID [--worker ID]\n\n"
+                     "Tells the queue that the claim's owner is alive.\n",
+                     "worker", "ID", "fail unless this worker holds the claim", 0, do_heartbeat);
+}
+
+static int cmd_fail(int argc, char **argv)
+{
+    return one_entry(argc, argv,
+                     "usage: ar-queue fail ID --reason TEXT\n\n"
+                     "Marks a pending or claimed entry failed.\n",
+                     "reason", "TEXT", "why it failed (required)", 1, do_fail);
+}
+
+static int cmd_release(int argc, char **argv)
+{
+    return one_entry(argc, argv,
+                     "usage: ar-queue release ID\n\n"
+                     "Returns a claimed entry to pending; the claim is not counted as an attempt.\n",
+                     NULL, NULL, NULL, 0, do_release);
+}
+
+static int cmd_cancel(int argc, char **argv)
+{
+    return one_entry(argc, argv,
+                     "usage: ar-queue cancel ID [--reason TEXT]\n\n"
+                     "Withdraws a pending or claimed entry.\n",
+                     "reason", "TEXT", "why it was withdrawn", 0, do_cancel);
+}
+
+static const char usage_done[] =
+    "usage: ar-queue done ID --card CARD\n"
+    "\n"
+    "Marks a pending or claimed entry done with the card of its run.\n";
+
+static int cmd_done(int argc, char **argv)
+{
+    const char *card = NULL;
+    struct ar_opt opts[] = {
+        AR_OPT_STR("card", &card, "CARD", "the card that records the run (required)"),
+        OPT_COMMON,
+        AR_OPT_END,
+    };
+    int n = ar_opt_parse(opts, argc, argv, usage_done);
+    if (n != 1 || !card) {
+        if (n == 1)
+            ar_die(AR_EINPUT, "done: --card is required");
+        ar_opt_help(opts, usage_done, 1);
+        return AR_EINPUT;
+    }
+    jv cid = jv_string(card);
+    if (ar_check_id(cid, "card") != 0)
+        ar_die_last();
+    jv_free(cid);
+    struct ar_kb kb;
+    struct ar_queue *q = open_queue(&kb, 0);
+    char path[PATH_MAX];
+    if (access(ar_kb_card_path(&kb, card, path), F_OK) != 0)
+        ar_die(AR_EINPUT, "card %s: not found", card);
+    if (ar_queue_done(q, argv[0], card) != 0)
+        ar_die_last();
+    ar_queue_close(q);
+    return AR_OK;
+}
+
+/* ------------------------------------------------------- status, show */
+
+static const char usage_status[] =
+    "usage: ar-queue status [--all] [--json]\n"
+    "\n"
+    "Prints the count of entries in each status and a table of the pending\n"
+    "and claimed ones (--all: every entry). --json prints one object\n"
+    "{counts, entries} instead.\n";
+
+static void print_row(jv e)
+{
+    const char *who = ar_jv_str(e, "claimed_by");
+    char ov[512] = "";
+    size_t used = 0;
+    jv o = ar_jv_get(e, "overrides");
+    jv_object_foreach(o, k, v) {
+        char text[128];
+        ar_queue_value_text(v, text, sizeof text);
+        if (used < sizeof ov)
+            used += (size_t)snprintf(ov + used, sizeof ov - used, "%s%s=%s", used ? " " : "",
+                                     jv_string_value(k), text);
+        jv_free(k);
+        jv_free(v);
+    }
+    if (used >= sizeof ov)
+        memcpy(ov + sizeof ov - 4, "...", 4);
+    const char *hyp = ar_jv_str(e, "hypothesis");
+    printf("%-29s  %-9s %3g %3g  %-16.16s  %.60s%s%s\n", ar_jv_str(e, "id"),
+           ar_jv_str(e, "status"), ar_jv_num(e, "priority", 0), ar_jv_num(e, "attempts", 0),
+           who ? who : "-", hyp ? hyp : "", ov[0] ? "  " : "", ov);
+}
+
+static int cmd_status(int argc, char **argv)
+{
+    int json_out = 0, all = 0;
+    struct ar_opt opts[] = {
+        AR_OPT_BOOL("all", &all, "list entries in every status"),
+        AR_OPT_BOOL("json", &json_out, "one JSON object {counts, entries}"),
+        OPT_COMMON,
+        AR_OPT_END,
+    };
+    if (ar_opt_parse(opts, argc, argv, usage_status) != 0)
+        ar_die(AR_EINPUT, "status: unexpected argument '%s' (see --help)", argv[0]);
+    struct ar_kb kb;
+    struct ar_queue *q = open_queue(&kb, 0);
+    jv entries;
+    if (ar_queue_list(q, &entries) != 0)
+        ar_die_last();
+    ar_queue_close(q);
+    jv counts = jv_object(), shown = jv_array();
+    for (int i = 0; ar_queue_statuses[i]; i++)
+        ar_jv_set(&counts, ar_queue_statuses[i], jv_number(0));
+    jv_array_foreach(entries, i, e) {
+        (void)i;
+        const char *st = ar_jv_str(e, "status");
+        ar_jv_set(&counts, st, jv_number(ar_jv_num(counts, st, 0) + 1));
+        if (all || !strcmp(st, "pending") || !strcmp(st, "claimed"))
+            shown = jv_array_append(shown, e);
+        else
+            jv_free(e);
+    }
+    jv_free(entries);
+    if (json_out) {
+        jv out = jv_object();
+        ar_jv_set(&out, "counts", counts);
+        ar_jv_set(&out, "entries", shown);
+        print_json(out, AR_JSON_COMPACT);
+        jv_free(out);
+        return AR_OK;
+    }
+    for (int i = 0; ar_queue_statuses[i]; i++)
+        printf("%s%s %g", i ? "  " : "", ar_queue_statuses[i],
+               ar_jv_num(counts, ar_queue_statuses[i], 0));
+    putchar('\n');
+    if (jv_array_length(jv_copy(shown)) > 0) {
+        printf("\n%-29s  %-9s %3s %3s  %-16s  %s\n", "ID", "STATUS", "PRI", "TRY", "WORKER",
+               "HYPOTHESIS  OVERRIDES");
+        jv_array_foreach(shown, i, e) {
+            (void)i;
+            print_row(e);
+            jv_free(e);
+        }
+    }
+    jv_free(counts);
+    jv_free(shown);
+    return AR_OK;
+}
+
+static const char usage_show[] =
+    "usage: ar-queue show [--json] ID...\n"
+    "\n"
+    "Prints each entry as JSON.\n";
+
+static int cmd_show(int argc, char **argv)
+{
+    int json_out = 0;
+    struct ar_opt opts[] = {
+        AR_OPT_BOOL("json", &json_out, "one compact JSON line per entry"),
+        OPT_COMMON,
+        AR_OPT_END,
+    };
+    int n = ar_opt_parse(opts, argc, argv, usage_show);
+    if (n == 0) {
+        ar_opt_help(opts, usage_show, 1);
+        return AR_EINPUT;
+    }
+    struct ar_kb kb;
+    struct ar_queue *q = open_queue(&kb, 0);
+    for (int i = 0; i < n; i++) {
+        jv e;
+        if (ar_queue_get(q, argv[i], &e) != 0)
+            ar_die_last();
+        print_json(e, json_out ? AR_JSON_COMPACT : AR_JSON_PRETTY);
+        jv_free(e);
+    }
+    ar_queue_close(q);
+    return AR_OK;
+}
+
+/* ---------------------------------------------------------------- main */
+
+static const struct ar_cmd commands[] = {
+    { "add", cmd_add, "add an entry (or a replication of a card)" },
+    { "grid", cmd_grid, "add the factorial product of config values" },
+    { "claim", cmd_claim, "take the best pending entry; print it as JSON" },
+    { "heartbeat", cmd_heartbeat, "say a claim is alive" },
+    { "done", cmd_done, "mark an entry done with its card" },
+    { "fail", cmd_fail, "mark an entry failed with a reason" },
+    { "release", cmd_release, "return a claimed entry to pending" },
+    { "cancel", cmd_cancel, "withdraw an entry" },
+    { "status", cmd_status, "counts and a table of entries" },
+    { "show", cmd_show, "print entries as JSON" },
+    { NULL, NULL, NULL },
+};
+
+static const char overview[] =
+    "usage: ar-queue COMMAND [OPTIONS]\n"
+    "\n"
+    "The experiment queue of a knowledge base: a director adds entries,\n"
+    "workers claim them, run them and mark them done. Every change is taken\n"
+    "under a lock and written crash-safely; stale claims return to pending.\n";
+
+int main(int argc, char **argv)
+{
+    ar_set_prog(argv[0]);
+    return ar_cli_dispatch(commands, argc, argv, overview);
+}
