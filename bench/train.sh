@@ -18,8 +18,8 @@ data=${AR_DATA:-$HOME/.cache/ar}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-if [ -z "${AR_PEAK_GFLOPS:-}" ] && [ -f bench/sgemm.c ] && bench/build.sh sgemm >/dev/null 2>&1; then
-    AR_PEAK_GFLOPS=$(bench/bin/sgemm | awk '/^sgemm peak:/ {print $3}')
+if [ -z "${AR_PEAK_GFLOPS:-}" ] && [ -f bench/sgemm.c ] && bench/build.sh >/dev/null 2>&1; then
+    AR_PEAK_GFLOPS=$(bench/sgemm | awk '/^sgemm peak:/ {print $3}')
     src="bench/sgemm"
 else
     src="ar-train start-up"
