@@ -240,6 +240,8 @@ static int cmd_run(int argc, char **argv)
     struct train_result r;
     if (train_run(m, &cfg, &d, &o, &r) < 0)
         ar_die_last();
+    if (!r.crashed && !a.quiet)
+        fprintf(stderr, "evaluating val_bpb on %d validation tokens\n", cfg.eval_tokens);
     if (!r.crashed && train_evaluate(m, &cfg, &d, &r) < 0)
         ar_die_last();
     r.total_seconds = train_now() - t_start;
