@@ -33,7 +33,7 @@ int ar_lock(const char *path, double timeout_s, int exclusive)
     fl.l_type = exclusive ? F_WRLCK : F_RDLCK;
     fl.l_whence = SEEK_SET;
     double deadline = now_s() + timeout_s;
-    long sleep_us = 200;
+    long sleep_us = 50;
     for (;;) {
         if (fcntl(fd, LOCK_CMD, &fl) == 0)
             return fd;
@@ -48,7 +48,7 @@ int ar_lock(const char *path, double timeout_s, int exclusive)
         }
         /* back off, with jitter so waiters do not wake in lockstep */
         usleep((useconds_t)(sleep_us / 2 + rand() % (sleep_us / 2 + 1)));
-        if (sleep_us < 20000)
+        if (sleep_us < 2000)
             sleep_us *= 2;
     }
 }
