@@ -486,18 +486,77 @@ static int same_file(const char *path, int fd, dev_t dev, ino_t ino, struct stat
     return st->st_dev == dev && st->st_ino == ino;
 }
 
+/* The generation a snapshot file says it is, from its last bytes (the
+ * snapshot ends with ],"generation":G,"schema":"ar.queue/1"}); -1 if unsure. */
+static long snapshot_generation(int fd)
+{
+    struct stat st;
+    char tail[96];
+    if (fstat(fd, &st) != 0 || st.st_size < (off_t)sizeof tail)
+        return -1;
+    if (pread(fd, tail, sizeof tail - 1, st.st_size - (off_t)(sizeof tail - 1)) !=
+        (ssize_t)(sizeof tail - 1))
+        return -1;
+    tail[sizeof tail - 1] = '\0';
+    const char *g = strstr(tail, "],\"generation\":");
+    char *end;
+    long gen = g ? strtol(g + 15, &end, 10) : -1;
+    return g && strcmp(end, ",\"schema\":\"" AR_QUEUE_SCHEMA "\"}\n") == 0 ? gen : -1;
+}
+
+/* Another process folded the journal we were reading into a new snapshot.
+ * Nobody appends to a journal after it is folded, so once we have read the
+ * rest of it our state is exactly the new snapshot's: adopt the new files
+ * without parsing the snapshot. Returns -1 (nothing recorded) when that
+ * does not hold, and the caller loads everything. */
+static int follow_fold(struct ar_queue *q)
+{
+    struct stat st;
+    if (q->log_fd < 0 || q->snap_fd < 0 || q->log_stale || fstat(q->log_fd, &st) != 0 ||
+        read_journal(q, st.st_size) != 0 || q->log_stale)
+        return -1;
+    int sfd = open(q->json_path, O_RDONLY | O_CLOEXEC);
+    int lfd = open(q->log_path, O_RDWR | O_APPEND | O_CLOEXEC);
+    char head[64], want[64];
+    int n = snprintf(want, sizeof want, HEADER_FMT, q->gen + 1);
+    struct stat ss, ls;
+    if (sfd < 0 || lfd < 0 || fstat(sfd, &ss) != 0 || fstat(lfd, &ls) != 0 ||
+        snapshot_generation(sfd) != q->gen + 1 || ls.st_size < n ||
+        pread(lfd, head, (size_t)n, 0) != n || memcmp(head, want, (size_t)n) != 0) {
+        if (sfd >= 0)
+            close(sfd);
+        if (lfd >= 0)
+            close(lfd);
+        return -1;
+    }
+    close(q->snap_fd);
+    close(q->log_fd);
+    q->snap_fd = sfd;
+    q->snap_dev = ss.st_dev;
+    q->snap_ino = ss.st_ino;
+    q->log_fd = lfd;
+    q->log_dev = ls.st_dev;
+    q->log_ino = ls.st_ino;
+    q->gen++;
+    q->log_off = n;
+    q->log_line = 1;
+    return read_journal(q, ls.st_size);
+}
+
 /* Brings the state up to date with the files (under the lock). */
 static int refresh(struct ar_queue *q)
 {
     struct stat ss, ls;
-    if (same_file(q->json_path, q->snap_fd, q->snap_dev, q->snap_ino, &ss) &&
-        same_file(q->log_path, q->log_fd, q->log_dev, q->log_ino, &ls) && !q->log_stale &&
-        ls.st_size >= q->log_off) {
+    int same_snap = same_file(q->json_path, q->snap_fd, q->snap_dev, q->snap_ino, &ss);
+    if (same_snap && same_file(q->log_path, q->log_fd, q->log_dev, q->log_ino, &ls) &&
+        !q->log_stale && ls.st_size >= q->log_off) {
         if (read_journal(q, ls.st_size) == 0)
             return 0;
         forget(q);
         return -1;
     }
+    if (!same_snap && follow_fold(q) == 0)
+        return 0;
     if (load_all(q) == 0)
         return 0;
     forget(q);
@@ -570,9 +629,11 @@ static int compact(struct ar_queue *q)
 }
 
 /* Appends every changed entry in one write; folds when the journal has
- * grown as large as the queue. */
-static int commit(struct ar_queue *q)
+ * grown as large as the queue. Sets *sync when the append still needs its
+ * fdatasync, which end() does after releasing the lock. */
+static int commit(struct ar_queue *q, int *sync)
 {
+    *sync = 0;
     struct ar_buf b = {0};
     long lines = 0;
     for (size_t i = 0; i < q->n; i++) {
@@ -599,8 +660,6 @@ static int commit(struct ar_queue *q)
     }
     if (rc == 0)
         rc = write_all(q->log_fd, b.data, b.len, q->log_path);
-    if (rc == 0 && fdatasync(q->log_fd) != 0)
-        rc = ar_fail(AR_EFAIL, "%s: fdatasync: %s", q->log_path, strerror(errno));
     size_t written = b.len;
     ar_buf_free(&b);
     if (rc != 0) {
@@ -610,9 +669,13 @@ static int commit(struct ar_queue *q)
     q->log_off += (off_t)written;
     q->log_line += lines;
     long limit = (long)q->n > COMPACT_MIN_LINES ? (long)q->n : COMPACT_MIN_LINES;
-    if (q->log_line - 1 >= limit && compact(q) != 0) {
-        forget(q);
-        return -1;
+    if (q->log_line - 1 >= limit) {
+        if (compact(q) != 0) {   /* fsyncs the new snapshot itself */
+            forget(q);
+            return -1;
+        }
+    } else {
+        *sync = 1;
     }
     return 0;
 }
@@ -698,13 +761,24 @@ static int begin(struct ar_queue *q, double *now, char now_iso[AR_CREATED_LEN + 
 }
 
 /* Writes what changed and releases the lock; returns rc, or -1 when the
- * write failed. */
+ * write failed. The fdatasync comes after the unlock, so that other
+ * processes append while this one waits for the disk, and one flush can
+ * cover several appends; the caller still hears of success only once its
+ * own line is on disk. A later line is only written by a process that read
+ * this one, and its flush covers the whole file, so nothing durable ever
+ * depends on something that is not. */
 static int end(struct ar_queue *q, int rc)
 {
-    if (commit(q) != 0)
+    int sync;
+    if (commit(q, &sync) != 0)
         rc = -1;
     ar_unlock(q->lock_fd);
     q->lock_fd = -1;
+    if (sync && fdatasync(q->log_fd) != 0) {
+        ar_fail(AR_EFAIL, "%s: fdatasync: %s", q->log_path, strerror(errno));
+        forget(q);
+        rc = -1;
+    }
     return rc;
 }
 
