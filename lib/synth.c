@@ -609,3 +609,14 @@ char *ar_synth_meta_md(const struct ar_kbstats *st, const struct ar_findings *f,
         ar_buf_printf(&b, "| %.1f-%.1f | %d |\n", i / 10.0, (i + 1) / 10.0, l.bins[i]);
     return ar_buf_take(&b);
 }
+
+int ar_synth_dead_end(const struct ar_claim *c)
+{
+    return is_dead_end(c);
+}
+
+jv ar_synth_open_questions(const struct ar_kbstats *st, const struct ar_findings *f,
+                           const struct ar_coverage *cov)
+{
+    return open_questions(st, f, cov);
+}

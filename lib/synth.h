@@ -38,4 +38,11 @@ int ar_synth_write(const char *path, const char *data, size_t len, int *changed)
 /* The claims sorted by certainty (highest first), then name; malloc'd. */
 const struct ar_claim **ar_synth_by_certainty(const struct ar_findings *f);
 
+/* The rules the syntheses list claims by, for other readers (ar-brief):
+ * a dead end is refuted, only crashed, or null below AR_SYNTH_DEAD_NULL;
+ * the open questions are the sentences of meta.json's open_questions. */
+int ar_synth_dead_end(const struct ar_claim *c);
+jv ar_synth_open_questions(const struct ar_kbstats *st, const struct ar_findings *f,
+                           const struct ar_coverage *cov);
+
 #endif
