@@ -1,0 +1,106 @@
+/* ar-brief: what an agent reads before planning its next experiment. A thin
+ * front end over lib/brief.h: load the (filtered) statistics, findings and
+ * coverage, then print the brief within --max-bytes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "brief.h"
+#include "config.h"
+#include "coverage.h"
+#include "err.h"
+#include "findings.h"
+#include "json.h"
+#include "kb.h"
+#include "opt.h"
+#include "scope.h"
+#include "stats.h"
+
+static const char usage[] =
+    "usage: ar-brief [--max-bytes N] [--json] [--recent N]\n"
+    "                [--session TAG] [--platform CLASS] [--since TIME] [--kb DIR]\n"
+    "\n"
+    "Prints what is known before planning the next experiment: best so far per\n"
+    "comparability key and how it differs from the baseline, the noise floor and\n"
+    "warnings, top findings, contradictions across platform classes, dead ends,\n"
+    "recent experiments, the queue, under-explored areas and open questions, in\n"
+    "at most --max-bytes of plain text (or one JSON object). Sections that are\n"
+    "empty are left out; when space runs short the least important give way.\n";
+
+/* the trainer's config keys, so that keys nobody has changed count as
+ * under-explored (NULL-terminated, malloc'd) */
+static char **trainer_keys(void)
+{
+    struct train_config c;
+    config_defaults(&c);
+    jv cfg = config_to_json(&c);
+    jv names = jv_keys(cfg);
+    int n = jv_array_length(jv_copy(names));
+    char **keys = calloc((size_t)n + 1, sizeof *keys);
+    if (!keys)
+        ar_die(AR_EFAIL, "out of memory");
+    jv_array_foreach(names, i, k) {
+        keys[i] = strdup(jv_string_value(k));
+        jv_free(k);
+    }
+    jv_free(names);
+    return keys;
+}
+
+int main(int argc, char **argv)
+{
+    ar_set_prog(argv[0]);
+    const char *kb_dir = NULL;
+    long max_bytes = AR_BRIEF_MAX_BYTES, recent = AR_BRIEF_RECENT;
+    int json = 0;
+    struct ar_filter filter = {0};
+    struct ar_opt opts[] = {
+        AR_OPT_INT("max-bytes", &max_bytes, "N", "size of the brief (default 4096)"),
+        AR_OPT_BOOL("json", &json, "print one JSON object instead of text"),
+        AR_OPT_INT("recent", &recent, "N", "recent experiments listed (default 5)"),
+        AR_OPT_STR("session", &filter.session, "TAG", "only this session's cards"),
+        AR_OPT_STR("platform", &filter.platform, "CLASS", "only this platform class"),
+        AR_OPT_STR("since", &filter.since, "TIME", "only cards created at or after TIME"),
+        AR_OPT_STR("kb", &kb_dir, "DIR", "knowledge base (default $AR_KB or ./knowledge)"),
+        AR_OPT_END,
+    };
+    if (ar_opt_parse(opts, argc, argv, usage) != 0)
+        ar_die(AR_EINPUT, "unexpected argument '%s' (see --help)", argv[0]);
+    if (max_bytes < AR_BRIEF_MIN_BYTES || max_bytes > (1L << 24))
+        ar_die(AR_EINPUT, "option '--max-bytes': %ld is out of range (%d to %ld)", max_bytes,
+               AR_BRIEF_MIN_BYTES, 1L << 24);
+    if (recent < 0 || recent > 50)
+        ar_die(AR_EINPUT, "option '--recent': %ld is out of range (0 to 50)", recent);
+
+    struct ar_kb kb;
+    struct ar_kbstats *st;
+    if (ar_kb_open(&kb, kb_dir, 0) != 0 || ar_scope_load(&kb, &filter, &st) != 0)
+        ar_die_last();
+    char scope[512];
+    ar_scope_describe(&filter, scope, sizeof scope);
+    struct ar_findings *f = ar_findings_build(st);
+    char **keys = trainer_keys();
+    struct ar_coverage *cov = ar_coverage_build(st, (const char *const *)keys);
+
+    struct ar_brief_in in = {&kb, st, f, cov, jv_invalid(), scope, (int)recent};
+    struct ar_brief *b = ar_brief_build(&in);
+    if (json) {
+        jv o = ar_brief_json(b, (size_t)max_bytes);
+        char *text = ar_json_dump(o, AR_JSON_COMPACT);
+        printf("%s\n", text);
+        free(text);
+        jv_free(o);
+    } else {
+        char *text = ar_brief_text(b, (size_t)max_bytes);
+        fputs(text, stdout);
+        free(text);
+    }
+    ar_brief_free(b);
+    for (char **k = keys; *k; k++)
+        free(*k);
+    free(keys);
+    ar_coverage_free(cov);
+    ar_findings_free(f);
+    ar_kbstats_free(st);
+    return ar_finish_stdout(AR_OK);
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# ar-brief: sections from real cards, --max-bytes, --json, filters, retracted
+# and crash cards, and each bad input.
+. "$(dirname "$0")/lib.sh"
+
+mkdir -p "$KB/cards" "$KB/notes"
+expect_rc "an empty knowledge base is not an error" 0 ar-brief
+expect "the empty brief says so" grep -q "No experiments yet" <<<"$OUT"
+
+A='{"class":"cpu-avx2"}' B='{"class":"cpu-neon"}'
+card() {   # status class session val_bpb [more ar-card write options]
+    local status=$1 plat=$2 session=$3 bpb=$4; shift 4
+    ar-card write --hypothesis "test $status on $session" --category optimizer --status "$status" \
+        --commit abc1234 --session "$session" --platform "$plat" --budget 300 \
+        ${bpb:+--val-bpb "$bpb"} "$@"
+}
+cfg() { printf '{"matrix_lr":%s,"depth":4}' "$1"; }
+base_a=$(card baseline "$A" s1 1.100 --config "$(cfg 0.04)")
+base_b=$(card baseline "$B" s2 1.300 --config "$(cfg 0.04)")
+up='[{"key":"matrix_lr","from":0.04,"to":0.06}]'
+best_a=$(card keep "$A" s1 1.080 --delta -0.020 --baseline "$base_a" --changes "$up" --config "$(cfg 0.06)")
+card discard "$B" s2 1.320 --delta 0.020 --baseline "$base_b" --changes "$up" --config "$(cfg 0.06)" >/dev/null
+card crash "$A" s1 "" --baseline "$base_a" --changes '[{"key":"depth","from":4,"to":64}]' >/dev/null
+fake=$(card keep "$A" s1 0.500 --delta -0.6 --baseline "$base_a")
+ar-card retract "$fake" --reason "leaked validation data" >/dev/null
+
+run ar-brief
+expect_rc "ar-brief" 0 ar-brief
+expect "fits the default 4096 bytes" test "${#OUT}" -le 4096
+expect "summary counts crashes and retractions" \
+    grep -q "ar-brief: 5 experiments (4 with val_bpb, 1 crashed, 1 retracted), 2 sessions, 2 platform classes" <<<"$OUT"
+expect "best per comparability key" grep -q "cpu-avx2 300s data -: best 1.0800 (card $best_a" <<<"$OUT"
+expect "best against the baseline" grep -q "baseline 1.1000 ($base_a): -0.0200" <<<"$OUT"
+expect "how the best differs from the baseline" grep -q "vs baseline: matrix_lr 0.04->0.06" <<<"$OUT"
+expect "a retracted card is never the best" test -z "$(grep "best 0.5000" <<<"$OUT")"
+expect "noise floor per class" grep -q "cpu-neon: sigma 0.0020 (default" <<<"$OUT"
+expect "single-run warning" grep -q "rests on a single run" <<<"$OUT"
+expect "contradiction across classes" grep -q "matrix_lr:up: confirmed on cpu-avx2 ($best_a), refuted on cpu-neon" <<<"$OUT"
+expect "a crashed change is a dead end" grep -q "depth:up: crashed" <<<"$OUT"
+expect "recent lists the crash" grep -q " crash optimizer: test crash on s1" <<<"$OUT"
+expect "recent leaves out the retracted card" test -z "$(grep "$fake" <<<"$OUT")"
+
+run ar-brief --max-bytes 300
+expect "--max-bytes 300" test "${#OUT}" -le 300
+expect "a small brief says what it left out" grep -qE "more" <<<"$OUT"
+run ar-brief --json
+expect "--json is one line" test "$(grep -c '' <<<"$OUT")" -eq 1
+expect "--json has the schema and sections" grep -q '"schema":"ar.brief/1"' <<<"$OUT"
+expect "--json lists the best" grep -q "\"best\":\[{\"baseline\":{\"card\":\"$base_a\"" <<<"$OUT"
+run ar-brief --json --max-bytes 600
+expect "--json --max-bytes 600" test "${#OUT}" -le 600
+expect "--json counts omissions" grep -q '"omitted":{' <<<"$OUT"
+run ar-brief --session s2
+expect "--session keeps one session" grep -q "ar-brief: 2 experiments .* \[session s2\]" <<<"$OUT"
+expect "--session hides other sessions' bests" test -z "$(grep "cpu-avx2 300s" <<<"$OUT")"
+run ar-brief --platform cpu-avx2 --since 2000-01-01 --recent 1
+expect "--platform and --since" grep -q "\[platform cpu-avx2, since 2000-01-01\]" <<<"$OUT"
+expect "--recent 1" test "$(sed -n '/^RECENT/,/^$/p' <<<"$OUT" | grep -c '^- ')" -eq 1
+
+before=$(tree_sum "$KB")
+expect_err "unknown session" 2 "session 'nope': no card" ar-brief --session nope
+expect_err "unknown platform class" 2 "platform class 'tpu': no card" ar-brief --platform tpu
+expect_err "bad --since" 2 "option '--since'" ar-brief --since last-week
+expect_err "--max-bytes too small" 2 "option '--max-bytes'" ar-brief --max-bytes 10
+expect_err "--max-bytes not a number" 2 "option '--max-bytes'" ar-brief --max-bytes lots
+expect_err "--recent out of range" 2 "option '--recent'" ar-brief --recent 500
+expect_err "unknown option" 2 "unknown option '--verbose'" ar-brief --verbose
+expect_err "stray argument" 2 "unexpected argument 'now'" ar-brief now
+expect "bad input changed nothing" test "$(tree_sum "$KB")" = "$before"
+expect_err "missing knowledge base" 1 "$T/none" ar-brief --kb "$T/none"
+run ar-brief --help
+expect "--help on stdout" grep -q "^usage: ar-brief" <<<"$OUT"
+finish

@@ -1,0 +1,297 @@
+/* lib/brief: each section from hand-made card views, the exclusion of
+ * retracted and crash cards, the 2-sigma and single-run warnings, the queue
+ * section, and the --max-bytes budget for text and JSON. */
+#include "unit.h"
+#include "brief.h"
+#include "buf.h"
+#include "err.h"
+#include "json.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A view: id, status, class, session, then more members as JSON text. */
+static void add(struct ar_kbstats *st, const char *id, const char *status, const char *cls,
+                const char *more)
+{
+    char text[2048];
+    snprintf(text, sizeof text,
+             "{\"id\":\"%s\",\"created\":\"2026-11-23T10:00:00.000Z\",\"status\":\"%s\","
+             "\"retracted\":false,\"agent\":\"a\",\"session\":\"s-%s\",\"category\":\"optimizer\","
+             "\"hypothesis\":\"try %s\",\"commit\":\"abcdef1\","
+             "\"platform\":{\"class\":\"%s\"},\"data\":{\"fingerprint\":\"fp\"},\"budget_s\":300%s%s}",
+             id, status, cls, id, cls, more && *more ? "," : "", more ? more : "");
+    ck_assert_msg(ar_kbstats_add_text(st, text, strlen(text)) == 0, "%s", ar_last_error());
+}
+
+static void run(struct ar_kbstats *st, const char *id, const char *status, const char *cls,
+                double bpb, const char *more)
+{
+    char m[1024];
+    snprintf(m, sizeof m, "\"metrics\":{\"val_bpb\":%.17g}%s%s", bpb, more ? "," : "", more ? more : "");
+    add(st, id, status, cls, m);
+}
+
+#define UP "\"changes\":[{\"key\":\"matrix_lr\",\"from\":0.04,\"to\":0.06}],\"baseline\":"
+
+struct fixture {
+    struct ar_kbstats *st;
+    struct ar_findings *f;
+    struct ar_coverage *cov;
+    struct ar_brief *b;
+};
+
+static void build(struct fixture *x, jv queue)
+{
+    ar_kbstats_finish(x->st);
+    x->f = ar_findings_build(x->st);
+    x->cov = ar_coverage_build(x->st, NULL);
+    struct ar_brief_in in = {NULL, x->st, x->f, x->cov, queue, "", 5};
+    x->b = ar_brief_build(&in);
+}
+
+static void done(struct fixture *x)
+{
+    ar_brief_free(x->b);
+    ar_coverage_free(x->cov);
+    ar_findings_free(x->f);
+    ar_kbstats_free(x->st);
+}
+
+/* The lines of section TITLE (up to the next blank line), malloc'd; "" when absent. */
+static char *section(const char *text, const char *title)
+{
+    const char *p = strstr(text, title);
+    if (!p)
+        return strdup("");
+    const char *end = strstr(p, "\n\n");
+    return strndup(p, end ? (size_t)(end - p) : strlen(p));
+}
+
+/* Two classes: A improves clearly on its baseline (confirmed, two
+ * replicates), B refutes the same change; one retracted card with a better
+ * val_bpb, one crash. */
+static void two_classes(struct fixture *x)
+{
+    x->st = ar_kbstats_new();
+    run(x->st, "c01", "baseline", "A", 1.100, "\"config_hash\":\"h0\"");
+    run(x->st, "c02", "baseline", "B", 1.300, "\"config_hash\":\"h0\"");
+    run(x->st, "c03", "keep", "A", 1.080, "\"config_hash\":\"h1\"," UP "\"c01\",\"delta\":-0.02");
+    run(x->st, "c04", "keep", "A", 1.081, "\"config_hash\":\"h1\"," UP "\"c01\",\"delta\":-0.019");
+    run(x->st, "c05", "discard", "B", 1.320, "\"config_hash\":\"h1\"," UP "\"c02\",\"delta\":0.02");
+    run(x->st, "c06", "keep", "A", 0.900, "\"config_hash\":\"h9\",\"baseline\":\"c01\",\"delta\":-0.2");
+    add(x->st, "c07", "crash", "A",
+        "\"changes\":[{\"key\":\"depth\",\"from\":4,\"to\":64}],\"baseline\":\"c01\"");
+}
+
+START_TEST(best_per_key_with_baseline_and_exclusions)
+{
+    struct fixture x;
+    x.st = ar_kbstats_new();
+    run(x.st, "c01", "baseline", "A", 1.100, NULL);
+    run(x.st, "c03", "keep", "A", 1.080, UP "\"c01\",\"delta\":-0.02");
+    /* a retracted card with a better value, and a crash: neither is the best */
+    add(x.st, "c04", "keep", "A",
+        "\"metrics\":{\"val_bpb\":0.5},\"retracted\":true,\"baseline\":\"c01\"");
+    add(x.st, "c05", "crash", "A", "\"baseline\":\"c01\"");
+    build(&x, jv_invalid());
+    char *text = ar_brief_text(x.b, 1 << 20);
+    char *best = section(text, "BEST SO FAR");
+    ck_assert_msg(strstr(best, "A 300s data fp: best 1.0800 (card c03, commit abcdef1, keep, 2 runs)"), "%s", best);
+    ck_assert_msg(strstr(best, "baseline 1.1000 (c01): -0.0200, +10.0 sigma"), "%s", best);
+    ck_assert_msg(strstr(best, "changes vs its parent: matrix_lr 0.04->0.06"), "%s", best);
+    ck_assert_ptr_null(strstr(best, "0.5000"));
+    char *recent = section(text, "RECENT");
+    ck_assert_msg(strstr(recent, "crash optimizer: try c05"), "%s", recent);
+    ck_assert_ptr_null(strstr(recent, "c04"));   /* retracted: not listed */
+    ck_assert_msg(strstr(text, "ar-brief: 3 experiments (2 with val_bpb, 1 crashed, 1 retracted)"), "%s", text);
+    free(best);
+    free(recent);
+    free(text);
+    done(&x);
+}
+END_TEST
+
+START_TEST(warnings_within_two_sigma_and_single_run)
+{
+    struct fixture x;
+    x.st = ar_kbstats_new();
+    /* default sigma 0.002: a gain of 0.003 is within 2 sigma */
+    run(x.st, "c01", "baseline", "A", 1.100, NULL);
+    run(x.st, "c02", "keep", "A", 1.097, "\"baseline\":\"c01\",\"delta\":-0.003");
+    /* class B: a gain of 0.05, but the best ran once */
+    run(x.st, "c03", "baseline", "B", 1.200, NULL);
+    run(x.st, "c04", "keep", "B", 1.150, "\"baseline\":\"c03\",\"delta\":-0.05,\"config_hash\":\"hb\"");
+    /* class C: a clear gain replicated twice: no warning */
+    run(x.st, "c05", "baseline", "C", 1.200, NULL);
+    run(x.st, "c06", "keep", "C", 1.150, "\"baseline\":\"c05\",\"delta\":-0.05,\"config_hash\":\"hc\"");
+    run(x.st, "c07", "keep", "C", 1.1505, "\"baseline\":\"c05\",\"delta\":-0.0495,\"config_hash\":\"hc\"");
+    build(&x, jv_invalid());
+    char *text = ar_brief_text(x.b, 1 << 20);
+    char *warn = section(text, "WARNINGS");
+    ck_assert_msg(strstr(warn, "A 300s data fp: the best (c02) beats the baseline by 0.0030, within 2 sigma (0.0040)"), "%s", warn);
+    ck_assert_msg(strstr(warn, "B 300s data fp: the best (c04) rests on a single run"), "%s", warn);
+    ck_assert_msg(!strstr(warn, "C 300s"), "%s", warn);
+    char *noise = section(text, "NOISE FLOOR");
+    ck_assert_msg(strstr(noise, "A: sigma 0.0020 (default: no replicate runs yet)"), "%s", noise);
+    ck_assert_msg(strstr(noise, "C: sigma 0.0004 from 1 replicate groups (2 runs)"), "%s", noise);
+    free(warn);
+    free(noise);
+    free(text);
+    done(&x);
+}
+END_TEST
+
+START_TEST(findings_contradictions_and_dead_ends)
+{
+    struct fixture x;
+    two_classes(&x);
+    /* a change refuted on its own class: a dead end */
+    run(x.st, "c08", "discard", "A", 1.140,
+        "\"changes\":[{\"key\":\"depth\",\"from\":4,\"to\":2}],\"baseline\":\"c01\",\"delta\":0.04");
+    build(&x, jv_invalid());
+    char *text = ar_brief_text(x.b, 1 << 20);
+    char *contra = section(text, "CONTRADICTIONS");
+    ck_assert_msg(strstr(contra, "matrix_lr:up: confirmed on A (c0"), "%s", text);
+    ck_assert_msg(strstr(contra, "refuted on B (c05)"), "%s", contra);
+    char *dead = section(text, "DEAD ENDS");
+    ck_assert_msg(strstr(dead, "depth:down: refuted"), "%s", dead);
+    ck_assert_msg(strstr(dead, "depth:up: crashed"), "%s", dead);
+    char *found = section(text, "TOP FINDINGS");
+    ck_assert_msg(strstr(found, "matrix_lr:up: certainty"), "%s", found);
+    ck_assert_msg(strstr(found, "+2 -1 0:0; platform-specific"), "%s", found);
+    free(contra);
+    free(dead);
+    free(found);
+    free(text);
+    done(&x);
+}
+END_TEST
+
+START_TEST(empty_sections_are_left_out)
+{
+    struct fixture x;
+    x.st = ar_kbstats_new();
+    build(&x, jv_invalid());
+    char *text = ar_brief_text(x.b, 4096);
+    ck_assert_msg(strstr(text, "ar-brief: 0 experiments"), "%s", text);
+    ck_assert_msg(strstr(text, "No experiments yet"), "%s", text);
+    ck_assert_ptr_null(strstr(text, "BEST SO FAR"));
+    ck_assert_ptr_null(strstr(text, "WARNINGS"));
+    ck_assert_ptr_null(strstr(text, "RECENT"));
+    ck_assert_ptr_null(strstr(text, "QUEUE"));
+    free(text);
+    jv o = ar_brief_json(x.b, 4096);
+    ck_assert(!ar_jv_has(o, "best"));
+    ck_assert(ar_jv_has(o, "summary"));
+    jv_free(o);
+    done(&x);
+}
+END_TEST
+
+START_TEST(queue_lists_pending_and_claimed_by_priority)
+{
+    const char *q = "[{\"id\":\"q1\",\"status\":\"done\",\"priority\":1,\"hypothesis\":\"old\"},"
+                    "{\"id\":\"q2\",\"status\":\"pending\",\"priority\":7,\"hypothesis\":\"later\"},"
+                    "{\"id\":\"q3\",\"status\":\"claimed\",\"priority\":2,\"hypothesis\":\"now\","
+                    "\"claimed_by\":\"w1\",\"overrides\":{\"depth\":6}},"
+                    "{\"id\":\"q4\",\"status\":\"cancelled\",\"priority\":1,\"hypothesis\":\"no\"}]";
+    jv queue;
+    ck_assert_int_eq(ar_json_parse(q, strlen(q), "queue", &queue), 0);
+    struct fixture x;
+    x.st = ar_kbstats_new();
+    run(x.st, "c01", "baseline", "A", 1.1, NULL);
+    build(&x, queue);
+    char *text = ar_brief_text(x.b, 1 << 20);
+    char *sec = section(text, "QUEUE");
+    const char *now = strstr(sec, "p2 claimed q3: now {\"depth\":6} (claimed by w1)");
+    const char *later = strstr(sec, "p7 pending q2: later");
+    ck_assert_msg(now && later && now < later, "%s", sec);
+    ck_assert_ptr_null(strstr(sec, "q1"));
+    ck_assert_ptr_null(strstr(sec, "q4"));
+    free(sec);
+    free(text);
+    jv_free(queue);
+    done(&x);
+}
+END_TEST
+
+/* many cards: every section has more than fits in a small budget */
+static void many(struct fixture *x)
+{
+    x->st = ar_kbstats_new();
+    char id[16], more[256];
+    const char *cls[] = {"A", "B", "C", "D"};
+    for (int c = 0; c < 4; c++) {
+        snprintf(id, sizeof id, "b%d", c);
+        run(x->st, id, "baseline", cls[c], 1.2, NULL);
+    }
+    for (int i = 0; i < 200; i++) {
+        snprintf(id, sizeof id, "c%03d", i);
+        snprintf(more, sizeof more,
+                 "\"changes\":[{\"key\":\"k%02d\",\"from\":1,\"to\":%d}],\"baseline\":\"b%d\","
+                 "\"delta\":%g",
+                 i % 40, 2 + i % 3, i % 4, (i % 5 - 2) * 0.01);
+        run(x->st, id, i % 5 < 2 ? "keep" : "discard", cls[i % 4], 1.2 + (i % 5 - 2) * 0.01, more);
+    }
+    build(x, jv_invalid());
+}
+
+START_TEST(text_fits_max_bytes)
+{
+    struct fixture x;
+    many(&x);
+    size_t sizes[] = {256, 600, 1024, 2048, 4096, 8192};
+    size_t prev = 0;
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        char *text = ar_brief_text(x.b, sizes[i]);
+        ck_assert_msg(strlen(text) <= sizes[i], "%zu > %zu", strlen(text), sizes[i]);
+        ck_assert_msg(strlen(text) >= prev, "a larger budget gave a shorter brief");
+        ck_assert(strncmp(text, "ar-brief: ", 10) == 0);
+        prev = strlen(text);
+        if (sizes[i] == 1024) {
+            /* the best section outlives lower priorities */
+            ck_assert_msg(strstr(text, "BEST SO FAR"), "%s", text);
+            ck_assert_msg(strstr(text, "more"), "%s", text);
+        }
+        free(text);
+    }
+    done(&x);
+}
+END_TEST
+
+START_TEST(json_fits_max_bytes_and_counts_omissions)
+{
+    struct fixture x;
+    many(&x);
+    jv o = ar_brief_json(x.b, 2048);
+    char *s = ar_json_dump(o, AR_JSON_COMPACT);
+    ck_assert_msg(strlen(s) <= 2048, "%zu", strlen(s));
+    jv back;
+    ck_assert_int_eq(ar_json_parse(s, strlen(s), "brief", &back), 0);
+    ck_assert_str_eq(ar_jv_str(back, "schema"), "ar.brief/1");
+    ck_assert(ar_jv_has(back, "omitted"));
+    jv best = ar_jv_get(back, "best");
+    ck_assert_int_ge(jv_array_length(best), 1);
+    jv_free(back);
+    jv_free(o);
+    free(s);
+    done(&x);
+}
+END_TEST
+
+Suite *make_suite(void)
+{
+    Suite *s = suite_create("brief");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, best_per_key_with_baseline_and_exclusions);
+    tcase_add_test(tc, warnings_within_two_sigma_and_single_run);
+    tcase_add_test(tc, findings_contradictions_and_dead_ends);
+    tcase_add_test(tc, empty_sections_are_left_out);
+    tcase_add_test(tc, queue_lists_pending_and_claimed_by_priority);
+    tcase_add_test(tc, text_fits_max_bytes);
+    tcase_add_test(tc, json_fits_max_bytes_and_counts_omissions);
+    suite_add_tcase(s, tc);
+    return s;
+}
