@@ -19,6 +19,15 @@ static double now(void)
     return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
+static double cpu_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static double cpu_best;   /* best GFLOP per CPU second seen */
+
 /* Best GFLOP/s of out (M,N) = a (M,K) b (N,K)^T over reps timed runs. */
 static double measure(int M, int N, int K, int reps)
 {
@@ -33,12 +42,14 @@ static double measure(int M, int N, int K, int reps)
     double best = 0;
     for (int r = 0; r < reps; r++) {
         int it = 0;
-        double t = now(), dt;
+        double t = now(), c0 = cpu_now(), dt;
         do {
             k_matmul_forward(c, a, b, M, K, N, 0);
             it++;
         } while ((dt = now() - t) < 0.1);
         double g = 2.0 * M * N * K * it / dt / 1e9;
+        double gc = 2.0 * M * N * K * it / (cpu_now() - c0) / 1e9;
+        cpu_best = gc > cpu_best ? gc : cpu_best;
         best = g > best ? g : best;
     }
     k_free(a), k_free(b), k_free(c);
@@ -69,5 +80,6 @@ int main(int argc, char **argv)
         peak1 = g1 > peak1 ? g1 : peak1;
     }
     printf("sgemm peak: %.1f GFLOP/s (%d threads), %.1f GFLOP/s (1 thread)\n", peak, all, peak1);
+    printf("sgemm per CPU second: %.1f GFLOP (best; independent of other load)\n", cpu_best);
     return ar_finish_stdout(0);
 }

@@ -23,7 +23,8 @@
  * OpenBLAS core type for this CPU (AR_BLAS_CORETYPE overrides; see
  * kernels/cpu/blas.c), which OpenBLAS only reads while it loads: on its
  * first run the process re-executes itself once with OPENBLAS_CORETYPE set
- * (and GOMP_SPINCOUNT, unless OMP_WAIT_POLICY or GOMP_SPINCOUNT is set). Then checks sgemm numerically and falls back to a
+ * (and OMP_WAIT_POLICY=passive, unless OMP_WAIT_POLICY or GOMP_SPINCOUNT
+ * is set). Then checks sgemm numerically and falls back to a
  * safer core type when it computes wrongly. Returns 0, or -1 with an error
  * recorded (lib/err.h) when no core type computes correctly. */
 int kernels_init(char **argv);
