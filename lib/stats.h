@@ -106,6 +106,8 @@ struct ar_kbstats {
     size_t ngroups;
     struct ar_pool pool;       /* owns every string above */
     size_t cap, gcap;
+    long *idmap;               /* open-addressing table: id -> index */
+    size_t idmap_size;
 };
 
 /* Builds the statistics from the fresh index, keeping the views that pass
@@ -128,7 +130,7 @@ void ar_kbstats_free(struct ar_kbstats *st);
  * st's strings: free it before st. */
 struct ar_kbstats *ar_kbstats_subset(const struct ar_kbstats *st, const size_t *idx, size_t n);
 
-/* Parses one view (JSON text of len bytes followed by a NUL) into *c,
+/* Parses one view (JSON text of len bytes; a number must not end the text) into *c,
  * strings in pool. Reads only what a summary needs, without building a jv
  * tree. Returns -1 (AR_EINPUT) for malformed JSON or a view without id. */
 int ar_cardsum_parse(struct ar_pool *pool, const char *text, size_t len, struct ar_cardsum *c);
