@@ -19,6 +19,7 @@
 #include "kb.h"
 #include "note.h"
 #include "opt.h"
+#include "patch.h"
 #include "platform.h"
 #include "query.h"
 #include "schema.h"
@@ -611,6 +612,36 @@ static int cmd_export(int argc, char **argv)
     return AR_OK;
 }
 
+/* --------------------------------------------------------------- checkout */
+
+static const char usage_checkout[] =
+    "usage: ar-card checkout ID [--branch NAME]\n"
+    "\n"
+    "Rebuilds the code a card ran: creates a branch (reproduce/ID) at the\n"
+    "card's upstream commit, applies its patch (knowledge/patches/ID.patch)\n"
+    "to trainer/ and kernels/ and commits it. Prints the branch.\n";
+
+static int cmd_checkout(int argc, char **argv)
+{
+    const char *branch = NULL;
+    struct ar_opt opts[] = {
+        AR_OPT_STR("branch", &branch, "NAME", "branch to create (default reproduce/ID)"),
+        OPT_KB,
+        AR_OPT_END,
+    };
+    if (ar_opt_parse(opts, argc, argv, usage_checkout) != 1) {
+        ar_opt_help(opts, usage_checkout, 1);
+        return AR_EINPUT;
+    }
+    struct ar_kb kb;
+    open_kb(&kb, 0);
+    char out[256];
+    if (ar_patch_checkout(".", &kb, argv[0], branch, out) != 0)
+        ar_die_last();
+    puts(out);
+    return AR_OK;
+}
+
 /* ------------------------------------------------------------------- main */
 
 static const struct ar_cmd commands[] = {
@@ -624,6 +655,7 @@ static const struct ar_cmd commands[] = {
     {"index", cmd_index, "rebuild or check index.jsonl"},
     {"import", cmd_import, "import results.tsv or autoresearch-commons cards"},
     {"export", cmd_export, "write the cards as results.tsv"},
+    {"checkout", cmd_checkout, "rebuild a card's code on a new branch from its patch"},
     {NULL, NULL, NULL},
 };
 
