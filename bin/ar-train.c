@@ -24,6 +24,7 @@
 #include "kernels.h"
 #include "loader.h"
 #include "opt.h"
+#include "patch.h"
 #include "card.h"
 #include "platform.h"
 #include "prepare.h"
@@ -49,8 +50,10 @@ static const char usage_eval[] =
 struct args {
     double budget, seed, max_steps;
     const char *config, *data, *hypothesis, *category, *session, *status, *kb, *save, *init;
+    const char *verify;
     struct ar_strlist sets, tags;
     int no_card, quiet, keys;
+    int seed_given, budget_given;
 };
 
 static int in_list(const char *s, const char *const *list)
@@ -84,10 +87,17 @@ static void parse_run_args(int argc, char **argv, struct args *a)
         AR_OPT_STR("init-from", &a->init, "FILE", "start from saved weights"),
         AR_OPT_NUM("max-steps", &a->max_steps, "N", "stop after N steps within the budget"),
         AR_OPT_BOOL("quiet", &a->quiet, "no progress on stderr"),
+        AR_OPT_STR("verify", &a->verify, "ID", "re-run that card's config with a new seed (verifies)"),
         AR_OPT_END,
     };
     if (ar_opt_parse(opts, argc, argv, usage_run) != 0)
         ar_die(AR_EINPUT, "unexpected argument '%s' (see --help)", argv[0]);
+    if (a->verify && (a->config || a->sets.n))
+        ar_die(AR_EINPUT, "option '--verify': runs the card's config; --config and --set do not go with it");
+    if (a->verify && a->no_card)
+        ar_die(AR_EINPUT, "option '--verify': records a card; --no-card does not go with it");
+    a->seed_given = ar_opt_given(opts, &a->seed);
+    a->budget_given = ar_opt_given(opts, &a->budget);
     if (a->keys) {
         config_print_keys(stdout);
         exit(ar_finish_stdout(AR_OK));
@@ -200,22 +210,69 @@ static const char *session_name(const struct args *a, const struct ar_gitinfo *g
     return NULL;
 }
 
+/* --verify ID: the card's config, budget and category, a new seed, and a
+ * warning when the code here is not the card's patch (ar-card checkout). */
+static void verify_setup(struct args *a, const struct ar_kb *kb, struct train_config *cfg,
+                         const struct ar_patch *patch, char *hyp, size_t hyp_size)
+{
+    jv card;
+    if (ar_card_load(kb, a->verify, &card) != 0)
+        ar_die_last();
+    jv config = ar_jv_get(card, "config");
+    if (jv_get_kind(config) != JV_KIND_OBJECT)
+        ar_die(AR_EINPUT, "card %s: has no config to verify", a->verify);
+    config_defaults(cfg);
+    if (config_from_json(cfg, config) < 0 || config_check(cfg) < 0)   /* consumes config */
+        ar_die(AR_EINPUT, "card %s: config: %s", a->verify, ar_last_error());
+    if (!a->seed_given)
+        a->seed = ar_jv_num(card, "seed", 42) + 1;
+    if (!a->budget_given)
+        a->budget = ar_jv_num(card, "budget_s", a->budget);
+    static char category[32];
+    if (!a->category) {
+        snprintf(category, sizeof category, "%s", ar_jv_str(card, "category"));
+        a->category = category;
+    }
+    if (!a->hypothesis) {
+        snprintf(hyp, hyp_size, "verify %s: %s", a->verify, ar_jv_str(card, "hypothesis"));
+        a->hypothesis = hyp;
+    }
+    jv extra = ar_jv_get(card, "extra");
+    jv info = ar_jv_get(extra, "patch");
+    const char *want = ar_jv_str(info, "sha256");
+    if (want && (!patch || strcmp(want, patch->sha256) != 0))
+        ar_warn("the code here is not card %s's patch: run 'ar-card checkout %s' for an exact replication",
+                a->verify, a->verify);
+    jv_free(info);
+    jv_free(extra);
+    jv_free(card);
+}
+
 static int cmd_run(int argc, char **argv)
 {
     double t_start = train_now();
     struct args a;
     parse_run_args(argc, argv, &a);
     struct train_config cfg;
-    load_config(&cfg, &a);
+    if (!a.verify)
+        load_config(&cfg, &a);
 
     struct ar_gitinfo git;
     int have_git = ar_git_info(".", &git) == 0;
     struct ar_kb kb;
+    /* the code that runs, against upstream: stored beside the card */
+    struct ar_patch patch = {0};
+    int have_patch = 0;
+    char verify_hyp[AR_HYPOTHESIS_MAX + 1];
     if (!a.no_card) {
         if (!have_git)
             ar_warn("no git commit for the card: %s", ar_last_error());
         if (ar_kb_open(&kb, a.kb, AR_KB_CREATE) < 0)
             ar_die_last();
+        if (have_git && !(have_patch = ar_patch_make(".", &patch) == 0))
+            ar_warn("no patch recorded: %s", ar_last_error());
+        if (a.verify)
+            verify_setup(&a, &kb, &cfg, have_patch ? &patch : NULL, verify_hyp, sizeof verify_hyp);
     }
 
     char dbuf[PATH_MAX];
@@ -266,6 +323,8 @@ static int cmd_run(int argc, char **argv)
             ar_jv_set(&extra, "crash", jv_string(r.crash_reason));
         if (a.init)
             ar_jv_set(&extra, "init_from", jv_string(a.init));
+        if (have_patch)
+            ar_jv_set(&extra, "patch", ar_patch_info(&patch));
         jv tags = jv_invalid();
         if (a.tags.n) {
             tags = jv_array();
@@ -277,6 +336,7 @@ static int cmd_run(int argc, char **argv)
             .hypothesis = a.hypothesis,
             .category = a.category,
             .status = a.status,
+            .verifies = a.verify,
             .tags = tags,
             .git = have_git ? &git : NULL,
             .seed = (uint64_t)a.seed,
@@ -288,6 +348,8 @@ static int cmd_run(int argc, char **argv)
             .extra = extra,
         };
         int rc = record_card(&kb, &rec, id);
+        if (rc == 0 && have_patch && ar_patch_store(&kb, id, &patch) < 0)
+            rc = -1;
         jv_free(tags);
         if (rc < 0) {
             train_print_summary(stdout, &r, NULL);
@@ -299,6 +361,7 @@ static int cmd_run(int argc, char **argv)
     loader_free(L);
     ar_strlist_free(&a.tags);
     ar_strlist_free(&a.sets);
+    ar_patch_free(&patch);
     return ar_finish_stdout(r.crashed ? AR_EFAIL : AR_OK);
 }
 

@@ -147,6 +147,8 @@ int record_build(const struct ar_kb *kb, struct record *r, jv *card)
     } else {
         ar_jv_set(&c, "baseline", jv_null());
     }
+    if (r->verifies)
+        ar_jv_set(&c, "verifies", jv_string(r->verifies));
     ar_jv_set(&c, "seed", jv_number((double)r->seed));
     ar_jv_set(&c, "budget_s", jv_number(r->budget_s));
     ar_jv_set(&c, "platform", r->platform);

@@ -19,6 +19,7 @@ struct record {
     const char *hypothesis;     /* NULL: the commit subject */
     const char *category;       /* NULL: "baseline" without a best card, else "other" */
     const char *status;         /* NULL: by comparison (crash when crashed) */
+    const char *verifies;       /* NULL, or the card this run replicates */
     jv tags;                    /* array of strings, or jv_invalid() */
     const struct ar_gitinfo *git;   /* NULL outside a repository */
     uint64_t seed;
