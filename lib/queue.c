@@ -744,9 +744,16 @@ static void sweep(struct ar_queue *q, double now, const char *now_iso)
     }
 }
 
-/* Takes the lock, brings the state up to date and sweeps stale claims. */
-static int begin(struct ar_queue *q, double *now, char now_iso[AR_CREATED_LEN + 1])
+/* Takes the lock, brings the state up to date and sweeps stale claims. A
+ * read of a queue that was never written touches nothing, not even the
+ * lock file. */
+static int begin(struct ar_queue *q, double *now, char now_iso[AR_CREATED_LEN + 1], int reading)
 {
+    if (reading && access(q->json_path, F_OK) != 0 && access(q->log_path, F_OK) != 0) {
+        forget(q);
+        *now = now_seconds(now_iso);
+        return 0;
+    }
     q->lock_fd = ar_lock(q->lock_path, q->lock_timeout, 1);
     if (q->lock_fd < 0)
         return ar_fail_prefix("queue");
@@ -914,7 +921,7 @@ int ar_queue_add(struct ar_queue *q, const jv *fields, size_t n, int force, jv *
     }
     double now;
     char now_iso[AR_CREATED_LEN + 1];
-    if (begin(q, &now, now_iso) != 0) {
+    if (begin(q, &now, now_iso, 0) != 0) {
         jv_free(batch);
         return -1;
     }
@@ -975,7 +982,7 @@ int ar_queue_claim(struct ar_queue *q, const char *worker, jv *entry)
 {
     double now;
     char iso[AR_CREATED_LEN + 1];
-    if (begin(q, &now, iso) != 0)
+    if (begin(q, &now, iso, 1) != 0)
         return -1;
     struct entry *best = NULL;
     for (size_t i = 0; i < q->n; i++) {
@@ -1022,7 +1029,7 @@ static int transition(struct ar_queue *q, enum op op, const char *id, const char
     }
     double now;
     char iso[AR_CREATED_LEN + 1];
-    if (begin(q, &now, iso) != 0)
+    if (begin(q, &now, iso, 1) != 0)
         return -1;
     struct entry *e = lookup(q, id);
     if (!e)
@@ -1095,7 +1102,7 @@ int ar_queue_get(struct ar_queue *q, const char *id, jv *entry)
         return -1;
     double now;
     char iso[AR_CREATED_LEN + 1];
-    if (begin(q, &now, iso) != 0)
+    if (begin(q, &now, iso, 1) != 0)
         return -1;
     struct entry *e = lookup(q, id);
     if (!e)
@@ -1108,7 +1115,7 @@ int ar_queue_list(struct ar_queue *q, jv *entries)
 {
     double now;
     char iso[AR_CREATED_LEN + 1];
-    if (begin(q, &now, iso) != 0)
+    if (begin(q, &now, iso, 1) != 0)
         return -1;
     struct entry **v = sorted(q);
     jv out = jv_array();
