@@ -12,13 +12,17 @@
 #include "card.h"
 #include "cli.h"
 #include "config.h"
+#include "coverage.h"
 #include "err.h"
 #include "index.h"
 #include "json.h"
 #include "kb.h"
 #include "opt.h"
+#include "plan.h"
+#include "platform.h"
 #include "queue.h"
 #include "schema.h"
+#include "stats.h"
 
 static const char *kb_dir;        /* --kb */
 static double lock_timeout = -1;  /* --lock-timeout, seconds */
@@ -127,34 +131,59 @@ static int seed_of_verifier(char *line, size_t len, void *ctx)
     return 0;
 }
 
+/* A config value of a card as the trainer reads it; -1 (recorded) when
+ * the key is unknown to this trainer or the value is not valid for it. */
+static int card_value(const char *card_id, const char *key, jv v, jv *out)
+{
+    char text[256], origin[128];
+    if (ar_queue_value_text(v, text, sizeof text) != 0)
+        return ar_fail(AR_EINPUT, "card %s: config key '%s' is not a number, boolean or string",
+                       card_id, key);
+    snprintf(origin, sizeof origin, "card %s config", card_id);
+    struct train_config c;
+    config_defaults(&c);
+    if (config_set_key(&c, key, text, origin) != 0)
+        return -1;
+    jv snap = config_to_json(&c);
+    *out = ar_jv_get(snap, key);
+    jv_free(snap);
+    return 0;
+}
+
 /* Fields for a replication of card: its full config, a seed no run of it
- * has used (its own, its verifiers', queued replications'). */
+ * has used (its own, its verifiers', queued replications'). Invalid, with
+ * the error recorded, when the card cannot be replicated. */
 static jv replicate_fields(struct ar_kb *kb, struct ar_queue *q, const char *card_id,
                            const char *hyp, const char *cat)
 {
     jv card;
     if (ar_card_load(kb, card_id, &card) != 0)
-        ar_die_last();
+        return jv_invalid();
     jv config = ar_jv_get(card, "config");
-    if (jv_get_kind(config) != JV_KIND_OBJECT)
-        ar_die(AR_EINPUT, "card %s: has no config to replicate", card_id);
+    if (jv_get_kind(config) != JV_KIND_OBJECT) {
+        jv_free(config);
+        jv_free(card);
+        ar_fail(AR_EINPUT, "card %s: has no config to replicate", card_id);
+        return jv_invalid();
+    }
     jv ov = jv_object();
+    int bad = 0;
     jv_object_foreach(config, k, v) {
-        char text[256], origin[128];
-        if (ar_queue_value_text(v, text, sizeof text) != 0)
-            ar_die(AR_EINPUT, "card %s: config key '%s' is not a number, boolean or string",
-                   card_id, jv_string_value(k));
-        snprintf(origin, sizeof origin, "card %s config", card_id);
-        ar_jv_set(&ov, jv_string_value(k), typed_value(jv_string_value(k), text, origin));
+        jv typed;
+        if (!bad && card_value(card_id, jv_string_value(k), v, &typed) == 0)
+            ar_jv_set(&ov, jv_string_value(k), typed);
+        else
+            bad = 1;
         jv_free(k);
         jv_free(v);
     }
     struct seed_scan scan = { card_id, ar_jv_num(card, "seed", 0) };
-    if (ar_index_foreach(kb, seed_of_verifier, &scan) < 0)
-        ar_die_last();
-    jv entries;
-    if (ar_queue_list(q, &entries) != 0)
-        ar_die_last();
+    jv entries = jv_invalid();
+    if (bad || ar_index_foreach(kb, seed_of_verifier, &scan) < 0 || ar_queue_list(q, &entries) != 0) {
+        jv_free(ov);
+        jv_free(card);
+        return jv_invalid();
+    }
     jv_array_foreach(entries, i, e) {
         (void)i;
         const char *ver = ar_jv_str(e, "verifies");
@@ -218,6 +247,8 @@ static int cmd_add(int argc, char **argv)
         jv_free(id);
         q = open_queue(&kb, 0);
         fields = replicate_fields(&kb, q, replicate, hyp, cat);
+        if (!jv_is_valid(fields))
+            ar_die_last();
     } else {
         fields = jv_object();
         ar_jv_set(&fields, "hypothesis", jv_string(hyp));
@@ -611,6 +642,253 @@ static int cmd_show(int argc, char **argv)
     return AR_OK;
 }
 
+/* ---------------------------------------------------------------- plan */
+
+static const char usage_plan[] =
+    "usage: ar-queue plan [--apply] [--max N] [--json] [--platform CLASS] [--config FILE]\n"
+    "\n"
+    "Suggests experiments from the findings, coverage and noise floors, each\n"
+    "with its reason and the cards behind it (see ar-queue(1), PLAN): noise\n"
+    "floor replicates, replications of tentative claims with large effects,\n"
+    "platform-specific claims on this platform class, the best confirmed\n"
+    "changes stacked, and under-explored categories and config keys. Without\n"
+    "--apply it only prints; --apply adds each suggestion that is not queued yet.\n";
+
+/* The current config: the defaults, then FILE (trainer/config.yaml when it
+ * is there). */
+static int current_config(const char *file, struct train_config *c)
+{
+    config_defaults(c);
+    if (!file && access("trainer/config.yaml", R_OK) == 0)
+        file = "trainer/config.yaml";
+    return file ? config_load_yaml(c, file) : 0;
+}
+
+/* Whether overrides on top of base give a config the trainer accepts. */
+static int overrides_ok(const struct train_config *base, jv ov)
+{
+    struct train_config c = *base;
+    int ok = 1;
+    jv_object_foreach(jv_copy(ov), k, v) {
+        char text[256];
+        if (ok && (ar_queue_value_text(v, text, sizeof text) != 0 ||
+                   config_set_key(&c, jv_string_value(k), text, "plan") != 0))
+            ok = 0;
+        jv_free(k);
+        jv_free(v);
+    }
+    return ok && config_check(&c) == 0;
+}
+
+/* The live entry (pending, claimed or done) that fields would duplicate. */
+static const char *queued_as(jv entries, jv fields, char *id, size_t n)
+{
+    char *h = ar_queue_norm_hypothesis(ar_jv_str(fields, "hypothesis"));
+    jv ov = ar_jv_get(fields, "overrides");
+    const char *found = NULL;
+    jv_array_foreach(jv_copy(entries), i, e) {
+        (void)i;
+        const char *st = ar_jv_str(e, "status");
+        if (!found && st && (!strcmp(st, "pending") || !strcmp(st, "claimed") || !strcmp(st, "done"))) {
+            char *eh = ar_queue_norm_hypothesis(ar_jv_str(e, "hypothesis"));
+            jv eov = ar_jv_get(e, "overrides");
+            if (strcmp(eh, h) == 0 && jv_equal(jv_copy(eov), jv_copy(ov))) {
+                snprintf(id, n, "%s", ar_jv_str(e, "id"));
+                found = id;
+            }
+            jv_free(eov);
+            free(eh);
+        }
+        jv_free(e);
+    }
+    free(h);
+    jv_free(ov);
+    return found;
+}
+
+static void print_suggestion(int i, jv s)
+{
+    printf("%d. [%s, priority %g] %s\n", i, ar_jv_str(s, "kind"), ar_jv_num(s, "priority", 0),
+           ar_jv_str(s, "hypothesis"));
+    jv ov = ar_jv_get(s, "overrides");
+    if (!ar_jv_has(s, "replicate") && jv_object_length(jv_copy(ov)) > 0) {
+        printf("   set:");
+        jv_object_foreach(jv_copy(ov), k, v) {
+            char text[256];
+            ar_queue_value_text(v, text, sizeof text);
+            printf(" %s=%s", jv_string_value(k), text);
+            jv_free(k);
+            jv_free(v);
+        }
+        putchar('\n');
+    }
+    jv_free(ov);
+    printf("   why: %s\n", ar_jv_str(s, "reason"));
+    jv cards = ar_jv_get(s, "cards");
+    if (jv_array_length(jv_copy(cards)) > 0) {
+        printf("   cards:");
+        jv_array_foreach(jv_copy(cards), k, c) {
+            (void)k;
+            printf(" %s", jv_string_value(c));
+            jv_free(c);
+        }
+        putchar('\n');
+    }
+    jv_free(cards);
+}
+
+/* Queue fields for a suggestion; invalid with *skip set when the trainer
+ * would not accept it. */
+static jv plan_fields(struct ar_kb *kb, struct ar_queue *q, const struct train_config *base,
+                      jv *s, char *skip, size_t n)
+{
+    const char *card = ar_jv_str(*s, "replicate");
+    jv f;
+    if (card) {
+        f = replicate_fields(kb, q, card, ar_jv_str(*s, "hypothesis"), ar_jv_str(*s, "category"));
+        if (!jv_is_valid(f)) {
+            snprintf(skip, n, "%s", ar_last_error());
+            return f;
+        }
+    } else {
+        jv ov = ar_jv_get(*s, "overrides");
+        if (!overrides_ok(base, ov)) {
+            jv_free(ov);
+            ov = ar_jv_get(*s, "alt_overrides");
+            if (!jv_is_valid(ov) || !overrides_ok(base, ov)) {
+                jv_free(ov);
+                snprintf(skip, n, "the trainer does not accept these values");
+                return jv_invalid();
+            }
+            ar_jv_set(s, "overrides", jv_copy(ov));   /* show what would run */
+            char hyp[512], text[256];
+            jv_object_foreach(jv_copy(ov), k, v) {
+                ar_queue_value_text(v, text, sizeof text);
+                const char *old = ar_jv_str(*s, "hypothesis"), *arrow = strstr(old, " -> ");
+                snprintf(hyp, sizeof hyp, "%.*s -> %s", arrow ? (int)(arrow - old) : (int)strlen(old),
+                         old, text);
+                jv_free(k);
+                jv_free(v);
+            }
+            ar_jv_set(s, "hypothesis", jv_string(hyp));
+        }
+        f = jv_object();
+        ar_jv_set(&f, "hypothesis", jv_string(ar_jv_str(*s, "hypothesis")));
+        ar_jv_set(&f, "category", jv_string(ar_jv_str(*s, "category")));
+        ar_jv_set(&f, "overrides", ov);
+    }
+    ar_jv_set(&f, "priority", jv_number(ar_jv_num(*s, "priority", AR_QUEUE_PRIORITY_DEFAULT)));
+    return f;
+}
+
+static int cmd_plan(int argc, char **argv)
+{
+    int apply = 0, json_out = 0;
+    long max = 10;
+    const char *platform = NULL, *config_file = NULL;
+    struct ar_opt opts[] = {
+        AR_OPT_BOOL("apply", &apply, "add the suggestions to the queue"),
+        AR_OPT_INT("max", &max, "N", "at most N suggestions (default 10; 0: all)"),
+        AR_OPT_BOOL("json", &json_out, "one JSON line per suggestion"),
+        AR_OPT_STR("platform", &platform, "CLASS", "this platform class (default: detected)"),
+        AR_OPT_STR("config", &config_file, "FILE", "the current config (default trainer/config.yaml)"),
+        OPT_COMMON,
+        AR_OPT_END,
+    };
+    if (ar_opt_parse(opts, argc, argv, usage_plan) != 0)
+        ar_die(AR_EINPUT, "plan: unexpected argument '%s' (see --help)", argv[0]);
+    if (max < 0)
+        ar_die(AR_EINPUT, "option '--max': %ld is negative", max);
+    struct train_config base;
+    if (current_config(config_file, &base) != 0)
+        ar_die_last();
+    jv config = config_to_json(&base);
+    jv detected = jv_invalid();
+    if (!platform) {
+        detected = ar_platform_detect(NULL);
+        platform = ar_jv_str(detected, "class");
+        if (!platform)
+            ar_die(AR_EFAIL, "platform: cannot tell this machine's class (use --platform)");
+    }
+    struct ar_kb kb;
+    struct ar_queue *q = open_queue(&kb, 0);
+    struct ar_kbstats *st;
+    if (ar_kbstats_load(&kb, NULL, &st) != 0)
+        ar_die_last();
+    struct ar_findings *f = ar_findings_build(st);
+    int nkeys = jv_object_length(jv_copy(config)), k = 0;
+    const char **keys = ar_xmalloc((size_t)(nkeys + 1) * sizeof *keys);
+    jv names = jv_keys(jv_copy(config));
+    jv_array_foreach(jv_copy(names), i, name) {
+        (void)i;
+        keys[k++] = jv_string_value(name);   /* names keeps them alive */
+        jv_free(name);
+    }
+    keys[k] = NULL;
+    struct ar_coverage *cov = ar_coverage_build(st, keys);
+    jv entries;
+    if (ar_queue_list(q, &entries) != 0)
+        ar_die_last();
+    struct ar_plan_input in = { st, f, cov, platform, config, entries };
+    /* every suggestion; --max counts the new ones only */
+    jv plan = ar_plan_build(&in, 0);
+    int added = 0, shown = 0, already = 0, skipped = 0;
+    jv_array_foreach(jv_copy(plan), idx, s) {
+        (void)idx;
+        char skip[512] = "", dupid[AR_ID_LEN + 1];
+        const char *dup = NULL;
+        jv fields = jv_invalid();
+        if (max == 0 || shown < max)
+            fields = plan_fields(&kb, q, &base, &s, skip, sizeof skip);
+        if (jv_is_valid(fields) && (dup = queued_as(entries, fields, dupid, sizeof dupid)))
+            ar_jv_set(&s, "queued", jv_string(dup));
+        if (skip[0])
+            ar_jv_set(&s, "skipped", jv_string(skip));
+        int fresh = jv_is_valid(fields) && !dup;
+        already += dup != NULL;
+        skipped += skip[0] != 0;
+        if (fresh) {
+            shown++;
+            if (apply) {
+                jv ids;
+                if (ar_queue_add(q, &fields, 1, 0, &ids) != 0)
+                    ar_die_last();
+                ar_jv_set(&s, "queued", jv_array_get(ids, 0));
+                added++;
+            }
+        }
+        if (json_out && (fresh || dup || skip[0]))
+            print_json(s, AR_JSON_COMPACT);
+        else if (!json_out && fresh && apply)
+            printf("%s  %s  %s\n", ar_jv_str(s, "queued"), ar_jv_str(s, "kind"),
+                   ar_jv_str(s, "hypothesis"));
+        else if (!json_out && fresh)
+            print_suggestion(shown, s);
+        jv_free(fields);
+        jv_free(s);
+    }
+    if (!json_out) {
+        if (apply)
+            printf("queued %d suggestion%s", added, added == 1 ? "" : "s");
+        else
+            printf(shown ? "%d suggestion%s" : "nothing new to suggest", shown, shown == 1 ? "" : "s");
+        if (already || skipped)
+            printf(" (%d already queued, %d not accepted by the trainer)", already, skipped);
+        putchar('\n');
+    }
+    jv_free(plan);
+    jv_free(entries);
+    jv_free(names);
+    free(keys);
+    ar_coverage_free(cov);
+    ar_findings_free(f);
+    ar_kbstats_free(st);
+    jv_free(config);
+    jv_free(detected);
+    ar_queue_close(q);
+    return AR_OK;
+}
+
 /* ---------------------------------------------------------------- main */
 
 static const struct ar_cmd commands[] = {
@@ -624,6 +902,7 @@ static const struct ar_cmd commands[] = {
     { "cancel", cmd_cancel, "withdraw an entry" },
     { "status", cmd_status, "counts and a table of entries" },
     { "show", cmd_show, "print entries as JSON" },
+    { "plan", cmd_plan, "suggest experiments from the findings (--apply queues them)" },
     { NULL, NULL, NULL },
 };
 
