@@ -259,6 +259,12 @@ static int cmd_run(int argc, char **argv)
 
     struct ar_gitinfo git;
     int have_git = ar_git_info(".", &git) == 0;
+    /* a missing dataset fails before the knowledge base is touched */
+    char dbuf[PATH_MAX], manifest[PATH_MAX + 16];
+    const char *ddir = data_dir(a.data, dbuf);
+    snprintf(manifest, sizeof manifest, "%s/manifest.json", ddir);
+    if (access(manifest, F_OK) != 0)
+        ar_die(AR_EFAIL, "no prepared data in %s; run `ar-train prepare` first", ddir);
     struct ar_kb kb;
     /* the code that runs, against upstream: stored beside the card */
     struct ar_patch patch = {0};
@@ -275,9 +281,8 @@ static int cmd_run(int argc, char **argv)
             verify_setup(&a, &kb, &cfg, have_patch ? &patch : NULL, verify_hyp, sizeof verify_hyp);
     }
 
-    char dbuf[PATH_MAX];
     struct train_data d;
-    struct loader *L = open_data(data_dir(a.data, dbuf), &cfg, (uint64_t)a.seed, &d);
+    struct loader *L = open_data(ddir, &cfg, (uint64_t)a.seed, &d);
     if (!L)
         ar_die_last();
 

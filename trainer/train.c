@@ -53,9 +53,8 @@ struct progress {
     int drawn;                 /* a bar is on the terminal */
 };
 
-static void progress_report(struct progress *p, const struct train_result *r, long step,
-                            double loss, double lr, double tok_s, double mfu, double trained,
-                            double budget, int last)
+static void progress_report(struct progress *p, long step, double loss, double lr,
+                            double tok_s, double mfu, double trained, double budget, int last)
 {
     if (p->mode == PROGRESS_NONE)
         return;
@@ -83,7 +82,6 @@ static void progress_report(struct progress *p, const struct train_result *r, lo
     p->last = now;
     fprintf(stderr, "step %05ld | loss %.6f | lrm %.3f | %.0f tok/s | mfu %.2f%% | %.1fs left\n",
             step, loss, lr, tok_s, mfu, left);
-    (void)r;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -154,7 +152,7 @@ int train_run(struct gpt *m, const struct train_config *cfg, const struct train_
         double mfu = o->peak_flops > 0 ? 100 * r->flops_per_token * tok_s / o->peak_flops : 0;
         int done = (step > cfg->warmup_steps_uncounted && trained >= o->budget_s) ||
                    (o->max_steps > 0 && step >= o->max_steps);
-        progress_report(&prog, r, step, smooth, lrm, tok_s, mfu, trained, o->budget_s, done);
+        progress_report(&prog, step, smooth, lrm, tok_s, mfu, trained, o->budget_s, done);
         r->final_loss = smooth;
         if (done)
             break;

@@ -55,7 +55,7 @@ expect "invalid input wrote no knowledge base" test ! -e "$KB"
 
 # ---- missing data --------------------------------------------------------------
 expect_err "missing data says to run prepare" 1 "run .ar-train prepare." \
-    ar-train "${TINY[@]}" --data "$T/nodata" --no-card
+    ar-train "${TINY[@]}" --data "$T/nodata"
 expect "missing data wrote no knowledge base" test ! -e "$KB"
 
 # ---- a tiny run records a valid card ---------------------------------------------
