@@ -1,9 +1,11 @@
 /* ar-brief: what an agent reads before planning its next experiment. A thin
  * front end over lib/brief.h: load the (filtered) statistics, findings and
  * coverage, then print the brief within --max-bytes. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "brief.h"
 #include "config.h"
@@ -13,6 +15,7 @@
 #include "json.h"
 #include "kb.h"
 #include "opt.h"
+#include "queue.h"
 #include "scope.h"
 #include "stats.h"
 
@@ -45,6 +48,21 @@ static char **trainer_keys(void)
     }
     jv_free(names);
     return keys;
+}
+
+/* The queue's entries, or jv_invalid() when the knowledge base has no
+ * queue (the brief then has no queue section and creates nothing). */
+static jv queue_entries(const struct ar_kb *kb)
+{
+    char path[PATH_MAX];
+    if (access(ar_kb_path(kb, "queue.json", path), F_OK) != 0)
+        return jv_invalid();
+    struct ar_queue *q = ar_queue_open(kb, -1, 0);
+    jv entries;
+    if (ar_queue_list(q, &entries) != 0)
+        ar_die_last();
+    ar_queue_close(q);
+    return entries;
 }
 
 int main(int argc, char **argv)
@@ -82,7 +100,8 @@ int main(int argc, char **argv)
     char **keys = trainer_keys();
     struct ar_coverage *cov = ar_coverage_build(st, (const char *const *)keys);
 
-    struct ar_brief_in in = {&kb, st, f, cov, jv_invalid(), scope, (int)recent};
+    jv queue = queue_entries(&kb);
+    struct ar_brief_in in = {&kb, st, f, cov, queue, scope, (int)recent};
     struct ar_brief *b = ar_brief_build(&in);
     if (json) {
         jv o = ar_brief_json(b, (size_t)max_bytes);
@@ -96,6 +115,7 @@ int main(int argc, char **argv)
         free(text);
     }
     ar_brief_free(b);
+    jv_free(queue);
     for (char **k = keys; *k; k++)
         free(*k);
     free(keys);

@@ -4,6 +4,7 @@
 #include <cairo-svg.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
@@ -289,35 +290,56 @@ static void draw_xy(struct frame *f, const struct ar_plot *p)
     double r = npoints > 20000 ? 1.3 : npoints > 2000 ? 2.0 : npoints > 300 ? 3.0 : 4.0;
     double alpha = npoints > 2000 ? 0.55 : 0.9;
     double clip = p->ymax_clip > 0 ? p->ymax_clip : INFINITY;
+    /* a marker per pixel and series: 100,000 points draw (and weigh, in
+     * SVG) as much as the pixels they cover, not more */
+    size_t cells = (size_t)(f->w + 1) * (size_t)(f->h + 1);
+    unsigned char *seen = ar_xmalloc(cells);
     for (int s = 0; s < p->nseries; s++) {
         const struct ar_plot_series *se = &p->series[s];
         if (se->style != AR_PLOT_POINTS)
             continue;
+        memset(seen, 0, cells);
         set_rgb(cr, se->rgb, alpha);
         for (size_t i = 0; i < se->n; i++) {
-            double x = map_x(f, se->x[i]);
+            double x = map_x(f, se->x[i]), y = se->y[i] > clip ? f->y0 : map_y(f, se->y[i]);
+            long px = lround(x), py = lround(y);
+            if (px >= 0 && py >= 0 && px <= (long)f->w && py <= (long)f->h) {
+                size_t cell = (size_t)py * (size_t)(f->w + 1) + (size_t)px;
+                if (seen[cell])
+                    continue;
+                seen[cell] = 1;
+            }
             if (se->y[i] > clip) {
                 triangle(cr, x, f->y0 + r + 3, r + 1.5);
                 continue;
             }
-            cairo_new_sub_path(cr);
-            cairo_arc(cr, x, map_y(f, se->y[i]), r, 0, 2 * M_PI);
+            if (r < 2) {   /* a dot this small is a square anyway, and 5x smaller in SVG */
+                cairo_rectangle(cr, x - r, y - r, 2 * r, 2 * r);
+            } else {
+                cairo_new_sub_path(cr);
+                cairo_arc(cr, x, y, r, 0, 2 * M_PI);
+            }
         }
         cairo_fill(cr);
     }
+    free(seen);
     for (int s = 0; s < p->nseries; s++) {
         const struct ar_plot_series *se = &p->series[s];
         if (se->style == AR_PLOT_TICKS) {
             set_rgb(cr, se->rgb, 0.9);
-            double y = f->y0 + f->fs * 0.8;
+            double y = f->y0 + f->fs * 0.8, k = se->n > 300 ? 2.5 : 3.5;
+            long last = -1;
             for (size_t i = 0; i < se->n; i++) {
                 double x = map_x(f, se->x[i]);
-                cairo_move_to(cr, x - 3.5, y - 3.5);
-                cairo_line_to(cr, x + 3.5, y + 3.5);
-                cairo_move_to(cr, x - 3.5, y + 3.5);
-                cairo_line_to(cr, x + 3.5, y - 3.5);
+                if (lround(x) == last)   /* one cross per pixel column */
+                    continue;
+                last = lround(x);
+                cairo_move_to(cr, x - k, y - k);
+                cairo_line_to(cr, x + k, y + k);
+                cairo_move_to(cr, x - k, y + k);
+                cairo_line_to(cr, x + k, y - k);
             }
-            cairo_set_line_width(cr, 1.4);
+            cairo_set_line_width(cr, se->n > 300 ? 0.8 : 1.4);
             cairo_stroke(cr);
         } else if (se->style == AR_PLOT_STEPS && se->n > 0) {
             set_rgb(cr, se->rgb, 1);
@@ -327,7 +349,6 @@ static void draw_xy(struct frame *f, const struct ar_plot *p)
                 cairo_line_to(cr, x, map_y(f, fmin(se->y[i - 1], clip)));
                 cairo_line_to(cr, x, map_y(f, fmin(se->y[i], clip)));
             }
-            cairo_line_to(cr, f->x0 + f->pw, map_y(f, fmin(se->y[se->n - 1], clip)));
             cairo_set_line_width(cr, 2.2);
             cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
             cairo_stroke(cr);

@@ -57,6 +57,14 @@ run ar-brief --platform cpu-avx2 --since 2000-01-01 --recent 1
 expect "--platform and --since" grep -q "\[platform cpu-avx2, since 2000-01-01\]" <<<"$OUT"
 expect "--recent 1" test "$(sed -n '/^RECENT/,/^$/p' <<<"$OUT" | grep -c '^- ')" -eq 1
 
+expect "no queue, no queue section" test -z "$(ar-brief | grep '^QUEUE')"
+ar-queue add --hypothesis "deeper model" --category architecture --priority 7 --set depth=6 >/dev/null
+ar-queue add --hypothesis "higher lr" --category optimizer --priority 2 >/dev/null
+ar-queue claim --worker w1 >/dev/null
+run ar-brief
+expect "queue: claimed before pending, by priority" \
+    grep -A2 '^QUEUE' <<<"$OUT" | grep -qzE 'p2 claimed [^\n]*higher lr[^\n]*\n- p7 pending [^\n]*deeper model'
+
 before=$(tree_sum "$KB")
 expect_err "unknown session" 2 "session 'nope': no card" ar-brief --session nope
 expect_err "unknown platform class" 2 "platform class 'tpu': no card" ar-brief --platform tpu

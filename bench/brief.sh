@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# ar-brief and ar-plot on synthetic knowledge bases (bench/gencards: 5
+# platform classes, 50 config keys) of 10,000 and 100,000 cards. Prints the
+# median wall time of 3 runs of each command, the CPU time of ar-brief, and
+# how the time grows from 10k to 100k cards.
+# Targets at 100,000 cards on 2 cores: ar-brief < 0.3 s, ar-plot progress < 2 s.
+#
+#   bench/brief.sh                 # 10000 and 100000 cards in a temp dir
+#   SIZES="1000 10000" bench/brief.sh
+#   BENCH_KB=/tmp/kbs bench/brief.sh   # keep (and reuse) the generated bases
+set -eu
+cd "$(dirname "$0")/.."
+make -s -j2 all >/dev/null
+bench/build.sh >/dev/null
+export PATH="$PWD/bin:$PATH"
+sizes=${SIZES:-"10000 100000"}
+if [ -n "${BENCH_KB:-}" ]; then
+    dir=$BENCH_KB
+    mkdir -p "$dir"
+else
+    dir=$(mktemp -d "${TMPDIR:-/tmp}/ar-bench-brief.XXXXXX")
+    trap 'rm -rf "$dir"' EXIT
+fi
+
+# wall seconds of one run of "$@" (output discarded)
+wall() {
+    local t0 t1
+    t0=$(date +%s.%N)
+    "$@" >/dev/null
+    t1=$(date +%s.%N)
+    echo "$t1 - $t0" | bc -l
+}
+# median of three runs
+median3() {
+    local a b c
+    a=$(wall "$@"); b=$(wall "$@"); c=$(wall "$@")
+    printf '%s\n%s\n%s\n' "$a" "$b" "$c" | sort -g | sed -n 2p
+}
+# user+system CPU seconds of one run
+cpu() {
+    /usr/bin/time -f '%U %S' "$@" 2>&1 >/dev/null | tail -1 | awk '{ printf "%.3f", $1 + $2 }'
+}
+
+printf '%-8s %10s %10s %12s %12s %12s %9s\n' cards index_MB brief_s brief_cpu_s plot_png_s plot_term_s findings_s
+declare -A brief plot
+for n in $sizes; do
+    kb=$dir/kb$n
+    if [ ! -f "$kb/index.state" ]; then
+        rm -rf "$kb"
+        bench/gencards --kb "$kb" --cards "$n" --platforms 5 --keys 50 >/dev/null
+    fi
+    export AR_KB=$kb
+    ar-brief >/dev/null   # the index is fresh and in the page cache
+    mb=$(du -m "$kb/index.jsonl" | cut -f1)
+    b=$(median3 ar-brief)
+    bc_=$(cpu ar-brief)
+    p=$(median3 ar-plot progress -o "$dir/progress-$n.png")
+    t=$(median3 ar-plot progress --term)
+    f=$(median3 ar-plot findings -o "$dir/findings-$n.png")
+    brief[$n]=$b
+    plot[$n]=$p
+    printf '%-8s %10s %10.3f %12s %12.3f %12.3f %9.3f\n' "$n" "$mb" "$b" "$bc_" "$p" "$t" "$f"
+done
+
+set -- $sizes
+if [ $# -ge 2 ]; then
+    lo=$1 hi=${!#}
+    ratio() { echo "$1 / $2" | bc -l; }
+    printf 'growth %s -> %s cards (x%d): ar-brief x%.1f, ar-plot progress x%.1f\n' "$lo" "$hi" \
+        $((hi / lo)) "$(ratio "${brief[$hi]}" "${brief[$lo]}")" "$(ratio "${plot[$hi]}" "${plot[$lo]}")"
+fi
+echo "targets at 100000 cards on 2 cores: ar-brief < 0.3 s, ar-plot progress < 2 s"
+echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
