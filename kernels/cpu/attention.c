@@ -17,11 +17,6 @@
 
 #define QBLOCK 64
 
-struct attn_shape {
-    int T, H, Hk, D, window;
-    float scale;
-};
-
 /* Scores of queries [i0, i0 + nq) against keys [j0, j0 + nk) are in s;
  * turns them into probabilities p = exp(s - lse) with the causal and window
  * mask applied. With lse_out, computes each row's lse first. */
@@ -34,24 +29,28 @@ K_HOT static void softmax_rows(float *s, float *lse_rows, int compute_lse, int i
         if (lo < 0)
             lo = 0;
         float *row = s + (size_t)r * nk;
-        float lse;
+        for (int c = 0; c < lo; c++)
+            row[c] = 0.0f;
         if (compute_lse) {
             float mx = -INFINITY, sum = 0.0f;
             for (int c = lo; c <= hi; c++)
                 mx = row[c] > mx ? row[c] : mx;
             #pragma omp simd reduction(+ : sum)
+            for (int c = lo; c <= hi; c++) {
+                row[c] = k_expf(row[c] - mx);
+                sum += row[c];
+            }
+            lse_rows[r] = mx + logf(sum);
+            float inv = 1.0f / sum;
+            #pragma omp simd
             for (int c = lo; c <= hi; c++)
-                sum += k_expf(row[c] - mx);
-            lse = mx + logf(sum);
-            lse_rows[r] = lse;
+                row[c] *= inv;
         } else {
-            lse = lse_rows[r];
+            float lse = lse_rows[r];
+            #pragma omp simd
+            for (int c = lo; c <= hi; c++)
+                row[c] = k_expf(row[c] - lse);
         }
-        for (int c = 0; c < lo; c++)
-            row[c] = 0.0f;
-        #pragma omp simd
-        for (int c = lo; c <= hi; c++)
-            row[c] = k_expf(row[c] - lse);
         for (int c = hi + 1; c < nk; c++)
             row[c] = 0.0f;
     }

@@ -70,32 +70,38 @@ size_t k_muon_scratch(int rows, int cols)
 }
 
 /* x (rows, cols) -> approximately U V^T of its SVD. Works on the Gram
- * matrix of the smaller side: A = x x^T (wide) or x^T x (tall). */
+ * matrix of the smaller side, A = x x^T (wide) or x^T x (tall): each step
+ * is x <- (a I + b A + c A^2) x (wide) or x (a I + b A + c A^2) (tall),
+ * written to the other buffer so no copy is needed between steps. */
 void k_newton_schulz(float *x, float *scratch, int rows, int cols, int steps)
 {
     int m = rows < cols ? rows : cols;
     int tall = rows > cols;
-    size_t n = (size_t)rows * cols;
-    float *A = scratch, *AA = A + (size_t)m * m, *y = AA + (size_t)m * m;
+    size_t n = (size_t)rows * cols, mm = (size_t)m * m;
+    float *A = scratch, *P = A + mm, *cur = x, *next = P + mm;
     float norm = (float)sqrt(k_sum_squares(x, n));
     k_scale(x, 1.0f / (norm + 1e-7f), n);
     for (int it = 0; it < steps; it++) {
         if (tall)
-            k_gemm(1, 0, m, m, rows, 1.0f, x, cols, x, cols, 0.0f, A, m);
+            k_gemm(1, 0, m, m, rows, 1.0f, cur, cols, cur, cols, 0.0f, A, m);
         else
-            k_gemm(0, 1, m, m, cols, 1.0f, x, cols, x, cols, 0.0f, A, m);
-        k_gemm(0, 0, m, m, m, 1.0f, A, m, A, m, 0.0f, AA, m);
-        size_t mm = (size_t)m * m;
+            k_gemm(0, 1, m, m, cols, 1.0f, cur, cols, cur, cols, 0.0f, A, m);
+        k_gemm(0, 0, m, m, m, 1.0f, A, m, A, m, 0.0f, P, m);
         #pragma omp parallel for simd schedule(static) if (mm > 65536)
         for (size_t i = 0; i < mm; i++)
-            AA[i] = NS_B * A[i] + NS_C * AA[i];
-        k_copy(y, x, n);
-        if (tall)   /* x <- a x + x B */
-            k_gemm(0, 0, rows, cols, cols, 1.0f, x, cols, AA, m, NS_A, y, cols);
-        else        /* x <- a x + B x */
-            k_gemm(0, 0, rows, cols, rows, 1.0f, AA, m, x, cols, NS_A, y, cols);
-        k_copy(x, y, n);
+            P[i] = NS_B * A[i] + NS_C * P[i];
+        for (int i = 0; i < m; i++)
+            P[(size_t)i * m + i] += NS_A;
+        if (tall)
+            k_gemm(0, 0, rows, cols, cols, 1.0f, cur, cols, P, m, 0.0f, next, cols);
+        else
+            k_gemm(0, 0, rows, cols, rows, 1.0f, P, m, cur, cols, 0.0f, next, cols);
+        float *t = cur;
+        cur = next;
+        next = t;
     }
+    if (cur != x)
+        k_copy(x, cur, n);
 }
 
 void k_muon(float *p, const float *g, float *buf, float *scratch, int rows, int cols, float lr,
