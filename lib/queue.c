@@ -1063,8 +1063,6 @@ static int transition(struct ar_queue *q, enum op op, const char *id, const char
             set(e, "card", jv_string(arg));
         if ((op == OP_FAIL || op == OP_CANCEL) && arg)
             set(e, "reason", jv_string(arg));
-        if (e->status == ST_CLAIMED)
-            set(e, "heartbeat_at", jv_null());
         break;
     }
     entry_refresh(e);

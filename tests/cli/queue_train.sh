@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# ar-train --queue: claims an entry, trains with its overrides (heartbeating
+# while it trains), records the card and marks the entry done; a bad entry
+# fails; nothing pending is exit 1.
+. "$(dirname "$0")/lib.sh"
+for i in $(seq 1 200); do
+    echo "Document $i tells how the fox $((i % 7)) met the dog $((i % 5)) by the river."
+done >"$T/corpus.txt"
+ar-train prepare --input "$T/corpus.txt" --vocab 300 --data "$T/data" >/dev/null 2>&1 ||
+    fail "prepare the test data"
+export AR_DATA="$T/data" AR_QUEUE_HEARTBEAT=0.3
+cat >"$T/tiny.yaml" <<'YAML'
+depth: 2
+aspect_ratio: 32
+head_dim: 32
+seq_len: 32
+device_batch: 4
+total_batch_tokens: 256
+eval_tokens: 1024
+ve_gate_channels: 16
+threads: 1
+YAML
+TRAIN=(ar-train --config "$T/tiny.yaml" --budget 1.5 --quiet --queue)
+
+expect_err "nothing pending" 1 "queue: no pending entry" "${TRAIN[@]}"
+run ar-queue add --hypothesis "higher matrix lr" --category optimizer --set matrix_lr=0.03 --priority 2
+e1=$OUT
+run ar-queue add --hypothesis "later" --category other --set depth=1
+e2=$OUT
+run "${TRAIN[@]}"
+expect "a queued run trains and prints its card" grep -qE '^card: +[0-9]{8}T' <<<"$OUT"
+card=$(awk '/^card:/ {print $2}' <<<"$OUT")
+run ar-queue show --json "$e1"
+expect "the best entry is done with the card" grep -q "\"card\":\"$card\".*\"status\":\"done\"" <<<"$OUT"
+expect "it was claimed by the agent" grep -q '"claimed_by":"test-agent"' <<<"$OUT"
+claimed=$(grep -oE '"claimed_at":"[^"]+"' <<<"$OUT" | cut -d'"' -f4)
+beat=$(grep -oE '"heartbeat_at":"[^"]+"' <<<"$OUT" | cut -d'"' -f4)
+expect "it heartbeat while training" test "$beat" \> "$claimed"
+cfile="$KB/cards/$card.json"
+expect "the card has the entry's hypothesis" grep -q '"hypothesis": "higher matrix lr"' "$cfile"
+expect "the card has the entry's category" grep -q '"category": "optimizer"' "$cfile"
+expect "the card ran the entry's overrides" grep -q '"matrix_lr": 0.03' "$cfile"
+expect "the worker's own config still applies" grep -q '"seq_len": 32' "$cfile"
+
+# an entry the trainer cannot run fails with the reason, not stuck as claimed
+ar-queue add --hypothesis "too many kv heads" --category architecture --set n_kv_head=64 --priority 1 >/dev/null
+bad=$(ar-queue status --json | grep -oE '"id":"[^"]+","overrides":\{"n_kv_head"' | cut -d'"' -f4)
+run "${TRAIN[@]}"
+expect "a bad entry stops the run" test "$RC" -eq 2
+run ar-queue show --json "$bad"
+expect "the bad entry failed with the trainer's error" grep -q '"reason":"ar-train: .*n_kv_head.*"status":"failed"' <<<"$OUT"
+expect_err "--queue with --no-card" 2 "option '--queue'" ar-train --queue --no-card
+run ar-queue show --json "$e2"
+expect "the other entry is still pending" grep -q '"status":"pending"' <<<"$OUT"
+finish
