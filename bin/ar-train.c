@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "checkpoint.h"
 #include "config.h"
 #include "err.h"
@@ -27,6 +28,7 @@
 #include "patch.h"
 #include "card.h"
 #include "platform.h"
+#include "queue_job.h"
 #include "prepare.h"
 #include "record.h"
 #include "train.h"
@@ -52,7 +54,7 @@ struct args {
     const char *config, *data, *hypothesis, *category, *session, *status, *kb, *save, *init;
     const char *verify;
     struct ar_strlist sets, tags;
-    int no_card, quiet, keys;
+    int no_card, quiet, keys, queue;
     int seed_given, budget_given;
 };
 
@@ -88,6 +90,7 @@ static void parse_run_args(int argc, char **argv, struct args *a)
         AR_OPT_NUM("max-steps", &a->max_steps, "N", "stop after N steps within the budget"),
         AR_OPT_BOOL("quiet", &a->quiet, "no progress on stderr"),
         AR_OPT_STR("verify", &a->verify, "ID", "re-run that card's config with a new seed (verifies)"),
+        AR_OPT_BOOL("queue", &a->queue, "claim a queue entry, run it with its overrides, mark it done"),
         AR_OPT_END,
     };
     if (ar_opt_parse(opts, argc, argv, usage_run) != 0)
@@ -96,6 +99,9 @@ static void parse_run_args(int argc, char **argv, struct args *a)
         ar_die(AR_EINPUT, "option '--verify': runs the card's config; --config and --set do not go with it");
     if (a->verify && a->no_card)
         ar_die(AR_EINPUT, "option '--verify': records a card; --no-card does not go with it");
+    if (a->queue && (a->no_card || a->verify))
+        ar_die(AR_EINPUT, "option '--queue': records a card and takes the entry's config; "
+               "--no-card and --verify do not go with it");
     a->seed_given = ar_opt_given(opts, &a->seed);
     a->budget_given = ar_opt_given(opts, &a->budget);
     if (a->keys) {
@@ -248,11 +254,50 @@ static void verify_setup(struct args *a, const struct ar_kb *kb, struct train_co
     jv_free(card);
 }
 
+/* --queue: claim an entry (heartbeats run in the background) and take its
+ * overrides (before the worker's own --set), hypothesis and category, or
+ * for a replication its card and seed. */
+static struct ar_queue_job *queue_setup(struct args *a)
+{
+    struct ar_kb kb;
+    struct ar_queue_job *job;
+    if (ar_kb_open(&kb, a->kb, AR_KB_CREATE) < 0)
+        ar_die_last();
+    int rc = ar_queue_job_start(&kb, NULL, 0, &job);
+    if (rc != 0)
+        ar_die(AR_EFAIL, "queue: %s", rc > 0 ? "no pending entry" : ar_last_error());
+    jv e = ar_queue_job_entry(job);
+    fprintf(stderr, "queue entry %s: %s\n", ar_jv_str(e, "id"), ar_jv_str(e, "hypothesis"));
+    if (!a->hypothesis)
+        a->hypothesis = ar_jv_str(e, "hypothesis");
+    if (!a->category)
+        a->category = ar_jv_str(e, "category");
+    if (ar_jv_str(e, "verifies")) {
+        a->verify = ar_jv_str(e, "verifies");
+        double seed = ar_jv_num(e, "seed", -1);
+        if (seed >= 0) {
+            a->seed = seed;
+            a->seed_given = 1;
+        }
+        return job;
+    }
+    int n;
+    char **sets = ar_queue_job_sets(job, &n);
+    a->sets.v = ar_xrealloc(a->sets.v, (size_t)(a->sets.n + n) * sizeof *a->sets.v);
+    memmove(a->sets.v + n, a->sets.v, (size_t)a->sets.n * sizeof *a->sets.v);
+    for (int i = 0; i < n; i++)
+        a->sets.v[i] = sets[i];   /* live until exit */
+    a->sets.n += n;
+    free(sets);
+    return job;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     double t_start = train_now();
     struct args a;
     parse_run_args(argc, argv, &a);
+    struct ar_queue_job *job = a.queue ? queue_setup(&a) : NULL;
     struct train_config cfg;
     if (!a.verify)
         load_config(&cfg, &a);
@@ -360,6 +405,8 @@ static int cmd_run(int argc, char **argv)
             train_print_summary(stdout, &r, NULL);
             ar_die_last();
         }
+        if (job && ar_queue_job_end(job, id, r.crashed ? "training crashed" : NULL) < 0)
+            ar_warn("queue: %s", ar_last_error());
     }
     train_print_summary(stdout, &r, id[0] ? id : NULL);
     gpt_free(m);
