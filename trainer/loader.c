@@ -85,11 +85,11 @@ static size_t doc_len(const struct docs *d, uint32_t i)
     return d->start[i + 1] - d->start[i];
 }
 
-/* Fills row (cap tokens) from the packer; returns 0 when the buffer ran
- * dry first (only for a finite source). next() returns UINT32_MAX at the
- * end of a finite source. */
-static int pack_row(struct packer *p, uint16_t *row, size_t cap,
-                    uint32_t (*next)(void *), void *ctx)
+/* Fills row (cap tokens) from the packer; returns the tokens placed, less
+ * than cap only when a finite source ran dry (next() returns UINT32_MAX at
+ * its end). */
+static size_t pack_row(struct packer *p, uint16_t *row, size_t cap,
+                       uint32_t (*next)(void *), void *ctx)
 {
     size_t pos = 0;
     while (pos < cap) {
@@ -100,7 +100,7 @@ static int pack_row(struct packer *p, uint16_t *row, size_t cap,
             p->buf[p->n_buf++] = id;
         }
         if (p->n_buf == 0)
-            return 0;
+            return pos;
         size_t room = cap - pos, best_len = 0, short_len = SIZE_MAX;
         int best = -1, shortest = 0;
         for (int i = 0; i < p->n_buf; i++) {
@@ -117,7 +117,7 @@ static int pack_row(struct packer *p, uint16_t *row, size_t cap,
         memmove(p->buf + pick, p->buf + pick + 1, (size_t)(p->n_buf - pick - 1) * sizeof *p->buf);
         p->n_buf--;
     }
-    return 1;
+    return pos;
 }
 
 static uint32_t train_source(void *ctx) { return next_train_doc(ctx); }
@@ -337,7 +337,8 @@ static int open_files(struct loader *l, const char *dir)
     return rc;
 }
 
-/* Packs every validation document into rows once. */
+/* Packs every validation document into rows once; the last row is padded
+ * with BOS (0 bytes, so the padding drops out of val_bpb). */
 static int pack_val(struct loader *l)
 {
     size_t row = (size_t)l->T + 1, cap = l->val.n_tok / row + 2;
@@ -346,9 +347,17 @@ static int pack_val(struct loader *l)
         return ar_fail(AR_EFAIL, "loader: out of memory");
     struct packer p = {.d = &l->val};
     struct val_source src = {0, l->val.n};
-    while (l->n_val_rows < cap &&
-           pack_row(&p, l->val_rows + l->n_val_rows * row, row, val_source, &src))
+    while (l->n_val_rows < cap) {
+        uint16_t *r = l->val_rows + l->n_val_rows * row;
+        size_t got = pack_row(&p, r, row, val_source, &src);
+        if (got == 0)
+            break;
+        for (size_t t = got; t < row; t++)
+            r[t] = (uint16_t)l->bos;
         l->n_val_rows++;
+        if (got < row)
+            break;
+    }
     return 0;
 }
 

@@ -22,8 +22,9 @@
  * left goes next, and when none fits the shortest is cropped to fill the
  * row, so there is no padding. inputs = row[0..T), targets = row[1..T].
  * Training documents are shuffled per epoch from the seed; validation rows
- * are packed the same way from the validation documents in file order, so
- * they are the same for every run with the same T. */
+ * are packed the same way from the validation documents in file order (the
+ * last row padded with BOS), so they are the same for every run with the
+ * same T. */
 #ifndef AR_TRAINER_LOADER_H
 #define AR_TRAINER_LOADER_H
 

@@ -159,6 +159,35 @@ START_TEST(validation_batches_are_fixed_and_padded_with_bos)
 }
 END_TEST
 
+START_TEST(a_validation_set_shorter_than_a_row_is_used_whole)
+{
+    make_dataset();
+    char data[512];
+    snprintf(data, sizeof data, "%s/data", dir);
+    enum { BIG_T = 8192 };
+    struct loader *l = loader_open(data, 1, BIG_T, 1);
+    ck_assert_ptr_nonnull(l);
+    ck_assert_uint_lt(loader_val_tokens(l), BIG_T);
+    ck_assert_int_eq(loader_val_batches(l, 1L << 20), 1);
+    static uint16_t in[BIG_T], tg[BIG_T];
+    static double nats[BIG_T];
+    loader_val_batch(l, 0, in, tg);
+    double sn = 0, sb = 0;
+    for (int i = 0; i < BIG_T; i++)
+        nats[i] = 1.0;
+    loader_bpb_add(l, tg, nats, BIG_T, &sn, &sb);
+    jv m = loader_manifest(l);
+    jv val = jv_object_get(m, jv_string("val"));
+    double bytes = jv_number_value(jv_object_get(jv_copy(val), jv_string("bytes")));
+    double docs = jv_number_value(jv_object_get(val, jv_string("docs")));
+    ck_assert_double_eq(sb, bytes);     /* every byte of every document */
+    /* and every token but the documents' BOS is a target */
+    ck_assert_double_eq(sn, (double)loader_val_tokens(l) - docs);
+    loader_free(l);
+    cleanup();
+}
+END_TEST
+
 START_TEST(bpb_sums_skip_zero_byte_targets)
 {
     make_dataset();
@@ -212,6 +241,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, rows_are_whole_documents_from_bos_with_one_cropped_at_the_end);
     tcase_add_test(tc, same_seed_same_batches_other_seed_other_batches);
     tcase_add_test(tc, validation_batches_are_fixed_and_padded_with_bos);
+    tcase_add_test(tc, a_validation_set_shorter_than_a_row_is_used_whole);
     tcase_add_test(tc, bpb_sums_skip_zero_byte_targets);
     tcase_add_test(tc, missing_or_changed_data_says_to_prepare);
     suite_add_tcase(s, tc);
