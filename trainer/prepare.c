@@ -30,7 +30,8 @@ static const char usage[] =
     "\n"
     "Builds the training data once: reads the corpus (default: the npm package\n"
     "nlp-corpus@" NLP_CORPUS_VERSION ", fetched with `npm pack`; or --input files: .txt\n"
-    "paragraphs, .jsonl lines with a \"text\" field, JSON arrays of strings),\n"
+    "paragraphs (lines, when a file has no blank line), .jsonl lines (strings\n"
+    "or objects with a \"text\" field), JSON arrays of the same),\n"
     "splits documents into train and a fixed validation set by content hash,\n"
     "trains a byte-level BPE tokenizer on train, and writes tokenizer.bin,\n"
     "train.bin, val.bin and manifest.json to the data directory ($AR_DATA,\n"
@@ -287,7 +288,7 @@ int prepare_main(int argc, char **argv)
 {
     struct prep o = {.vocab = PREPARE_DEFAULT_VOCAB, .val_frac = PREPARE_DEFAULT_VAL_FRAC};
     struct ar_opt opts[] = {
-        AR_OPT_LIST("input", &o.inputs, "FILE", "read FILE (.txt, .jsonl, .json) instead of nlp-corpus; repeatable"),
+        AR_OPT_LIST("input", &o.inputs, "FILE", "read FILE (.txt, .jsonl, .json) instead of nlp-corpus"),
         AR_OPT_INT("vocab", &o.vocab, "N", "vocabulary size with 256 bytes and BOS (default 4096, 257-65536)"),
         AR_OPT_NUM("val-frac", &o.val_frac, "F", "fraction of documents for validation (default 0.1)"),
         AR_OPT_STR("data", &o.data_dir, "DIR", "data directory (default $AR_DATA or ~/.cache/ar)"),
@@ -295,8 +296,8 @@ int prepare_main(int argc, char **argv)
         AR_OPT_END,
     };
     int npos = ar_opt_parse(opts, argc, argv, usage);
-    if (npos > 1)
-        ar_die(AR_EINPUT, "prepare: unexpected argument '%s' (see --help)", argv[1]);
+    if (npos > 0)       /* positionals are moved to argv[0..npos) */
+        ar_die(AR_EINPUT, "prepare: unexpected argument '%s' (see --help)", argv[0]);
     if (o.vocab < TOKENIZER_MIN_VOCAB || o.vocab > TOKENIZER_MAX_VOCAB)
         ar_die(AR_EINPUT, "prepare: --vocab %ld is out of range [%d, %d]", o.vocab,
                TOKENIZER_MIN_VOCAB, TOKENIZER_MAX_VOCAB);

@@ -53,6 +53,8 @@ expect_err "an unknown input type is refused" 2 'unknown input type' \
     prep --input "$T/in/a.csv" --data "$T/d1"
 expect_err "a missing input is refused" 2 'missing\.txt' \
     prep --input "$T/in/missing.txt" --data "$T/d1"
+expect_err "a stray argument is refused" 2 "unexpected argument 'extra'" \
+    prep --input "$T/in/a.txt" --data "$T/d1" extra
 expect_err "vocab out of range" 2 'vocab' prep --input "$T/in/a.txt" --vocab 100 --data "$T/d1"
 expect_err "val-frac out of range" 2 'val-frac' prep --input "$T/in/a.txt" --val-frac 1 --data "$T/d1"
 printf 'just one document\n' >"$T/in/one.txt"
