@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "buf.h"
 #include "card.h"
 #include "cli.h"
@@ -22,6 +23,7 @@
 #include "platform.h"
 #include "queue.h"
 #include "schema.h"
+#include "skypilot.h"
 #include "stats.h"
 
 static const char *kb_dir;        /* --kb */
@@ -889,6 +891,66 @@ static int cmd_plan(int argc, char **argv)
     return AR_OK;
 }
 
+/* -------------------------------------------------------------- export */
+
+static const char usage_export[] =
+    "usage: ar-queue export --skypilot DIR [--gpu TYPE:N]\n"
+    "\n"
+    "Writes one SkyPilot task YAML per pending entry, DIR/<entry id>.yaml, that\n"
+    "builds ar, prepares the data if needed, runs ar-train with the entry's\n"
+    "overrides and records the card (synced with ar-sync when knowledge/ is a\n"
+    "git repository), and prints the paths. Launch them with\n"
+    "`sky launch DIR/<id>.yaml` or `sky jobs launch`. Exported entries stay\n"
+    "pending here: cancel them, or export from a queue of their own.\n";
+
+static int cmd_export(int argc, char **argv)
+{
+    const char *dir = NULL, *gpu = NULL;
+    struct ar_opt opts[] = {
+        AR_OPT_STR("skypilot", &dir, "DIR", "where to write the task files (required)"),
+        AR_OPT_STR("gpu", &gpu, "TYPE:N", "accelerators of each task, e.g. H100:1 (default: a CPU task)"),
+        OPT_COMMON,
+        AR_OPT_END,
+    };
+    if (ar_opt_parse(opts, argc, argv, usage_export) != 0)
+        ar_die(AR_EINPUT, "export: unexpected argument '%s' (see --help)", argv[0]);
+    if (!dir) {
+        ar_opt_help(opts, usage_export, 1);
+        return AR_EINPUT;
+    }
+    if (gpu && !ar_skypilot_gpu_valid(gpu))
+        ar_die(AR_EINPUT, "option '--gpu': '%s' is not of the form TYPE[:COUNT] (H100:1)", gpu);
+    struct ar_kb kb;
+    struct ar_queue *q = open_queue(&kb, 0);
+    jv entries;
+    if (ar_queue_list(q, &entries) != 0)
+        ar_die_last();
+    ar_queue_close(q);
+    if (ar_mkdir(dir) != 0)
+        ar_die_last();
+    int n = 0;
+    jv_array_foreach(entries, i, e) {
+        (void)i;
+        const char *st = ar_jv_str(e, "status");
+        if (st && strcmp(st, "pending") == 0) {
+            struct ar_buf yaml = {0};
+            char path[PATH_MAX];
+            if (snprintf(path, sizeof path, "%s/%s.yaml", dir, ar_jv_str(e, "id")) >= (int)sizeof path)
+                ar_die(AR_EINPUT, "%s: path too long", dir);
+            if (ar_skypilot_task(e, gpu, &yaml) != 0 || ar_write_atomic(path, yaml.data, yaml.len) != 0)
+                ar_die_last();
+            puts(path);
+            ar_buf_free(&yaml);
+            n++;
+        }
+        jv_free(e);
+    }
+    jv_free(entries);
+    if (n == 0)
+        ar_warn("no pending entry to export");
+    return AR_OK;
+}
+
 /* ---------------------------------------------------------------- main */
 
 static const struct ar_cmd commands[] = {
@@ -903,6 +965,7 @@ static const struct ar_cmd commands[] = {
     { "status", cmd_status, "counts and a table of entries" },
     { "show", cmd_show, "print entries as JSON" },
     { "plan", cmd_plan, "suggest experiments from the findings (--apply queues them)" },
+    { "export", cmd_export, "write a SkyPilot task per pending entry" },
     { NULL, NULL, NULL },
 };
 
