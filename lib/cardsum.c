@@ -145,7 +145,7 @@ static const unsigned char special[256] = {
 };
 
 /* Skips one value of any kind; 0 or -1 when malformed. */
-static int skip(struct scan *s)
+static int skip_value(struct scan *s)
 {
     ws(s);
     if (s->p >= s->end)
@@ -188,6 +188,15 @@ static int skip(struct scan *s)
     while (s->p < s->end && !strchr(",}] \n\t\r", *s->p))
         s->p++;
     return s->p > start ? 0 : -1;
+}
+
+/* skip_value that marks the scan bad on malformed input */
+static int skip(struct scan *s)
+{
+    if (skip_value(s) == 0)
+        return 0;
+    s->bad = 1;
+    return -1;
 }
 
 static const char *intern_string(struct scan *s)

@@ -11,18 +11,26 @@
 #include "card.h"
 #include "err.h"
 #include "json.h"
+#include "sha256.h"
 
 /* ------------------------------------------------------------ helpers */
 
 const char *ar_synth_session_file(const char *tag, char *out, size_t size)
 {
     struct ar_buf b = {0};
+    int altered = 0;
     ar_buf_puts(&b, "session-");
     for (const char *p = tag; *p; p++) {
         char c = *p;
         int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
                  c == '-' || (c == '.' && p != tag);
         ar_buf_putc(&b, ok ? c : '_');
+        altered |= !ok;
+    }
+    if (altered) {   /* "a/b" and "a_b" must not share a file */
+        char hex[65];
+        ar_sha256_hex(tag, strlen(tag), hex);
+        ar_buf_printf(&b, "-%.8s", hex);
     }
     ar_buf_puts(&b, ".md");
     snprintf(out, size, "%s", b.data);

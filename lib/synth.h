@@ -26,8 +26,11 @@ char *ar_synth_session_md(const struct ar_kbstats *st, const struct ar_findings 
 char *ar_synth_meta_md(const struct ar_kbstats *st, const struct ar_findings *f, const struct ar_coverage *cov);
 jv ar_synth_meta_json(const struct ar_kbstats *st, const struct ar_findings *f, const struct ar_coverage *cov);
 
-/* The file name for a session's report: "session-TAG.md", with any byte
- * outside [A-Za-z0-9_.-] written as '_' (a leading '.' too). */
+/* The file name for a session's report: "session-TAG.md"; when TAG has a
+ * byte outside [A-Za-z0-9_.-] (or starts with '.'), each such byte is
+ * written as '_' and the first 8 hex digits of SHA-256(TAG) are appended,
+ * "session-autoresearch_mar5-1a2b3c4d.md", so distinct tags never share a
+ * file. */
 const char *ar_synth_session_file(const char *tag, char *out, size_t size);
 
 /* Writes data to path atomically unless path already holds exactly that

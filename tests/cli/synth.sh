@@ -32,10 +32,11 @@ facts() {
     card 7 crash cpu - - "$DEPTH"
     card 8 keep h100 0.985 -0.015 "$GELU" --session s2
     card 9 discard h100 1.020 0.020 "$DEPTH" --session s2
+    card 10 inconclusive cpu 1.199 -0.001 "$DEPTH" --session autoresearch/mar5
 }
 
 facts
-expect "cards written" test "$(ls "$KB/cards" | wc -l)" -eq 9
+expect "cards written" test "$(ls "$KB/cards" | wc -l)" -eq 10
 
 # ------------------------------------------------------------------ all
 run ar-synth all
@@ -44,6 +45,8 @@ expect "all is quiet on success" test -z "$OUT$ERR"
 for f in findings.json coverage.json meta.md meta.json session-s1.md session-s2.md; do
     expect "all writes $f" test -s "$KB/synthesis/$f"
 done
+expect "a tag with a slash gets a safe, distinct file name" \
+    test "$(ls "$KB/synthesis" | grep -cE '^session-autoresearch_mar5-[0-9a-f]{8}\.md$')" -eq 1
 sum=$(tree_sum "$KB/synthesis")
 stamp=$(stat -c %Y.%y "$KB/synthesis/meta.md")
 sleep 1
@@ -125,17 +128,17 @@ expect_rc "an empty knowledge base" 0 ar-synth all --kb "$E"
 expect "an empty knowledge base has no claims" test "$(jq '.claims | length' "$E/synthesis/findings.json")" -eq 0
 
 # ------------------------------------------------------------------ any order
-# the same facts created in reverse order give byte-identical outputs
+# the same facts created in a shuffled order give byte-identical outputs
 O="$T/other"
 mkdir -p "$O"
 mapfile -t lines < <(declare -f facts | sed -n '/^ *card /p')
-for ((i = ${#lines[@]} - 1; i >= 0; i--)); do
-    (export AR_KB="$O"; eval "${lines[$i]%;}")
+for i in 6 3 9 1 7 2 10 8 4 5; do
+    (export AR_KB="$O"; eval "${lines[$((i - 1))]%;}")
 done
 AR_KB="$O" AR_NOW=2026-11-23T11:00:00.000Z ar-card retract "$id" --reason "bad run" >/dev/null
-expect "the reverse order made the same facts" test "$(tree_sum "$O/cards")" = "$(tree_sum "$KB/cards")"
+expect "the shuffled order made the same facts" test "$(tree_sum "$O/cards")" = "$(tree_sum "$KB/cards")"
 ar-synth all
 ar-synth all --kb "$O"
-expect "same facts, reverse order: identical synthesis" \
+expect "same facts, shuffled order: identical synthesis" \
     test "$(tree_sum "$O/synthesis")" = "$(tree_sum "$KB/synthesis")"
 finish

@@ -4,10 +4,13 @@
 #include "unit.h"
 #include "err.h"
 #include "stats.h"
+#include "card.h"
+#include "kb.h"
 
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Adds a view: id, status, class, then more members as JSON text. */
@@ -204,6 +207,100 @@ START_TEST(a_view_without_id_is_rejected)
 }
 END_TEST
 
+START_TEST(scanner_reads_any_valid_json)
+{
+    struct ar_pool p = {0};
+    struct ar_cardsum c;
+    /* white space, member order, escapes, surrogate pairs, brackets and
+     * quotes inside skipped strings, nested skipped values */
+    const char *t =
+        "{ \"config\" : {\"a\":[1,{\"b\":\"}]\\\"[{\"}],\"c\":\"x\\\\\"},\n"
+        "  \"hypothesis\": \"raise \\\"lr\\\"\\n\\u00e9\\ud83d\\ude00\",\n"
+        "  \"metrics\": {\"val_bpb\": 1.5e-1, \"training_seconds\": 300},\n"
+        "  \"platform\": {\"name\": \"x\", \"class\": \"h100\"},\n"
+        "  \"changes\": [{\"to\": {\"k\": [1, 2]}, \"key\": \"mlp\", \"from\": \"relu2\"}],\n"
+        "  \"extra\": {\"deep\": [[[{\"x\": \"]]]\"}]]]},\n"
+        "  \"notes\": [{\"kind\": \"lesson\", \"text\": \"t1\"}, {\"text\": \"t2\", \"kind\": \"lesson\"}],\n"
+        "  \"retracted\": true, \"delta\": -2E-3, \"baseline\": null, \"id\": \"c1\" }";
+    ck_assert_msg(ar_cardsum_parse(&p, t, strlen(t), &c) == 0, "%s", ar_last_error());
+    ck_assert_str_eq(c.id, "c1");
+    ck_assert_str_eq(c.hypothesis, "raise \"lr\"\n\xc3\xa9\xf0\x9f\x98\x80");
+    ck_assert_double_eq(c.val_bpb, 0.15);
+    ck_assert_str_eq(c.platform, "h100");
+    ck_assert_int_eq(c.nchanges, 1);
+    ck_assert_str_eq(c.changes[0].key, "mlp");
+    ck_assert_str_eq(c.changes[0].from, "\"relu2\"");
+    ck_assert_str_eq(c.changes[0].to, "{\"k\": [1, 2]}");   /* the text as written */
+    ck_assert_str_eq(c.lesson, "t2");
+    ck_assert_int_eq(c.retracted, 1);
+    ck_assert_int_eq(c.has_delta, 1);
+    ck_assert_double_eq(c.delta, -0.002);
+    ck_assert_ptr_null(c.baseline);
+    ck_assert_str_eq(c.status, "");
+    ck_assert_str_eq(c.key, "-|0|h100");
+    const char *bad[] = {"{\"id\":\"x\"", "{\"id\":\"x\",}", "[1]", "{\"id\":\"x\"} 1",
+                         "{\"config\":{\"a\":\"}}", "{\"id\":\"x\",\"metrics\":{\"val_bpb\":}}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(ar_cardsum_parse(&p, bad[i], strlen(bad[i]), &c) == -1, "accepted %s", bad[i]);
+    ar_pool_free(&p);
+}
+END_TEST
+
+static void store(const struct ar_kb *kb, const char *created, const char *session, const char *cls,
+                  const char *status, const char *tag)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "{\"created\":\"%s\",\"agent\":\"a\",\"session\":\"%s\",\"commit\":\"abc1234\","
+             "\"hypothesis\":\"h\",\"category\":\"other\",\"status\":\"%s\",\"tags\":[\"%s\"],"
+             "\"platform\":{\"class\":\"%s\"}%s}",
+             created, session, status, tag, cls, strcmp(status, "crash") ? ",\"metrics\":{\"val_bpb\":1}" : "");
+    jv card = jv_parse(text);
+    ck_assert_msg(ar_card_complete(&card) == 0, "%s", ar_last_error());
+    char id[AR_ID_LEN + 1];
+    ck_assert_msg(ar_card_store(kb, card, id) == 0, "%s", ar_last_error());
+    jv_free(card);
+}
+
+static size_t count(const struct ar_kb *kb, struct ar_filter f)
+{
+    struct ar_kbstats *st;
+    ck_assert_msg(ar_kbstats_load(kb, &f, &st) == 0, "%s", ar_last_error());
+    size_t n = st->n;
+    ar_kbstats_free(st);
+    return n;
+}
+
+START_TEST(load_reads_the_index_with_filters)
+{
+    char dir[] = "/tmp/ar-test-stats-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    struct ar_kb kb;
+    ck_assert_int_eq(ar_kb_open(&kb, dir, AR_KB_CREATE), 0);
+    store(&kb, "2026-11-20T10:00:00.000Z", "s1", "cpu", "keep", "lr");
+    store(&kb, "2026-11-21T10:00:00.000Z", "s1", "h100", "revert", "lr");
+    store(&kb, "2026-11-22T10:00:00.000Z", "s2", "h100", "crash", "depth");
+    struct ar_kbstats *st;
+    ck_assert_int_eq(ar_kbstats_load(&kb, NULL, &st), 0);
+    ck_assert_int_eq((int)st->n, 3);
+    ck_assert_int_eq((int)st->nkeys, 2);
+    ar_kbstats_free(st);
+    ck_assert_int_eq(count(&kb, (struct ar_filter){.session = "s1"}), 2);
+    ck_assert_int_eq(count(&kb, (struct ar_filter){.platform = "h100"}), 2);
+    ck_assert_int_eq(count(&kb, (struct ar_filter){.status = "revert"}), 1);
+    ck_assert_int_eq(count(&kb, (struct ar_filter){.status = "discard"}), 1);
+    ck_assert_int_eq(count(&kb, (struct ar_filter){.since = "2026-11-21"}), 2);
+    ck_assert_int_eq(count(&kb, (struct ar_filter){.tag = "lr", .platform = "cpu"}), 1);
+    ck_assert_int_eq(count(&kb, (struct ar_filter){.category = "other"}), 3);
+    struct ar_filter bad = {.since = "yesterday"};
+    ck_assert_int_eq(ar_kbstats_load(&kb, &bad, &st), -1);
+    ck_assert_int_eq(ar_last_code(), AR_EINPUT);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("stats");
@@ -217,6 +314,8 @@ Suite *make_suite(void)
     tcase_add_test(t, views_are_summarised_in_id_order);
     tcase_add_test(t, keyname_marks_absent_parts);
     tcase_add_test(t, a_view_without_id_is_rejected);
+    tcase_add_test(t, scanner_reads_any_valid_json);
+    tcase_add_test(t, load_reads_the_index_with_filters);
     suite_add_tcase(s, t);
     return s;
 }
