@@ -7,19 +7,21 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #define N_DOCS 300
 #define B 4
 #define T 32
 
-static char dir[] = "/tmp/ar-test-loader.XXXXXX";
+static char dir[64];
 static char *docs[N_DOCS];
 static struct tokenizer *tok;
 
 /* Documents of 1 to ~60 words, some longer than a row. */
 static void make_dataset(void)
 {
+    strcpy(dir, "/tmp/ar-test-loader.XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(dir));
     char path[512];
     snprintf(path, sizeof path, "%s/docs.jsonl", dir);
@@ -31,6 +33,7 @@ static void make_dataset(void)
         int n = 1 + (i * 37) % 60;
         for (int w = 0; w < n; w++)
             at += snprintf(buf + at, sizeof buf - at, " %s", words[(i + w * w) % 8]);
+        free(docs[i]);
         docs[i] = strdup(buf);
         fprintf(f, "{\"text\": \"%s\"}\n", buf);
     }
@@ -39,8 +42,15 @@ static void make_dataset(void)
     snprintf(data, sizeof data, "%s/data", dir);
     char *argv[] = {"prepare", "--input", path, "--data", data, "--vocab", "300",
                     "--val-frac", "0.2", NULL};
-    freopen("/dev/null", "w", stdout);
-    ck_assert_int_eq(prepare_main(9, argv), 0);
+    fflush(stdout);                     /* prepare prints a summary: hide it */
+    int saved = dup(1), null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    int rc = prepare_main(9, argv);
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved);
+    close(null);
+    ck_assert_int_eq(rc, 0);
     char tpath[600];
     snprintf(tpath, sizeof tpath, "%s/tokenizer.bin", data);
     tok = tokenizer_load(tpath);
@@ -61,6 +71,8 @@ static void cleanup(void)
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     ck_assert_int_eq(system(cmd), 0);
+    tokenizer_free(tok);
+    tok = NULL;
 }
 
 static int is_doc(const uint8_t *s, size_t n, int prefix_ok)
