@@ -72,10 +72,10 @@ int record_find_best(const struct ar_kb *kb, const char *session, const char *fi
 /* ------------------------------------------------------------------------ */
 /* the card */
 
-static jv metrics(const struct train_result *r)
+static jv metrics(const struct train_result *r, int crash)
 {
     jv m = jv_object();
-    if (!r->crashed && isfinite(r->val_bpb) && r->val_bpb > 0)
+    if (!crash && isfinite(r->val_bpb) && r->val_bpb > 0)
         ar_jv_set(&m, "val_bpb", jv_number(r->val_bpb));
     ar_jv_set(&m, "training_seconds", jv_number(round(r->training_seconds * 10) / 10));
     ar_jv_set(&m, "total_seconds", jv_number(round(r->total_seconds * 10) / 10));
@@ -129,14 +129,17 @@ int record_build(const struct ar_kb *kb, struct record *r, jv *card)
         best_bpb = ar_jv_num(bm, "val_bpb", NAN);
         jv_free(bm);
     }
+    if (r->res->crashed)   /* a crash is a crash, whatever --status said */
+        status = "crash";
     if (!status)
-        status = r->res->crashed ? "crash"
+        status = !isfinite(bpb) ? "crash"
                  : !have_best ? "baseline"
                  : bpb < best_bpb ? "keep"
                  : "discard";
     ar_jv_set(&c, "status", jv_string(status));
-    ar_jv_set(&c, "metrics", metrics(r->res));
-    if (have_best && !r->res->crashed) {
+    int crash = strcmp(status, "crash") == 0;
+    ar_jv_set(&c, "metrics", metrics(r->res, crash));
+    if (have_best && !crash) {
         ar_jv_set(&c, "delta", jv_number(bpb - best_bpb));
     } else {
         ar_jv_set(&c, "delta", jv_null());

@@ -142,12 +142,22 @@ START_TEST(crash_card)
     ck_assert_int_eq(ar_jv_has(m, "val_bpb"), 0);
     ck_assert_double_eq(ar_jv_num(m, "num_steps", 0), 12);
     jv_free(m);
-    jv d = ar_jv_get(b, "delta");
-    ck_assert_int_eq(jv_get_kind(d), JV_KIND_NULL);
-    jv_free(d);
+    jv dl = ar_jv_get(b, "delta");
+    ck_assert_int_eq(jv_get_kind(dl), JV_KIND_NULL);
+    jv_free(dl);
     ck_assert_int_eq(ar_jv_has(b, "session"), 0);
+    /* --status cannot hide a crash; --status crash drops val_bpb */
+    jv c = run(&cfg, NULL, NAN, "cpu-avx512", "keep");
+    ck_assert_str_eq(ar_jv_str(c, "status"), "crash");
+    jv d = run(&cfg, NULL, 1.5, "cpu-avx512", "crash");
+    ck_assert_str_eq(ar_jv_str(d, "status"), "crash");
+    m = ar_jv_get(d, "metrics");
+    ck_assert_int_eq(ar_jv_has(m, "val_bpb"), 0);
+    jv_free(m);
     jv_free(a);
     jv_free(b);
+    jv_free(c);
+    jv_free(d);
 }
 END_TEST
 
