@@ -8,10 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "atomic.h"
 #include "err.h"
 #include "json.h"
+#include "lock.h"
 #include "sha256.h"
 #include "tokenizer.h"
 
@@ -376,7 +378,17 @@ struct loader *loader_open(const char *dir, int B, int T, uint64_t seed)
     l->T = T;
     l->seed = seed;
     l->manifest = jv_null();
-    if (open_files(l, dir) < 0 || pack_val(l) < 0)
+    /* a prepare that is writing holds prepare.lock: read after it is done
+     * (best effort: a read-only data directory is read without the lock) */
+    char lockpath[PATH_MAX];
+    int lock = -1;
+    if (snprintf(lockpath, sizeof lockpath, "%s/prepare.lock", dir) < (int)sizeof lockpath &&
+        access(lockpath, W_OK) == 0)
+        lock = ar_lock(lockpath, ar_lock_timeout_default() * 6, 0);
+    int rc = open_files(l, dir);
+    if (lock >= 0)
+        ar_unlock(lock);
+    if (rc < 0 || pack_val(l) < 0)
         goto fail;
     l->order = malloc(l->train.n * sizeof *l->order);
     if (!l->order) {

@@ -1,10 +1,14 @@
 #include "unit.h"
 #include "err.h"
 #include "loader.h"
+#include "lock.h"
 #include "prepare.h"
 #include "tokenizer.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <time.h>
 #include <stdio.h>
 #include <string.h>
 #include <fcntl.h>
@@ -226,6 +230,33 @@ START_TEST(bpb_sums_skip_zero_byte_targets)
 }
 END_TEST
 
+static void *release_later(void *fd)
+{
+    usleep(300 * 1000);
+    ar_unlock((int)(intptr_t)fd);
+    return NULL;
+}
+
+START_TEST(opening_waits_for_a_prepare_that_is_writing)
+{
+    make_dataset();
+    char lockpath[600];
+    snprintf(lockpath, sizeof lockpath, "%s/data/prepare.lock", dir);
+    int fd = ar_lock(lockpath, 1, 1);
+    ck_assert_int_ge(fd, 0);
+    pthread_t th;
+    pthread_create(&th, NULL, release_later, (void *)(intptr_t)fd);
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    struct loader *l = open_loader(1);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    pthread_join(th, NULL);
+    ck_assert_double_ge((b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) * 1e-9, 0.25);
+    loader_free(l);
+    cleanup();
+}
+END_TEST
+
 START_TEST(missing_or_changed_data_says_to_prepare)
 {
     ck_assert_ptr_null(loader_open("/nonexistent/ar-data", B, T, 1));
@@ -255,6 +286,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, validation_batches_are_fixed_and_padded_with_bos);
     tcase_add_test(tc, a_validation_set_shorter_than_a_row_is_used_whole);
     tcase_add_test(tc, bpb_sums_skip_zero_byte_targets);
+    tcase_add_test(tc, opening_waits_for_a_prepare_that_is_writing);
     tcase_add_test(tc, missing_or_changed_data_says_to_prepare);
     suite_add_tcase(s, tc);
     return s;
