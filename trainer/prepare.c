@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "atomic.h"
+#include "buf.h"
 #include "corpus.h"
 #include "err.h"
 #include "json.h"
@@ -105,6 +106,85 @@ struct out_file {
     char sha[65];
 };
 
+struct prep {
+    struct ar_strlist inputs;
+    long vocab;
+    double val_frac;
+    const char *data_dir;
+    int json;
+};
+
+/* Everything prepare computes before it writes. */
+struct dataset {
+    char corpus_name[512], corpus_sha[65], fingerprint[65];
+    struct corpus all, train, val;
+    struct tokenizer *tok;
+    struct tokbuf ttrain, tval;     /* BOS + tokens of each document */
+    struct out_file files[3];       /* tokenizer.bin, train.bin, val.bin */
+};
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+static int read_corpus(const struct prep *o, const char *dir, struct dataset *ds)
+{
+    char *name = ds->corpus_name;
+    size_t size = sizeof ds->corpus_name;
+    if (o->inputs.n == 0) {
+        snprintf(name, size, "nlp-corpus@%s", NLP_CORPUS_VERSION);
+        return corpus_read_nlp(&ds->all, dir, NLP_CORPUS_VERSION);
+    }
+    size_t at = (size_t)snprintf(name, size, "input:");
+    for (int i = 0; i < o->inputs.n; i++) {
+        if (corpus_read_file(&ds->all, o->inputs.v[i]) < 0)
+            return -1;
+        at += (size_t)snprintf(name + at, at < size ? size - at : 0, "%s%s", i ? "," : "",
+                               base_name(o->inputs.v[i]));
+    }
+    if (at >= size)
+        strcpy(name + size - 4, "...");
+    return 0;
+}
+
+/* Split, tokenizer, token files, hashes. */
+static int build(const struct prep *o, struct dataset *ds)
+{
+    corpus_digest_hex(&ds->all, ds->corpus_sha);
+    progress("splitting");
+    if (corpus_split(&ds->all, o->val_frac, &ds->train, &ds->val) < 0)
+        return -1;
+    progress("training tokenizer");
+    ds->tok = tokenizer_train(ds->train.data, ds->train.off, ds->train.n, (int)o->vocab);
+    if (!ds->tok)
+        return -1;
+    progress("encoding");
+    if (encode_docs(ds->tok, &ds->train, &ds->ttrain) < 0 ||
+        encode_docs(ds->tok, &ds->val, &ds->tval) < 0)
+        return -1;
+    int vocab = tokenizer_vocab_size(ds->tok), bos = tokenizer_bos(ds->tok);
+    struct out_file *f = ds->files;
+    if (tokenizer_serialize(ds->tok, &f[0].data, &f[0].len) < 0)
+        return -1;
+    f[1].data = prepare_token_file(ds->ttrain.ids, ds->ttrain.n, ds->train.n, vocab, bos,
+                                   &f[1].len);
+    f[2].data = prepare_token_file(ds->tval.ids, ds->tval.n, ds->val.n, vocab, bos, &f[2].len);
+    if (!f[1].data || !f[2].data)
+        return -1;
+    for (int i = 0; i < 3; i++)
+        ar_sha256_hex(f[i].data, f[i].len, f[i].sha);
+    struct ar_sha256 s;
+    uint8_t d[32];
+    ar_sha256_init(&s);
+    ar_sha256_update(&s, f[0].data, f[0].len);
+    ar_sha256_update(&s, f[2].data, f[2].len);
+    ar_sha256_final(&s, d);
+    ar_hex(d, 32, ds->fingerprint);
+    return 0;
+}
+
 static jv split_json(const struct corpus *c, const struct tokbuf *tb, const struct out_file *f)
 {
     jv o = jv_object();
@@ -116,139 +196,101 @@ static jv split_json(const struct corpus *c, const struct tokbuf *tb, const stru
     return o;
 }
 
-static const char *base_name(const char *p)
+static jv manifest_json(const struct prep *o, const struct dataset *ds)
 {
-    const char *s = strrchr(p, '/');
-    return s ? s + 1 : p;
+    jv m = jv_object(), t = jv_object();
+    ar_jv_set(&m, "schema", jv_string("ar.data/1"));
+    ar_jv_set(&m, "corpus", jv_string(ds->corpus_name));
+    ar_jv_set(&m, "corpus_sha256", jv_string(ds->corpus_sha));
+    ar_jv_set(&m, "docs", jv_number((double)ds->all.n));
+    ar_jv_set(&m, "bytes", jv_number((double)ds->all.len));
+    ar_jv_set(&m, "val_frac", jv_number(o->val_frac));
+    ar_jv_set(&m, "split", jv_string("sha256(document) < val_frac"));
+    ar_jv_set(&t, "file", jv_string(ds->files[0].name));
+    ar_jv_set(&t, "sha256", jv_string(ds->files[0].sha));
+    ar_jv_set(&t, "merges", jv_number(tokenizer_num_merges(ds->tok)));
+    ar_jv_set(&t, "bos", jv_number(tokenizer_bos(ds->tok)));
+    ar_jv_set(&t, "chunking", jv_string("gpt4-bytes-digits2"));
+    ar_jv_set(&m, "tokenizer", t);
+    ar_jv_set(&m, "train", split_json(&ds->train, &ds->ttrain, &ds->files[1]));
+    ar_jv_set(&m, "val", split_json(&ds->val, &ds->tval, &ds->files[2]));
+    /* the card's data object */
+    ar_jv_set(&m, "vocab", jv_number(tokenizer_vocab_size(ds->tok)));
+    ar_jv_set(&m, "tokenizer_hash", jv_string(ds->files[0].sha));
+    ar_jv_set(&m, "val_tokens", jv_number((double)ds->tval.n));
+    ar_jv_set(&m, "fingerprint", jv_string(ds->fingerprint));
+    return m;
 }
 
-struct prep {
-    struct ar_strlist inputs;
-    long vocab;
-    double val_frac;
-    const char *data_dir;
-    int json;
-};
-
-static int write_all(const char *dir, struct out_file *files, int n, const char *manifest)
+/* The three files, then the manifest, each atomically, under prepare.lock
+ * (the loader reads under a shared lock). */
+static int write_dataset(const char *dir, const struct dataset *ds, const char *manifest)
 {
     char path[PATH_MAX];
-    for (int i = 0; i <= n; i++) {
-        const char *name = i < n ? files[i].name : "manifest.json";
+    if (corpus_mkdirs(dir) < 0)
+        return -1;
+    if (snprintf(path, sizeof path, "%s/prepare.lock", dir) >= (int)sizeof path)
+        return ar_fail(AR_EINPUT, "%s: path too long", dir);
+    int lock = ar_lock(path, 600, 1);
+    if (lock < 0)
+        return -1;
+    int rc = 0;
+    for (int i = 0; i <= 3 && rc == 0; i++) {
+        const char *name = i < 3 ? ds->files[i].name : "manifest.json";
         if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
-            return ar_fail(AR_EINPUT, "%s: path too long", dir);
-        if (i < n ? ar_write_atomic(path, files[i].data, files[i].len)
-                  : ar_write_atomic(path, manifest, strlen(manifest)))
-            return -1;
+            rc = ar_fail(AR_EINPUT, "%s: path too long", dir);
+        else if (i < 3)
+            rc = ar_write_atomic(path, ds->files[i].data, ds->files[i].len);
+        else
+            rc = ar_write_atomic(path, manifest, strlen(manifest));
     }
-    return 0;
+    ar_unlock(lock);
+    return rc;
 }
 
-static int pathf_lock(char *buf, size_t size, const char *dir)
+static void print_summary(const struct dataset *ds, const char *dir)
 {
-    if (snprintf(buf, size, "%s/prepare.lock", dir) >= (int)size)
-        return ar_fail(AR_EINPUT, "%s: path too long", dir);
-    return 0;
+    printf("corpus:       %s (%zu documents, %.1f MB)\n", ds->corpus_name, ds->all.n,
+           ds->all.len / 1e6);
+    printf("tokenizer:    %d tokens (%d merges), %.2f bytes per token\n",
+           tokenizer_vocab_size(ds->tok), tokenizer_num_merges(ds->tok),
+           (double)ds->train.len / (double)(ds->ttrain.n - ds->train.n));
+    printf("train:        %zu documents, %zu tokens\n", ds->train.n, ds->ttrain.n);
+    printf("val:          %zu documents, %zu tokens\n", ds->val.n, ds->tval.n);
+    printf("fingerprint:  %s\n", ds->fingerprint);
+    printf("data:         %s\n", dir);
+    printf("seconds:      %.1f\n", now() - t_start);
+}
+
+static void dataset_free(struct dataset *ds)
+{
+    for (int i = 0; i < 3; i++)
+        free(ds->files[i].data);
+    tokbuf_free(&ds->ttrain);
+    tokbuf_free(&ds->tval);
+    tokenizer_free(ds->tok);
+    corpus_free(&ds->all);
+    corpus_free(&ds->train);
+    corpus_free(&ds->val);
 }
 
 static int prepare(const struct prep *o, const char *dir)
 {
+    struct dataset ds = {.files = {{.name = "tokenizer.bin"}, {.name = "train.bin"},
+                                   {.name = "val.bin"}}};
+    jv manifest = jv_invalid();
+    char *text = NULL;
     int rc = -1;
-    struct corpus all, train, val;
-    struct tokenizer *tok = NULL;
-    struct tokbuf ttrain = {0}, tval = {0};
-    struct out_file files[3] = {{"tokenizer.bin", 0, 0, ""}, {"train.bin", 0, 0, ""},
-                                {"val.bin", 0, 0, ""}};
-    char *manifest_text = NULL;
-    jv manifest = jv_null();
-    corpus_init(&all);
-    corpus_init(&train);
-    corpus_init(&val);
-
-    char corpus_name[512];
     progress("reading corpus");
-    if (o->inputs.n == 0) {
-        snprintf(corpus_name, sizeof corpus_name, "nlp-corpus@%s", NLP_CORPUS_VERSION);
-        if (corpus_read_nlp(&all, dir, NLP_CORPUS_VERSION) < 0)
-            goto out;
-    } else {
-        size_t at = (size_t)snprintf(corpus_name, sizeof corpus_name, "input:");
-        for (int i = 0; i < o->inputs.n; i++) {
-            if (corpus_read_file(&all, o->inputs.v[i]) < 0)
-                goto out;
-            at += (size_t)snprintf(corpus_name + at, at < sizeof corpus_name ? sizeof corpus_name - at : 0,
-                                   "%s%s", i ? "," : "", base_name(o->inputs.v[i]));
-        }
-        if (at >= sizeof corpus_name)
-            strcpy(corpus_name + sizeof corpus_name - 4, "...");
-    }
-    char corpus_sha[65];
-    corpus_digest_hex(&all, corpus_sha);
-    progress("splitting");
-    if (corpus_split(&all, o->val_frac, &train, &val) < 0)
+    if (read_corpus(o, dir, &ds) < 0 || build(o, &ds) < 0)
         goto out;
-    progress("training tokenizer");
-    tok = tokenizer_train(train.data, train.off, train.n, (int)o->vocab);
-    if (!tok)
-        goto out;
-    progress("encoding");
-    if (encode_docs(tok, &train, &ttrain) < 0 || encode_docs(tok, &val, &tval) < 0)
-        goto out;
-    int vocab = tokenizer_vocab_size(tok), bos = tokenizer_bos(tok);
-    if (tokenizer_serialize(tok, &files[0].data, &files[0].len) < 0)
-        goto out;
-    files[1].data = prepare_token_file(ttrain.ids, ttrain.n, train.n, vocab, bos, &files[1].len);
-    files[2].data = prepare_token_file(tval.ids, tval.n, val.n, vocab, bos, &files[2].len);
-    if (!files[1].data || !files[2].data)
-        goto out;
-    for (int i = 0; i < 3; i++)
-        ar_sha256_hex(files[i].data, files[i].len, files[i].sha);
-    struct ar_sha256 s;
-    uint8_t d[32];
-    char fingerprint[65];
-    ar_sha256_init(&s);
-    ar_sha256_update(&s, files[0].data, files[0].len);
-    ar_sha256_update(&s, files[2].data, files[2].len);
-    ar_sha256_final(&s, d);
-    ar_hex(d, 32, fingerprint);
-
-    manifest = jv_object();
-    ar_jv_set(&manifest, "schema", jv_string("ar.data/1"));
-    ar_jv_set(&manifest, "corpus", jv_string(corpus_name));
-    ar_jv_set(&manifest, "corpus_sha256", jv_string(corpus_sha));
-    ar_jv_set(&manifest, "docs", jv_number((double)all.n));
-    ar_jv_set(&manifest, "bytes", jv_number((double)all.len));
-    ar_jv_set(&manifest, "val_frac", jv_number(o->val_frac));
-    ar_jv_set(&manifest, "split", jv_string("sha256(document) < val_frac"));
-    jv tj = jv_object();
-    ar_jv_set(&tj, "file", jv_string(files[0].name));
-    ar_jv_set(&tj, "sha256", jv_string(files[0].sha));
-    ar_jv_set(&tj, "merges", jv_number(tokenizer_num_merges(tok)));
-    ar_jv_set(&tj, "bos", jv_number(bos));
-    ar_jv_set(&tj, "chunking", jv_string("gpt4-bytes-digits2"));
-    ar_jv_set(&manifest, "tokenizer", tj);
-    ar_jv_set(&manifest, "train", split_json(&train, &ttrain, &files[1]));
-    ar_jv_set(&manifest, "val", split_json(&val, &tval, &files[2]));
-    ar_jv_set(&manifest, "vocab", jv_number(vocab));
-    ar_jv_set(&manifest, "tokenizer_hash", jv_string(files[0].sha));
-    ar_jv_set(&manifest, "val_tokens", jv_number((double)tval.n));
-    ar_jv_set(&manifest, "fingerprint", jv_string(fingerprint));
-    manifest_text = ar_json_dump(manifest, AR_JSON_PRETTY);
-    size_t mlen = strlen(manifest_text);
-    manifest_text = realloc(manifest_text, mlen + 2);
-    strcpy(manifest_text + mlen, "\n");
-
+    manifest = manifest_json(o, &ds);
+    struct ar_buf b = {0};
+    ar_json_dump_buf(&b, manifest, AR_JSON_PRETTY);
+    ar_buf_putc(&b, '\n');
+    text = ar_buf_take(&b);
     progress("writing");
-    char lockpath[PATH_MAX];
-    if (corpus_mkdirs(dir) < 0 ||
-        pathf_lock(lockpath, sizeof lockpath, dir) < 0)
-        goto out;
-    int lock = ar_lock(lockpath, 600, 1);
-    if (lock < 0)
-        goto out;
-    int wrc = write_all(dir, files, 3, manifest_text);
-    ar_unlock(lock);
-    if (wrc < 0)
+    if (write_dataset(dir, &ds, text) < 0)
         goto out;
     if (progress_on)
         fputc('\n', stderr);
@@ -257,30 +299,15 @@ static int prepare(const struct prep *o, const char *dir)
         printf("%s\n", line);
         free(line);
     } else {
-        printf("corpus:       %s (%zu documents, %.1f MB)\n", corpus_name, all.n, all.len / 1e6);
-        printf("tokenizer:    %d tokens (%d merges), %.2f bytes per token\n", vocab,
-               tokenizer_num_merges(tok),
-               (double)train.len / (double)(ttrain.n - train.n));
-        printf("train:        %zu documents, %zu tokens\n", train.n, ttrain.n);
-        printf("val:          %zu documents, %zu tokens\n", val.n, tval.n);
-        printf("fingerprint:  %s\n", fingerprint);
-        printf("data:         %s\n", dir);
-        printf("seconds:      %.1f\n", now() - t_start);
+        print_summary(&ds, dir);
     }
     rc = 0;
 out:
     if (rc < 0 && progress_on)
         fputc('\n', stderr);
     jv_free(manifest);
-    free(manifest_text);
-    for (int i = 0; i < 3; i++)
-        free(files[i].data);
-    tokbuf_free(&ttrain);
-    tokbuf_free(&tval);
-    tokenizer_free(tok);
-    corpus_free(&all);
-    corpus_free(&train);
-    corpus_free(&val);
+    free(text);
+    dataset_free(&ds);
     return rc;
 }
 
