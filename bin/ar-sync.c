@@ -1,9 +1,14 @@
 /* ar-sync: exchange facts with peers through a git remote. A thin front end
  * over lib/sync.h. */
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include "atomic.h"
 #include "buf.h"
 #include "card.h"
 #include "cli.h"
@@ -38,15 +43,81 @@ static jv counts_json(const int n[3])
     return o;
 }
 
+/* ------------------------------------------------------- derived files */
+
+/* Runs a sibling tool (beside this executable, else on PATH) with its
+ * stdout discarded; warns when it fails. */
+static void run_tool(const char *tool, const char *const args[])
+{
+    char self[PATH_MAX], path[PATH_MAX + 32];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    snprintf(path, sizeof path, "%s", tool);
+    if (n > 0) {
+        self[n] = '\0';
+        char *slash = strrchr(self, '/');
+        if (slash) {
+            *slash = '\0';
+            snprintf(path, sizeof path, "%s/%s", self, tool);
+            if (access(path, X_OK) != 0)
+                snprintf(path, sizeof path, "%s", tool);
+        }
+    }
+    char *argv[16];
+    int argc = 0;
+    argv[argc++] = (char *)tool;
+    for (int i = 0; args[i] && argc < 15; i++)
+        argv[argc++] = (char *)args[i];
+    argv[argc] = NULL;
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        if (null >= 0)
+            dup2(null, 1);
+        execvp(path, argv);
+        _exit(127);
+    }
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        ar_warn("%s %s failed (exit %d): derived files may be stale", tool, args[0],
+                pid > 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
+/* The index is rebuilt by the sync itself; the synthesis and the plots
+ * belong to ar-synth and ar-plot, which rebuild them here when this
+ * knowledge base has them and its facts changed, so peers with the same
+ * facts hold the same bytes. */
+static void rebuild_derived(const struct ar_kb *kb, const struct ar_sync_report *r)
+{
+    int changed = 0;
+    for (int i = 0; i < 3; i++)
+        changed += r->committed[i] + r->received[i];
+    char dir[PATH_MAX];
+    if (!changed)
+        return;
+    if (ar_is_dir(ar_kb_path(kb, "synthesis", dir))) {
+        const char *args[] = {"all", "--kb", kb->root, NULL};
+        run_tool("ar-synth", args);
+    }
+    if (ar_is_dir(ar_kb_path(kb, "plots", dir))) {
+        const char *progress[] = {"progress", "--kb", kb->root, NULL};
+        const char *findings[] = {"findings", "--kb", kb->root, NULL};
+        run_tool("ar-plot", progress);
+        run_tool("ar-plot", findings);
+    }
+}
+
 /* -------------------------------------------------------------------- run */
 
 static const char usage_run[] =
     "usage: ar-sync [run] [--json] [--retries N] [--local] [--remote NAME]\n"
     "\n"
     "Commits new facts (cards, notes, patches), fetches the remote, merges\n"
-    "what peers wrote, rebuilds the derived files and pushes; when a peer\n"
-    "pushed first it fetches and tries again, with back-off. Incoming files\n"
-    "that are not valid facts are moved to quarantine/ and reported.\n";
+    "what peers wrote, pushes, and rebuilds the derived files (the index;\n"
+    "synthesis/ and plots/ through ar-synth and ar-plot when they exist);\n"
+    "when a peer pushed first it fetches and tries again, with back-off.\n"
+    "Incoming files that are not valid facts are moved to quarantine/ and reported.\n";
 
 static int cmd_run(int argc, char **argv)
 {
@@ -70,6 +141,7 @@ static int cmd_run(int argc, char **argv)
     struct ar_sync_opts o = {.remote = remote, .retries = (int)retries, .local_only = local};
     struct ar_sync_report r;
     int rc = ar_sync_run(&kb, &o, &r);
+    rebuild_derived(&kb, &r);
     jv_array_foreach(r.quarantined, i, q) {
         ar_warn("quarantined %s (%s): %s", ar_jv_str(q, "path"), ar_jv_str(q, "origin"),
                 ar_jv_str(q, "reason"));

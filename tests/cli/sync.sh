@@ -24,6 +24,10 @@ expect "init again does not repeat the .gitignore line" test "$(grep -c knowledg
 expect_rc "init with a file:// remote" 0 ar-sync init --kb "$B" --remote "file://$R"
 expect_rc "init a third peer" 0 ar-sync init --kb "$C" --remote "$R"
 
+# peers that keep a synthesis (and plots) get them rebuilt by every sync
+for kb in "$A" "$B" "$C"; do mkdir -p "$kb/synthesis"; done
+mkdir -p "$A/plots" "$B/plots"
+
 a1=$(card "$A" alice "alice: raise the matrix lr")
 expect_rc "first sync pushes" 0 ar-sync --kb "$A"
 expect "first push lands on the remote's main" test -n "$(git -C "$R" ls-tree -r --name-only main cards/)"
@@ -50,6 +54,11 @@ expect "fact files are byte-identical" test "$(tree_sum "$A/cards")$(tree_sum "$
 expect "derived index is byte-identical (alice, bob)" cmp -s "$A/index.jsonl" "$B/index.jsonl"
 expect "derived index is byte-identical (alice, carol)" cmp -s "$A/index.jsonl" "$C/index.jsonl"
 expect_rc "the index agrees with the facts" 0 ar-card index --check --kb "$C"
+expect "sync wrote the synthesis" test -s "$A/synthesis/meta.md"
+expect "synthesis is byte-identical (alice, bob)" test "$(tree_sum "$A/synthesis")" = "$(tree_sum "$B/synthesis")"
+expect "synthesis is byte-identical (alice, carol)" test "$(tree_sum "$A/synthesis")" = "$(tree_sum "$C/synthesis")"
+expect "sync drew the plots" test -s "$A/plots/progress.svg"
+expect "plots are byte-identical (alice, bob)" test "$(tree_sum "$A/plots")" = "$(tree_sum "$B/plots")"
 expect "derived files are not tracked" test -z "$(git -C "$R" ls-tree -r --name-only main | grep -v -e '^cards/' -e '^notes/' -e '^.gitignore$')"
 expect "the knowledge repository is clean" test -z "$(git -C "$A" status --porcelain)"
 
