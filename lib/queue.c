@@ -119,8 +119,13 @@ int ar_queue_value_text(jv v, char *buf, size_t n)
 {
     switch (jv_get_kind(v)) {
     case JV_KIND_NUMBER: {
-        /* the shortest text that reads back as the same double */
+        /* the shortest text that reads back as the same double; whole
+         * numbers as integers ("50", not "5e+01", which integer keys reject) */
         double x = jv_number_value(v);
+        if (x == floor(x) && fabs(x) < 1e15) {
+            snprintf(buf, n, "%.0f", x);
+            return 0;
+        }
         for (int prec = 1; prec <= 17; prec++) {
             snprintf(buf, n, "%.*g", prec, x);
             if (strtod(buf, NULL) == x)
