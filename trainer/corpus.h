@@ -35,7 +35,7 @@ static inline size_t corpus_doc_len(const struct corpus *c, size_t i)
  * naming the file and line or index. */
 int corpus_read_file(struct corpus *c, const char *path);
 
-/* The data directory: $AR_DATA, else $HOME/.cache/ar. */
+/* The data directory: $AR_DATA, else $HOME/.cache/ar (corpus_nlp.c). */
 int corpus_data_dir(char *buf, size_t size);
 
 /* Makes sure nlp-corpus@version is unpacked under data_dir (fetching it
