@@ -7,11 +7,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "brief.h"
 #include "config.h"
 #include "coverage.h"
 #include "err.h"
 #include "findings.h"
+#include "index.h"
 #include "json.h"
 #include "kb.h"
 #include "opt.h"
@@ -65,12 +67,98 @@ static jv queue_entries(const struct ar_kb *kb)
     return entries;
 }
 
+/* ------------------------------------------------------------ the saved brief
+ *
+ * synthesis/brief-cache.json holds the last brief computed, under a key: the
+ * index's state (how many cards and notes it was built from, its size and
+ * last id: equal only for the same facts), the filters and --recent. While
+ * the key matches, ar-brief prints from it instead of recomputing every
+ * statistic; the queue section is always read afresh. */
+
+#define CACHE_FILE "synthesis/brief-cache.json"
+#define CACHE_MAX (16 << 20)
+
+static jv cache_key(const struct ar_kb *kb, const char *scope, long recent)
+{
+    char path[PATH_MAX], *text;
+    size_t len;
+    if (ar_index_ensure(kb) != 0)
+        ar_die_last();
+    if (ar_read_file(ar_kb_path(kb, "index.state", path), 4096, &text, &len) != 0)
+        return jv_invalid();
+    jv key = jv_object();
+    ar_jv_set(&key, "index", jv_string_sized(text, (int)len));
+    ar_jv_set(&key, "scope", jv_string(scope));
+    ar_jv_set(&key, "recent", jv_number((double)recent));
+    free(text);
+    return key;
+}
+
+static struct ar_brief *cache_read(const struct ar_kb *kb, jv key)
+{
+    char path[PATH_MAX], *text;
+    size_t len;
+    if (!jv_is_valid(key) || access(ar_kb_path(kb, CACHE_FILE, path), F_OK) != 0)
+        return NULL;
+    if (ar_read_file(path, CACHE_MAX, &text, &len) != 0)
+        return NULL;
+    jv saved;
+    int rc = ar_json_parse(text, len, path, &saved);
+    free(text);
+    if (rc != 0)
+        return NULL;
+    struct ar_brief *b = NULL;
+    jv k = ar_jv_get(saved, "key");
+    if (jv_equal(k, jv_copy(key))) {
+        jv brief = ar_jv_get(saved, "brief");
+        b = ar_brief_restore(brief);
+        jv_free(brief);
+    }
+    jv_free(saved);
+    return b;
+}
+
+/* Best effort: a knowledge base we may not write to still gets its brief. */
+static void cache_write(const struct ar_kb *kb, jv key, const struct ar_brief *b)
+{
+    char dir[PATH_MAX], path[PATH_MAX];
+    if (!jv_is_valid(key) || ar_mkdir(ar_kb_path(kb, "synthesis", dir)) != 0)
+        return;
+    jv o = jv_object();
+    ar_jv_set(&o, "key", jv_copy(key));
+    ar_jv_set(&o, "brief", ar_brief_save(b));
+    char *text = ar_json_dump(o, AR_JSON_COMPACT);
+    ar_write_atomic(ar_kb_path(kb, CACHE_FILE, path), text, strlen(text));
+    free(text);
+    jv_free(o);
+}
+
+static struct ar_brief *compute(const struct ar_kb *kb, const struct ar_filter *filter,
+                                const char *scope, long recent)
+{
+    struct ar_kbstats *st;
+    if (ar_scope_load(kb, filter, &st) != 0)
+        ar_die_last();
+    struct ar_findings *f = ar_findings_build(st);
+    char **keys = trainer_keys();
+    struct ar_coverage *cov = ar_coverage_build(st, (const char *const *)keys);
+    struct ar_brief_in in = {kb, st, f, cov, jv_invalid(), scope, (int)recent};
+    struct ar_brief *b = ar_brief_build(&in);
+    for (char **k = keys; *k; k++)
+        free(*k);
+    free(keys);
+    ar_coverage_free(cov);
+    ar_findings_free(f);
+    ar_kbstats_free(st);
+    return b;
+}
+
 int main(int argc, char **argv)
 {
     ar_set_prog(argv[0]);
     const char *kb_dir = NULL;
     long max_bytes = AR_BRIEF_MAX_BYTES, recent = AR_BRIEF_RECENT;
-    int json = 0;
+    int json = 0, no_cache = 0;
     struct ar_filter filter = {0};
     struct ar_opt opts[] = {
         AR_OPT_INT("max-bytes", &max_bytes, "N", "size of the brief (default 4096)"),
@@ -79,6 +167,7 @@ int main(int argc, char **argv)
         AR_OPT_STR("session", &filter.session, "TAG", "only this session's cards"),
         AR_OPT_STR("platform", &filter.platform, "CLASS", "only this platform class"),
         AR_OPT_STR("since", &filter.since, "TIME", "only cards created at or after TIME"),
+        AR_OPT_BOOL("no-cache", &no_cache, "recompute, ignoring and keeping no saved brief"),
         AR_OPT_STR("kb", &kb_dir, "DIR", "knowledge base (default $AR_KB or ./knowledge)"),
         AR_OPT_END,
     };
@@ -91,18 +180,19 @@ int main(int argc, char **argv)
         ar_die(AR_EINPUT, "option '--recent': %ld is out of range (0 to 50)", recent);
 
     struct ar_kb kb;
-    struct ar_kbstats *st;
-    if (ar_kb_open(&kb, kb_dir, 0) != 0 || ar_scope_load(&kb, &filter, &st) != 0)
+    if (ar_kb_open(&kb, kb_dir, 0) != 0 || ar_filter_check(&filter) != 0)
         ar_die_last();
     char scope[512];
     ar_scope_describe(&filter, scope, sizeof scope);
-    struct ar_findings *f = ar_findings_build(st);
-    char **keys = trainer_keys();
-    struct ar_coverage *cov = ar_coverage_build(st, (const char *const *)keys);
-
+    jv key = no_cache ? jv_invalid() : cache_key(&kb, scope, recent);
+    struct ar_brief *b = cache_read(&kb, key);
+    if (!b) {
+        b = compute(&kb, &filter, scope, recent);
+        cache_write(&kb, key, b);
+    }
+    jv_free(key);
     jv queue = queue_entries(&kb);
-    struct ar_brief_in in = {&kb, st, f, cov, queue, scope, (int)recent};
-    struct ar_brief *b = ar_brief_build(&in);
+    ar_brief_set_queue(b, queue);
     if (json) {
         jv o = ar_brief_json(b, (size_t)max_bytes);
         char *text = ar_json_dump(o, AR_JSON_COMPACT);
@@ -116,11 +206,5 @@ int main(int argc, char **argv)
     }
     ar_brief_free(b);
     jv_free(queue);
-    for (char **k = keys; *k; k++)
-        free(*k);
-    free(keys);
-    ar_coverage_free(cov);
-    ar_findings_free(f);
-    ar_kbstats_free(st);
     return ar_finish_stdout(AR_OK);
 }

@@ -570,14 +570,14 @@ static int cmp_entries(const void *a, const void *b)
     return strcmp(ix ? ix : "", iy ? iy : "");
 }
 
-static void build_queue(struct ar_brief *b, const struct ar_brief_in *in)
+static void build_queue(struct ar_brief *b, jv queue)
 {
-    if (jv_get_kind(in->queue) != JV_KIND_ARRAY)
+    if (jv_get_kind(queue) != JV_KIND_ARRAY)
         return;
-    int n = jv_array_length(jv_copy(in->queue)), m = 0;
+    int n = jv_array_length(jv_copy(queue)), m = 0;
     jv *open = ar_xmalloc((size_t)(n ? n : 1) * sizeof *open);
     for (int i = 0; i < n; i++) {
-        jv e = jv_array_get(jv_copy(in->queue), i);
+        jv e = jv_array_get(jv_copy(queue), i);
         if (is(ar_jv_str(e, "status"), "pending") || is(ar_jv_str(e, "status"), "claimed"))
             open[m++] = e;
         else
@@ -682,10 +682,20 @@ struct ar_brief *ar_brief_build(const struct ar_brief_in *in)
     build_dead_ends(b, in, by);
     free(by);
     build_recent(b, in);
-    build_queue(b, in);
+    build_queue(b, in->queue);
     build_under(b, in);
     build_open(b, in);
     return b;
+}
+
+static void clear_section(struct section *sec)
+{
+    for (int i = 0; i < sec->n; i++) {
+        free(sec->items[i].text);
+        jv_free(sec->items[i].obj);
+    }
+    free(sec->items);
+    memset(sec, 0, sizeof *sec);
 }
 
 void ar_brief_free(struct ar_brief *b)
@@ -694,14 +704,58 @@ void ar_brief_free(struct ar_brief *b)
         return;
     free(b->summary);
     jv_free(b->summary_obj);
-    for (int s = 0; s < NSEC; s++) {
-        for (int i = 0; i < b->sec[s].n; i++) {
-            free(b->sec[s].items[i].text);
-            jv_free(b->sec[s].items[i].obj);
-        }
-        free(b->sec[s].items);
-    }
+    for (int s = 0; s < NSEC; s++)
+        clear_section(&b->sec[s]);
     free(b);
+}
+
+void ar_brief_set_queue(struct ar_brief *b, jv queue)
+{
+    clear_section(&b->sec[S_QUEUE]);
+    build_queue(b, queue);
+}
+
+#define SAVE_SCHEMA "ar.brief-saved/1"
+
+jv ar_brief_save(const struct ar_brief *b)
+{
+    jv o = jv_object();
+    ar_jv_set(&o, "schema", jv_string(SAVE_SCHEMA));
+    ar_jv_set(&o, "summary", jv_string(b->summary));
+    ar_jv_set(&o, "summary_obj", jv_copy(b->summary_obj));
+    for (int s = 0; s < NSEC; s++) {
+        jv items = jv_array();
+        for (int i = 0; i < b->sec[s].n; i++)
+            items = jv_array_append(
+                items, JV_ARRAY(jv_string(b->sec[s].items[i].text), jv_copy(b->sec[s].items[i].obj)));
+        ar_jv_set(&o, sections[s].key, items);
+    }
+    return o;
+}
+
+struct ar_brief *ar_brief_restore(jv saved)
+{
+    const char *schema = ar_jv_str(saved, "schema"), *summary = ar_jv_str(saved, "summary");
+    if (!is(schema, SAVE_SCHEMA) || !summary)
+        return NULL;
+    struct ar_brief *b = ar_xmalloc(sizeof *b);
+    memset(b, 0, sizeof *b);
+    b->summary = ar_xstrdup(summary);
+    b->summary_obj = ar_jv_get(saved, "summary_obj");
+    for (int s = 0; s < NSEC; s++) {
+        jv items = ar_jv_get(saved, sections[s].key);
+        if (jv_get_kind(items) == JV_KIND_ARRAY) {
+            jv_array_foreach(items, i, it) {
+                jv text = jv_array_get(jv_copy(it), 0);
+                if (jv_get_kind(text) == JV_KIND_STRING)
+                    add_item(b, s, jv_array_get(jv_copy(it), 1), "%s", jv_string_value(text));
+                jv_free(text);
+                jv_free(it);
+            }
+        }
+        jv_free(items);
+    }
+    return b;
 }
 
 /* ------------------------------------------------------------ fitting */

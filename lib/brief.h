@@ -50,6 +50,18 @@ struct ar_brief;
 struct ar_brief *ar_brief_build(const struct ar_brief_in *in);
 void ar_brief_free(struct ar_brief *b);
 
+/* The queue section alone, replaced from entries (borrowed; jv_invalid()
+ * for none): a saved brief is reused while the cards are unchanged, but
+ * the queue moves on its own. */
+void ar_brief_set_queue(struct ar_brief *b, jv queue);
+
+/* The whole brief as JSON, every item kept, and back: ar-brief keeps the
+ * last one under the index's state so that asking again without new facts
+ * costs a file read. ar_brief_restore returns NULL for a value it did not
+ * write. */
+jv ar_brief_save(const struct ar_brief *b);
+struct ar_brief *ar_brief_restore(jv saved);
+
 /* Plain text of at most max_bytes (malloc'd). */
 char *ar_brief_text(struct ar_brief *b, size_t max_bytes);
 /* {"schema":"ar.brief/1","summary":{...},"best":[...],...,"omitted":{...}}

@@ -57,6 +57,16 @@ run ar-brief --platform cpu-avx2 --since 2000-01-01 --recent 1
 expect "--platform and --since" grep -q "\[platform cpu-avx2, since 2000-01-01\]" <<<"$OUT"
 expect "--recent 1" test "$(sed -n '/^RECENT/,/^$/p' <<<"$OUT" | grep -c '^- ')" -eq 1
 
+run ar-brief --json
+first=$OUT
+expect "the brief is saved under the index state" test -s "$KB/synthesis/brief-cache.json"
+run ar-brief --json
+expect "a saved brief reads the same" test "$OUT" = "$first"
+run ar-brief --json --no-cache
+expect "--no-cache computes the same brief" test "$OUT" = "$first"
+card keep "$B" s2 1.250 --delta -0.05 --baseline "$base_b" >/dev/null
+run ar-brief --json
+expect "a new card is in the next brief" grep -q '"best":{"card":"[^"]*","commit":"abc1234","session":"s2","status":"keep","val_bpb":1.25}' <<<"$OUT"
 expect "no queue, no queue section" test -z "$(ar-brief | grep '^QUEUE')"
 ar-queue add --hypothesis "deeper model" --category architecture --priority 7 --set depth=6 >/dev/null
 ar-queue add --hypothesis "higher lr" --category optimizer --priority 2 >/dev/null

@@ -281,6 +281,28 @@ START_TEST(json_fits_max_bytes_and_counts_omissions)
 }
 END_TEST
 
+START_TEST(saved_brief_restores_the_same_text)
+{
+    struct fixture x;
+    many(&x);
+    jv saved = ar_brief_save(x.b);
+    struct ar_brief *r = ar_brief_restore(saved);
+    ck_assert_ptr_nonnull(r);
+    char *a = ar_brief_text(x.b, 3000), *b = ar_brief_text(r, 3000);
+    ck_assert_str_eq(a, b);
+    free(a);
+    free(b);
+    jv ja = ar_brief_json(x.b, 1 << 20), jb = ar_brief_json(r, 1 << 20);
+    ck_assert(jv_equal(ja, jb));
+    ar_brief_free(r);
+    jv_free(saved);
+    jv junk = jv_object();
+    ck_assert_ptr_null(ar_brief_restore(junk));
+    jv_free(junk);
+    done(&x);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("brief");
@@ -292,6 +314,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, queue_lists_pending_and_claimed_by_priority);
     tcase_add_test(tc, text_fits_max_bytes);
     tcase_add_test(tc, json_fits_max_bytes_and_counts_omissions);
+    tcase_add_test(tc, saved_brief_restores_the_same_text);
     suite_add_tcase(s, tc);
     return s;
 }
