@@ -179,6 +179,7 @@ static jv replicate_fields(struct ar_kb *kb, struct ar_queue *q, const char *car
         jv_free(k);
         jv_free(v);
     }
+    jv_free(config);
     struct seed_scan scan = { card_id, ar_jv_num(card, "seed", 0) };
     jv entries = jv_invalid();
     if (bad || ar_index_foreach(kb, seed_of_verifier, &scan) < 0 || ar_queue_list(q, &entries) != 0) {
@@ -549,6 +550,7 @@ static void print_row(jv e)
         jv_free(k);
         jv_free(v);
     }
+    jv_free(o);
     if (used >= sizeof ov)
         memcpy(ov + sizeof ov - 4, "...", 4);
     const char *hyp = ar_jv_str(e, "hypothesis");
@@ -671,7 +673,7 @@ static int overrides_ok(const struct train_config *base, jv ov)
 {
     struct train_config c = *base;
     int ok = 1;
-    jv_object_foreach(jv_copy(ov), k, v) {
+    jv_object_foreach(ov, k, v) {
         char text[256];
         if (ok && (ar_queue_value_text(v, text, sizeof text) != 0 ||
                    config_set_key(&c, jv_string_value(k), text, "plan") != 0))
@@ -688,7 +690,7 @@ static const char *queued_as(jv entries, jv fields, char *id, size_t n)
     char *h = ar_queue_norm_hypothesis(ar_jv_str(fields, "hypothesis"));
     jv ov = ar_jv_get(fields, "overrides");
     const char *found = NULL;
-    jv_array_foreach(jv_copy(entries), i, e) {
+    jv_array_foreach(entries, i, e) {
         (void)i;
         const char *st = ar_jv_str(e, "status");
         if (!found && st && (!strcmp(st, "pending") || !strcmp(st, "claimed") || !strcmp(st, "done"))) {
@@ -715,7 +717,7 @@ static void print_suggestion(int i, jv s)
     jv ov = ar_jv_get(s, "overrides");
     if (!ar_jv_has(s, "replicate") && jv_object_length(jv_copy(ov)) > 0) {
         printf("   set:");
-        jv_object_foreach(jv_copy(ov), k, v) {
+        jv_object_foreach(ov, k, v) {
             char text[256];
             ar_queue_value_text(v, text, sizeof text);
             printf(" %s=%s", jv_string_value(k), text);
@@ -729,7 +731,7 @@ static void print_suggestion(int i, jv s)
     jv cards = ar_jv_get(s, "cards");
     if (jv_array_length(jv_copy(cards)) > 0) {
         printf("   cards:");
-        jv_array_foreach(jv_copy(cards), k, c) {
+        jv_array_foreach(cards, k, c) {
             (void)k;
             printf(" %s", jv_string_value(c));
             jv_free(c);
@@ -764,7 +766,7 @@ static jv plan_fields(struct ar_kb *kb, struct ar_queue *q, const struct train_c
             }
             ar_jv_set(s, "overrides", jv_copy(ov));   /* show what would run */
             char hyp[512], text[256];
-            jv_object_foreach(jv_copy(ov), k, v) {
+            jv_object_foreach(ov, k, v) {
                 ar_queue_value_text(v, text, sizeof text);
                 const char *old = ar_jv_str(*s, "hypothesis"), *arrow = strstr(old, " -> ");
                 snprintf(hyp, sizeof hyp, "%.*s -> %s", arrow ? (int)(arrow - old) : (int)strlen(old),
@@ -821,7 +823,7 @@ static int cmd_plan(int argc, char **argv)
     int nkeys = jv_object_length(jv_copy(config)), k = 0;
     const char **keys = ar_xmalloc((size_t)(nkeys + 1) * sizeof *keys);
     jv names = jv_keys(jv_copy(config));
-    jv_array_foreach(jv_copy(names), i, name) {
+    jv_array_foreach(names, i, name) {
         (void)i;
         keys[k++] = jv_string_value(name);   /* names keeps them alive */
         jv_free(name);
@@ -835,7 +837,7 @@ static int cmd_plan(int argc, char **argv)
     /* every suggestion; --max counts the new ones only */
     jv plan = ar_plan_build(&in, 0);
     int added = 0, shown = 0, already = 0, skipped = 0;
-    jv_array_foreach(jv_copy(plan), idx, s) {
+    jv_array_foreach(plan, idx, s) {
         (void)idx;
         char skip[512] = "", dupid[AR_ID_LEN + 1];
         const char *dup = NULL;

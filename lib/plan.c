@@ -77,7 +77,7 @@ static void add_card(jv *s, const char *id)
 static int queued_replications(jv queue, const char *card)
 {
     int n = 0;
-    jv_array_foreach(jv_copy(queue), i, e) {
+    jv_array_foreach(queue, i, e) {
         (void)i;
         const char *v = ar_jv_str(e, "verifies"), *st = ar_jv_str(e, "status");
         if (v && st && strcmp(v, card) == 0 &&
@@ -160,7 +160,7 @@ static void noise_floor(const struct ar_plan_input *in, jv *out)
                  in->platform);
         snprintf(hyp, sizeof hyp, "baseline on %s", in->platform);
         jv s = suggestion("noise-floor", 1, hyp, "baseline", reason);
-        jv_array_foreach(jv_copy(in->queue), i, e) {
+        jv_array_foreach(in->queue, i, e) {
             (void)i;
             const char *h = ar_jv_str(e, "hypothesis"), *stt = ar_jv_str(e, "status");
             if (h && strcmp(h, hyp) == 0 && stt && strcmp(stt, "cancelled") && strcmp(stt, "failed")) {

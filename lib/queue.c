@@ -853,7 +853,7 @@ static int build(jv fields, const char *created, jv *out)
     if (rc == 0 && jv_is_valid(seed))
         rc = ar_check_number(seed, "seed", 0, 9007199254740991.0, 1);
     if (rc == 0) {
-        jv_object_foreach(jv_copy(ov), k, v) {
+        jv_object_foreach(ov, k, v) {
             char text[8];
             if (rc == 0 && jv_get_kind(v) != JV_KIND_STRING &&
                 ar_queue_value_text(v, text, sizeof text) != 0)
@@ -968,6 +968,7 @@ int ar_queue_add(struct ar_queue *q, const jv *fields, size_t n, int force, jv *
         assign_id(q, &e, placed);
         placed = jv_array_append(placed, jv_copy(e));
         out = jv_array_append(out, jv_string(ar_jv_str(e, "id")));
+        jv_free(e);
     }
     jv_free(batch);
     jv_array_foreach(placed, i, e) {

@@ -137,7 +137,7 @@ char **ar_queue_job_sets(const struct ar_queue_job *job, int *n)
     char **sets = ar_xmalloc((size_t)(len + 1) * sizeof *sets);
     *n = 0;
     if (len > 0) {
-        jv_object_foreach(jv_copy(ov), k, v) {
+        jv_object_foreach(ov, k, v) {
             char text[256];
             if (ar_queue_value_text(v, text, sizeof text) == 0) {
                 struct ar_buf b = {0};

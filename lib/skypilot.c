@@ -85,7 +85,7 @@ static void run_script(jv entry, struct ar_buf *b)
     } else {
         jv ov = ar_jv_get(entry, "overrides");
         if (jv_get_kind(ov) == JV_KIND_OBJECT) {
-            jv_object_foreach(jv_copy(ov), k, v) {
+            jv_object_foreach(ov, k, v) {
                 char text[256], assign[512];
                 if (ar_queue_value_text(v, text, sizeof text) == 0) {
                     snprintf(assign, sizeof assign, "%s=%s", jv_string_value(k), text);

@@ -68,7 +68,7 @@ static char *of_kind(jv p, const char *kind, int *n)
     struct ar_buf b = {0};
     ar_buf_puts(&b, "");
     *n = 0;
-    jv_array_foreach(jv_copy(p), i, s) {
+    jv_array_foreach(p, i, s) {
         (void)i;
         if (!strcmp(ar_jv_str(s, "kind"), kind)) {
             ar_json_dump_buf(&b, s, AR_JSON_COMPACT);
@@ -103,7 +103,9 @@ START_TEST(noise_floor_replicates_the_baseline)
     ck_assert_int_eq(n, 2);
     ck_assert_ptr_nonnull(strstr(s, "\"replicate\":\"" ID(1) "\""));
     ck_assert_ptr_nonnull(strstr(s, "(run 2 of 2)"));
-    ck_assert_int_eq((int)ar_jv_num(jv_array_get(jv_copy(p), 0), "priority", 0), 1);
+    jv first = jv_array_get(jv_copy(p), 0);
+    ck_assert_int_eq((int)ar_jv_num(first, "priority", 0), 1);
+    jv_free(first);
     free(s);
     jv_free(p);
     /* one queued replication leaves one to suggest */
@@ -240,7 +242,7 @@ START_TEST(sorted_by_priority_and_bounded)
     jv p = plan("cpu", NULL, 0);
     double last = 0;
     int total = jv_array_length(jv_copy(p));
-    jv_array_foreach(jv_copy(p), i, s) {
+    jv_array_foreach(p, i, s) {
         (void)i;
         ck_assert(ar_jv_num(s, "priority", 0) >= last);
         last = ar_jv_num(s, "priority", 0);
