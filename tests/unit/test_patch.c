@@ -13,7 +13,8 @@
 #include "patch.h"
 #include "unit.h"
 
-static char dir[] = "/tmp/ar-test-patch-XXXXXX";
+#define DIR_TEMPLATE "/tmp/ar-test-patch-XXXXXX"
+static char dir[sizeof DIR_TEMPLATE];
 static char repo[600], clone[600];
 static struct ar_kb kb;
 
@@ -44,6 +45,7 @@ static char *slurp(const char *root, const char *rel)
  * (committed), adds trainer/new.c and edits README (not committed). */
 static void setup(void)
 {
+    memcpy(dir, DIR_TEMPLATE, sizeof DIR_TEMPLATE);   /* fresh per test, also with CK_FORK=no */
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(repo, sizeof repo, "%s/proj", dir);
     snprintf(clone, sizeof clone, "%s/clone", dir);
