@@ -57,19 +57,32 @@ void ar_buf_putc(struct ar_buf *b, char c)
     b->data[b->len] = '\0';
 }
 
+/* Formats into the free room first, so most calls format once; a result
+ * that does not fit is formatted again after growing.  (A first pass with a
+ * NULL destination trips gcc's -Wformat-truncation under -fsanitize=undefined.) */
+void ar_buf_vprintf(struct ar_buf *b, const char *fmt, va_list ap)
+{
+    va_list again;
+    va_copy(again, ap);
+    reserve(b, 0);
+    size_t room = b->cap - b->len;
+    int n = vsnprintf(b->data + b->len, room, fmt, ap);
+    if (n >= 0 && (size_t)n >= room) {
+        reserve(b, (size_t)n);
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, again);
+    }
+    va_end(again);
+    if (n >= 0)
+        b->len += (size_t)n;
+    b->data[b->len] = '\0';
+}
+
 void ar_buf_printf(struct ar_buf *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    ar_buf_vprintf(b, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        return;
-    reserve(b, (size_t)n);
-    va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
 }
 
 char *ar_buf_take(struct ar_buf *b)
