@@ -62,15 +62,12 @@ static void add_item(struct ar_brief *b, int s, jv obj, const char *fmt, ...)
     }
     if (!sec->items)
         sec->items = ar_xmalloc((size_t)sections[s].cap * sizeof *sec->items);
-    va_list ap, again;
+    struct ar_buf text = {0};
+    va_list ap;
     va_start(ap, fmt);
-    va_copy(again, ap);
-    int len = vsnprintf(NULL, 0, fmt, ap);
+    ar_buf_vprintf(&text, fmt, ap);
     va_end(ap);
-    char *text = ar_xmalloc(len > 0 ? (size_t)len + 1 : 1);
-    vsnprintf(text, len > 0 ? (size_t)len + 1 : 1, fmt, again);
-    va_end(again);
-    sec->items[sec->n++] = (struct item){text, obj};
+    sec->items[sec->n++] = (struct item){ar_buf_take(&text), obj};
     sec->shown = sec->n;
 }
 
