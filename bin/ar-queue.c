@@ -531,9 +531,9 @@ static int cmd_done(int argc, char **argv)
 static const char usage_status[] =
     "usage: ar-queue status [--all] [--json]\n"
     "\n"
-    "Prints the count of entries in each status and a table of the pending\n"
-    "and claimed ones (--all: every entry). --json prints one object\n"
-    "{counts, entries} instead.\n";
+    "Prints the count of entries in each status and a table of the claimed\n"
+    "and pending ones, pending in the order claims will take them (--all:\n"
+    "every entry). --json prints one object {counts, entries (id order)}.\n";
 
 static void print_row(jv e)
 {
@@ -557,6 +557,31 @@ static void print_row(jv e)
     printf("%-29s  %-9s %3g %3g  %-16.16s  %.60s%s%s\n", ar_jv_str(e, "id"),
            ar_jv_str(e, "status"), ar_jv_num(e, "priority", 0), ar_jv_num(e, "attempts", 0),
            who ? who : "-", hyp ? hyp : "", ov[0] ? "  " : "", ov);
+}
+
+/* Table order: claimed, then pending in the order claims take them, then
+ * the rest by id. */
+static int status_rank(jv e)
+{
+    const char *st = ar_jv_str(e, "status");
+    return !strcmp(st, "claimed") ? 0 : !strcmp(st, "pending") ? 1 : 2;
+}
+
+static int cmp_rows(const void *a, const void *b)
+{
+    jv x = *(const jv *)a, y = *(const jv *)b;
+    int rx = status_rank(x), ry = status_rank(y);
+    if (rx != ry)
+        return rx - ry;
+    if (rx == 1) {
+        double px = ar_jv_num(x, "priority", 5), py = ar_jv_num(y, "priority", 5);
+        if (px != py)
+            return px < py ? -1 : 1;
+        int c = strcmp(ar_jv_str(x, "created"), ar_jv_str(y, "created"));
+        if (c)
+            return c;
+    }
+    return strcmp(ar_jv_str(x, "id"), ar_jv_str(y, "id"));
 }
 
 static int cmd_status(int argc, char **argv)
@@ -601,14 +626,19 @@ static int cmd_status(int argc, char **argv)
         printf("%s%s %g", i ? "  " : "", ar_queue_statuses[i],
                ar_jv_num(counts, ar_queue_statuses[i], 0));
     putchar('\n');
-    if (jv_array_length(jv_copy(shown)) > 0) {
+    int n = jv_array_length(jv_copy(shown));
+    if (n > 0) {
+        jv *rows = ar_xmalloc((size_t)n * sizeof *rows);
+        for (int i = 0; i < n; i++)
+            rows[i] = jv_array_get(jv_copy(shown), i);
+        qsort(rows, (size_t)n, sizeof *rows, cmp_rows);
         printf("\n%-29s  %-9s %3s %3s  %-16s  %s\n", "ID", "STATUS", "PRI", "TRY", "WORKER",
                "HYPOTHESIS  OVERRIDES");
-        jv_array_foreach(shown, i, e) {
-            (void)i;
-            print_row(e);
-            jv_free(e);
+        for (int i = 0; i < n; i++) {
+            print_row(rows[i]);
+            jv_free(rows[i]);
         }
+        free(rows);
     }
     jv_free(counts);
     jv_free(shown);

@@ -48,6 +48,10 @@ expect_err "show unknown id" 2 "not found" ar-queue show 20260101T000000Z-000000
 expect_err "fail needs a reason" 2 "fail: --reason is required" ar-queue fail "$a"
 expect "bad input changed nothing" test "$(tree_sum "$KB")" = "$before"
 
+run ar-queue status
+expect "status lists pending entries in claim order" \
+    test "$(awk 'NR == 4 {print $1}' <<<"$OUT") $(awk 'NR == 5 {print $1}' <<<"$OUT")" = "$urgent $a"
+
 # claims: priority first, then age
 run ar-queue claim --worker w1
 expect "claim prints the entry as JSON" grep -q "\"id\":\"$urgent\"" <<<"$OUT"
