@@ -471,6 +471,13 @@ static int load_all(struct ar_queue *q)
         }
         return ar_fail(AR_EFAIL, "%s: %s", q->log_path, strerror(errno));
     }
+    if (q->snap_fd < 0) {
+        /* every journal follows a snapshot: entries would be lost */
+        close(fd);
+        return ar_fail(AR_EFAIL, "%s: missing, but %s is there (the queue is left as it is: "
+                       "restore queue.json, or move queue.log away to start an empty queue)",
+                       q->json_path, q->log_path);
+    }
     struct stat st;
     if (fstat(fd, &st) != 0) {
         close(fd);

@@ -411,6 +411,13 @@ START_TEST(unparsable_files_stop_every_operation)
     q = ar_queue_open(&kb, 1, 0);
     expect_fail(ar_queue_list(q, &e), AR_EFAIL, "queue.log:2");
     ar_queue_close(q);
+    /* a journal without its snapshot */
+    ck_assert_int_eq(ar_write_atomic(log, "{\"generation\":1}\n", 17), 0);
+    ck_assert_int_eq(unlink(json), 0);
+    q = ar_queue_open(&kb, 1, 0);
+    expect_fail(ar_queue_add(q, &f, 1, 0, &ids), AR_EFAIL, "queue.json: missing, but");
+    ar_queue_close(q);
+    ck_assert_int_ne(access(json, F_OK), 0);
     jv_free(f);
     free(before);
     free(jbefore);
