@@ -46,6 +46,22 @@ START_TEST(defaults_match_shipped_yaml)
     ck_assert_str_eq(hd, hy);
     ck_assert_int_eq(config_check(&d), 0);
     ck_assert_int_eq(d.depth, 4);
+
+    /* every key is written out in the shipped file, where agents look */
+    FILE *f = fopen("trainer/config.yaml", "r");
+    ck_assert_ptr_nonnull(f);
+    static char text[1 << 16];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    jv keys = jv_keys(config_to_json(&d));
+    jv_array_foreach(keys, i, k) {
+        char want[80];
+        snprintf(want, sizeof want, "\n%s: ", jv_string_value(k));
+        ck_assert_msg(strstr(text, want), "trainer/config.yaml lacks %s", jv_string_value(k));
+        jv_free(k);
+    }
+    jv_free(keys);
     ck_assert_str_eq(d.window_pattern, "SSSL");
     ck_assert_int_eq(d.mlp, MLP_RELU2);
 }
