@@ -49,6 +49,18 @@ run "${TRAIN[@]}"
 expect "a bad entry stops the run" test "$RC" -eq 2
 run ar-queue show --json "$bad"
 expect "the bad entry failed with the trainer's error" grep -q '"reason":"ar-train: .*n_kv_head.*"status":"failed"' <<<"$OUT"
+# a replication runs the card's config with the entry's seed and verifies it
+run ar-queue add --replicate "$card" --priority 1
+rep=$OUT
+run "${TRAIN[@]}"
+card2=$(awk '/^card:/ {print $2}' <<<"$OUT")
+run ar-queue show --json "$rep"
+expect "the replication is done with its card" grep -q "\"card\":\"$card2\".*\"status\":\"done\"" <<<"$OUT"
+seed=$(grep -oE '"seed":[0-9]+' <<<"$OUT" | cut -d: -f2)
+expect "the replication's card verifies the card" grep -q "\"verifies\": \"$card\"" "$KB/cards/$card2.json"
+expect "with the entry's seed" grep -q "\"seed\": $seed," "$KB/cards/$card2.json"
+expect "and the card's config" grep -q '"matrix_lr": 0.03' "$KB/cards/$card2.json"
+
 expect_err "--queue with --no-card" 2 "option '--queue'" ar-train --queue --no-card
 run ar-queue show --json "$e2"
 expect "the other entry is still pending" grep -q '"status":"pending"' <<<"$OUT"
