@@ -4,6 +4,14 @@
 . "$(dirname "$0")/lib.sh"
 ID='^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{12}$'
 
+expect_rc "--help exits 0" 0 ar-queue --help
+expect "--help lists the commands" grep -qE '^  (plan|export|claim) ' <<<"$OUT"
+expect_rc "a command's --help exits 0" 0 ar-queue claim --help
+expect "it shows the options" grep -q -- "--worker ID" <<<"$OUT"
+expect_rc "no command is a usage error" 2 ar-queue
+expect_err "an unknown command" 2 "unknown command 'frobnicate'" ar-queue frobnicate
+expect_err "an unknown option" 2 "unknown option '--colour'" ar-queue status --colour
+
 export AR_NOW=2026-11-23T10:00:00.000Z
 run ar-queue add --hypothesis "Raise the matrix LR" --category optimizer --set matrix_lr=0.04
 a=$OUT
