@@ -43,7 +43,7 @@ cpu() {
     /usr/bin/time -f '%U %S' "$@" 2>&1 >/dev/null | tail -1 | awk '{ printf "%.3f", $1 + $2 }'
 }
 
-printf '%-7s %8s %13s %13s %13s %11s %12s %11s\n' cards index_MB brief_cold_s brief_cold_cpu brief_saved_s plot_png_s plot_term_s findings_s
+printf '%-7s %8s %13s %14s %13s %11s %12s %12s %11s\n' cards index_MB brief_cold_s brief_cold_cpu brief_saved_s plot_png_s plot_png_cpu plot_term_s findings_s
 declare -A brief plot
 for n in $sizes; do
     kb=$dir/kb$n
@@ -59,11 +59,12 @@ for n in $sizes; do
     ar-brief >/dev/null
     w=$(median3 ar-brief)
     p=$(median3 ar-plot progress -o "$dir/progress-$n.png")
+    pc=$(cpu ar-plot progress -o "$dir/progress-$n.png")
     t=$(median3 ar-plot progress --term)
     f=$(median3 ar-plot findings -o "$dir/findings-$n.png")
     brief[$n]=$b
     plot[$n]=$p
-    printf '%-7s %8s %13.3f %13s %13.3f %11.3f %12.3f %11.3f\n' "$n" "$mb" "$b" "$bc_" "$w" "$p" "$t" "$f"
+    printf '%-7s %8s %13.3f %14s %13.3f %11.3f %12s %12.3f %11.3f\n' "$n" "$mb" "$b" "$bc_" "$w" "$p" "$pc" "$t" "$f"
 done
 
 set -- $sizes
@@ -74,4 +75,4 @@ if [ $# -ge 2 ]; then
         $((hi / lo)) "$(ratio "${brief[$hi]}" "${brief[$lo]}")" "$(ratio "${plot[$hi]}" "${plot[$lo]}")"
 fi
 echo "targets at 100000 cards on 2 cores: ar-brief < 0.3 s, ar-plot progress < 2 s"
-echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) (wall times grow with the load; *_cpu columns are user+system seconds)"

@@ -450,7 +450,8 @@ static void draw_bars(struct frame *f, const struct ar_plot *p)
             double yc = f->y0 + row * (i + 0.5);
             double v = fmin(fmax(b->value, f->xlo), f->xhi);
             set_rgb(cr, b->rgb, 0.85);
-            cairo_rectangle(cr, f->x0 + 1, yc - row * 0.34, map_x(f, v) - f->x0 - 1, row * 0.68);
+            double thick = fmin(row * 0.68, f->fs * 1.8);
+            cairo_rectangle(cr, f->x0 + 1, yc - thick / 2, map_x(f, v) - f->x0 - 1, thick);
             cairo_fill(cr);
             char s[256];
             set_rgb(cr, 0x222222, 1);
