@@ -1,10 +1,14 @@
 #include "queue_job.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "card.h"
@@ -18,19 +22,43 @@ struct ar_queue_job {
     jv entry;
     double interval;
     pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int stop, running;
+    sem_t wake;               /* posted to stop, and by the signal handler */
+    volatile int stop;
+    int running;
+    struct sigaction old[3];
 };
 
 /* the job an exit without ar_queue_job_end fails */
 static struct ar_queue_job *pending_job;
 
+/* SIGINT, SIGTERM, SIGHUP: the heartbeat thread releases the entry (so it
+ * is not held until it goes stale) and the process dies of the signal. */
+static const int signals[3] = { SIGINT, SIGTERM, SIGHUP };
+static volatile sig_atomic_t got_signal;
+static sem_t *volatile wake_on_signal;
+
+static void on_signal(int sig)
+{
+    got_signal = sig;
+    if (wake_on_signal)
+        sem_post(wake_on_signal);   /* async-signal-safe */
+}
+
+static void release_and_die(struct ar_queue_job *job, struct ar_queue *q)
+{
+    int sig = got_signal;
+    if (ar_queue_release(q, job->id) == 0)
+        fprintf(stderr, "%s: %s: queue entry %s released\n", ar_prog(), strsignal(sig), job->id);
+    pending_job = NULL;
+    signal(sig, SIG_DFL);
+    raise(sig);
+    _exit(128 + sig);
+}
+
 static void *heartbeat_loop(void *arg)
 {
     struct ar_queue_job *job = arg;
     struct ar_queue *q = ar_queue_open(&job->kb, -1, 0);
-    pthread_mutex_lock(&job->mu);
     while (!job->stop) {
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
@@ -41,16 +69,16 @@ static void *heartbeat_loop(void *arg)
             until.tv_sec++;
             until.tv_nsec -= 1000000000L;
         }
-        while (!job->stop && pthread_cond_timedwait(&job->cv, &job->mu, &until) == 0)
+        int rc;
+        while ((rc = sem_timedwait(&job->wake, &until)) != 0 && errno == EINTR && !got_signal)
             ;
+        if (got_signal)
+            release_and_die(job, q);
         if (job->stop)
             break;
-        pthread_mutex_unlock(&job->mu);
-        if (ar_queue_heartbeat(q, job->id, job->worker) != 0)
+        if (rc != 0 && ar_queue_heartbeat(q, job->id, job->worker) != 0)
             ar_warn("queue entry %s: heartbeat: %s", job->id, ar_last_error());
-        pthread_mutex_lock(&job->mu);
     }
-    pthread_mutex_unlock(&job->mu);
     ar_queue_close(q);
     return NULL;
 }
@@ -59,10 +87,11 @@ static void stop_heartbeat(struct ar_queue_job *job)
 {
     if (!job->running)
         return;
-    pthread_mutex_lock(&job->mu);
+    wake_on_signal = NULL;
+    for (int i = 0; i < 3; i++)
+        sigaction(signals[i], &job->old[i], NULL);
     job->stop = 1;
-    pthread_cond_signal(&job->cv);
-    pthread_mutex_unlock(&job->mu);
+    sem_post(&job->wake);
     pthread_join(job->thread, NULL);
     job->running = 0;
 }
@@ -70,8 +99,7 @@ static void stop_heartbeat(struct ar_queue_job *job)
 static void free_job(struct ar_queue_job *job)
 {
     jv_free(job->entry);
-    pthread_mutex_destroy(&job->mu);
-    pthread_cond_destroy(&job->cv);
+    sem_destroy(&job->wake);
     free(job);
 }
 
@@ -102,8 +130,7 @@ int ar_queue_job_start(const struct ar_kb *kb, const char *worker, double interv
     if (interval_s <= 0 && env && atof(env) > 0)
         interval_s = atof(env);
     job->interval = interval_s > 0 ? interval_s : 60;
-    pthread_mutex_init(&job->mu, NULL);
-    pthread_cond_init(&job->cv, NULL);
+    sem_init(&job->wake, 0, 0);
     struct ar_queue *q = ar_queue_open(kb, -1, 0);
     int rc = ar_queue_claim(q, job->worker, &job->entry);
     ar_queue_close(q);
@@ -113,10 +140,19 @@ int ar_queue_job_start(const struct ar_kb *kb, const char *worker, double interv
         return rc;
     }
     snprintf(job->id, sizeof job->id, "%s", ar_jv_str(job->entry, "id"));
-    if (pthread_create(&job->thread, NULL, heartbeat_loop, job) == 0)
+    if (pthread_create(&job->thread, NULL, heartbeat_loop, job) == 0) {
         job->running = 1;
-    else
+        wake_on_signal = &job->wake;
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal;
+        sa.sa_flags = SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        for (int i = 0; i < 3; i++)
+            sigaction(signals[i], &sa, &job->old[i]);
+    } else {
         ar_warn("queue entry %s: no heartbeat thread", job->id);
+    }
     static int registered;
     if (!registered && atexit(fail_on_exit) == 0)
         registered = 1;

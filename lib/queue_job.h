@@ -3,7 +3,9 @@
  * with the card that records the run (done) or a reason (failed). A process
  * that exits without ending its job (ar_die after a bad config, missing
  * data) fails the entry with the last error, so it is not retried blindly;
- * a process that is killed leaves a claim that goes stale and is retried. */
+ * SIGINT, SIGTERM or SIGHUP release the entry (back to pending, not counted
+ * as an attempt) before the process dies of the signal; a process killed
+ * with SIGKILL leaves a claim that goes stale and is retried. */
 #ifndef AR_QUEUE_JOB_H
 #define AR_QUEUE_JOB_H
 

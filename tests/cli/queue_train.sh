@@ -61,6 +61,25 @@ expect "the replication's card verifies the card" grep -q "\"verifies\": \"$card
 expect "with the entry's seed" grep -q "\"seed\": $seed," "$KB/cards/$card2.json"
 expect "and the card's config" grep -q '"matrix_lr": 0.03' "$KB/cards/$card2.json"
 
+# SIGTERM releases the entry at once instead of leaving a claim to go stale
+run ar-queue add --hypothesis "interrupted" --category other --set matrix_lr=0.02 --priority 1
+int=$OUT
+ar-train --config "$T/tiny.yaml" --budget 60 --quiet --queue >/dev/null 2>"$T/int.err" &
+pid=$!
+for _ in $(seq 100); do
+    ar-queue show --json "$int" | grep -q '"status":"claimed"' && break
+    sleep 0.1
+done
+sleep 0.5
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+expect "the worker dies of the signal" test "$rc" -eq 143
+expect "it says it released the entry" grep -q "queue entry $int released" "$T/int.err"
+run ar-queue show --json "$int"
+expect "the entry is pending again, the attempt not counted" grep -q '"attempts":0.*"status":"pending"' <<<"$OUT"
+ar-queue cancel "$int" >/dev/null
+
 expect_err "--queue with --no-card" 2 "option '--queue'" ar-train --queue --no-card
 run ar-queue show --json "$e2"
 expect "the other entry is still pending" grep -q '"status":"pending"' <<<"$OUT"
