@@ -212,7 +212,7 @@ static void restore_fact(struct sync *s, const char *rel, const char *full, cons
     git_blob_free(blob);
 }
 
-static int stage_one(struct sync *s, git_index *idx, git_tree *tree, const char *rel, int *added)
+static int stage_one(struct sync *s, git_index *idx, struct ar_treeidx *ti, const char *rel, int *added)
 {
     char full[PATH_MAX];
     unsigned mode = 0;
@@ -222,7 +222,7 @@ static int stage_one(struct sync *s, git_index *idx, git_tree *tree, const char 
     if (read_local(full, &mode, &data, &len) != 0)
         return -1;
     git_tree_entry *e = NULL;
-    if (tree && git_tree_entry_bypath(&e, tree, rel) == 0) {
+    if (ar_treeidx_get(ti, rel, &e) == 0) {
         git_oid oid;
         if (mode != AR_MODE_FILE || git_odb_hash(&oid, data, len, GIT_OBJECT_BLOB) < 0 ||
             !git_oid_equal(&oid, git_tree_entry_id(e)))
@@ -255,7 +255,7 @@ static int stage_one(struct sync *s, git_index *idx, git_tree *tree, const char 
     return rc;
 }
 
-static int stage_dir(struct sync *s, git_index *idx, git_tree *tree, const char *dir, int *added)
+static int stage_dir(struct sync *s, git_index *idx, struct ar_treeidx *ti, const char *dir, int *added)
 {
     char full[PATH_MAX];
     DIR *d = opendir(ar_kb_path(s->kb, dir, full));
@@ -280,7 +280,7 @@ static int stage_dir(struct sync *s, git_index *idx, git_tree *tree, const char 
         char rel[PATH_MAX];
         if (rc == 0) {
             snprintf(rel, sizeof rel, "%s/%s", dir, names[i]);
-            rc = stage_one(s, idx, tree, rel, added);
+            rc = stage_one(s, idx, ti, rel, added);
         }
         free(names[i]);
     }
@@ -302,8 +302,11 @@ static int commit_local(struct sync *s)
     }
     if (tree ? git_index_read_tree(idx, tree) < 0 : git_index_clear(idx) < 0)
         rc = ar_git_fail("index");
+    struct ar_treeidx ti;
+    ar_treeidx_init(&ti, s->repo, tree);
     for (size_t i = 0; rc == 0 && i < sizeof fact_dirs / sizeof fact_dirs[0]; i++)
-        rc = stage_dir(s, idx, tree, fact_dirs[i], s->r->committed);
+        rc = stage_dir(s, idx, &ti, fact_dirs[i], s->r->committed);
+    ar_treeidx_free(&ti);
     git_tree_entry *e = NULL;
     if (rc == 0 && (!tree || git_tree_entry_bypath(&e, tree, ".gitignore") != 0)) {
         git_index_entry entry;
@@ -339,6 +342,7 @@ static int commit_local(struct sync *s)
 struct incoming {
     git_repository *repo;
     git_tree *ours;
+    struct ar_treeidx ti;   /* ours, for lookups */
     struct sync *s;
     git_index *idx;
     int pass;            /* 0: cards and notes, 1: patches, 2: everything else */
@@ -366,7 +370,7 @@ static int take_one(struct incoming *in, const char *path, const git_tree_entry 
 {
     git_filemode_t mode = git_tree_entry_filemode_raw(te);
     git_tree_entry *mine = NULL;
-    if (in->ours && git_tree_entry_bypath(&mine, in->ours, path) == 0) {
+    if (ar_treeidx_get(&in->ti, path, &mine) == 0) {
         int same = git_oid_equal(git_tree_entry_id(mine), git_tree_entry_id(te));
         git_tree_entry_free(mine);
         if (same || strcmp(path, ".gitignore") == 0)
@@ -478,6 +482,7 @@ static int merge_remote(struct sync *s, const git_oid *theirs)
         rc = ar_git_fail("index");
     if (rc == 0 && (in.ours ? git_index_read_tree(in.idx, in.ours) : git_index_clear(in.idx)) < 0)
         rc = ar_git_fail("index");
+    ar_treeidx_init(&in.ti, s->repo, in.ours);
     /* cards and notes first, so a patch is checked against an accepted card */
     for (in.pass = 0; rc == 0 && in.pass < 3; in.pass++)
         if (git_tree_walk(their_tree, GIT_TREEWALK_PRE, walk_cb, &in) < 0)
@@ -510,6 +515,7 @@ static int merge_remote(struct sync *s, const git_oid *theirs)
     if (rc == 0 && git_index_write(in.idx) < 0)
         rc = ar_git_fail("index");
     ar_buf_free(&in.accepted);
+    ar_treeidx_free(&in.ti);
     git_index_free(in.idx);
     git_tree_free(in.ours);
     git_tree_free(their_tree);

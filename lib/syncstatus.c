@@ -20,7 +20,11 @@ int ar_sync_rebuild(const struct ar_kb *kb)
 static long count_uncommitted(const struct ar_kb *kb, git_tree *tree)
 {
     static const char *const dirs[] = {"cards", "notes", "patches"};
+    struct ar_treeidx ti;
     long n = 0;
+    ar_treeidx_init(&ti, NULL, NULL);
+    if (tree)
+        ar_treeidx_init(&ti, git_tree_owner(tree), tree);
     for (size_t i = 0; i < 3; i++) {
         char full[PATH_MAX];
         DIR *d = opendir(ar_kb_path(kb, dirs[i], full));
@@ -33,12 +37,13 @@ static long count_uncommitted(const struct ar_kb *kb, git_tree *tree)
             char rel[PATH_MAX];
             git_tree_entry *te = NULL;
             snprintf(rel, sizeof rel, "%s/%s", dirs[i], e->d_name);
-            if (!tree || git_tree_entry_bypath(&te, tree, rel) != 0)
+            if (ar_treeidx_get(&ti, rel, &te) != 0)
                 n++;
             git_tree_entry_free(te);
         }
         closedir(d);
     }
+    ar_treeidx_free(&ti);
     return n;
 }
 
