@@ -1,7 +1,9 @@
+#define _GNU_SOURCE   /* syncfs */
 #include "sync.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <git2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -288,6 +290,89 @@ static int stage_dir(struct sync *s, git_index *idx, struct ar_treeidx *ti, cons
     return rc;
 }
 
+/* Creates a fact file from a blob: temp file, then link (never replacing;
+ * an identical file already there is fine). No fsync per file: a sync
+ * writes thousands, and the caller flushes them all at once (syncfs). A
+ * file lost to a crash is still in the repository and comes back by
+ * restore_missing on the next sync. */
+static int put_fact(struct sync *s, const char *rel, const git_oid *oid)
+{
+    git_blob *blob = NULL;
+    if (git_blob_lookup(&blob, s->repo, oid) < 0)
+        return ar_git_fail(rel);
+    const char *data = git_blob_rawcontent(blob);
+    size_t len = (size_t)git_blob_rawsize(blob);
+    char full[PATH_MAX], dir[PATH_MAX], tmp[PATH_MAX + 64];
+    ar_kb_path(s->kb, rel, full);
+    snprintf(dir, sizeof dir, "%s", full);
+    *strrchr(dir, '/') = '\0';
+    snprintf(tmp, sizeof tmp, "%s/.sync.tmp.%ld", dir, (long)getpid());
+    int rc = ar_mkdir(dir);
+    int fd = rc == 0 ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
+    if (rc == 0 && fd < 0)
+        rc = ar_fail(AR_EFAIL, "%s: %s", tmp, strerror(errno));
+    if (fd >= 0) {
+        ssize_t w = write(fd, data, len);
+        if (close(fd) != 0 || w != (ssize_t)len)
+            rc = ar_fail(AR_EFAIL, "%s: write failed", tmp);
+        if (rc == 0 && link(tmp, full) != 0) {
+            char *old = NULL;
+            size_t olen = 0;
+            int same = errno == EEXIST && ar_read_file(full, len + 1, &old, &olen) == 0 && olen == len &&
+                       memcmp(old, data, len) == 0;
+            free(old);
+            if (!same)
+                rc = ar_fail(AR_EFAIL, "%s: exists with other content", full);
+        }
+        unlink(tmp);
+    }
+    git_blob_free(blob);
+    return rc;
+}
+
+/* Flushes the files written by put_fact (one syncfs for all of them). */
+static void flush_facts(const struct ar_kb *kb)
+{
+    int fd = open(kb->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        syncfs(fd);
+        close(fd);
+    }
+}
+
+/* Facts HEAD holds that the work tree lost (a crash between a merge and
+ * writing its files, or a hand deletion): written back. */
+static int restore_missing(struct sync *s, git_tree *tree)
+{
+    if (!tree)
+        return 0;
+    int restored = 0, rc = 0;
+    for (size_t d = 0; rc == 0 && d < sizeof fact_dirs / sizeof fact_dirs[0]; d++) {
+        const git_tree_entry *de = git_tree_entry_byname(tree, fact_dirs[d]);
+        git_tree *sub = NULL;
+        if (!de || git_tree_entry_type(de) != GIT_OBJECT_TREE || git_tree_lookup(&sub, s->repo, git_tree_entry_id(de)) < 0)
+            continue;
+        size_t n = git_tree_entrycount(sub);
+        for (size_t i = 0; rc == 0 && i < n; i++) {
+            const git_tree_entry *e = git_tree_entry_byindex(sub, i);
+            char rel[PATH_MAX], full[PATH_MAX];
+            struct stat st;
+            snprintf(rel, sizeof rel, "%s/%s", fact_dirs[d], git_tree_entry_name(e));
+            if (lstat(ar_kb_path(s->kb, rel, full), &st) == 0 || errno != ENOENT)
+                continue;
+            rc = put_fact(s, rel, git_tree_entry_id(e));
+            restored++;
+        }
+        git_tree_free(sub);
+    }
+    if (restored) {
+        flush_facts(s->kb);
+        ar_warn("restored %d committed fact%s missing from %s", restored, restored == 1 ? "" : "s",
+                s->kb->root);
+    }
+    return rc;
+}
+
 static int commit_local(struct sync *s)
 {
     git_index *idx = NULL;
@@ -302,6 +387,8 @@ static int commit_local(struct sync *s)
     }
     if (tree ? git_index_read_tree(idx, tree) < 0 : git_index_clear(idx) < 0)
         rc = ar_git_fail("index");
+    if (rc == 0)
+        rc = restore_missing(s, tree);
     struct ar_treeidx ti;
     ar_treeidx_init(&ti, s->repo, tree);
     for (size_t i = 0; rc == 0 && i < sizeof fact_dirs / sizeof fact_dirs[0]; i++)
@@ -445,20 +532,12 @@ static int write_accepted(struct sync *s, git_index *idx, const struct ar_buf *p
     for (size_t off = 0; off < paths->len; off += strlen(paths->data + off) + 1) {
         const char *rel = paths->data + off;
         const git_index_entry *e = git_index_get_bypath(idx, rel, 0);
-        git_blob *blob = NULL;
-        if (!e || git_blob_lookup(&blob, s->repo, &e->id) < 0)
+        if (!e)
             return ar_git_fail(rel);
-        char full[PATH_MAX], dir[PATH_MAX];
-        ar_kb_path(s->kb, rel, full);
-        snprintf(dir, sizeof dir, "%s", full);
-        *strrchr(dir, '/') = '\0';
-        int rc = ar_mkdir(dir);
-        if (rc == 0)
-            rc = ar_create_atomic(full, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
-        git_blob_free(blob);
-        if (rc < 0)
+        if (put_fact(s, rel, &e->id) != 0)
             return -1;
     }
+    flush_facts(s->kb);
     return 0;
 }
 

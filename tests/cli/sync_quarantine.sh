@@ -89,6 +89,12 @@ sed -i 's/"val_bpb": 1.1/"val_bpb": 0.9/' "$A/cards/$good.json"
 run ar-sync --kb "$A"
 expect "a local edit is quarantined" grep -q "cards/$good.json (local): local copy differs" <<<"$ERR"
 expect "and the committed card restored" grep -q '"val_bpb": 1.1' "$A/cards/$good.json"
+# a committed card lost from the work tree (deleted, or a crash between a
+# merge and its files) comes back from the repository
+rm "$A/cards/$other.json"
+run ar-sync --kb "$A"
+expect "a lost committed card is restored" cmp -s "$A/cards/$other.json" "$B/cards/$other.json"
+expect "and the restore is reported" grep -q "restored 1 committed fact missing" <<<"$ERR"
 # a hand-made invalid local card is never committed
 echo '{"schema":"ar.card/1"}' >"$A/cards/20260101T000000Z-cccccccccccc.json"
 run ar-sync --kb "$A"
