@@ -241,7 +241,7 @@ START_TEST(stale_claims_return_then_fail)
     add(q, fields("a", 5, NULL, 0), a);
     jv e;
     for (int attempt = 1; attempt <= AR_QUEUE_MAX_ATTEMPTS; attempt++) {
-        char t0[32], t1[32], t2[32];
+        char t0[48], t1[48], t2[48];   /* room for any int attempt (-Wformat-truncation) */
         snprintf(t0, sizeof t0, "2026-11-23T1%d:00:00.000Z", attempt);
         snprintf(t1, sizeof t1, "2026-11-23T1%d:00:59.000Z", attempt);
         snprintf(t2, sizeof t2, "2026-11-23T1%d:02:00.000Z", attempt);
