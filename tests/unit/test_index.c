@@ -56,11 +56,13 @@ static jv card(const char *created, const char *status, double bpb)
     return c;
 }
 
+/* The index line for card c (borrowed) with notes (consumed). */
 static char *expected_line(jv c, jv notes)
 {
     jv view = ar_card_view(c, notes);
     char *s = ar_json_dump(view, AR_JSON_COMPACT);
     jv_free(view);
+    jv_free(notes);
     return s;
 }
 
@@ -114,7 +116,7 @@ START_TEST(rebuild_matches_views)
     ck_assert_ptr_nonnull(strstr(lc, "\"status\":\"discard\""));
     free(la), free(lb), free(lc), free(text);
     ar_buf_free(&want);
-    jv_free(notes_a), jv_free(a), jv_free(b), jv_free(c);
+    jv_free(a), jv_free(b), jv_free(c);
 }
 END_TEST
 
