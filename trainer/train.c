@@ -129,7 +129,7 @@ int train_run(struct gpt *m, const struct train_config *cfg, const struct train_
         if (rc < 0)
             break;
         if (!isfinite(loss) || loss > 100) {
-            crash(r, isfinite(loss) ? "loss %.4g at step %ld" : "loss %g at step %ld", loss, step);
+            crash(r, isfinite(loss) ? "loss %.4g at step %ld" : "loss %g at step %ld", loss, step + 1);
             break;
         }
         double progress = o->budget_s > 0 ? trained / o->budget_s : 1;
@@ -137,7 +137,7 @@ int train_run(struct gpt *m, const struct train_config *cfg, const struct train_
         double gnorm = gpt_optimizer_step(m, lrm, progress < 1 ? progress : 1, step);
         gpt_zero_grad(m);
         if (!isfinite(gnorm)) {
-            crash(r, "gradient norm %g at step %ld", gnorm, step);
+            crash(r, "gradient norm %g at step %ld", gnorm, step + 1);
             break;
         }
         double dt = train_now() - t0;
