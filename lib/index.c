@@ -131,13 +131,28 @@ static int read_state(const struct ar_kb *kb, struct state *st)
     return rc;
 }
 
+/* The state is written atomically (temp + rename) but not fsync'd: it is
+ * written after the index data it describes is on disk, and a state lost
+ * or emptied by a power failure only makes the next reader rebuild. */
 static int write_state(const struct ar_kb *kb, const struct state *st)
 {
-    char path[PATH_MAX], text[256];
+    char path[PATH_MAX], tmp[PATH_MAX + 64], text[256];
     int n = snprintf(text, sizeof text,
                      "{\"bytes\":%lld,\"cards\":%ld,\"last\":\"%s\",\"notes\":%ld,\"schema\":\"%s\"}\n",
                      st->bytes, st->cards, st->last, st->notes, STATE_SCHEMA);
-    return ar_write_atomic(ar_kb_path(kb, STATE_FILE, path), text, (size_t)n);
+    ar_kb_path(kb, STATE_FILE, path);
+    snprintf(tmp, sizeof tmp, "%s/.%s.tmp.%ld", kb->root, STATE_FILE, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return ar_fail(AR_EFAIL, "%s: cannot write: %s", path, strerror(errno));
+    int ok = write(fd, text, (size_t)n) == n;
+    ok = close(fd) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return ar_fail(AR_EFAIL, "%s: cannot write: %s", path, strerror(e));
+    }
+    return 0;
 }
 
 static long long index_size(const struct ar_kb *kb)
@@ -243,7 +258,7 @@ static int read_fact(const char *path, const char *id, int is_note, struct fact 
 
 static void read_facts(const struct ar_kb *kb, char **ids, size_t n, int is_note, struct fact *out)
 {
-#pragma omp parallel for schedule(dynamic, 32)
+#pragma omp parallel for schedule(dynamic, 32) if (n >= 256)
     for (size_t i = 0; i < n; i++) {
         char path[PATH_MAX];
         memset(&out[i], 0, sizeof out[i]);
@@ -474,7 +489,66 @@ static int last_note_is(const struct ar_kb *kb, jv note)
     return last;
 }
 
-static int append_line(const struct ar_kb *kb, jv card, struct state *st)
+/* The id of the line at text (the line's top-level "id"), into id. */
+static int line_id(const char *text, size_t len, char id[AR_ID_LEN + 1])
+{
+    struct ar_jmember m[64];
+    int n = ar_jtext_members(text, len, m, 64);
+    return n > 0 && n <= 64 ? text_str(text, m, n, "id", id, AR_ID_LEN + 1) : -1;
+}
+
+/* Inserts the view line of a card whose id does not sort last: the index
+ * is rewritten (atomically), the facts are not read again. */
+static int insert_line(const struct ar_kb *kb, const char *id, const struct ar_buf *line, struct state *st)
+{
+    char path[PATH_MAX], *text;
+    size_t len;
+    if (ar_read_file(ar_kb_path(kb, INDEX_FILE, path), (size_t)1 << 40, &text, &len) != 0)
+        return -1;
+    /* binary search over line starts for the first line with a larger id */
+    size_t n = 0, cap = 1024;
+    size_t *starts = ar_xmalloc(cap * sizeof *starts);
+    for (size_t p = 0; p < len;) {
+        if (n == cap)
+            starts = ar_xrealloc(starts, (cap *= 2) * sizeof *starts);
+        starts[n++] = p;
+        char *nl = memchr(text + p, '\n', len - p);
+        p = nl ? (size_t)(nl - text) + 1 : len;
+    }
+    size_t lo = 0, hi = n;
+    int rc = 0;
+    while (lo < hi && rc == 0) {
+        size_t mid = (lo + hi) / 2, end = mid + 1 < n ? starts[mid + 1] - 1 : len;
+        char mid_id[AR_ID_LEN + 1];
+        if (line_id(text + starts[mid], end - starts[mid], mid_id) != 0)
+            rc = -1;
+        else if (strcmp(mid_id, id) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t at = lo < n ? starts[lo] : len;
+    if (rc == 0) {
+        struct ar_buf b = {0};
+        ar_buf_add(&b, text, at);
+        ar_buf_add(&b, line->data, line->len);
+        ar_buf_add(&b, text + at, len - at);
+        rc = ar_write_atomic(path, b.data, b.len);
+        if (rc == 0) {
+            st->cards++;
+            st->bytes = (long long)b.len;
+            rc = write_state(kb, st);
+        }
+        ar_buf_free(&b);
+    }
+    free(starts);
+    free(text);
+    return rc;
+}
+
+/* Adds the line of a new card (no notes yet): appended when its id sorts
+ * last, else inserted in order. */
+static int add_line(const struct ar_kb *kb, jv card, struct state *st)
 {
     struct ar_buf b = {0};
     jv notes = jv_array();
@@ -483,18 +557,24 @@ static int append_line(const struct ar_kb *kb, jv card, struct state *st)
     ar_buf_putc(&b, '\n');
     jv_free(view);
     jv_free(notes);
+    const char *id = ar_jv_str(card, "id");
+    if (strcmp(id, st->last) < 0) {
+        int rc = insert_line(kb, id, &b, st);
+        ar_buf_free(&b);
+        return rc;
+    }
     char path[PATH_MAX];
     int fd = open(ar_kb_path(kb, INDEX_FILE, path), O_WRONLY | O_APPEND | O_CLOEXEC);
     int rc = -1;
     if (fd >= 0) {
         ssize_t w = write(fd, b.data, b.len);
-        rc = (w == (ssize_t)b.len && fsync(fd) == 0) ? 0 : -1;
+        rc = (w == (ssize_t)b.len && fdatasync(fd) == 0) ? 0 : -1;
         close(fd);
     }
     if (rc == 0) {
         st->cards++;
         st->bytes += (long long)b.len;
-        snprintf(st->last, sizeof st->last, "%s", ar_jv_str(card, "id"));
+        snprintf(st->last, sizeof st->last, "%s", id);
         rc = write_state(kb, st);
     }
     ar_buf_free(&b);
@@ -517,8 +597,8 @@ int ar_index_add(const struct ar_kb *kb, jv card)
         int sizes_ok = st.notes == notes && st.bytes == size;
         if (sizes_ok && st.cards == cards)
             rc = 0;   /* a rebuild since the card landed already holds it */
-        else if (sizes_ok && st.cards == cards - 1 && id && strcmp(id, st.last) > 0)
-            rc = append_line(kb, card, &st) == 0 ? 0 : rebuild_locked(kb);
+        else if (sizes_ok && st.cards == cards - 1 && id && strcmp(id, st.last) != 0)
+            rc = add_line(kb, card, &st) == 0 ? 0 : rebuild_locked(kb);
         else
             rc = rebuild_locked(kb);
     }

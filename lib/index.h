@@ -22,8 +22,8 @@ jv ar_card_view(jv card, jv notes);
 int ar_index_ensure(const struct ar_kb *kb);
 /* Rebuilds unconditionally (under the lock). */
 int ar_index_rebuild(const struct ar_kb *kb);
-/* Adds a just-stored card: appends when the index was fresh before it and
- * the id sorts last, else rebuilds. */
+/* Adds a just-stored card: when the index was fresh before it, appends its
+ * line (or inserts it in id order), else rebuilds. */
 int ar_index_add(const struct ar_kb *kb, jv card);
 /* Adds a just-stored note: rewrites its card's line when the index was
  * fresh before it, else rebuilds. */

@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "json.h"
 
 #define MAX_GIVEN 128
 static const void *given[MAX_GIVEN];
@@ -45,6 +46,8 @@ void ar_opt_help(const struct ar_opt *opts, const char *usage, int to_stderr)
 static int set_value(const struct ar_opt *o, const char *val)
 {
     char *end;
+    if (!ar_utf8_valid(val, strlen(val)))
+        ar_die(AR_EINPUT, "option '--%s': invalid UTF-8", o->name);
     switch (o->type) {
     case AR_OPT_T_STR:
         *(const char **)o->target = val;

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# ar-card: 8 processes writing 200 cards each into one knowledge base give
+# 1600 distinct valid cards and an index that `index --check` accepts.
+. "$(dirname "$0")/lib.sh"
+P='{"class":"cpu-avx512"}'
+ar-card write --hypothesis first --category other --status keep --commit abc1234 --val-bpb 1 \
+    --platform "$P" >/dev/null
+writer() {
+    for i in $(seq 1 200); do
+        ar-card write --hypothesis "writer $1 card $i" --category optimizer --status keep \
+            --commit abc1234 --val-bpb 1.$i --platform "$P" --session "w$1" >/dev/null ||
+            echo "writer $1 card $i failed" >>"$T/errors"
+    done
+}
+for w in 1 2 3 4 5 6 7 8; do writer $w & done
+wait
+expect "no write failed" test ! -e "$T/errors"
+expect "1601 card files" test "$(ls "$KB/cards" | grep -c '\.json$')" -eq 1601
+expect "no temp files left" test -z "$(ls -A "$KB/cards" | grep '^\.')"
+expect_rc "every card is valid" 0 ar-card validate
+expect_rc "the index agrees with the facts" 0 ar-card index --check
+run ar-card list --json
+expect "the index lists every card once" \
+    test "$(jq -r .id <<<"$OUT" | sort -u | wc -l)" -eq 1601
+expect "each writer's 200 cards are there" \
+    test "$(jq -r 'select(.session=="w5") | .hypothesis' <<<"$OUT" | sort -u | wc -l)" -eq 200
+finish

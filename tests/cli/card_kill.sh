@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# ar-card: a writer killed with SIGKILL at a random point never leaves a
+# torn or invalid card, note or index behind: every fact file is valid, the
+# readers see every card exactly once, and the index agrees with the facts.
+. "$(dirname "$0")/lib.sh"
+P='{"class":"cpu-avx512"}'
+first=$(ar-card write --hypothesis first --category other --status keep --commit abc1234 \
+    --val-bpb 1 --platform "$P")
+RANDOM=42
+rounds=${AR_KILL_ROUNDS:-40}
+bad=0
+for r in $(seq 1 "$rounds"); do
+    # a burst of writes and notes in its own process group, all of it
+    # killed somewhere inside
+    setsid bash -c '
+        for i in 1 2 3; do
+            ar-card write --hypothesis "round $1 card $i" --category optimizer --status keep \
+                --commit abc1234 --val-bpb 1.$1$i --platform "$2" --lesson "lesson $1 $i" >/dev/null
+            ar-card note "$3" --comment "round $1 comment $i" >/dev/null
+        done' burst "$r" "$P" "$first" 2>/dev/null &
+    pid=$!
+    sleep "0.0$((RANDOM % 10))$((RANDOM % 10))"
+    kill -9 -- "-$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    if ! ar-card validate >"$T/validate.out" 2>&1; then
+        bad=1; fail "round $r: a fact is invalid" "$(head -3 "$T/validate.out")"; break
+    fi
+    cards=$(ls "$KB/cards" | grep -c '\.json$')
+    run ar-card list --json
+    if [ "$RC" -ne 0 ] || [ "$(jq -r .id <<<"$OUT" | sort -u | wc -l)" -ne "$cards" ]; then
+        bad=1; fail "round $r: the readers do not see every card once" "rc $RC, $cards files, $(jq -r .id <<<"$OUT" | sort -u | wc -l) listed; $ERR"; break
+    fi
+    if ! ar-card index --check >"$T/check.out" 2>&1; then
+        bad=1; fail "round $r: the index disagrees with the facts" "$(cat "$T/check.out")"; break
+    fi
+done
+expect "$rounds kills left no torn or invalid fact or index" test "$bad" -eq 0
+expect "writes happened between the kills" test "$(ls "$KB/cards" | grep -c '\.json$')" -gt 5
+expect "no temp file is taken for a fact" test -z "$(ls "$KB/cards" "$KB/notes" | grep -v '^\(20[0-9]*T[0-9]*Z-[0-9a-f]*\.json\)\?$' | grep -v ':$')"
+finish
