@@ -528,6 +528,14 @@ static int insert_line(const struct ar_kb *kb, const char *id, const struct ar_b
             hi = mid;
     }
     size_t at = lo < n ? starts[lo] : len;
+    if (rc == 0 && lo < n) {
+        /* already there: a rebuild took the card in, and the fact the
+         * counts miss is another one, so the index must be rebuilt */
+        char at_id[AR_ID_LEN + 1];
+        size_t end = lo + 1 < n ? starts[lo + 1] - 1 : len;
+        if (line_id(text + at, end - at, at_id) != 0 || strcmp(at_id, id) == 0)
+            rc = -1;
+    }
     if (rc == 0) {
         struct ar_buf b = {0};
         ar_buf_add(&b, text, at);
@@ -547,7 +555,9 @@ static int insert_line(const struct ar_kb *kb, const char *id, const struct ar_b
 }
 
 /* Adds the line of a new card (no notes yet): appended when its id sorts
- * last, else inserted in order. */
+ * last, else inserted in order. The counts only say one card is missing;
+ * an id after the last cannot be in the index, and an insert checks the
+ * card is not there, else it fails and the caller rebuilds. */
 static int add_line(const struct ar_kb *kb, jv card, struct state *st)
 {
     struct ar_buf b = {0};
@@ -651,6 +661,21 @@ static int view_plus_note(const char *line, size_t len, jv note, struct ar_buf *
     card = jv_object_delete(card, jv_string("card_status"));
     card = jv_object_delete(card, jv_string("retracted"));
     card = jv_object_delete(card, jv_string("notes"));
+    /* already there: a rebuild took the note in, and the fact the counts
+     * miss is another one */
+    const char *nid = ar_jv_str(note, "id");
+    int there = 0;
+    jv_array_foreach(notes, i, n) {
+        const char *x = ar_jv_str(n, "id");
+        there |= x && nid && strcmp(x, nid) == 0;
+        jv_free(n);
+    }
+    if (there) {
+        jv_free(card);
+        jv_free(notes);
+        jv_free(view);
+        return ar_fail(AR_EFAIL, "index: note %s already there", nid);
+    }
     notes = jv_array_append(notes, jv_copy(note));
     jv next = ar_card_view(card, notes);
     ar_json_dump_buf(out, next, AR_JSON_COMPACT);

@@ -1,0 +1,111 @@
+/* lib/opt.c and lib/cli.c: table-driven options. */
+#include "unit.h"
+#include "cli.h"
+#include "opt.h"
+
+#include <string.h>
+
+static const char *name;
+static long count;
+static double rate;
+static int flag;
+static struct ar_strlist many;
+
+static const struct ar_opt opts[] = {
+    AR_OPT_STR("name", &name, "S", "a name"),
+    AR_OPT_INT("count", &count, "N", "a count"),
+    AR_OPT_NUM("rate", &rate, "X", "a rate"),
+    AR_OPT_BOOL("flag", &flag, "a flag"),
+    AR_OPT_LIST("many", &many, "V", "repeatable"),
+    AR_OPT_END,
+};
+
+START_TEST(parses_and_permutes)
+{
+    char *argv[] = {"prog", "pos1", "--name", "x", "--count=3", "pos2", "--flag", "--rate", "0.5",
+                    "--many", "a", "--many=b", "--", "--not-an-option", NULL};
+    int n = ar_opt_parse(opts, 14, argv, "usage\n");
+    ck_assert_int_eq(n, 3);
+    ck_assert_str_eq(argv[0], "pos1");
+    ck_assert_str_eq(argv[1], "pos2");
+    ck_assert_str_eq(argv[2], "--not-an-option");
+    ck_assert_str_eq(name, "x");
+    ck_assert_int_eq(count, 3);
+    ck_assert(rate == 0.5);
+    ck_assert_int_eq(flag, 1);
+    ck_assert_int_eq(many.n, 2);
+    ck_assert_str_eq(many.v[1], "b");
+    ck_assert(ar_opt_given(opts, &rate));
+    ck_assert(ar_opt_given(opts, &count));
+    ar_strlist_free(&many);
+}
+END_TEST
+
+START_TEST(unknown_option_exits_2)
+{
+    char *argv[] = {"prog", "--nope", NULL};
+    ar_opt_parse(opts, 2, argv, "usage\n");
+}
+END_TEST
+
+START_TEST(bad_number_exits_2)
+{
+    char *argv[] = {"prog", "--rate", "inf", NULL};
+    ar_opt_parse(opts, 3, argv, "usage\n");
+}
+END_TEST
+
+START_TEST(missing_value_exits_2)
+{
+    char *argv[] = {"prog", "--name", NULL};
+    ar_opt_parse(opts, 2, argv, "usage\n");
+}
+END_TEST
+
+START_TEST(bool_with_value_exits_2)
+{
+    char *argv[] = {"prog", "--flag=1", NULL};
+    ar_opt_parse(opts, 2, argv, "usage\n");
+}
+END_TEST
+
+START_TEST(invalid_utf8_exits_2)
+{
+    char *argv[] = {"prog", "--name", "a\xff", NULL};
+    ar_opt_parse(opts, 3, argv, "usage\n");
+}
+END_TEST
+
+START_TEST(help_exits_0)
+{
+    char *argv[] = {"prog", "--help", NULL};
+    ar_opt_parse(opts, 2, argv, "usage\n");
+}
+END_TEST
+
+START_TEST(split_commas)
+{
+    jv a = ar_split_commas(" a, b ,,c ");
+    ck_assert_int_eq(jv_array_length(jv_copy(a)), 3);
+    jv x = jv_array_get(jv_copy(a), 1);
+    ck_assert_str_eq(jv_string_value(x), "b");
+    jv_free(x);
+    jv_free(a);
+}
+END_TEST
+
+Suite *make_suite(void)
+{
+    Suite *s = suite_create("opt");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, parses_and_permutes);
+    tcase_add_exit_test(tc, unknown_option_exits_2, 2);
+    tcase_add_exit_test(tc, bad_number_exits_2, 2);
+    tcase_add_exit_test(tc, missing_value_exits_2, 2);
+    tcase_add_exit_test(tc, bool_with_value_exits_2, 2);
+    tcase_add_exit_test(tc, invalid_utf8_exits_2, 2);
+    tcase_add_exit_test(tc, help_exits_0, 0);
+    tcase_add_test(tc, split_commas);
+    suite_add_tcase(s, tc);
+    return s;
+}
