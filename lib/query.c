@@ -1,6 +1,13 @@
+#define _GNU_SOURCE   /* memmem */
 #include "query.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <omp.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <jq.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +93,34 @@ int ar_filter_match(const struct ar_filter *f, jv view)
     return 1;
 }
 
+/* The filter's values as they must appear in a matching line's JSON text
+ * ("status":"keep", ...): lines without them need not be parsed. */
+struct needles {
+    char *v[5];
+    int n;
+};
+
+static void add_needle(struct needles *nd, const char *key, const char *val)
+{
+    if (!val)
+        return;
+    struct ar_buf b = {0};
+    if (key)
+        ar_buf_printf(&b, "\"%s\":", key);
+    jv s = jv_string(val);
+    ar_json_dump_buf(&b, s, AR_JSON_COMPACT);
+    jv_free(s);
+    nd->v[nd->n++] = ar_buf_take(&b);
+}
+
+static int may_match(const struct needles *nd, const char *line, size_t len)
+{
+    for (int i = 0; i < nd->n; i++)
+        if (!memmem(line, len, nd->v[i], strlen(nd->v[i])))
+            return 0;
+    return 1;
+}
+
 static int no_filter(const struct ar_filter *f)
 {
     return !f->status && !f->category && !f->tag && !f->session && !f->platform && !f->since;
@@ -153,9 +188,19 @@ int ar_query_list(const struct ar_kb *kb, const struct ar_filter *f, int json, F
     if (!json)
         fprintf(out, "%-29s  %-12s %9s %10s  %-14s %s\n", "ID", "STATUS", "VAL_BPB", "DELTA",
                 "CATEGORY", "HYPOTHESIS");
+    struct needles nd = {{0}, 0};
+    add_needle(&nd, "status", f->status ? ar_card_status_norm(f->status) : NULL);
+    add_needle(&nd, "category", f->category);
+    add_needle(&nd, "session", f->session);
+    add_needle(&nd, "class", f->platform);
+    add_needle(&nd, NULL, f->tag);
     int rc = 0;
     for (char *p = text, *end = text + len; p < end && rc == 0;) {
         char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!may_match(&nd, p, (size_t)(nl - p))) {
+            p = nl + 1;
+            continue;
+        }
         jv v = jv_parse_sized(p, (int)(nl - p));
         if (!jv_is_valid(v)) {
             jv_free(v);
@@ -172,6 +217,8 @@ int ar_query_list(const struct ar_kb *kb, const struct ar_filter *f, int json, F
         jv_free(v);
         p = nl + 1;
     }
+    for (int i = 0; i < nd.n; i++)
+        free(nd.v[i]);
     free(text);
     return rc;
 }
@@ -199,32 +246,19 @@ static void on_jq_error(void *data, jv msg)
     jv_free(msg);
 }
 
-int ar_query_jq(const struct ar_kb *kb, const char *program, FILE *out)
+/* Runs the program over the views in [p, end) (whole lines), printing each
+ * output as a line; stops at the first error. */
+static int jq_range(jq_state *jq, const char *root, char *p, char *end, FILE *out)
 {
-    jq_state *jq = jq_init();
-    if (!jq)
-        return ar_fail(AR_EFAIL, "query: cannot start jq");
-    struct jq_errors errs = {{0}};
-    jq_set_error_cb(jq, on_jq_error, &errs);
-    if (!jq_compile(jq, program)) {
-        jq_teardown(&jq);
-        return ar_fail(AR_EINPUT, "query: %s", errs.first[0] ? errs.first : "does not compile");
-    }
-    char *text;
-    size_t len;
-    if (ar_index_read(kb, &text, &len) != 0) {
-        jq_teardown(&jq);
-        return -1;
-    }
     int rc = 0;
     struct ar_buf b = {0};
-    for (char *p = text, *end = text + len; p < end && rc == 0;) {
+    while (p < end && rc == 0) {
         char *nl = memchr(p, '\n', (size_t)(end - p));
         jv v = jv_parse_sized(p, (int)(nl - p));
         p = nl + 1;
         if (!jv_is_valid(v)) {
             jv_free(v);
-            rc = ar_fail(AR_EFAIL, "%s/index.jsonl: unreadable line (run ar-card index)", kb->root);
+            rc = ar_fail(AR_EFAIL, "%s/index.jsonl: unreadable line (run ar-card index)", root);
             break;
         }
         jq_start(jq, v, 0);
@@ -246,6 +280,108 @@ int ar_query_jq(const struct ar_kb *kb, const char *program, FILE *out)
         }
     }
     ar_buf_free(&b);
+    return rc;
+}
+
+/* What a worker process reports back. */
+struct worker_result {
+    int rc, code;
+    char msg[1024];
+};
+
+/* Copies a worker's output file to out. */
+static void copy_out(FILE *from, FILE *out)
+{
+    char buf[65536];
+    size_t n;
+    rewind(from);
+    while ((n = fread(buf, 1, sizeof buf, from)) > 0)
+        fwrite(buf, 1, n, out);
+}
+
+/* libjq 1.6 may not be used from several threads, so a large index is
+ * split over processes: each runs the compiled program on its share of
+ * the lines into a temp file, and the outputs are joined in index order
+ * (up to the first error, as one process would have stopped there). */
+static int jq_parallel(jq_state *jq, const char *root, char *text, size_t len, int nproc, FILE *out)
+{
+    struct worker_result *res = mmap(NULL, (size_t)nproc * sizeof *res, PROT_READ | PROT_WRITE,
+                                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (res == MAP_FAILED)
+        return jq_range(jq, root, text, text + len, out);
+    char *cut[65];
+    cut[0] = text;
+    for (int i = 1; i < nproc; i++) {
+        char *c = text + len / (size_t)nproc * (size_t)i;
+        while (c > cut[i - 1] && c[-1] != '\n')
+            c--;
+        cut[i] = c;
+    }
+    cut[nproc] = text + len;
+    FILE *tmp[64] = {0};
+    pid_t pid[64] = {0};
+    int started = nproc;   /* workers 1..started-1 run; the rest is ours */
+    fflush(out);
+    for (int i = 1; i < nproc; i++) {
+        tmp[i] = tmpfile();
+        if (!tmp[i] || (pid[i] = fork()) < 0) {
+            if (tmp[i])
+                fclose(tmp[i]);
+            started = i;
+            break;
+        }
+        if (pid[i] == 0) {
+            res[i].rc = jq_range(jq, root, cut[i], cut[i + 1], tmp[i]);
+            res[i].code = ar_last_code();
+            snprintf(res[i].msg, sizeof res[i].msg, "%s", res[i].rc ? ar_last_error() : "");
+            fflush(tmp[i]);
+            _exit(ferror(tmp[i]) ? 1 : 0);
+        }
+    }
+    int rc = jq_range(jq, root, cut[0], cut[1], out);
+    for (int i = 1; i < started; i++) {
+        int status = 0;
+        while (waitpid(pid[i], &status, 0) < 0 && errno == EINTR)
+            ;
+        if (rc == 0) {
+            if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                rc = ar_fail(AR_EFAIL, "query: a worker process failed");
+            } else {
+                copy_out(tmp[i], out);
+                if (res[i].rc)
+                    rc = ar_fail(res[i].code, "%s", res[i].msg);
+            }
+        }
+        fclose(tmp[i]);
+    }
+    if (rc == 0 && started < nproc)   /* fork failed: the rest here */
+        rc = jq_range(jq, root, cut[started], text + len, out);
+    munmap(res, (size_t)nproc * sizeof *res);
+    return rc;
+}
+
+int ar_query_jq(const struct ar_kb *kb, const char *program, FILE *out)
+{
+    jq_state *jq = jq_init();
+    if (!jq)
+        return ar_fail(AR_EFAIL, "query: cannot start jq");
+    struct jq_errors errs = {{0}};
+    jq_set_error_cb(jq, on_jq_error, &errs);
+    if (!jq_compile(jq, program)) {
+        jq_teardown(&jq);
+        return ar_fail(AR_EINPUT, "query: %s", errs.first[0] ? errs.first : "does not compile");
+    }
+    char *text;
+    size_t len;
+    if (ar_index_read(kb, &text, &len) != 0) {
+        jq_teardown(&jq);
+        return -1;
+    }
+    int nproc = omp_get_max_threads();
+    if (nproc > 64)
+        nproc = 64;
+    int rc = nproc > 1 && len > ((size_t)512 << 10) ? jq_parallel(jq, kb->root, text, len, nproc, out)
+                                                : jq_range(jq, kb->root, text, text + len, out);
     free(text);
     jq_teardown(&jq);
     return rc;
