@@ -524,7 +524,7 @@ static int import_commons_file(const struct ar_kb *kb, const char *path, const s
 {
     char *text;
     size_t len;
-    jv in, card, notes;
+    jv in, card, notes = jv_invalid();
     if (ar_read_file(path, AR_CARD_MAX_BYTES * 4, &text, &len) != 0) {
         ar_warn("%s; card skipped", ar_last_error());
         st->skipped++;
@@ -540,6 +540,7 @@ static int import_commons_file(const struct ar_kb *kb, const char *path, const s
     }
     if (rc) {
         ar_warn("%s; card skipped", ar_last_error());
+        jv_free(notes);
         st->skipped++;
         return 0;
     }
