@@ -43,7 +43,8 @@ static const char usage_write[] =
     "\n"
     "Validates a card, fills id, created, agent and schema, stores it in\n"
     "cards/<id>.json, updates the index and prints the id. Fields come from a\n"
-    "JSON object on stdin (--stdin), from flags, or both (flags win). Without\n"
+    "JSON object on stdin (--stdin), from flags, or both (flags win); with\n"
+    "--jsonl, many cards from stdin, one object per line, all checked first. Without\n"
     "--platform the card gets this machine's; without --commit, the HEAD commit\n"
     "(and its parent) of the git repository around the current directory.\n";
 
@@ -100,9 +101,62 @@ static void fill_defaults(jv *card)
         ar_jv_set(card, "parent_commit", jv_string(git.parent));
 }
 
+/* write --jsonl: every line of stdin is a card; all are checked before
+ * the first is stored, then each is stored and indexed in turn. */
+static int write_jsonl(int json_out)
+{
+    char *text;
+    size_t len;
+    if (ar_read_stream(0, "stdin", (size_t)1 << 30, &text, &len) != 0)
+        ar_die_last();
+    jv cards = jv_array();
+    int line = 0;
+    for (char *p = text, *end = text + len; p < end;) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        line++;
+        if (n > 0) {
+            char what[32];
+            snprintf(what, sizeof what, "stdin:%d", line);
+            jv card;
+            if (n > STDIN_MAX)
+                ar_die(AR_EINPUT, "%s: larger than %d bytes", what, STDIN_MAX);
+            if (ar_json_parse(p, n, what, &card) != 0)
+                ar_die_last();
+            if (jv_get_kind(card) != JV_KIND_OBJECT)
+                ar_die(AR_EINPUT, "%s: must be a JSON object, not %s", what, ar_kind_name(card));
+            fill_defaults(&card);
+            if (ar_card_complete(&card) != 0) {
+                ar_fail_prefix("%s", what);
+                ar_die_last();
+            }
+            cards = jv_array_append(cards, card);
+        }
+        p += n + 1;
+    }
+    free(text);
+    struct ar_kb kb;
+    open_kb(&kb, AR_KB_CREATE);
+    jv_array_foreach(cards, i, card) {
+        char id[AR_ID_LEN + 1];
+        if (ar_card_store(&kb, card, id) != 0)
+            ar_die_last();
+        if (json_out) {
+            char *s = ar_json_dump(card, AR_JSON_COMPACT);
+            puts(s);
+            free(s);
+        } else {
+            puts(id);
+        }
+        jv_free(card);
+    }
+    jv_free(cards);
+    return AR_OK;
+}
+
 static int cmd_write(int argc, char **argv)
 {
-    int use_stdin = 0, json_out = 0;
+    int use_stdin = 0, json_out = 0, jsonl = 0;
     const char *hyp = NULL, *cat = NULL, *status = NULL, *commit = NULL, *parent = NULL;
     const char *session = NULL, *agent = NULL, *tags = NULL, *prior = NULL, *verifies = NULL;
     const char *baseline = NULL, *lesson = NULL, *config = NULL, *changes = NULL;
@@ -111,6 +165,7 @@ static int cmd_write(int argc, char **argv)
     struct ar_strlist metrics = {0};
     struct ar_opt opts[] = {
         AR_OPT_BOOL("stdin", &use_stdin, "read the card as a JSON object from stdin"),
+        AR_OPT_BOOL("jsonl", &jsonl, "read many cards from stdin, one JSON object per line"),
         AR_OPT_STR("hypothesis", &hyp, "TEXT", "what the experiment tests"),
         AR_OPT_STR("category", &cat, "C", "architecture, optimizer, hyperparameter, schedule, ..."),
         AR_OPT_STR("status", &status, "S", "keep, discard, crash, inconclusive, baseline"),
@@ -140,6 +195,13 @@ static int cmd_write(int argc, char **argv)
     };
     if (ar_opt_parse(opts, argc, argv, usage_write) != 0)
         ar_die(AR_EINPUT, "write: unexpected argument '%s' (see --help)", argv[0]);
+    if (jsonl) {
+        for (const struct ar_opt *o = opts; o->type != AR_OPT_T_END; o++)
+            if (ar_opt_given(opts, o->target) && strcmp(o->name, "kb") && strcmp(o->name, "json") &&
+                strcmp(o->name, "jsonl"))
+                ar_die(AR_EINPUT, "write: --jsonl takes whole cards; --%s cannot be used with it", o->name);
+        return write_jsonl(json_out);
+    }
 
     jv card = jv_object();
     if (use_stdin) {

@@ -578,7 +578,9 @@ static int add_line(const struct ar_kb *kb, jv card, struct state *st)
     int rc = -1;
     if (fd >= 0) {
         ssize_t w = write(fd, b.data, b.len);
-        rc = (w == (ssize_t)b.len && fdatasync(fd) == 0) ? 0 : -1;
+        /* no fsync: the index is derived, and its state (written next)
+         * makes readers rebuild when the two disagree */
+        rc = w == (ssize_t)b.len ? 0 : -1;
         close(fd);
     }
     if (rc == 0) {

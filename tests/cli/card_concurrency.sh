@@ -5,16 +5,16 @@
 P='{"class":"cpu-avx512"}'
 ar-card write --hypothesis first --category other --status keep --commit abc1234 --val-bpb 1 \
     --platform "$P" >/dev/null
-writer() {
+writer() {   # one process storing 200 cards, each locked and indexed in turn
     for i in $(seq 1 200); do
-        ar-card write --hypothesis "writer $1 card $i" --category optimizer --status keep \
-            --commit abc1234 --val-bpb 1.$i --platform "$P" --session "w$1" >/dev/null ||
-            echo "writer $1 card $i failed" >>"$T/errors"
-    done
+        printf '{"hypothesis":"writer %s card %s","category":"optimizer","status":"keep",' "$1" "$i"
+        printf '"commit":"abc1234","metrics":{"val_bpb":1.%s},"platform":%s,"session":"w%s"}\n' "$i" "$P" "$1"
+    done | ar-card write --jsonl >"$T/ids.$1" || echo "writer $1 failed" >>"$T/errors"
 }
 for w in 1 2 3 4 5 6 7 8; do writer $w & done
 wait
 expect "no write failed" test ! -e "$T/errors"
+expect "each writer printed 200 ids" test "$(cat "$T"/ids.* | sort -u | wc -l)" -eq 1600
 expect "1601 card files" test "$(ls "$KB/cards" | grep -c '\.json$')" -eq 1601
 expect "no temp files left" test -z "$(ls -A "$KB/cards" | grep '^\.')"
 expect_rc "every card is valid" 0 ar-card validate

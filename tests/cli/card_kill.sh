@@ -7,7 +7,7 @@ P='{"class":"cpu-avx512"}'
 first=$(ar-card write --hypothesis first --category other --status keep --commit abc1234 \
     --val-bpb 1 --platform "$P")
 RANDOM=42
-rounds=${AR_KILL_ROUNDS:-40}
+rounds=${AR_KILL_ROUNDS:-25}
 bad=0
 for r in $(seq 1 "$rounds"); do
     # a burst of writes and notes in its own process group, all of it
