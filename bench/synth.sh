@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # ar-synth all on synthetic knowledge bases of 10,000, 30,000 and 100,000
 # cards (bench/gencards: 5 platform classes, 50 config keys), median of 3
-# runs each, cold (no synthesis/ yet: every file written) and warm (nothing
-# changed: nothing rewritten). Target: under 5 s at 100k on 2 cores.
+# runs each in three states:
+#   parse   no summary cache (lib/sumcache.h) and no synthesis/: the index
+#           is parsed, the cache and every output written
+#   cold    summary cache fresh, no synthesis/: every output written
+#   warm    nothing changed: nothing rewritten
+# Target: under 5 s at 100k on 2 cores. Wall times depend on the machine's
+# load (printed at the end); CPU seconds (user + sys) do not.
 # Knowledge bases are kept in $AR_BENCH_DIR (default /tmp/ar-bench) and
 # reused; SIZES="10000 100000" picks sizes.
 set -eu
@@ -10,6 +15,8 @@ cd "$(dirname "$0")/.."
 bench/build.sh
 make -s bin/ar-synth
 DIR=${AR_BENCH_DIR:-/tmp/ar-bench}
+export AR_CACHE_DIR="$DIR/cache"
+CACHE="$AR_CACHE_DIR"
 SIZES=${SIZES:-10000 30000 100000}
 mkdir -p "$DIR"
 
@@ -25,31 +32,33 @@ timed() {
 }
 
 declare -A wall cpu
-printf '%-8s %12s %12s %12s %12s\n' cards cold_wall_s cold_cpu_s warm_wall_s warm_cpu_s
+printf '%-8s %8s %8s %8s %8s %8s %8s   (seconds)\n' cards parse cpu cold cpu warm cpu
 for n in $SIZES; do
     kb="$DIR/synth-kb-$n"
     if [ ! -s "$kb/index.jsonl" ]; then
         rm -rf "$kb"
         bench/gencards --kb "$kb" --cards "$n" --platforms 5 --keys 50 >/dev/null
     fi
-    cold=() warm=()
+    parse=() cold=() warm=()
     for r in 1 2 3; do
+        rm -rf "$kb/synthesis" "$CACHE"
+        parse+=("$(timed bin/ar-synth all --kb "$kb")")
         rm -rf "$kb/synthesis"
         cold+=("$(timed bin/ar-synth all --kb "$kb")")
         warm+=("$(timed bin/ar-synth all --kb "$kb")")
     done
-    cw=$(printf '%s\n' "${cold[@]}" | awk '{print $1}' | median)
-    cc=$(printf '%s\n' "${cold[@]}" | awk '{print $2}' | median)
-    ww=$(printf '%s\n' "${warm[@]}" | awk '{print $1}' | median)
-    wc=$(printf '%s\n' "${warm[@]}" | awk '{print $2}' | median)
-    wall[$n]=$cw cpu[$n]=$cc
-    printf '%-8s %12.2f %12.2f %12.2f %12.2f\n' "$n" "$cw" "$cc" "$ww" "$wc"
+    col() { printf '%s\n' "$@" | awk -v c="$COL" '{print $c}' | median; }
+    pw=$(COL=1 col "${parse[@]}") pc=$(COL=2 col "${parse[@]}")
+    cw=$(COL=1 col "${cold[@]}") cc=$(COL=2 col "${cold[@]}")
+    ww=$(COL=1 col "${warm[@]}") wc=$(COL=2 col "${warm[@]}")
+    wall[$n]=$pw cpu[$n]=$pc
+    printf '%-8s %8.2f %8.2f %8.2f %8.2f %8.2f %8.2f\n' "$n" "$pw" "$pc" "$cw" "$cc" "$ww" "$wc"
 done
 set -- $SIZES
 first=$1; last=${!#}
 if [ "$first" != "$last" ]; then
     echo "growth from $first to $last cards ($(echo "$last / $first" | bc -l | xargs printf '%.0f')x):" \
-        "cold wall $(echo "${wall[$last]} / ${wall[$first]}" | bc -l | xargs printf '%.1f')x," \
+        "parse wall $(echo "${wall[$last]} / ${wall[$first]}" | bc -l | xargs printf '%.1f')x," \
         "cpu $(echo "${cpu[$last]} / ${cpu[$first]}" | bc -l | xargs printf '%.1f')x" \
         "(linear: index scan, sorts n log n; outputs grow with sessions and claims)"
 fi

@@ -1,11 +1,14 @@
 #include "findings.h"
 
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "json.h"
+#include "ptrmap.h"
 
 /* --------------------------------------------------------------- the rule */
 
@@ -80,6 +83,14 @@ static int part_name(struct ar_buf *b, const struct ar_change *ch)
 
 const char *ar_claim_name(struct ar_pool *p, const struct ar_change *ch, int n)
 {
+    if (n == 1 && ch->numeric) {   /* the common case, without allocations */
+        char name[256];
+        if (ch->to_num == ch->from_num)
+            return NULL;
+        int len = snprintf(name, sizeof name, "%s:%s", ch->key, ch->to_num > ch->from_num ? "up" : "down");
+        if (len > 0 && (size_t)len < sizeof name)
+            return ar_pool_internn(p, name, (size_t)len);
+    }
     char *parts_small[8], **parts = n <= 8 ? parts_small : ar_xmalloc((size_t)n * sizeof *parts);
     int m = 0;
     for (int i = 0; i < n; i++) {
@@ -113,13 +124,6 @@ struct entry {
     const char *claim;
     int card;
 };
-
-static int cmp_entry(const void *a, const void *b)
-{
-    const struct entry *x = a, *y = b;
-    int c = x->claim == y->claim ? 0 : strcmp(x->claim, y->claim);
-    return c ? c : (x->card > y->card) - (x->card < y->card);
-}
 
 static int cmp_tally(const void *a, const void *b)
 {
@@ -345,39 +349,83 @@ static void build_claim(struct ar_findings *f, const struct ar_kbstats *st, stru
     qsort(cl->keys, (size_t)cl->nkeys, sizeof *cl->keys, cmp_str);
 }
 
+static int cmp_claim(const void *a, const void *b)
+{
+    return strcmp(((const struct ar_claim *)a)->name, ((const struct ar_claim *)b)->name);
+}
+
+/* The claim of a card; one non-numeric change is memoised on its (key, to)
+ * text pointers, which the summaries intern. */
+static const char *claim_of_card(struct ar_findings *f, struct ar_ptrmap *memo, const struct ar_cardsum *c)
+{
+    if (c->nchanges != 1 || c->changes[0].numeric)
+        return ar_claim_name(&f->pool, c->changes, c->nchanges);
+    const struct ar_change *ch = &c->changes[0];
+    if (ch->from == ch->to)
+        return NULL;
+    long *slot = ar_ptrmap_at(memo, ch->key, ch->to);
+    if (*slot < 0)
+        *slot = (long)(intptr_t)ar_claim_name(&f->pool, ch, 1);
+    return (const char *)(intptr_t)*slot;
+}
+
 struct ar_findings *ar_findings_build(const struct ar_kbstats *st)
 {
     struct ar_findings *f = ar_xmalloc(sizeof *f);
     memset(f, 0, sizeof *f);
-    struct entry *en = ar_xmalloc((st->n ? st->n : 1) * sizeof *en);
-    const char **claim_of = ar_xmalloc((st->n ? st->n : 1) * sizeof *claim_of);
-    size_t m = 0;
+    size_t n = st->n ? st->n : 1;
+    const char **claim_of = ar_xmalloc(n * sizeof *claim_of);
+    long *which = ar_xmalloc(n * sizeof *which);
+    struct ar_ptrmap memo = {0}, claims = {0};
+    size_t nclaims = 0, cap = 16;
+    int *counts = ar_xmalloc(cap * sizeof *counts);
     for (size_t i = 0; i < st->n; i++) {
         const struct ar_cardsum *c = &st->cards[i];
         claim_of[i] = NULL;
+        which[i] = -1;
         if (c->retracted || c->nchanges == 0 || strcmp(c->status, "baseline") == 0)
             continue;
-        const char *name = ar_claim_name(&f->pool, c->changes, c->nchanges);
+        const char *name = claim_of_card(f, &memo, c);
+        if (!name)
+            continue;
         claim_of[i] = name;
-        if (name)
-            en[m++] = (struct entry){name, (int)i};
+        long *slot = ar_ptrmap_at(&claims, name, NULL);
+        if (*slot < 0) {
+            if (nclaims == cap)
+                counts = ar_xrealloc(counts, (cap *= 2) * sizeof *counts);
+            counts[nclaims] = 0;
+            *slot = (long)nclaims++;
+        }
+        which[i] = *slot;
+        counts[*slot]++;
     }
-    qsort(en, m, sizeof *en, cmp_entry);
-    size_t nclaims = 0;
-    for (size_t j = 0; j < m; j++)
-        nclaims += j == 0 || en[j].claim != en[j - 1].claim;
+    /* each claim's cards, in id order, in one array */
+    size_t *start = ar_xmalloc((nclaims + 1) * sizeof *start), total = 0;
+    for (size_t k = 0; k < nclaims; k++) {
+        start[k] = total;
+        total += (size_t)counts[k];
+    }
+    struct entry *en = ar_xmalloc((total ? total : 1) * sizeof *en);
+    size_t *fill = ar_xmalloc((nclaims + 1) * sizeof *fill);
+    memcpy(fill, start, nclaims * sizeof *fill);
+    for (size_t i = 0; i < st->n; i++)
+        if (which[i] >= 0)
+            en[fill[which[i]]++] = (struct entry){claim_of[i], (int)i};
     f->claims = ar_xmalloc((nclaims ? nclaims : 1) * sizeof *f->claims);
-    for (size_t j = 0; j < m;) {
-        size_t k = j;
-        while (k < m && en[k].claim == en[j].claim)
-            k++;
+    for (size_t k = 0; k < nclaims; k++) {
         struct ar_claim *cl = &f->claims[f->n++];
         memset(cl, 0, sizeof *cl);
-        build_claim(f, st, cl, en + j, (int)(k - j), claim_of);
-        j = k;
+        build_claim(f, st, cl, en + start[k], counts[k], claim_of);
     }
+    qsort(f->claims, f->n, sizeof *f->claims, cmp_claim);
     free(en);
+    free(fill);
+    free(start);
+    free(counts);
+    free(which);
     free(claim_of);
+    ar_ptrmap_free(&memo);
+    ar_ptrmap_free(&claims);
     return f;
 }
 

@@ -16,6 +16,8 @@
 #include "err.h"
 #include "index.h"
 #include "json.h"
+#include "ptrmap.h"
+#include "sumcache.h"
 
 /* ------------------------------------------------------------ reading views */
 
@@ -76,6 +78,9 @@ void ar_kbstats_free(struct ar_kbstats *st)
     free(st->groups);
     free(st->idmap);
     ar_pool_free(&st->pool);
+    if (st->map)
+        munmap(st->map, st->maplen);
+    ar_kbstats_free(st->owner);
     free(st);
 }
 
@@ -142,45 +147,31 @@ static void fill_deltas(struct ar_kbstats *st)
     }
 }
 
-/* qsort has no context argument: the comparators read this */
-static const struct ar_kbstats *sort_st;
-
-static int cmp_by_key(const void *a, const void *b)
+static int cmp_keystat(const void *a, const void *b)
 {
-    const struct ar_cardsum *x = &sort_st->cards[*(const size_t *)a];
-    const struct ar_cardsum *y = &sort_st->cards[*(const size_t *)b];
-    int c = x->key == y->key ? 0 : strcmp(x->key, y->key);
-    if (c)
-        return c;
-    return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+    return strcmp(((const struct ar_keystat *)a)->key, ((const struct ar_keystat *)b)->key);
 }
 
-static int cmp_by_group(const void *a, const void *b)
+/* Keys in first-seen order through a pointer map (keys are interned), then
+ * sorted by name: no sort over the cards. */
+static void build_keys(struct ar_kbstats *st, const size_t *idx, size_t m)
 {
-    const struct ar_cardsum *x = &sort_st->cards[*(const size_t *)a];
-    const struct ar_cardsum *y = &sort_st->cards[*(const size_t *)b];
-    int c = x->config_hash == y->config_hash ? 0 : strcmp(x->config_hash, y->config_hash);
-    if (!c)
-        c = x->key == y->key ? 0 : strcmp(x->key, y->key);   /* fingerprint, budget, class */
-    if (c)
-        return c;
-    return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
-}
-
-static void build_keys(struct ar_kbstats *st, size_t *idx, size_t m)
-{
-    sort_st = st;
-    qsort(idx, m, sizeof *idx, cmp_by_key);
-    st->keys = ar_xmalloc((m ? m : 1) * sizeof *st->keys);
+    struct ar_ptrmap map = {0};
+    size_t cap = 16;
+    st->keys = ar_xmalloc(cap * sizeof *st->keys);
     st->nkeys = 0;
-    struct ar_keystat *k = NULL;
     for (size_t j = 0; j < m; j++) {
         const struct ar_cardsum *c = &st->cards[idx[j]];
-        if (!k || k->key != c->key) {
-            k = &st->keys[st->nkeys++];
-            *k = (struct ar_keystat){c->key, c->platform, c->fingerprint, c->budget_s, 0, -1, -1, 0, 0};
+        long *slot = ar_ptrmap_at(&map, c->key, NULL);
+        if (*slot < 0) {
+            if (st->nkeys == cap)
+                st->keys = ar_xrealloc(st->keys, (cap *= 2) * sizeof *st->keys);
+            *slot = (long)st->nkeys;
+            st->keys[st->nkeys++] = (struct ar_keystat){c->key, c->platform, c->fingerprint, c->budget_s, 0, -1, -1, 0, 0};
         }
+        struct ar_keystat *k = &st->keys[*slot];
         k->runs++;
+        /* id order: a later card with an equal val_bpb never replaces the best */
         if (k->best < 0 || c->val_bpb < st->cards[k->best].val_bpb)
             k->best = (int)idx[j];
         if (strcmp(c->status, "baseline") == 0) {
@@ -190,32 +181,38 @@ static void build_keys(struct ar_kbstats *st, size_t *idx, size_t m)
             k->baseline_mean += (c->val_bpb - k->baseline_mean) / k->baselines;
         }
     }
+    ar_ptrmap_free(&map);
+    qsort(st->keys, st->nkeys, sizeof *st->keys, cmp_keystat);
 }
 
-static void build_groups(struct ar_kbstats *st, size_t *idx, size_t m)
+/* Replicate groups in the order of their first card (by id), so that every
+ * machine sums them in the same order. */
+static void build_groups(struct ar_kbstats *st, const size_t *idx, size_t m)
 {
-    size_t g = 0;
-    for (size_t j = 0; j < m; j++)
-        if (st->cards[idx[j]].config_hash)
-            idx[g++] = idx[j];
-    sort_st = st;
-    qsort(idx, g, sizeof *idx, cmp_by_group);
-    st->groups = ar_xmalloc((g ? g : 1) * sizeof *st->groups);
+    struct ar_ptrmap map = {0};
+    size_t cap = 16;
+    st->groups = ar_xmalloc(cap * sizeof *st->groups);
     st->ngroups = 0;
-    const struct ar_cardsum *prev = NULL;
-    for (size_t j = 0; j < g; j++) {
+    for (size_t j = 0; j < m; j++) {
         struct ar_cardsum *c = &st->cards[idx[j]];
-        if (!prev || prev->config_hash != c->config_hash || prev->key != c->key)
+        if (!c->config_hash)
+            continue;
+        long *slot = ar_ptrmap_at(&map, c->config_hash, c->key);   /* key: fingerprint, budget, class */
+        if (*slot < 0) {
+            if (st->ngroups == cap)
+                st->groups = ar_xrealloc(st->groups, (cap *= 2) * sizeof *st->groups);
+            *slot = (long)st->ngroups;
             st->groups[st->ngroups++] = (struct ar_group){c->platform, 0, 0, 0};
-        struct ar_group *gr = &st->groups[st->ngroups - 1];
+        }
+        struct ar_group *gr = &st->groups[*slot];
         /* Welford: stable, and the same numbers for the same cards in id order */
         gr->runs++;
         double d = c->val_bpb - gr->mean;
         gr->mean += d / gr->runs;
         gr->m2 += d * (c->val_bpb - gr->mean);
-        c->group = (int)(st->ngroups - 1);
-        prev = c;
+        c->group = (int)*slot;
     }
+    ar_ptrmap_free(&map);
 }
 
 static int cmp_noise(const void *a, const void *b)
@@ -283,7 +280,7 @@ void ar_kbstats_finish(struct ar_kbstats *st)
     free(idx);
 }
 
-struct ar_kbstats *ar_kbstats_subset(const struct ar_kbstats *st, const size_t *idx, size_t n)
+static struct ar_kbstats *subset_of(const struct ar_kbstats *st, const size_t *idx, size_t n, int parent_noise)
 {
     struct ar_kbstats *sub = ar_kbstats_new();
     sub->cap = n ? n : 1;
@@ -291,12 +288,17 @@ struct ar_kbstats *ar_kbstats_subset(const struct ar_kbstats *st, const size_t *
     for (size_t i = 0; i < n; i++)
         sub->cards[sub->n++] = st->cards[idx[i]];
     ar_kbstats_finish(sub);
-    for (size_t j = 0; j < sub->nnoise; j++) {
+    for (size_t j = 0; parent_noise && j < sub->nnoise; j++) {
         const struct ar_noise *parent = ar_stats_noise(st, sub->noise[j].platform);
         if (parent)
             sub->noise[j] = *parent;
     }
     return sub;
+}
+
+struct ar_kbstats *ar_kbstats_subset(const struct ar_kbstats *st, const size_t *idx, size_t n)
+{
+    return subset_of(st, idx, n, 1);
 }
 
 /* ------------------------------------------------------------------ loading */
@@ -348,8 +350,6 @@ static int load_line(const char *line, size_t len, void *ctx)
  * past a line's closing brace, so lines need no terminator. */
 static int foreach_mapped(const struct ar_kb *kb, struct load_ctx *lc)
 {
-    if (ar_index_ensure(kb) != 0)
-        return -1;
     char path[PATH_MAX];
     int fd = open(ar_kb_path(kb, "index.jsonl", path), O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -381,18 +381,45 @@ static int foreach_mapped(const struct ar_kb *kb, struct load_ctx *lc)
     return rc;
 }
 
+static int filter_active(const struct ar_filter *f)
+{
+    return f && (f->status || f->category || f->tag || f->session || f->platform || f->since);
+}
+
 int ar_kbstats_load(const struct ar_kb *kb, const struct ar_filter *f, struct ar_kbstats **out)
 {
     if (f && ar_filter_check(f) != 0)
         return -1;
-    struct ar_kbstats *st = ar_kbstats_new();
-    struct load_ctx lc = {st, f, f && f->status ? ar_card_status_norm(f->status) : NULL};
-    if (foreach_mapped(kb, &lc) != 0) {
-        ar_kbstats_free(st);
+    if (ar_index_ensure(kb) != 0)
         return -1;
+    char stamp[AR_SUMCACHE_STAMP], again[AR_SUMCACHE_STAMP];
+    int stamped = ar_sumcache_stamp(kb, stamp) == 0;
+    struct ar_kbstats *all = ar_kbstats_new();
+    if (!stamped || ar_sumcache_load(kb, stamp, all) != 0) {
+        struct load_ctx lc = {all, NULL, NULL};
+        if (foreach_mapped(kb, &lc) != 0) {
+            ar_kbstats_free(all);
+            return -1;
+        }
+        /* cache what was read, unless the index changed meanwhile; a
+         * knowledge base we may not write is read without a cache */
+        if (stamped && ar_sumcache_stamp(kb, again) == 0 && strcmp(stamp, again) == 0)
+            (void)ar_sumcache_write(kb, stamp, all);
     }
-    ar_kbstats_finish(st);
-    *out = st;
+    ar_kbstats_finish(all);
+    if (!filter_active(f)) {
+        *out = all;
+        return 0;
+    }
+    struct load_ctx lc = {all, f, f->status ? ar_card_status_norm(f->status) : NULL};
+    size_t m = 0, *idx = ar_xmalloc((all->n ? all->n : 1) * sizeof *idx);
+    for (size_t i = 0; i < all->n; i++)
+        if (filter_match(&lc, &all->cards[i]))
+            idx[m++] = i;
+    struct ar_kbstats *sub = subset_of(all, idx, m, 0);
+    free(idx);
+    sub->owner = all;
+    *out = sub;
     return 0;
 }
 

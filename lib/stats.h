@@ -108,10 +108,19 @@ struct ar_kbstats {
     size_t cap, gcap;
     long *idmap;               /* open-addressing table: id -> index */
     size_t idmap_size;
+    void *map;                 /* the summary cache the strings live in, when loaded from it */
+    size_t maplen;
+    struct ar_kbstats *owner;  /* freed with this one (a filtered load's full set) */
 };
 
 /* Builds the statistics from the fresh index, keeping the views that pass
- * the filter (NULL: all). */
+ * the filter (NULL: all).
+ *
+ * Parsing 100,000 index lines takes about half a second, so the summaries
+ * of a large knowledge base are kept in a cache outside it (see
+ * lib/sumcache.h), valid while index.jsonl is the same file (inode, size,
+ * times); a load with a fresh cache maps it instead of parsing. A stale or
+ * missing cache is rebuilt after the parse. */
 int ar_kbstats_load(const struct ar_kb *kb, const struct ar_filter *f, struct ar_kbstats **out);
 
 /* Building by hand (tests, tools with their own source of views): new, add

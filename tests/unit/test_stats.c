@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Adds a view: id, status, class, then more members as JSON text. */
 static void add(struct ar_kbstats *st, const char *id, const char *status, const char *cls, const char *more)
@@ -301,6 +302,81 @@ START_TEST(load_reads_the_index_with_filters)
 }
 END_TEST
 
+START_TEST(summary_cache_is_used_while_fresh)
+{
+    char dir[] = "/tmp/ar-test-sum-XXXXXX", path[512], cache[300];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(cache, sizeof cache, "%s/cache", dir);
+    setenv("AR_CACHE_DIR", cache, 1);
+    setenv("AR_CACHE_MIN_CARDS", "0", 1);
+    struct ar_kb kb;
+    ck_assert_int_eq(ar_kb_open(&kb, dir, AR_KB_CREATE), 0);
+    store(&kb, "2026-11-20T10:00:00.000Z", "s1", "cpu", "keep", "lr");
+    store(&kb, "2026-11-21T10:00:00.000Z", "s1", "h100", "crash", "lr");
+    struct ar_kbstats *a, *b;
+    ck_assert_int_eq(ar_kbstats_load(&kb, NULL, &a), 0);   /* parses and writes the cache */
+    ck_assert_ptr_null(a->map);
+    char cmdl[600];
+    snprintf(cmdl, sizeof cmdl, "ls %s/index-*.sum", cache);
+    FILE *ls = popen(cmdl, "r");
+    ck_assert_ptr_nonnull(fgets(path, sizeof path, ls));
+    pclose(ls);
+    path[strcspn(path, "\n")] = '\0';
+    ck_assert_int_eq(access(path, F_OK), 0);
+    /* the knowledge base itself is unchanged by reading */
+    snprintf(cmdl, sizeof cmdl, "test ! -e %s/index.sum", dir);
+    ck_assert_int_eq(system(cmdl), 0);
+    ck_assert_int_eq(ar_kbstats_load(&kb, NULL, &b), 0);   /* maps it */
+    ck_assert_ptr_nonnull(b->map);
+    ck_assert_int_eq((int)b->n, 2);
+    for (size_t i = 0; i < a->n; i++) {
+        ck_assert_str_eq(a->cards[i].id, b->cards[i].id);
+        ck_assert_str_eq(a->cards[i].key, b->cards[i].key);
+        ck_assert_str_eq(a->cards[i].tags[0], b->cards[i].tags[0]);
+        ck_assert_int_eq(a->cards[i].counts, b->cards[i].counts);
+        ck_assert(a->cards[i].val_bpb == b->cards[i].val_bpb);
+    }
+    /* equal strings share a pointer, as interned ones do */
+    ck_assert_ptr_eq(b->cards[0].session, b->cards[1].session);
+    ar_kbstats_free(a);
+    ar_kbstats_free(b);
+
+    /* a new card makes the cache stale */
+    store(&kb, "2026-11-22T10:00:00.000Z", "s2", "cpu", "keep", "x");
+    ck_assert_int_eq(ar_kbstats_load(&kb, NULL, &a), 0);
+    ck_assert_ptr_null(a->map);
+    ck_assert_int_eq((int)a->n, 3);
+    ar_kbstats_free(a);
+    ck_assert_int_eq(count(&kb, (struct ar_filter){.session = "s2"}), 1);   /* filtered, from the cache */
+
+    /* a damaged cache is ignored and rebuilt */
+    FILE *fp = fopen(path, "r+");
+    ck_assert_ptr_nonnull(fp);
+    fseek(fp, 300, SEEK_SET);   /* inside the first record */
+    fputs("\xff\xff\xff\xff\xff\xff\xff\xff", fp);
+    fclose(fp);
+    ck_assert_int_eq(ar_kbstats_load(&kb, NULL, &a), 0);
+    ck_assert_int_eq((int)a->n, 3);
+    ck_assert_ptr_null(a->map);
+    ar_kbstats_free(a);
+    truncate(path, 100);
+    ck_assert_int_eq(ar_kbstats_load(&kb, NULL, &a), 0);
+    ck_assert_int_eq((int)a->n, 3);
+    ar_kbstats_free(a);
+    /* small knowledge bases get no cache */
+    unlink(path);
+    setenv("AR_CACHE_MIN_CARDS", "10", 1);
+    ck_assert_int_eq(ar_kbstats_load(&kb, NULL, &a), 0);
+    ar_kbstats_free(a);
+    ck_assert_int_ne(access(path, F_OK), 0);
+    unsetenv("AR_CACHE_MIN_CARDS");
+    unsetenv("AR_CACHE_DIR");
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("stats");
@@ -316,6 +392,7 @@ Suite *make_suite(void)
     tcase_add_test(t, a_view_without_id_is_rejected);
     tcase_add_test(t, scanner_reads_any_valid_json);
     tcase_add_test(t, load_reads_the_index_with_filters);
+    tcase_add_test(t, summary_cache_is_used_while_fresh);
     suite_add_tcase(s, t);
     return s;
 }
