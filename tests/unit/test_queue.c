@@ -513,6 +513,7 @@ START_TEST(concurrent_claims_take_each_entry_once)
                 jv_free(e);
             }
             fclose(out);
+            ar_queue_close(mine);
             _exit(rc == 1 ? 0 : 1);
         }
     }
