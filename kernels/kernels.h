@@ -7,8 +7,10 @@
  * Conventions (as in llm.c): outputs first, then inputs, then shapes.
  * Tensors are float32, row-major, and live in memory from k_alloc (device
  * memory on a GPU): callers never dereference them outside these functions,
- * except through k_upload/k_download. Functions named *_backward ACCUMULATE
- * into every gradient they write (dinp += ...), so zeroing is one k_zero.
+ * except through k_upload/k_download. Token ids (idx, targets) are host
+ * arrays; an implementation for a device copies them over itself.
+ * Functions named *_backward ACCUMULATE into every gradient they write
+ * (dinp += ...), so zeroing is one k_zero.
  * Shapes: N rows of C channels; (B,T,...) batches of B sequences of T. */
 #ifndef AR_KERNELS_H
 #define AR_KERNELS_H
