@@ -19,7 +19,7 @@ double ar_certainty_rate(double c)
 
 double ar_certainty_update(double c, enum ar_outcome o, double weight)
 {
-    double r = ar_certainty_rate(c) * weight;
+    double r = AR_CERTAINTY_STEP * ar_certainty_rate(c) * weight;
     if (r > 1)
         r = 1;
     switch (o) {
@@ -547,6 +547,7 @@ jv ar_findings_json(const struct ar_findings *f, const struct ar_kbstats *st)
     ar_jv_set(&rule, "start", jv_number(AR_CERTAINTY_START));
     ar_jv_set(&rule, "z", jv_number(AR_Z_CONFIRM));
     ar_jv_set(&rule, "rate", jv_string("1/(1+exp(10*(c-0.5)))"));
+    ar_jv_set(&rule, "step", jv_number(AR_CERTAINTY_STEP));
     ar_jv_set(&rule, "null_pull", jv_number(AR_NULL_PULL));
     ar_jv_set(&rule, "rerun_weight", jv_number(AR_W_RERUN));
     ar_jv_set(&rule, "replication_weight", jv_number(AR_W_REPLICATION));

@@ -39,7 +39,8 @@ static const struct ar_claim *claim(const struct ar_findings *f, const char *nam
     return c;
 }
 
-#define ETA(c) (1.0 / (1.0 + exp(10.0 * ((c) - 0.5))))
+/* the rate as the update applies it: step times the adaptive rate */
+#define ETA(c) (AR_CERTAINTY_STEP / (1.0 + exp(10.0 * ((c) - 0.5))))
 
 START_TEST(rate_is_fast_while_uncertain_and_slow_once_established)
 {
@@ -48,8 +49,11 @@ START_TEST(rate_is_fast_while_uncertain_and_slow_once_established)
     ck_assert(ar_certainty_rate(0.1) > ar_certainty_rate(0.3));
     ck_assert(ar_certainty_rate(0.9) < 0.02);
     /* a weight never moves certainty past the target */
-    ck_assert_double_eq(ar_certainty_update(0.0, AR_CONFIRM, 3.0), 1.0);
-    ck_assert_double_eq(ar_certainty_update(1.0, AR_REFUTE, 3.0), 1.0 - ar_certainty_rate(1.0) * 3.0);
+    ck_assert_double_eq(ar_certainty_update(0.0, AR_CONFIRM, 4.0), 1.0);
+    ck_assert_double_eq(ar_certainty_update(1.0, AR_REFUTE, 3.0), 1.0 - ETA(1.0) * 3.0);
+    /* one confirmation, however weighted, does not settle a new claim */
+    ck_assert(ar_certainty_update(AR_CERTAINTY_START, AR_CONFIRM, AR_W_REPLICATION) < 0.75);
+    ck_assert(ar_certainty_update(AR_CERTAINTY_START, AR_CONFIRM, 1) < 0.6);
 }
 END_TEST
 
