@@ -137,6 +137,27 @@ static int is_open(const struct ar_claim *c)
            (is(c->all.verdict, "confirmed") && is(c->scope, "single-platform"));
 }
 
+static int is_confirmed(const struct ar_claim *c) { return is(c->all.verdict, "confirmed"); }
+
+/* A "## heading" section listing the claims that pass keep, in certainty
+ * order (reversed: lowest first), at most AR_SYNTH_LIST_MAX of them; nothing
+ * when none passes. */
+static void claim_section(struct ar_buf *b, const struct ar_claim **by, size_t n,
+                          int (*keep)(const struct ar_claim *), const char *heading, int reversed)
+{
+    int total = 0, shown = 0;
+    for (size_t k = 0; k < n; k++) {
+        const struct ar_claim *c = by[reversed ? n - 1 - k : k];
+        if (!keep(c))
+            continue;
+        if (!total++)
+            ar_buf_printf(b, "\n## %s\n\n", heading);
+        if (shown < AR_SYNTH_LIST_MAX && ++shown)
+            claim_line(b, c);
+    }
+    more_line(b, shown, total);
+}
+
 /* The best and baseline table, one row per comparability key. */
 static void best_table(struct ar_buf *b, const struct ar_kbstats *st)
 {
@@ -238,25 +259,9 @@ char *ar_synth_session_md(const struct ar_kbstats *st, const struct ar_findings 
     }
 
     const struct ar_claim **by = ar_synth_by_certainty(f);
+    claim_section(&b, by, f->n, is_confirmed, "Confirmed findings", 0);
+    claim_section(&b, by, f->n, is_dead_end, "Dead ends", 1);   /* surest first: lowest certainty */
     int n = 0, shown = 0;
-    for (size_t i = 0; i < f->n; i++)
-        if (is(by[i]->all.verdict, "confirmed")) {
-            if (!n++)
-                ar_buf_puts(&b, "\n## Confirmed findings\n\n");
-            if (shown < AR_SYNTH_LIST_MAX && ++shown)
-                claim_line(&b, by[i]);
-        }
-    more_line(&b, shown, n);
-    n = shown = 0;
-    for (size_t i = f->n; i-- > 0;)   /* surest dead ends first: lowest certainty */
-        if (is_dead_end(by[i])) {
-            if (!n++)
-                ar_buf_puts(&b, "\n## Dead ends\n\n");
-            if (shown < AR_SYNTH_LIST_MAX && ++shown)
-                claim_line(&b, by[i]);
-        }
-    more_line(&b, shown, n);
-    n = shown = 0;
     for (size_t i = 0; i < st->n; i++) {
         const struct ar_cardsum *c = &st->cards[i];
         if (!c->crash || c->retracted)
@@ -275,15 +280,7 @@ char *ar_synth_session_md(const struct ar_kbstats *st, const struct ar_findings 
         }
     }
     more_line(&b, shown, n);
-    n = shown = 0;
-    for (size_t i = 0; i < f->n; i++)
-        if (is_open(by[i])) {
-            if (!n++)
-                ar_buf_puts(&b, "\n## Open questions\n\n");
-            if (shown < AR_SYNTH_LIST_MAX && ++shown)
-                claim_line(&b, by[i]);
-        }
-    more_line(&b, shown, n);
+    claim_section(&b, by, f->n, is_open, "Open questions", 0);
     free(by);
     return ar_buf_take(&b);
 }
@@ -540,16 +537,8 @@ char *ar_synth_meta_md(const struct ar_kbstats *st, const struct ar_findings *f,
     }
 
     const struct ar_claim **by = ar_synth_by_certainty(f);
+    claim_section(&b, by, f->n, is_confirmed, "Key findings", 0);
     int n = 0, shown = 0;
-    for (size_t i = 0; i < f->n; i++)
-        if (is(by[i]->all.verdict, "confirmed")) {
-            if (!n++)
-                ar_buf_puts(&b, "\n## Key findings\n\n");
-            if (shown < AR_SYNTH_LIST_MAX && ++shown)
-                claim_line(&b, by[i]);
-        }
-    more_line(&b, shown, n);
-    n = shown = 0;
     for (size_t i = 0; i < f->n; i++) {
         const struct ar_claim *c = by[i];
         if (!is(c->scope, "platform-specific"))
@@ -570,15 +559,7 @@ char *ar_synth_meta_md(const struct ar_kbstats *st, const struct ar_findings *f,
         ar_buf_puts(&b, "\n");
     }
     more_line(&b, shown, n);
-    n = shown = 0;
-    for (size_t i = f->n; i-- > 0;)
-        if (is_dead_end(by[i])) {
-            if (!n++)
-                ar_buf_puts(&b, "\n## Dead ends\n\n");
-            if (shown < AR_SYNTH_LIST_MAX && ++shown)
-                claim_line(&b, by[i]);
-        }
-    more_line(&b, shown, n);
+    claim_section(&b, by, f->n, is_dead_end, "Dead ends", 1);   /* surest first: lowest certainty */
     free(by);
 
     ar_buf_puts(&b, "\n## Coverage\n\n| category | experiments | kept | crashes | best delta | state |\n"
