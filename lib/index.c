@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "atomic.h"
@@ -17,6 +18,7 @@
 #include "id.h"
 #include "json.h"
 #include "jtext.h"
+#include "index_journal.h"
 #include "lock.h"
 #include "note.h"
 
@@ -24,11 +26,18 @@
 #define STATE_FILE "index.state"
 #define LOCK_FILE "index.lock"
 #define STATE_SCHEMA "ar.index/1"
+#define DIRS_LEN 96
+/* a directory modified this long before it was looked at is settled: any
+ * later change gives it another modification time */
+#define SETTLED_S 2
 
 struct state {
     long cards, notes;
     long long bytes;
     char last[AR_ID_LEN + 1];
+    char epoch[AR_EPOCH_LEN + 1];   /* new at every rebuild */
+    long gen;                       /* changes since (index_journal.h) */
+    char dirs[DIRS_LEN];            /* settled mtimes of cards/ and notes/ */
 };
 
 static int cmp_str(const void *a, const void *b)
@@ -121,12 +130,17 @@ static int read_state(const struct ar_kb *kb, struct state *st)
     if (rc != 0)
         return -1;
     const char *schema = ar_jv_str(v, "schema");
-    const char *last = ar_jv_str(v, "last");
-    rc = schema && strcmp(schema, STATE_SCHEMA) == 0 ? 0 : -1;
+    const char *last = ar_jv_str(v, "last"), *epoch = ar_jv_str(v, "epoch"), *dirs = ar_jv_str(v, "dirs");
+    /* a state without an epoch (an older ar) makes readers rebuild once */
+    rc = schema && strcmp(schema, STATE_SCHEMA) == 0 && epoch && strlen(epoch) == AR_EPOCH_LEN ? 0 : -1;
     st->cards = (long)ar_jv_num(v, "cards", -1);
     st->notes = (long)ar_jv_num(v, "notes", -1);
     st->bytes = (long long)ar_jv_num(v, "bytes", -1);
+    st->gen = (long)ar_jv_num(v, "gen", -1);
+    rc = st->gen < 0 ? -1 : rc;
     snprintf(st->last, sizeof st->last, "%s", last ? last : "");
+    snprintf(st->epoch, sizeof st->epoch, "%s", epoch ? epoch : "");
+    snprintf(st->dirs, sizeof st->dirs, "%s", dirs ? dirs : "");
     jv_free(v);
     return rc;
 }
@@ -136,10 +150,11 @@ static int read_state(const struct ar_kb *kb, struct state *st)
  * or emptied by a power failure only makes the next reader rebuild. */
 static int write_state(const struct ar_kb *kb, const struct state *st)
 {
-    char path[PATH_MAX], tmp[PATH_MAX + 64], text[256];
+    char path[PATH_MAX], tmp[PATH_MAX + 64], text[512];
     int n = snprintf(text, sizeof text,
-                     "{\"bytes\":%lld,\"cards\":%ld,\"last\":\"%s\",\"notes\":%ld,\"schema\":\"%s\"}\n",
-                     st->bytes, st->cards, st->last, st->notes, STATE_SCHEMA);
+                     "{\"bytes\":%lld,\"cards\":%ld,\"dirs\":\"%s\",\"epoch\":\"%s\",\"gen\":%ld,"
+                     "\"last\":\"%s\",\"notes\":%ld,\"schema\":\"%s\"}\n",
+                     st->bytes, st->cards, st->dirs, st->epoch, st->gen, st->last, st->notes, STATE_SCHEMA);
     ar_kb_path(kb, STATE_FILE, path);
     snprintf(tmp, sizeof tmp, "%s/.%s.tmp.%ld", kb->root, STATE_FILE, (long)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -162,11 +177,34 @@ static long long index_size(const struct ar_kb *kb)
     return stat(ar_kb_path(kb, INDEX_FILE, path), &s) == 0 ? (long long)s.st_size : -1;
 }
 
+/* The modification times of cards/ and notes/ into out; -1 when they
+ * cannot be read, or when either changed too recently to be trusted (a
+ * change in the same clock tick could keep the time). */
+static int dirs_stamp(const struct ar_kb *kb, char out[DIRS_LEN])
+{
+    struct stat c, n;
+    struct timespec now;
+    if (stat(kb->cards, &c) != 0 || stat(kb->notes, &n) != 0 || clock_gettime(CLOCK_REALTIME, &now) != 0 ||
+        c.st_mtim.tv_sec > now.tv_sec - SETTLED_S || n.st_mtim.tv_sec > now.tv_sec - SETTLED_S)
+        return -1;
+    snprintf(out, DIRS_LEN, "%lld.%09ld:%lld.%09ld", (long long)c.st_mtim.tv_sec, c.st_mtim.tv_nsec,
+             (long long)n.st_mtim.tv_sec, n.st_mtim.tv_nsec);
+    return 0;
+}
+
 /* 1 when the index matches the facts on disk now. */
 static int is_fresh(const struct ar_kb *kb, const struct state *st)
 {
     return st->cards == count_facts(kb->cards) && st->notes == count_facts(kb->notes) &&
            st->bytes == index_size(kb);
+}
+
+/* 1 when neither facts directory changed since the state's stamp, so the
+ * facts are those the state counted, without listing 100,000 files. */
+static int facts_unchanged(const struct ar_kb *kb, const struct state *st)
+{
+    char now[DIRS_LEN];
+    return st->dirs[0] && dirs_stamp(kb, now) == 0 && strcmp(now, st->dirs) == 0;
 }
 
 /* ---------------------------------------------------------------- render
@@ -437,10 +475,13 @@ static int rebuild_locked(const struct ar_kb *kb)
     ar_clean_temps(kb->notes);
     if (render(kb, &b, &st) != 0)
         return -1;
-    /* the index before the state: a crash between the two leaves a stale
-     * state, so the next reader rebuilds */
+    ar_ijournal_new_epoch(st.epoch);
+    /* the index and journal before the state: a crash between them leaves
+     * a stale state, so the next reader rebuilds */
     int rc = ar_write_atomic(ar_kb_path(kb, INDEX_FILE, path), b.data, b.len);
     ar_buf_free(&b);
+    if (rc == 0)
+        rc = ar_ijournal_reset(kb, st.epoch);
     if (rc == 0)
         rc = write_state(kb, &st);
     return rc;
@@ -462,11 +503,38 @@ int ar_index_rebuild(const struct ar_kb *kb)
     return rc;
 }
 
+/* Records the settled directory times dirs, taken before st was found
+ * fresh, in the state, unless a writer holds the lock or changed the state
+ * meanwhile; a reader that may not write just goes without. */
+static void remember_dirs(const struct ar_kb *kb, const struct state *st, const char *dirs)
+{
+    char path[PATH_MAX];
+    int fd = ar_lock(ar_kb_path(kb, LOCK_FILE, path), 0, 1);
+    if (fd < 0)
+        return;
+    struct state now;
+    if (read_state(kb, &now) == 0 && now.cards == st->cards && now.notes == st->notes &&
+        now.bytes == st->bytes && now.gen == st->gen && strcmp(now.epoch, st->epoch) == 0) {
+        snprintf(now.dirs, sizeof now.dirs, "%s", dirs);
+        (void)write_state(kb, &now);
+    }
+    ar_unlock(fd);
+}
+
 int ar_index_ensure(const struct ar_kb *kb)
 {
     struct state st;
-    if (read_state(kb, &st) == 0 && is_fresh(kb, &st))
-        return 0;
+    char dirs[DIRS_LEN];
+    int settled = dirs_stamp(kb, dirs) == 0;   /* before the facts are counted */
+    if (read_state(kb, &st) == 0) {
+        if (facts_unchanged(kb, &st) && st.bytes == index_size(kb))
+            return 0;
+        if (is_fresh(kb, &st)) {
+            if (settled)
+                remember_dirs(kb, &st, dirs);
+            return 0;
+        }
+    }
     int fd = lock_index(kb);
     if (fd < 0)
         return -1;
@@ -489,12 +557,62 @@ static int last_note_is(const struct ar_kb *kb, jv note)
     return last;
 }
 
+/* Journals the change of card id's line (after the index is written,
+ * before the state): the state's generation moves on, and its directory
+ * stamp no longer holds. */
+static int journal_change(const struct ar_kb *kb, struct state *st, const char *id)
+{
+    if (ar_ijournal_put(kb, st->epoch, st->gen + 1, id) != 0)
+        return -1;
+    st->gen++;
+    st->dirs[0] = '\0';
+    return 0;
+}
+
 /* The id of the line at text (the line's top-level "id"), into id. */
 static int line_id(const char *text, size_t len, char id[AR_ID_LEN + 1])
 {
     struct ar_jmember m[64];
     int n = ar_jtext_members(text, len, m, 64);
     return n > 0 && n <= 64 ? text_str(text, m, n, "id", id, AR_ID_LEN + 1) : -1;
+}
+
+int ar_index_version(const struct ar_kb *kb, struct ar_index_version *v)
+{
+    struct state st;
+    memset(v, 0, sizeof *v);
+    if (read_state(kb, &st) != 0)
+        return -1;
+    memcpy(v->epoch, st.epoch, sizeof v->epoch);
+    v->gen = st.gen;
+    v->bytes = st.bytes;
+    return 0;
+}
+
+int ar_index_find_sorted(const char *text, size_t len, const char *id, size_t *start, size_t *end)
+{
+    size_t lo = 0, hi = len;   /* both at line starts (or the end) */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const char *nl = memrchr(text + lo, '\n', mid - lo);
+        size_t s = nl ? (size_t)(nl - text) + 1 : lo;
+        const char *en = memchr(text + s, '\n', hi - s);
+        size_t e = en ? (size_t)(en - text) : hi;
+        char line[AR_ID_LEN + 1];
+        if (line_id(text + s, e - s, line) != 0)
+            return -1;
+        int c = strcmp(line, id);
+        if (c == 0) {
+            *start = s;
+            *end = e;
+            return 0;
+        }
+        if (c < 0)
+            lo = e < hi ? e + 1 : hi;
+        else
+            hi = s;
+    }
+    return -1;
 }
 
 /* Inserts the view line of a card whose id does not sort last: the index
@@ -542,6 +660,8 @@ static int insert_line(const struct ar_kb *kb, const char *id, const struct ar_b
         ar_buf_add(&b, line->data, line->len);
         ar_buf_add(&b, text + at, len - at);
         rc = ar_write_atomic(path, b.data, b.len);
+        if (rc == 0)
+            rc = journal_change(kb, st, id);
         if (rc == 0) {
             st->cards++;
             st->bytes = (long long)b.len;
@@ -583,6 +703,8 @@ static int add_line(const struct ar_kb *kb, jv card, struct state *st)
         rc = w == (ssize_t)b.len ? 0 : -1;
         close(fd);
     }
+    if (rc == 0)
+        rc = journal_change(kb, st, id);
     if (rc == 0) {
         st->cards++;
         st->bytes += (long long)b.len;
@@ -705,6 +827,8 @@ static int patch_note(const struct ar_kb *kb, jv note, struct state *st)
         ar_buf_add(&b, text + end, len - end);
         if (rc == 0)
             rc = ar_write_atomic(path, b.data, b.len);
+        if (rc == 0)
+            rc = journal_change(kb, st, card);
         if (rc == 0) {
             st->notes++;
             st->bytes = (long long)b.len;

@@ -13,6 +13,7 @@
 #include <jv.h>
 #include <stddef.h>
 
+#include "index_journal.h"
 #include "kb.h"
 
 /* The view of card (borrowed) with notes (borrowed array, id order). */
@@ -28,6 +29,17 @@ int ar_index_add(const struct ar_kb *kb, jv card);
 /* Adds a just-stored note: rewrites its card's line when the index was
  * fresh before it, else rebuilds. */
 int ar_index_add_note(const struct ar_kb *kb, jv note);
+/* The version of the index (lib/index_journal.h) as index.state gives it:
+ * its epoch, generation and size in bytes; -1 without a valid state. */
+struct ar_index_version {
+    char epoch[AR_EPOCH_LEN + 1];
+    long gen;
+    long long bytes;
+};
+int ar_index_version(const struct ar_kb *kb, struct ar_index_version *v);
+/* The line of card id in index text (lines sorted by id) by binary search:
+ * [*start, *end) without the newline. -1 when there is none. */
+int ar_index_find_sorted(const char *text, size_t len, const char *id, size_t *start, size_t *end);
 /* Finds the line of card id in index text: [*start, *end) without the
  * newline. -1 when there is none. */
 int ar_index_find_line(const char *text, size_t len, const char *id, size_t *start, size_t *end);

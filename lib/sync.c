@@ -31,6 +31,7 @@ static const char gitignore_text[] =
     "# this machine, never synced (ar-sync tracks cards/, notes/, patches/).\n"
     "/index.jsonl\n"
     "/index.state\n"
+    "/index.journal\n"
     "/*.lock\n"
     "/queue.json\n"
     "/synthesis/\n"

@@ -7,13 +7,16 @@
 #include "err.h"
 #include "id.h"
 #include "index.h"
+#include "index_journal.h"
 #include "json.h"
 #include "kb.h"
 #include "note.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static struct ar_kb kb;
@@ -157,6 +160,131 @@ START_TEST(id_check_on_text)
     jv_free(a);
 }
 END_TEST
+/* The text of a file of the knowledge base (malloc'd). */
+static char *slurp(const char *name)
+{
+    char path[PATH_MAX], *text;
+    size_t len;
+    ck_assert_int_eq(ar_read_file(ar_kb_path(&kb, name, path), 1 << 24, &text, &len), 0);
+    return text;
+}
+
+START_TEST(journal_names_each_changed_line_in_order)
+{
+    jv a = card("2026-01-01T00:00:00.000Z", "keep", 1.5);
+    jv b = card("2026-01-03T00:00:00.000Z", "keep", 1.4);
+    jv c = card("2026-01-02T00:00:00.000Z", "keep", 1.3);   /* sorts before b: inserted */
+    char ida[AR_ID_LEN + 1], idb[AR_ID_LEN + 1], idc[AR_ID_LEN + 1], n1[AR_ID_LEN + 1];
+    ck_assert_int_eq(ar_card_store(&kb, a, ida), 0);   /* the first card builds the index */
+    struct ar_index_version v0, v;
+    ck_assert_int_eq(ar_index_version(&kb, &v0), 0);
+    ck_assert_int_eq((int)strlen(v0.epoch), AR_EPOCH_LEN);
+    ck_assert_int_eq(ar_card_store(&kb, b, idb), 0);   /* appended */
+    ck_assert_int_eq(ar_card_store(&kb, c, idc), 0);   /* inserted */
+    setenv("AR_NOW", "2026-01-04T00:00:00.000Z", 1);
+    ck_assert_int_eq(ar_note_add(&kb, ida, "lesson", "noted", NULL, n1), 0);   /* a's line rewritten */
+    unsetenv("AR_NOW");
+    ck_assert_int_eq(ar_index_version(&kb, &v), 0);
+    ck_assert_str_eq(v.epoch, v0.epoch);
+    ck_assert_int_eq(v.gen, v0.gen + 3);
+    ar_card_id *ids;
+    size_t n;
+    ck_assert_int_eq(ar_ijournal_read(&kb, v.epoch, v0.gen, v.gen, &ids, &n), 0);
+    ck_assert_int_eq((int)n, 3);
+    ck_assert_str_eq(ids[0], idb);
+    ck_assert_str_eq(ids[1], idc);
+    ck_assert_str_eq(ids[2], ida);
+    free(ids);
+    /* the journal only answers for its own epoch and the entries it has */
+    ck_assert_int_eq(ar_ijournal_read(&kb, "0123456789abcdef", v0.gen, v.gen, &ids, &n), -1);
+    ck_assert_int_eq(ar_ijournal_read(&kb, v.epoch, v0.gen, v.gen + 1, &ids, &n), -1);
+
+    /* a torn entry is not trusted */
+    char path[PATH_MAX];
+    int fd = open(ar_kb_path(&kb, "index.journal", path), O_WRONLY);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(pwrite(fd, "00000000000X", 12, 36 + 43 * (v.gen - 1)), 12);
+    close(fd);
+
+    ck_assert_int_eq(ar_ijournal_read(&kb, v.epoch, v0.gen, v.gen, &ids, &n), -1);
+    ck_assert_int_eq(ar_ijournal_read(&kb, v.epoch, v0.gen, v.gen - 1, &ids, &n), 0);
+    free(ids);
+
+    /* every line is found by binary search */
+    char *text;
+    size_t len, start, end;
+    ck_assert_int_eq(ar_index_read(&kb, &text, &len), 0);
+    const char *all[] = {ida, idc, idb};
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(ar_index_find_sorted(text, len, all[i], &start, &end), 0);
+        size_t s2, e2;
+        ck_assert_int_eq(ar_index_find_line(text, len, all[i], &s2, &e2), 0);
+        ck_assert_uint_eq(start, s2);
+        ck_assert_uint_eq(end, e2);
+    }
+    ck_assert_int_eq(ar_index_find_sorted(text, len, "20260101T000000Z-000000000000", &start, &end), -1);
+    ck_assert_int_eq(ar_index_find_sorted(text, len, "20270101T000000Z-000000000000", &start, &end), -1);
+    free(text);
+
+    /* a rebuild starts a new epoch with an empty journal */
+    ck_assert_int_eq(ar_index_rebuild(&kb), 0);
+    ck_assert_int_eq(ar_index_version(&kb, &v), 0);
+    ck_assert_str_ne(v.epoch, v0.epoch);
+    ck_assert_int_eq(v.gen, 0);
+    char *j = slurp("index.journal");
+    ck_assert_int_eq((int)strlen(j), 36);
+    free(j);
+    jv_free(a), jv_free(b), jv_free(c);
+}
+END_TEST
+
+/* Sets the modification times of cards/ and notes/ back by s seconds. */
+static void age_dirs(int s)
+{
+    const char *dirs[] = {kb.cards, kb.notes};
+    for (int i = 0; i < 2; i++) {
+        struct stat sb;
+        ck_assert_int_eq(stat(dirs[i], &sb), 0);
+        struct timespec t[2] = {sb.st_atim, sb.st_mtim};
+        t[0].tv_sec -= s;
+        t[1].tv_sec -= s;
+        ck_assert_int_eq(utimensat(AT_FDCWD, dirs[i], t, 0), 0);
+    }
+}
+
+START_TEST(settled_directories_spare_the_listing_but_not_a_new_fact)
+{
+    jv a = card("2026-01-01T00:00:00.000Z", "keep", 1.5);
+    char ida[AR_ID_LEN + 1], path[PATH_MAX];
+    ck_assert_int_eq(ar_card_store(&kb, a, ida), 0);
+    char *st = slurp("index.state");
+    ck_assert_ptr_nonnull(strstr(st, "\"dirs\":\"\""));   /* just changed: not settled */
+    free(st);
+    age_dirs(10);
+    ck_assert_int_eq(ar_index_ensure(&kb), 0);
+    st = slurp("index.state");
+    ck_assert_ptr_null(strstr(st, "\"dirs\":\"\""));      /* a reader recorded the settled times */
+    free(st);
+    ck_assert_int_eq(ar_index_ensure(&kb), 0);
+
+    /* a card that arrives without the index (as a copy or a sync would
+     * leave it) changes cards/'s time, and the next reader takes it in */
+    jv b = card("2026-01-02T00:00:00.000Z", "keep", 1.4);
+    char idb[AR_ID_LEN + 1];
+    ck_assert_int_eq(ar_id_compute(b, idb), 0);
+    ar_jv_set(&b, "id", jv_string(idb));
+    char *text = ar_json_dump(b, AR_JSON_PRETTY);
+    ck_assert_int_eq(ar_write_atomic(ar_kb_card_path(&kb, idb, path), text, strlen(text)), 0);
+    free(text);
+    ck_assert_int_eq(ar_index_ensure(&kb), 0);
+    size_t len;
+    ck_assert_int_eq(ar_index_read(&kb, &text, &len), 0);
+    ck_assert_ptr_nonnull(strstr(text, idb));
+    free(text);
+    ck_assert_int_eq(ar_index_check(&kb), 0);
+    jv_free(a), jv_free(b);
+}
+END_TEST
 
 Suite *make_suite(void)
 {
@@ -166,6 +294,8 @@ Suite *make_suite(void)
     tcase_add_test(tc, rebuild_matches_views);
     tcase_add_test(tc, skips_bad_facts);
     tcase_add_test(tc, id_check_on_text);
+    tcase_add_test(tc, journal_names_each_changed_line_in_order);
+    tcase_add_test(tc, settled_directories_spare_the_listing_but_not_a_new_fact);
     suite_add_tcase(s, tc);
     return s;
 }
