@@ -580,5 +580,6 @@ int ar_cardsum_parse(struct ar_pool *pool, const char *text, size_t len, struct 
         c->status = ar_pool_intern(pool, norm);
     c->key = key_of(pool, c);
     c->group = -1;
+    ar_stats_id_key(c->id, &c->idk[0], &c->idk[1]);
     return 0;
 }

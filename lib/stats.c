@@ -91,17 +91,43 @@ static int cmp_card_id(const void *a, const void *b)
     return strcmp(((const struct ar_cardsum *)a)->id, ((const struct ar_cardsum *)b)->id);
 }
 
-static uint64_t id_hash(const char *s)
+void ar_stats_id_key(const char *s, uint64_t *hi, uint64_t *lo)
 {
-    uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
+    uint64_t t = 0, h = 0;
+    int ok = 1;
+    for (int i = 0; i < 16 && ok; i++) {
+        if (i == 8 || i == 15)
+            ok = s[i] == (i == 8 ? 'T' : 'Z');
+        else if ((ok = s[i] >= '0' && s[i] <= '9'))
+            t = t * 10 + (uint64_t)(s[i] - '0');
+    }
+    ok = ok && s[16] == '-';
+    for (int i = 17; i < AR_ID_LEN && ok; i++) {
+        int c = s[i], d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        ok = d >= 0;
+        h = h << 4 | (uint64_t)(d < 0 ? 0 : d);
+    }
+    if (ok && s[AR_ID_LEN] == '\0') {
+        *hi = t;
+        *lo = h;
+        return;
+    }
+    uint64_t f = 1469598103934665603ULL;   /* FNV-1a */
     for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
+        f = (f ^ (unsigned char)*s) * 1099511628211ULL;
+    *hi = f | (1ULL << 63);
+    *lo = 0;
+}
+
+static size_t id_slot(uint64_t hi, uint64_t lo, size_t size)
+{
+    uint64_t x = (lo ^ hi * 0x9E3779B97F4A7C15ULL) * 0xff51afd7ed558ccdULL;
+    return (size_t)(x >> 32 ^ x) & (size - 1);
 }
 
 /* ids are looked up for every baseline, prior card and verification: a hash
- * table instead of a binary search of 29-byte strings with long common
- * prefixes */
+ * table whose slots hold the ids' numbers, so a lookup reads one slot
+ * rather than the cards and strings of every probe */
 static void build_idmap(struct ar_kbstats *st)
 {
     free(st->idmap);
@@ -111,12 +137,13 @@ static void build_idmap(struct ar_kbstats *st)
     st->idmap = ar_xmalloc(size * sizeof *st->idmap);
     st->idmap_size = size;
     for (size_t j = 0; j < size; j++)
-        st->idmap[j] = -1;
+        st->idmap[j].card = -1;
     for (size_t i = 0; i < st->n; i++) {
-        size_t j = id_hash(st->cards[i].id) & (size - 1);
-        while (st->idmap[j] >= 0)
+        uint64_t hi = st->cards[i].idk[0], lo = st->cards[i].idk[1];
+        size_t j = id_slot(hi, lo, size);
+        while (st->idmap[j].card >= 0)
             j = (j + 1) & (size - 1);
-        st->idmap[j] = (long)i;
+        st->idmap[j] = (struct ar_idslot){hi, lo, (long)i};
     }
 }
 
@@ -124,12 +151,14 @@ long ar_stats_find(const struct ar_kbstats *st, const char *id)
 {
     if (!st->idmap_size)
         return -1;
-    for (size_t j = id_hash(id) & (st->idmap_size - 1);; j = (j + 1) & (st->idmap_size - 1)) {
-        long i = st->idmap[j];
-        if (i < 0)
+    uint64_t hi, lo;
+    ar_stats_id_key(id, &hi, &lo);
+    for (size_t j = id_slot(hi, lo, st->idmap_size);; j = (j + 1) & (st->idmap_size - 1)) {
+        const struct ar_idslot *e = &st->idmap[j];
+        if (e->card < 0)
             return -1;
-        if (strcmp(st->cards[i].id, id) == 0)
-            return i;
+        if (e->hi == hi && e->lo == lo && (!(hi >> 63) || strcmp(st->cards[e->card].id, id) == 0))
+            return e->card;
     }
 }
 
@@ -381,6 +410,42 @@ static int foreach_mapped(const struct ar_kb *kb, struct load_ctx *lc)
     return rc;
 }
 
+static int same_version(const struct ar_index_version *a, const struct ar_index_version *b)
+{
+    return a->gen == b->gen && a->bytes == b->bytes && strcmp(a->epoch, b->epoch) == 0;
+}
+
+/* Summaries of every card of the fresh index: from the summary cache when
+ * it holds this version, or an older generation brought up to date (and
+ * written anew once many lines changed), else parsed from the index (and
+ * cached). A cache is only kept when the index did not change meanwhile;
+ * a knowledge base we may not write is read without one. */
+static struct ar_kbstats *load_all(const struct ar_kb *kb)
+{
+    struct ar_index_version v, after;
+    int versioned = ar_index_version(kb, &v) == 0;
+    struct ar_kbstats *all = ar_kbstats_new();
+    long gen = 0;
+    int got = versioned ? ar_sumcache_load(kb, &v, all, &gen) : -1;
+    if (got == 1 && (ar_sumcache_catch_up(kb, &v, gen, all) != 0 || ar_index_version(kb, &after) != 0 ||
+                     !same_version(&v, &after))) {
+        ar_kbstats_free(all);
+        all = ar_kbstats_new();
+        got = -1;
+    }
+    if (got < 0) {
+        struct load_ctx lc = {all, NULL, NULL};
+        if (foreach_mapped(kb, &lc) != 0) {
+            ar_kbstats_free(all);
+            return NULL;
+        }
+    }
+    if ((got < 0 || (got == 1 && v.gen - gen >= AR_SUMCACHE_REWRITE)) && versioned &&
+        ar_index_version(kb, &after) == 0 && same_version(&v, &after))
+        (void)ar_sumcache_write(kb, &v, all);
+    return all;
+}
+
 static int filter_active(const struct ar_filter *f)
 {
     return f && (f->status || f->category || f->tag || f->session || f->platform || f->since);
@@ -392,20 +457,9 @@ int ar_kbstats_load(const struct ar_kb *kb, const struct ar_filter *f, struct ar
         return -1;
     if (ar_index_ensure(kb) != 0)
         return -1;
-    char stamp[AR_SUMCACHE_STAMP], again[AR_SUMCACHE_STAMP];
-    int stamped = ar_sumcache_stamp(kb, stamp) == 0;
-    struct ar_kbstats *all = ar_kbstats_new();
-    if (!stamped || ar_sumcache_load(kb, stamp, all) != 0) {
-        struct load_ctx lc = {all, NULL, NULL};
-        if (foreach_mapped(kb, &lc) != 0) {
-            ar_kbstats_free(all);
-            return -1;
-        }
-        /* cache what was read, unless the index changed meanwhile; a
-         * knowledge base we may not write is read without a cache */
-        if (stamped && ar_sumcache_stamp(kb, again) == 0 && strcmp(stamp, again) == 0)
-            (void)ar_sumcache_write(kb, stamp, all);
-    }
+    struct ar_kbstats *all = load_all(kb);
+    if (!all)
+        return -1;
     ar_kbstats_finish(all);
     if (!filter_active(f)) {
         *out = all;

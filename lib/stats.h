@@ -21,6 +21,7 @@
 
 #include <jv.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "kb.h"
 #include "pool.h"
@@ -38,6 +39,7 @@ struct ar_change {
 };
 
 struct ar_cardsum {
+    uint64_t idk[2];           /* the id as numbers (ar_stats_id_key) */
     const char *id, *created, *agent, *session, *commit, *category, *hypothesis;
     const char *status;        /* effective (after status notes), "revert" read as discard */
     const char *platform;      /* platform class, "" when absent */
@@ -95,6 +97,11 @@ struct ar_noise {
     int is_default;
 };
 
+struct ar_idslot {
+    uint64_t hi, lo;           /* the id as numbers (lib/stats.c) */
+    long card;                 /* -1: empty */
+};
+
 struct ar_kbstats {
     struct ar_cardsum *cards;  /* id order; every card that passed the filter */
     size_t n;
@@ -106,21 +113,26 @@ struct ar_kbstats {
     size_t ngroups;
     struct ar_pool pool;       /* owns every string above */
     size_t cap, gcap;
-    long *idmap;               /* open-addressing table: id -> index */
+    struct ar_idslot *idmap;   /* open-addressing table: id -> index */
     size_t idmap_size;
     void *map;                 /* the summary cache the strings live in, when loaded from it */
     size_t maplen;
     struct ar_kbstats *owner;  /* freed with this one (a filtered load's full set) */
 };
 
+/* An id as two numbers: for the id form (YYYYMMDDTHHMMSSZ-<12 hex>) its
+ * time digits and its hex digits, which say exactly which id it is; for
+ * anything else a hash with the top bit set, which only says it may be. */
+void ar_stats_id_key(const char *id, uint64_t *hi, uint64_t *lo);
+
 /* Builds the statistics from the fresh index, keeping the views that pass
  * the filter (NULL: all).
  *
  * Parsing 100,000 index lines takes about half a second, so the summaries
  * of a large knowledge base are kept in a cache outside it (see
- * lib/sumcache.h), valid while index.jsonl is the same file (inode, size,
- * times); a load with a fresh cache maps it instead of parsing. A stale or
- * missing cache is rebuilt after the parse. */
+ * lib/sumcache.h) for one version of the index; a load maps it instead of
+ * parsing, and re-reads only the lines the index journal says changed
+ * since. A cache of another epoch, or none, is rebuilt after the parse. */
 int ar_kbstats_load(const struct ar_kb *kb, const struct ar_filter *f, struct ar_kbstats **out);
 
 /* Building by hand (tests, tools with their own source of views): new, add

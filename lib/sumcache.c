@@ -16,7 +16,7 @@
 #include "ptrmap.h"
 #include "sha256.h"
 
-#define MAGIC "ARSUMv1"
+#define MAGIC "ARSUMv3"
 #define NONE UINT32_MAX   /* a NULL string */
 
 struct header {
@@ -24,8 +24,12 @@ struct header {
     uint32_t byte_order;   /* 0x01020304 as written */
     uint32_t rec_size, change_size;
     uint32_t ncards, nchanges, nrefs;
+    uint32_t nslots;       /* string table: a power of two */
     uint64_t blob;         /* bytes of strings */
-    char stamp[192];
+    int64_t gen;           /* the index version the records hold */
+    int64_t bytes;
+    char root[24];         /* first 16 hex of the knowledge base's hash */
+    char epoch[24];
 };
 
 /* strings are offsets into the blob */
@@ -35,6 +39,7 @@ struct rec {
     uint32_t ntags, nprior, nchanges, first_ref, first_change;
     uint8_t has_bpb, has_delta, retracted, pad[5];
     double budget_s, val_bpb, delta, training_seconds;
+    uint64_t idk[2];
 };
 
 struct crec {
@@ -43,7 +48,7 @@ struct crec {
 };
 
 /* The knowledge base's root, resolved, hashed: the cache's name and the
- * first part of its stamp. */
+ * check that a cache belongs to it. */
 static int root_hash(const struct ar_kb *kb, char hex[65])
 {
     char real[PATH_MAX];
@@ -79,16 +84,13 @@ static int cache_path(const struct ar_kb *kb, char out[PATH_MAX])
     return 0;
 }
 
-int ar_sumcache_stamp(const struct ar_kb *kb, char out[AR_SUMCACHE_STAMP])
+/* FNV-1a: the string table's hash, the same when written and read */
+static uint64_t str_hash(const char *s)
 {
-    char path[PATH_MAX], hex[65];
-    struct stat sb;
-    if (root_hash(kb, hex) != 0 || stat(ar_kb_path(kb, "index.jsonl", path), &sb) != 0)
-        return -1;
-    snprintf(out, AR_SUMCACHE_STAMP, "%s:%llu:%lld:%lld.%09ld:%lld.%09ld", hex, (unsigned long long)sb.st_ino,
-             (long long)sb.st_size, (long long)sb.st_mtim.tv_sec, sb.st_mtim.tv_nsec, (long long)sb.st_ctim.tv_sec,
-             sb.st_ctim.tv_nsec);
-    return 0;
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
 }
 
 /* ------------------------------------------------------------ loading */
@@ -104,10 +106,10 @@ static const char *str_at(const char *blob, uint64_t size, uint32_t off, int *ba
     return blob + off;
 }
 
-int ar_sumcache_load(const struct ar_kb *kb, const char *stamp, struct ar_kbstats *st)
+int ar_sumcache_load(const struct ar_kb *kb, const struct ar_index_version *v, struct ar_kbstats *st, long *gen)
 {
-    char path[PATH_MAX];
-    if (cache_path(kb, path) != 0)
+    char path[PATH_MAX], hex[65];
+    if (cache_path(kb, path) != 0 || root_hash(kb, hex) != 0)
         return -1;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -124,19 +126,26 @@ int ar_sumcache_load(const struct ar_kb *kb, const char *stamp, struct ar_kbstat
         return -1;
     const struct header *h = (const struct header *)map;
     size_t need = sizeof *h + (size_t)h->ncards * sizeof(struct rec) + (size_t)h->nchanges * sizeof(struct crec) +
-                  (size_t)h->nrefs * sizeof(uint32_t);
+                  ((size_t)h->nrefs + h->nslots) * sizeof(uint32_t);
+    /* this epoch of this knowledge base's index, at its generation or an
+     * older one the journal can bring up to date */
+    int exact = h->gen == v->gen && h->bytes == v->bytes;
     if (memcmp(h->magic, MAGIC, 8) != 0 || h->byte_order != 0x01020304 || h->rec_size != sizeof(struct rec) ||
-        h->change_size != sizeof(struct crec) || strncmp(h->stamp, stamp, sizeof h->stamp) != 0 ||
-        need + h->blob != size || (h->blob && map[size - 1] != '\0')) {
+        h->change_size != sizeof(struct crec) || strncmp(h->root, hex, 16) != 0 || h->root[16] ||
+        strncmp(h->epoch, v->epoch, sizeof h->epoch) != 0 || h->gen > v->gen || (h->gen == v->gen && !exact) ||
+        need + h->blob != size || (h->blob && map[size - 1] != '\0') || (h->nslots & (h->nslots - 1))) {
         munmap(map, size);
         return -1;
     }
     const struct rec *recs = (const struct rec *)(map + sizeof *h);
     const struct crec *crecs = (const struct crec *)(recs + h->ncards);
     const uint32_t *refs = (const uint32_t *)(crecs + h->nchanges);
-    const char *blob = (const char *)(refs + h->nrefs);
+    const uint32_t *slots = refs + h->nrefs;
+    const char *blob = (const char *)(slots + h->nslots);
     uint64_t bl = h->blob;
     int bad = 0;
+    for (uint32_t i = 0; i < h->nslots && !bad; i++)
+        bad = slots[i] != NONE && slots[i] >= bl;
     st->cap = h->ncards ? h->ncards : 1;
     st->cards = ar_xrealloc(st->cards, st->cap * sizeof *st->cards);
     st->n = 0;
@@ -154,6 +163,8 @@ int ar_sumcache_load(const struct ar_kb *kb, const char *stamp, struct ar_kbstat
             bad = 1;
             break;
         }
+        c->idk[0] = r->idk[0];
+        c->idk[1] = r->idk[1];
         c->budget_s = r->budget_s;
         c->val_bpb = r->val_bpb;
         c->delta = r->delta;
@@ -195,7 +206,27 @@ int ar_sumcache_load(const struct ar_kb *kb, const char *stamp, struct ar_kbstat
     }
     st->map = map;
     st->maplen = size;
-    return 0;
+    *gen = (long)h->gen;
+    return exact ? 0 : 1;
+}
+
+const char *ar_sumcache_string(const struct ar_kbstats *st, const char *s)
+{
+    if (!st->map || !s)
+        return NULL;
+    const struct header *h = st->map;
+    const uint32_t *slots = (const uint32_t *)((const char *)st->map + sizeof *h +
+                                               (size_t)h->ncards * sizeof(struct rec) +
+                                               (size_t)h->nchanges * sizeof(struct crec)) + h->nrefs;
+    const char *blob = (const char *)(slots + h->nslots);
+    if (!h->nslots)
+        return NULL;
+    for (uint64_t j = str_hash(s) & (h->nslots - 1);; j = (j + 1) & (h->nslots - 1)) {
+        if (slots[j] == NONE)
+            return NULL;
+        if (strcmp(blob + slots[j], s) == 0)
+            return blob + slots[j];
+    }
 }
 
 /* ------------------------------------------------------------ writing */
@@ -225,12 +256,34 @@ static uint32_t off_of(struct writer *w, const char *s)
     return (uint32_t)*us;
 }
 
-int ar_sumcache_write(const struct ar_kb *kb, const char *stamp, const struct ar_kbstats *st)
+/* The string table over the blob's strings (each there once). */
+static void string_table(const struct ar_buf *blob, struct ar_buf *out, uint32_t *nslots)
+{
+    size_t nstr = 0;
+    for (size_t i = 0; i < blob->len; i++)
+        nstr += blob->data[i] == '\0';
+    uint32_t n = 16;
+    while (n < 2 * nstr)
+        n *= 2;
+    uint32_t *t = ar_xmalloc((size_t)n * sizeof *t);
+    memset(t, 0xff, (size_t)n * sizeof *t);   /* NONE */
+    for (size_t off = 0; off < blob->len; off += strlen(blob->data + off) + 1) {
+        uint64_t j = str_hash(blob->data + off) & (n - 1);
+        while (t[j] != NONE)
+            j = (j + 1) & (n - 1);
+        t[j] = (uint32_t)off;
+    }
+    ar_buf_add(out, t, (size_t)n * sizeof *t);
+    free(t);
+    *nslots = n;
+}
+
+int ar_sumcache_write(const struct ar_kb *kb, const struct ar_index_version *v, const struct ar_kbstats *st)
 {
     const char *min = getenv("AR_CACHE_MIN_CARDS");
-    char dir[PATH_MAX], path[PATH_MAX];
+    char dir[PATH_MAX], path[PATH_MAX], hex[65];
     if (st->n < (size_t)(min && *min ? atol(min) : AR_SUMCACHE_MIN_CARDS) || cache_dir(dir) != 0 ||
-        cache_path(kb, path) != 0)
+        cache_path(kb, path) != 0 || root_hash(kb, hex) != 0)
         return 0;
     /* the cache directory and its parent (~/.cache) */
     char *slash = strrchr(dir, '/');
@@ -260,6 +313,8 @@ int ar_sumcache_write(const struct ar_kb *kb, const char *stamp, const struct ar
         r.has_bpb = (uint8_t)c->has_bpb;
         r.has_delta = (uint8_t)c->has_delta;
         r.retracted = (uint8_t)c->retracted;
+        r.idk[0] = c->idk[0];
+        r.idk[1] = c->idk[1];
         r.budget_s = c->budget_s;
         r.val_bpb = c->val_bpb;
         r.delta = c->delta;
@@ -294,15 +349,21 @@ int ar_sumcache_write(const struct ar_kb *kb, const char *stamp, const struct ar
         h.nchanges = nchanges;
         h.nrefs = nrefs;
         h.blob = w.blob.len;
-        snprintf(h.stamp, sizeof h.stamp, "%s", stamp);
+        h.gen = v->gen;
+        h.bytes = v->bytes;
+        memcpy(h.root, hex, 16);
+        snprintf(h.epoch, sizeof h.epoch, "%s", v->epoch);
+        struct ar_buf table = {0};
+        string_table(&w.blob, &table, &h.nslots);
         struct ar_buf out = {0};
         ar_buf_add(&out, &h, sizeof h);
-        const struct ar_buf *parts[] = {&recs, &crecs, &refs, &w.blob};
-        for (int i = 0; i < 4; i++)
+        const struct ar_buf *parts[] = {&recs, &crecs, &refs, &table, &w.blob};
+        for (int i = 0; i < 5; i++)
             if (parts[i]->len)
                 ar_buf_add(&out, parts[i]->data, parts[i]->len);
         rc = ar_write_atomic(path, out.data, out.len);
         ar_buf_free(&out);
+        ar_buf_free(&table);
     }
     ar_buf_free(&recs);
     ar_buf_free(&crecs);

@@ -4,31 +4,44 @@
  * reading never changes the knowledge base): $AR_CACHE_DIR, else
  * $XDG_CACHE_HOME/ar, else ~/.cache/ar, one file per knowledge base,
  * index-<first 16 hex of SHA-256 of its real path>.sum. AR_CACHE_DIR=off
- * turns it off. It is valid only while index.jsonl is the very file it was
- * built from (the stamp: root hash, inode, size, modification and change
- * times) and is rebuilt otherwise; knowledge bases of fewer than
- * AR_SUMCACHE_MIN_CARDS cards ($AR_CACHE_MIN_CARDS), which parse in a few
- * tens of milliseconds, get none.
+ * turns it off. It holds one version of the index (lib/index.h: epoch,
+ * generation, size). A cache of the index's version is used as it is; one
+ * of an older generation of the same epoch is used with the lines the
+ * index journal names read again (lib/stats.c), and written anew only once
+ * many lines changed; any other is rebuilt from the index. Knowledge bases
+ * of fewer than AR_SUMCACHE_MIN_CARDS cards ($AR_CACHE_MIN_CARDS), which
+ * parse in a few tens of milliseconds, get none.
  *
  * Layout (native byte order; the header says which): a header, the records
  * (one per card, id order), the changes, the string references of tags and
- * prior_cards, then a blob of NUL-terminated strings, each distinct string
- * once, so that equal strings share a pointer as interned ones do. */
+ * prior_cards, a hash table of the strings (offsets, FNV-1a, linear
+ * probing), then a blob of NUL-terminated strings, each distinct string
+ * once, so that equal strings share a pointer as interned ones do; the
+ * table lets lines read again share those pointers too. */
 #ifndef AR_SUMCACHE_H
 #define AR_SUMCACHE_H
 
+#include "index.h"
 #include "stats.h"
 
-#define AR_SUMCACHE_STAMP 192
 #define AR_SUMCACHE_MIN_CARDS 20000
+/* a cache this many changes behind is written anew */
+#define AR_SUMCACHE_REWRITE 256
 
-/* The stamp of kb's index.jsonl into out; -1 when it cannot be read. */
-int ar_sumcache_stamp(const struct ar_kb *kb, char out[AR_SUMCACHE_STAMP]);
-/* Fills st (new, empty) from a cache whose stamp is stamp; returns 0, or -1
- * when the cache is missing, stale or malformed (nothing recorded). */
-int ar_sumcache_load(const struct ar_kb *kb, const char *stamp, struct ar_kbstats *st);
-/* Writes st's cards (all of the index) as the cache for stamp; does nothing
- * for a small knowledge base or without a cache directory. */
-int ar_sumcache_write(const struct ar_kb *kb, const char *stamp, const struct ar_kbstats *st);
+/* Fills st (new, empty) from the cache: returns 0 when it holds version v,
+ * 1 when it holds the older generation *gen of v's epoch, -1 when it is
+ * missing, of another epoch or malformed (nothing recorded). */
+int ar_sumcache_load(const struct ar_kb *kb, const struct ar_index_version *v, struct ar_kbstats *st, long *gen);
+/* The cache's one copy of s when st was loaded from a cache holding that
+ * string, else NULL. */
+const char *ar_sumcache_string(const struct ar_kbstats *st, const char *s);
+/* Brings st, loaded from a cache of generation gen, to version v of the
+ * index: the lines the journal names are read again. -1 when the journal
+ * or the index cannot say (the caller parses the whole index instead);
+ * st is then unusable. */
+int ar_sumcache_catch_up(const struct ar_kb *kb, const struct ar_index_version *v, long gen, struct ar_kbstats *st);
+/* Writes st's cards (all of the index at version v) as the cache; does
+ * nothing for a small knowledge base or without a cache directory. */
+int ar_sumcache_write(const struct ar_kb *kb, const struct ar_index_version *v, const struct ar_kbstats *st);
 
 #endif
