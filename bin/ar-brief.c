@@ -70,8 +70,8 @@ static jv queue_entries(const struct ar_kb *kb)
 /* ------------------------------------------------------------ the saved brief
  *
  * synthesis/brief-cache.json holds the last brief computed, under a key: the
- * index's state (how many cards and notes it was built from, its size and
- * last id: equal only for the same facts), the filters and --recent. While
+ * index's version (epoch, generation and size: equal only for the same
+ * facts), the filters and --recent. While
  * the key matches, ar-brief prints from it instead of recomputing every
  * statistic; the queue section is always read afresh. */
 
@@ -80,17 +80,15 @@ static jv queue_entries(const struct ar_kb *kb)
 
 static jv cache_key(const struct ar_kb *kb, const char *scope, long recent)
 {
-    char path[PATH_MAX], *text;
-    size_t len;
+    struct ar_index_version v;
     if (ar_index_ensure(kb) != 0)
         ar_die_last();
-    if (ar_read_file(ar_kb_path(kb, "index.state", path), 4096, &text, &len) != 0)
+    if (ar_index_version(kb, &v) != 0)
         return jv_invalid();
     jv key = jv_object();
-    ar_jv_set(&key, "index", jv_string_sized(text, (int)len));
+    ar_jv_set(&key, "index", jv_string_fmt("%s:%ld:%lld", v.epoch, v.gen, v.bytes));
     ar_jv_set(&key, "scope", jv_string(scope));
     ar_jv_set(&key, "recent", jv_number((double)recent));
-    free(text);
     return key;
 }
 

@@ -10,6 +10,7 @@
 #include "card.h"
 #include "err.h"
 #include "json.h"
+#include "ptrmap.h"
 #include "synth.h"
 
 enum { S_BEST, S_NOISE, S_WARN, S_FIND, S_CONTRA, S_DEAD, S_RECENT, S_QUEUE, S_UNDER, S_OPEN, NSEC };
@@ -113,19 +114,19 @@ static jv str_or_null(const char *s)
 
 /* ------------------------------------------------------------ summary */
 
-static int cmp_ptr(const void *a, const void *b)
-{
-    const char *x = *(const char *const *)a, *y = *(const char *const *)b;
-    return (x > y) - (x < y);
-}
-
-/* distinct interned strings among n */
+/* distinct interned strings among n, the empty one left out */
 static int distinct(const char **v, size_t n)
 {
-    qsort(v, n, sizeof *v, cmp_ptr);
+    struct ar_ptrmap seen = {0};
     int d = 0;
-    for (size_t i = 0; i < n; i++)
-        d += (i == 0 || v[i] != v[i - 1]) && v[i] && *v[i];
+    for (size_t i = 0; i < n; i++) {
+        if (!v[i] || !*v[i])
+            continue;
+        long *slot = ar_ptrmap_at(&seen, v[i], NULL);
+        d += *slot < 0;
+        *slot = 0;
+    }
+    ar_ptrmap_free(&seen);
     return d;
 }
 

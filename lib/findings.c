@@ -278,6 +278,23 @@ static void builds_on(struct ar_findings *f, const struct ar_kbstats *st, struct
     }
 }
 
+#define PREFETCH 8
+
+static void prefetch_card(const struct ar_cardsum *c)
+{
+    for (size_t off = 0; off < sizeof *c; off += 64)
+        __builtin_prefetch((const char *)c + off);
+}
+
+/* the id strings the card refers to, once the card itself is at hand */
+static void prefetch_refs(const struct ar_cardsum *c)
+{
+    for (int k = 0; k < c->nprior; k++)
+        __builtin_prefetch(c->prior[k]);
+    if (c->verifies)
+        __builtin_prefetch(c->verifies);
+}
+
 static void build_claim(struct ar_findings *f, const struct ar_kbstats *st, struct ar_claim *cl,
                         const struct entry *en, int n, const char *const *claim_of)
 {
@@ -298,6 +315,12 @@ static void build_claim(struct ar_findings *f, const struct ar_kbstats *st, stru
     for (int i = 0; i < n; i++) {
         int ci = en[i].card;
         const struct ar_cardsum *c = &st->cards[ci];
+        /* a claim's cards lie far apart: ask for those a few steps ahead
+         * while this one is scored */
+        if (i + PREFETCH < n)
+            prefetch_card(&st->cards[en[i + PREFETCH].card]);
+        if (i + PREFETCH / 2 < n)
+            prefetch_refs(&st->cards[en[i + PREFETCH / 2].card]);
         cl->cards[cl->ncards++] = ci;
         struct ar_tally *t = class_tally(cl, c->platform);
         builds_on(f, st, cl, &lcap, c, claim_of);
