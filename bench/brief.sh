@@ -2,9 +2,10 @@
 # ar-brief and ar-plot on synthetic knowledge bases (bench/gencards: 5
 # platform classes, 50 config keys) of 10,000 and 100,000 cards. Prints the
 # median wall time of 3 runs of each command, the CPU time of ar-brief, and
-# how the time grows from 10k to 100k cards. ar-brief is timed twice: cold
-# (--no-cache: every statistic from the index, as after a new card) and
-# saved (the facts did not change since the last brief).
+# how the time grows from 10k to 100k cards. ar-brief is timed four ways:
+# cold (--no-cache: every statistic computed again, the card summaries from
+# the summary cache), saved (the facts did not change since the last brief),
+# right after a new card, and right after a note.
 # Targets at 100,000 cards on 2 cores: ar-brief < 0.3 s, ar-plot progress < 2 s.
 #
 #   bench/brief.sh                 # 10000 and 100000 cards in a temp dir
@@ -43,7 +44,25 @@ cpu() {
     /usr/bin/time -f '%U %S' "$@" 2>&1 >/dev/null | tail -1 | awk '{ printf "%.3f", $1 + $2 }'
 }
 
-printf '%-7s %8s %13s %14s %13s %11s %12s %12s %11s\n' cards index_MB brief_cold_s brief_cold_cpu brief_saved_s plot_png_s plot_png_cpu plot_term_s findings_s
+# median wall seconds of ar-brief right after a new card lands (the index
+# line appended, the summary cache brought up to date from the journal,
+# cards/ just changed so it is listed), and right after a lesson note on it
+# (the card's line rewritten); three rounds, each adds a card and a note
+after_change() {
+    local kind=$1 r last tmpl times=()
+    last=$(ls "$AR_KB/cards" | tail -1)
+    tmpl=$(jq -c 'del(.id, .created, .agent, .schema)' "$AR_KB/cards/$last")
+    for r in 1 2 3; do
+        local id
+        id=$(jq -c --arg h "bench: one more card $(date +%s%N)" '.hypothesis = $h' <<<"$tmpl" |
+            ar-card write --stdin)
+        [ "$kind" = note ] && ar-card note "$id" --lesson "bench: a lesson" >/dev/null
+        times+=("$(wall ar-brief)")
+    done
+    printf '%s\n' "${times[@]}" | sort -g | sed -n 2p
+}
+
+printf '%-7s %8s %13s %14s %13s %13s %13s %11s %12s %12s %11s\n' cards index_MB brief_cold_s brief_cold_cpu brief_saved_s brief_card_s brief_note_s plot_png_s plot_png_cpu plot_term_s findings_s
 declare -A brief plot
 for n in $sizes; do
     kb=$dir/kb$n
@@ -58,13 +77,15 @@ for n in $sizes; do
     bc_=$(cpu ar-brief --no-cache)
     ar-brief >/dev/null
     w=$(median3 ar-brief)
+    ac=$(after_change card)
+    an=$(after_change note)
     p=$(median3 ar-plot progress -o "$dir/progress-$n.png")
     pc=$(cpu ar-plot progress -o "$dir/progress-$n.png")
     t=$(median3 ar-plot progress --term)
     f=$(median3 ar-plot findings -o "$dir/findings-$n.png")
     brief[$n]=$b
     plot[$n]=$p
-    printf '%-7s %8s %13.3f %14s %13.3f %11.3f %12s %12.3f %11.3f\n' "$n" "$mb" "$b" "$bc_" "$w" "$p" "$pc" "$t" "$f"
+    printf '%-7s %8s %13.3f %14s %13.3f %13.3f %13.3f %11.3f %12s %12.3f %11.3f\n' "$n" "$mb" "$b" "$bc_" "$w" "$ac" "$an" "$p" "$pc" "$t" "$f"
 done
 
 set -- $sizes
