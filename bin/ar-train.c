@@ -54,6 +54,8 @@ struct args {
     const char *config, *data, *hypothesis, *category, *session, *status, *kb, *save, *init;
     const char *verify;
     struct ar_strlist sets, tags;
+    char **queue_sets;   /* the queue entry's overrides (owned), in sets too */
+    int nqueue_sets;
     int no_card, quiet, keys, queue;
     int seed_given, budget_given;
 };
@@ -286,9 +288,10 @@ static struct ar_queue_job *queue_setup(struct args *a)
     a->sets.v = ar_xrealloc(a->sets.v, (size_t)(a->sets.n + n) * sizeof *a->sets.v);
     memmove(a->sets.v + n, a->sets.v, (size_t)a->sets.n * sizeof *a->sets.v);
     for (int i = 0; i < n; i++)
-        a->sets.v[i] = sets[i];   /* live until exit */
+        a->sets.v[i] = sets[i];
     a->sets.n += n;
-    free(sets);
+    a->queue_sets = sets;
+    a->nqueue_sets = n;
     return job;
 }
 
@@ -413,6 +416,9 @@ static int cmd_run(int argc, char **argv)
     loader_free(L);
     ar_strlist_free(&a.tags);
     ar_strlist_free(&a.sets);
+    for (int i = 0; i < a.nqueue_sets; i++)
+        free(a.queue_sets[i]);
+    free(a.queue_sets);
     ar_patch_free(&patch);
     return ar_finish_stdout(r.crashed ? AR_EFAIL : AR_OK);
 }
