@@ -193,8 +193,7 @@ static int cmd_write(int argc, char **argv)
         OPT_KB,
         AR_OPT_END,
     };
-    if (ar_opt_parse(opts, argc, argv, usage_write) != 0)
-        ar_die(AR_EINPUT, "write: unexpected argument '%s' (see --help)", argv[0]);
+    ar_opt_parse_none(opts, argc, argv, usage_write, "write");
     if (jsonl) {
         for (const struct ar_opt *o = opts; o->type != AR_OPT_T_END; o++)
             if (ar_opt_given(opts, o->target) && strcmp(o->name, "kb") && strcmp(o->name, "json") &&
@@ -329,6 +328,15 @@ static int cmd_show(int argc, char **argv)
     return AR_OK;
 }
 
+/* the card filter of list and export (struct ar_filter f) */
+#define OPT_FILTER(f)                                                                                   \
+    AR_OPT_STR("status", &(f).status, "S", "only cards whose status (after notes) is S"),               \
+    AR_OPT_STR("category", &(f).category, "C", "only this category"),                                  \
+    AR_OPT_STR("tag", &(f).tag, "T", "only cards with this tag"),                                       \
+    AR_OPT_STR("session", &(f).session, "TAG", "only this session"),                                    \
+    AR_OPT_STR("platform", &(f).platform, "CLASS", "only this platform class"),                         \
+    AR_OPT_STR("since", &(f).since, "TIME", "only cards created at or after TIME (2026-11-23[T10:00])")
+
 /* ------------------------------------------------------------------- list */
 
 static const char usage_list[] =
@@ -343,17 +351,11 @@ static int cmd_list(int argc, char **argv)
     struct ar_filter f = {0};
     struct ar_opt opts[] = {
         AR_OPT_BOOL("json", &json_out, "print JSON lines (card views)"),
-        AR_OPT_STR("status", &f.status, "S", "only cards whose status (after notes) is S"),
-        AR_OPT_STR("category", &f.category, "C", "only this category"),
-        AR_OPT_STR("tag", &f.tag, "T", "only cards with this tag"),
-        AR_OPT_STR("session", &f.session, "TAG", "only this session"),
-        AR_OPT_STR("platform", &f.platform, "CLASS", "only this platform class"),
-        AR_OPT_STR("since", &f.since, "TIME", "only cards created at or after TIME (2026-11-23[T10:00])"),
+        OPT_FILTER(f),
         OPT_KB,
         AR_OPT_END,
     };
-    if (ar_opt_parse(opts, argc, argv, usage_list) != 0)
-        ar_die(AR_EINPUT, "list: unexpected argument '%s' (see --help)", argv[0]);
+    ar_opt_parse_none(opts, argc, argv, usage_list, "list");
     if (ar_filter_check(&f) != 0)
         ar_die_last();
     struct ar_kb kb;
@@ -552,8 +554,7 @@ static int cmd_index(int argc, char **argv)
         OPT_KB,
         AR_OPT_END,
     };
-    if (ar_opt_parse(opts, argc, argv, usage_index) != 0)
-        ar_die(AR_EINPUT, "index: unexpected argument '%s' (see --help)", argv[0]);
+    ar_opt_parse_none(opts, argc, argv, usage_index, "index");
     struct ar_kb kb;
     open_kb(&kb, 0);
     if ((check ? ar_index_check(&kb) : ar_index_rebuild(&kb)) != 0)
@@ -650,17 +651,11 @@ static int cmd_export(int argc, char **argv)
     struct ar_filter f = {0};
     struct ar_opt opts[] = {
         AR_OPT_BOOL("tsv", &tsv, "results.tsv (the only format)"),
-        AR_OPT_STR("status", &f.status, "S", "only cards whose status (after notes) is S"),
-        AR_OPT_STR("category", &f.category, "C", "only this category"),
-        AR_OPT_STR("tag", &f.tag, "T", "only cards with this tag"),
-        AR_OPT_STR("session", &f.session, "TAG", "only this session"),
-        AR_OPT_STR("platform", &f.platform, "CLASS", "only this platform class"),
-        AR_OPT_STR("since", &f.since, "TIME", "only cards created at or after TIME"),
+        OPT_FILTER(f),
         OPT_KB,
         AR_OPT_END,
     };
-    if (ar_opt_parse(opts, argc, argv, usage_export) != 0)
-        ar_die(AR_EINPUT, "export: unexpected argument '%s' (see --help)", argv[0]);
+    ar_opt_parse_none(opts, argc, argv, usage_export, "export");
     if (!tsv) {
         ar_opt_help(opts, usage_export, 1);
         return AR_EINPUT;

@@ -122,8 +122,7 @@ static int cmd_progress(int argc, char **argv)
         COMMON_OPTS(c),
         AR_OPT_END,
     };
-    if (ar_opt_parse(opts, argc, argv, usage_progress) != 0)
-        ar_die(AR_EINPUT, "progress: unexpected argument '%s' (see --help)", argv[0]);
+    ar_opt_parse_none(opts, argc, argv, usage_progress, "progress");
     check_common(opts, &c);
     enum ar_progress_x x;
     if (strcmp(xname, "index") == 0)
@@ -174,8 +173,7 @@ static int cmd_findings(int argc, char **argv)
         COMMON_OPTS(c),
         AR_OPT_END,
     };
-    if (ar_opt_parse(opts, argc, argv, usage_findings) != 0)
-        ar_die(AR_EINPUT, "findings: unexpected argument '%s' (see --help)", argv[0]);
+    ar_opt_parse_none(opts, argc, argv, usage_findings, "findings");
     check_common(opts, &c);
     if (top < 1 || top > 500)
         ar_die(AR_EINPUT, "option '--top': %ld is out of range (1 to 500)", top);

@@ -229,8 +229,7 @@ static int cmd_add(int argc, char **argv)
         OPT_COMMON,
         AR_OPT_END,
     };
-    if (ar_opt_parse(opts, argc, argv, usage_add) != 0)
-        ar_die(AR_EINPUT, "add: unexpected argument '%s' (see --help)", argv[0]);
+    ar_opt_parse_none(opts, argc, argv, usage_add, "add");
     if (!replicate && (!hyp || !cat)) {
         if (hyp || cat || sets.n)
             ar_die(AR_EINPUT, "add: --hypothesis and --category are required");
@@ -297,8 +296,7 @@ static int cmd_grid(int argc, char **argv)
         OPT_COMMON,
         AR_OPT_END,
     };
-    if (ar_opt_parse(opts, argc, argv, usage_grid) != 0)
-        ar_die(AR_EINPUT, "grid: unexpected argument '%s' (see --help)", argv[0]);
+    ar_opt_parse_none(opts, argc, argv, usage_grid, "grid");
     if (!hyp || !sets.n) {
         if (hyp || sets.n)
             ar_die(AR_EINPUT, "grid: --hypothesis and at least one --set are required");
@@ -396,8 +394,7 @@ static int cmd_claim(int argc, char **argv)
         OPT_COMMON,
         AR_OPT_END,
     };
-    if (ar_opt_parse(opts, argc, argv, usage_claim) != 0)
-        ar_die(AR_EINPUT, "claim: unexpected argument '%s' (see --help)", argv[0]);
+    ar_opt_parse_none(opts, argc, argv, usage_claim, "claim");
     struct ar_kb kb;
     struct ar_queue *q = open_queue(&kb, 0);
     jv entry;
@@ -593,8 +590,7 @@ static int cmd_status(int argc, char **argv)
         OPT_COMMON,
         AR_OPT_END,
     };
-    if (ar_opt_parse(opts, argc, argv, usage_status) != 0)
-        ar_die(AR_EINPUT, "status: unexpected argument '%s' (see --help)", argv[0]);
+    ar_opt_parse_none(opts, argc, argv, usage_status, "status");
     struct ar_kb kb;
     struct ar_queue *q = open_queue(&kb, 0);
     jv entries;
@@ -829,8 +825,7 @@ static int cmd_plan(int argc, char **argv)
         OPT_COMMON,
         AR_OPT_END,
     };
-    if (ar_opt_parse(opts, argc, argv, usage_plan) != 0)
-        ar_die(AR_EINPUT, "plan: unexpected argument '%s' (see --help)", argv[0]);
+    ar_opt_parse_none(opts, argc, argv, usage_plan, "plan");
     if (max < 0)
         ar_die(AR_EINPUT, "option '--max': %ld is negative", max);
     struct train_config base;
@@ -944,8 +939,7 @@ static int cmd_export(int argc, char **argv)
         OPT_COMMON,
         AR_OPT_END,
     };
-    if (ar_opt_parse(opts, argc, argv, usage_export) != 0)
-        ar_die(AR_EINPUT, "export: unexpected argument '%s' (see --help)", argv[0]);
+    ar_opt_parse_none(opts, argc, argv, usage_export, "export");
     if (!dir) {
         ar_opt_help(opts, usage_export, 1);
         return AR_EINPUT;

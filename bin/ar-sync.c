@@ -199,8 +199,7 @@ static int cmd_init(int argc, char **argv)
         OPT_KB,
         AR_OPT_END,
     };
-    if (ar_opt_parse(opts, argc, argv, usage_init) != 0)
-        ar_die(AR_EINPUT, "init: unexpected argument '%s' (see --help)", argv[0]);
+    ar_opt_parse_none(opts, argc, argv, usage_init, "init");
     if (url && !*url)
         ar_die(AR_EINPUT, "option '--remote': empty url");
     struct ar_kb kb;
@@ -233,8 +232,7 @@ static int cmd_status(int argc, char **argv)
         OPT_KB,
         AR_OPT_END,
     };
-    if (ar_opt_parse(opts, argc, argv, usage_status) != 0)
-        ar_die(AR_EINPUT, "status: unexpected argument '%s' (see --help)", argv[0]);
+    ar_opt_parse_none(opts, argc, argv, usage_status, "status");
     struct ar_kb kb;
     open_kb(&kb, 0);
     struct ar_sync_status st;

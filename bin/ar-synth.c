@@ -297,8 +297,7 @@ static int cmd_coverage(int argc, char **argv)
         OPT_KB,
         AR_OPT_END,
     };
-    if (ar_opt_parse(opts, argc, argv, usage_coverage) != 0)
-        ar_die(AR_EINPUT, "coverage: unexpected argument '%s' (see --help)", argv[0]);
+    ar_opt_parse_none(opts, argc, argv, usage_coverage, "coverage");
     if (quiet && json)
         ar_die(AR_EINPUT, "coverage: --quiet and --json exclude each other");
     struct job job = {DO_COVERAGE, NULL, !quiet && !json, json};

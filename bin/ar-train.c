@@ -140,8 +140,7 @@ static void parse_eval_args(int argc, char **argv, struct args *a)
         AR_OPT_LIST("set", &a->sets, "KEY=VALUE", "override a key of the saved config"),
         AR_OPT_END,
     };
-    if (ar_opt_parse(opts, argc, argv, usage_eval) != 0)
-        ar_die(AR_EINPUT, "eval: unexpected argument '%s' (see --help)", argv[0]);
+    ar_opt_parse_none(opts, argc, argv, usage_eval, "eval");
     if (!a->init)
         ar_die(AR_EINPUT, "eval: --init-from FILE is required (see --help)");
 }

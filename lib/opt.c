@@ -145,3 +145,9 @@ void ar_strlist_free(struct ar_strlist *l)
     l->v = NULL;
     l->n = 0;
 }
+
+void ar_opt_parse_none(const struct ar_opt *opts, int argc, char **argv, const char *usage, const char *what)
+{
+    if (ar_opt_parse(opts, argc, argv, usage) != 0)
+        ar_die(AR_EINPUT, "%s: unexpected argument '%s' (see --help)", what, argv[0]);
+}

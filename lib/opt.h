@@ -49,6 +49,10 @@ struct ar_opt {
  * sentence); the option table is appended. */
 int ar_opt_parse(const struct ar_opt *opts, int argc, char **argv, const char *usage);
 
+/* ar_opt_parse for a command that takes no positional argument: one is
+ * an input error naming the command (what) and the argument. */
+void ar_opt_parse_none(const struct ar_opt *opts, int argc, char **argv, const char *usage, const char *what);
+
 /* Whether a NUM or INT option was given (they have no "unset" value). */
 int ar_opt_given(const struct ar_opt *opts, const void *target);
 
