@@ -294,15 +294,31 @@ static struct ar_queue_job *queue_setup(struct args *a)
     return job;
 }
 
+/* The config a queue entry's overrides apply to: the file and the worker's
+ * own --set (after the entry's in a->sets). */
+static int queue_base(const struct args *a, struct train_config *base)
+{
+    config_defaults(base);
+    if (config_load_yaml(base, a->config ? a->config : "trainer/config.yaml") < 0)
+        return -1;
+    for (int i = a->nqueue_sets; i < a->sets.n; i++)
+        if (config_set(base, a->sets.v[i]) < 0)
+            return -1;
+    return config_check(base);
+}
+
 static int cmd_run(int argc, char **argv)
 {
     double t_start = train_now();
     struct args a;
     parse_run_args(argc, argv, &a);
     struct ar_queue_job *job = a.queue ? queue_setup(&a) : NULL;
-    struct train_config cfg;
-    if (!a.verify)
+    struct train_config cfg, base;
+    int have_base = 0;
+    if (!a.verify) {
         load_config(&cfg, &a);
+        have_base = job && queue_base(&a, &base) == 0;
+    }
 
     struct ar_gitinfo git;
     int have_git = ar_git_info(".", &git) == 0;
@@ -394,6 +410,7 @@ static int cmd_run(int argc, char **argv)
             .seed = (uint64_t)a.seed,
             .budget_s = a.budget,
             .cfg = &cfg,
+            .base = have_base ? &base : NULL,
             .res = &r,
             .platform = ar_platform_detect(kernels_blas_info()),
             .data = loader_card_data(L),

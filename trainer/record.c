@@ -17,6 +17,8 @@ struct best_search {
     double budget_s;
     jv best;
     double best_bpb;
+    const char *ref_hash;   /* NULL, or the config hash of the reference */
+    jv ref;                 /* the first card run with it */
 };
 
 static int str_eq(const char *a, const char *b)
@@ -35,16 +37,19 @@ static int consider(char *line, size_t len, void *ctx)
     jv data = ar_jv_get(v, "data"), platform = ar_jv_get(v, "platform");
     jv metrics = ar_jv_get(v, "metrics");
     double bpb = ar_jv_num(metrics, "val_bpb", NAN);
-    int match = (str_eq(status, "keep") || str_eq(status, "baseline")) &&
-                jv_get_kind(retracted) != JV_KIND_TRUE &&
-                str_eq(ar_jv_str(v, "session"), s->session) &&
-                str_eq(ar_jv_str(data, "fingerprint"), s->fingerprint) &&
-                str_eq(ar_jv_str(platform, "class"), s->cls) &&
-                ar_jv_num(v, "budget_s", NAN) == s->budget_s && isfinite(bpb);
+    int same_key = jv_get_kind(retracted) != JV_KIND_TRUE && str_eq(ar_jv_str(v, "session"), s->session) &&
+                   str_eq(ar_jv_str(data, "fingerprint"), s->fingerprint) &&
+                   str_eq(ar_jv_str(platform, "class"), s->cls) &&
+                   ar_jv_num(v, "budget_s", NAN) == s->budget_s && isfinite(bpb);
+    int match = same_key && (str_eq(status, "keep") || str_eq(status, "baseline"));
     jv_free(retracted);
     jv_free(data);
     jv_free(platform);
     jv_free(metrics);
+    /* lines come in id order: the first card with the reference config */
+    if (same_key && s->ref_hash && !jv_is_valid(s->ref) && !str_eq(status, "crash") &&
+        str_eq(ar_jv_str(v, "config_hash"), s->ref_hash))
+        s->ref = jv_copy(v);
     if (match && (!jv_is_valid(s->best) || bpb < s->best_bpb)) {
         jv_free(s->best);
         s->best = v;
@@ -55,18 +60,30 @@ static int consider(char *line, size_t len, void *ctx)
     return 0;
 }
 
-int record_find_best(const struct ar_kb *kb, const char *session, const char *fingerprint,
-                     double budget_s, const char *platform_class, jv *best)
+/* The best card and, when ref_hash is given, the first card run with that
+ * config (*ref, else jv_invalid()) of a session and comparability key. */
+static int find_cards(const struct ar_kb *kb, const char *session, const char *fingerprint, double budget_s,
+                      const char *platform_class, const char *ref_hash, jv *best, jv *ref)
 {
-    struct best_search s = { session, fingerprint, platform_class, budget_s, jv_invalid(), 0 };
+    struct best_search s = { session, fingerprint, platform_class, budget_s, jv_invalid(), 0, ref_hash,
+                             jv_invalid() };
     int rc = ar_index_foreach(kb, consider, &s);
     if (rc < 0) {
         jv_free(s.best);
-        *best = jv_invalid();
+        jv_free(s.ref);
+        *best = *ref = jv_invalid();
         return -1;
     }
     *best = s.best;
+    *ref = s.ref;
     return 0;
+}
+
+int record_find_best(const struct ar_kb *kb, const char *session, const char *fingerprint,
+                     double budget_s, const char *platform_class, jv *best)
+{
+    jv ref;
+    return find_cards(kb, session, fingerprint, budget_s, platform_class, NULL, best, &ref);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -94,8 +111,11 @@ int record_build(const struct ar_kb *kb, struct record *r, jv *card)
     *card = jv_invalid();
     const char *cls = ar_jv_str(r->platform, "class");
     const char *fp = ar_jv_str(r->data, "fingerprint");
-    jv best = jv_invalid();
-    if (record_find_best(kb, r->session, fp, r->budget_s, cls, &best) < 0)
+    jv best = jv_invalid(), ref = jv_invalid();
+    char base_hash[65];
+    if (r->base)
+        config_hash(r->base, base_hash);
+    if (find_cards(kb, r->session, fp, r->budget_s, cls, r->base ? base_hash : NULL, &best, &ref) < 0)
         goto fail;
     jv c = jv_object();
     if (r->session)
@@ -115,7 +135,11 @@ int record_build(const struct ar_kb *kb, struct record *r, jv *card)
     if (jv_is_valid(r->tags))
         ar_jv_set(&c, "tags", jv_copy(r->tags));
     jv config = config_to_json(r->cfg);
-    if (have_best) {
+    if (r->base) {
+        jv parent = config_to_json(r->base);
+        ar_jv_set(&c, "changes", config_changes(parent, config));
+        jv_free(parent);
+    } else if (have_best) {
         jv parent = ar_jv_get(best, "config");
         ar_jv_set(&c, "changes", config_changes(parent, config));
         jv_free(parent);
@@ -139,14 +163,20 @@ int record_build(const struct ar_kb *kb, struct record *r, jv *card)
     ar_jv_set(&c, "status", jv_string(status));
     int crash = strcmp(status, "crash") == 0;
     ar_jv_set(&c, "metrics", metrics(r->res, crash));
-    if (have_best && !crash) {
-        ar_jv_set(&c, "delta", jv_number(bpb - best_bpb));
+    /* the delta is against the card the changes are against: the base
+     * config's first run for a queue entry, else the session's best */
+    jv against = r->base ? ref : best;
+    int have_against = jv_is_valid(against);
+    if (have_against && !crash) {
+        jv am = ar_jv_get(against, "metrics");
+        ar_jv_set(&c, "delta", jv_number(bpb - ar_jv_num(am, "val_bpb", NAN)));
+        jv_free(am);
     } else {
         ar_jv_set(&c, "delta", jv_null());
     }
-    if (have_best) {
-        ar_jv_set(&c, "baseline", jv_string(ar_jv_str(best, "id")));
-        ar_jv_set(&c, "prior_cards", jv_array_append(jv_array(), jv_string(ar_jv_str(best, "id"))));
+    if (have_against) {
+        ar_jv_set(&c, "baseline", jv_string(ar_jv_str(against, "id")));
+        ar_jv_set(&c, "prior_cards", jv_array_append(jv_array(), jv_string(ar_jv_str(against, "id"))));
     } else {
         ar_jv_set(&c, "baseline", jv_null());
     }
@@ -162,10 +192,12 @@ int record_build(const struct ar_kb *kb, struct record *r, jv *card)
         jv_free(r->extra);
     r->platform = r->data = r->extra = jv_invalid();
     jv_free(best);
+    jv_free(ref);
     *card = c;
     return 0;
 fail:
     jv_free(best);
+    jv_free(ref);
     return -1;
 }
 

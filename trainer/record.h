@@ -25,6 +25,10 @@ struct record {
     uint64_t seed;
     double budget_s;
     const struct train_config *cfg;
+    /* NULL, or (a queue entry's run) the config its overrides apply to:
+     * changes are taken against it, and the delta against the session's
+     * first card of this key run with it */
+    const struct train_config *base;
     const struct train_result *res;
     jv platform;                /* these three are consumed */
     jv data;                    /* corpus, tokenizer_hash, vocab, val_tokens, fingerprint */

@@ -83,4 +83,23 @@ ar-queue cancel "$int" >/dev/null
 expect_err "--queue with --no-card" 2 "option '--queue'" ar-train --queue --no-card
 run ar-queue show --json "$e2"
 expect "the other entry is still pending" grep -q '"status":"pending"' <<<"$OUT"
+ar-queue cancel "$e2" >/dev/null
+
+# a sweep: each entry's changes are its overrides against the config they
+# apply to, and its delta is against that config's first run, not against
+# whichever run of the sweep is best so far
+export AR_SESSION=sweep-t
+run ar-queue add --hypothesis "sweep: base" --category other --priority 1
+run ar-queue add --hypothesis "sweep: lr" --category optimizer --set matrix_lr=0.03 --priority 2
+run ar-queue add --hypothesis "sweep: depth" --category architecture --set depth=1 --priority 3
+for _ in 1 2 3; do "${TRAIN[@]}" >/dev/null 2>&1 || fail "a sweep run"; done
+view() { ar-card list --json --session sweep-t | jq -c --arg h "$1" 'select(.hypothesis == $h)'; }
+base=$(view "sweep: base") depth=$(view "sweep: depth")
+expect "an entry's changes are its overrides" \
+    test "$(jq -c .changes <<<"$(view "sweep: lr")")" = '[{"from":0.04,"key":"matrix_lr","to":0.03}]'
+expect "the last entry's changes are its overrides alone" \
+    test "$(jq -c .changes <<<"$depth")" = '[{"from":2,"key":"depth","to":1}]'
+expect "its baseline is the base config's run" test "$(jq -r .baseline <<<"$depth")" = "$(jq -r .id <<<"$base")"
+close=$(jq --argjson b "$base" '(.delta - (.metrics.val_bpb - $b.metrics.val_bpb)) | fabs < 1e-12' <<<"$depth")
+expect "its delta is against that run" test "$close" = true
 finish

@@ -94,7 +94,7 @@ START_TEST(baseline_keep_discard)
     ck_assert(fabs(ar_jv_num(b, "delta", 0) - (-0.1)) < 1e-12);
     jv ch = ar_jv_get(b, "changes");
     char *text = ar_json_dump(ch, AR_JSON_COMPACT);
-    ck_assert_str_eq(text, "[{\"from\":4,\"key\":\"depth\",\"to\":6}]");
+    ck_assert_str_eq(text, "[{\"from\":3,\"key\":\"depth\",\"to\":6}]");
     free(text);
     jv_free(ch);
 
