@@ -8,7 +8,8 @@
 #
 # FILE (default bench/sweep-cpu.txt) holds one run per line: KEY=VALUE
 # overrides separated by blanks, or the word `baseline` for the config as
-# it is; `#` starts a comment. The knowledge base (default
+# it is, or `replicate` and such a line for a re-run of that line's card
+# with another seed; `#` starts a comment. The knowledge base (default
 # /tmp/ar-sweep-kb) is kept, so an interrupted sweep goes on where it
 # stopped when run again with the same --kb; the cards stay there for
 # ar-brief, ar-synth and ar-plot. Takes budget + about 40 s per line.
@@ -33,29 +34,35 @@ data=${AR_DATA:-$HOME/.cache/ar}
 export AR_KB=$kb AR_SESSION=sweep
 mkdir -p "$kb"
 
-# Queue every line once: a sweep run again on the same --kb goes on.
-if [ ! -e "$kb/queue.json" ]; then
-    prio=1
-    grep -v '^[[:space:]]*\(#\|$\)' "$file" | sed 's/[[:space:]]*#.*//' | while read -r line; do
-        sets=()
-        for kv in $line; do [ "$kv" = baseline ] || sets+=(--set "$kv"); done
-        bin/ar-queue add --hypothesis "sweep: $line" --category hyperparameter \
-            --priority $prio "${sets[@]}" >/dev/null
-        prio=$(( prio < 9 ? prio + 1 : 9 ))   # the first lines (baseline) run first
-    done
-fi
+# Queue every line once: ar-queue refuses an entry that repeats one, so a
+# sweep run again on the same --kb goes on where it stopped, and lines
+# added to the file since are queued.
+prio=1
+grep -v '^[[:space:]]*\(#\|$\|replicate[[:space:]]\)' "$file" | sed 's/[[:space:]]*#.*//' | while read -r line; do
+    sets=()
+    for kv in $line; do [ "$kv" = baseline ] || sets+=(--set "$kv"); done
+    if ! err=$(bin/ar-queue add --hypothesis "sweep: $line" --category hyperparameter \
+            --priority $prio "${sets[@]}" 2>&1 >/dev/null); then
+        case $err in *"duplicate of"*) ;; *) echo "sweep.sh: $file: '$line': $err" >&2; exit 2 ;; esac
+    fi
+    prio=$(( prio < 9 ? prio + 1 : 9 ))   # the first lines (baseline) run first
+done
 
 pending() { bin/ar-queue status --json | sed -n 's/.*"pending":\([0-9]*\).*/\1/p'; }
-# Once the baseline has a card, one re-run of it with another seed gives
-# ar-brief and ar-synth the noise floor the deltas are judged against.
-replicate_baseline() {
-    [ -e "$kb/.sweep-replicated" ] && return
-    local card
-    card=$(bin/ar-card list --json | jq -r 'select(.hypothesis == "sweep: baseline") | .id' | head -1)
-    [ -n "$card" ] || return 0
-    bin/ar-queue add --replicate "$card" --priority 1 >/dev/null && touch "$kb/.sweep-replicated"
+# A line `replicate LINE` re-runs the card of LINE with another seed once
+# that card exists (`ar-queue add --replicate`), which gives ar-brief and
+# ar-synth the noise floor the deltas are judged against.
+replicate_lines() {
+    local line card
+    sed -n 's/^replicate[[:space:]]\{1,\}//p' "$file" | sed 's/[[:space:]]*#.*//' | while read -r line; do
+        card=$(bin/ar-card list --json | jq -r --arg h "sweep: $line" 'select(.hypothesis == $h) | .id' | head -1)
+        [ -n "$card" ] || continue
+        bin/ar-queue status --json --all | jq -e --arg c "$card" \
+            'any(.entries[]; .hypothesis | startswith("replicate " + $c))' >/dev/null && continue
+        bin/ar-queue add --replicate "$card" --priority 1 >/dev/null
+    done
 }
-while replicate_baseline; [ "$(pending)" != 0 ]; do
+while replicate_lines; [ "$(pending)" != 0 ]; do
     echo "sweep: $(pending) runs left, ${budget}s each" >&2
     bin/ar-train --queue --budget "$budget" --seed "$seed" --data "$data" --quiet >/dev/null ||
         echo "sweep: a run failed (its card says why)" >&2
@@ -63,7 +70,8 @@ done
 
 # The table: one row per card, best first, delta against the baseline run.
 bin/ar-card list --json | jq -rs --arg b "$budget" '
-    (map(select((.hypothesis | endswith("sweep: baseline")) and .metrics.val_bpb != null))
+    map(select(.retracted | not))
+    | (map(select((.hypothesis | endswith("sweep: baseline")) and .metrics.val_bpb != null))
         | map(.metrics.val_bpb) | if length > 0 then add / length else null end) as $base
     | map(select(.budget_s == ($b | tonumber)))
     | sort_by(.metrics.val_bpb // 1e9)

@@ -42,11 +42,11 @@ struct key {
 
 static const struct key keys[] = {
     /* model */
-    I(depth, "4", 1, 64, "transformer blocks"),
+    I(depth, "3", 1, 64, "transformer blocks"),
     I(aspect_ratio, "64", 1, 1024, "width = round_up(depth * aspect_ratio, head_dim)"),
     I(head_dim, "64", 2, 512, "channels per attention head (even, for RoPE)"),
     I(n_kv_head, "0", 0, 1024, "key/value heads (grouped-query attention); 0: as many as heads"),
-    I(seq_len, "256", 2, 65536, "context length in tokens"),
+    I(seq_len, "128", 2, 65536, "context length in tokens"),
     { "window_pattern", K_PATTERN, OFF(window_pattern), "SSSL", 1, 32, 0,
       "attention windows tiled over layers: S short, L long; the last layer is L" },
     ROPEN(short_window_frac, "0.5", 0, 1, "short window as a fraction of seq_len"),

@@ -45,7 +45,8 @@ START_TEST(defaults_match_shipped_yaml)
     config_hash(&y, hy);
     ck_assert_str_eq(hd, hy);
     ck_assert_int_eq(config_check(&d), 0);
-    ck_assert_int_eq(d.depth, 4);
+    ck_assert_int_eq(d.depth, 3);
+    ck_assert_int_eq(d.seq_len, 128);
 
     /* every key is written out in the shipped file, where agents look */
     FILE *f = fopen("trainer/config.yaml", "r");
@@ -139,7 +140,7 @@ START_TEST(check_relations)
     ck_assert_int_eq(config_check(&c), -1);
     ck_assert(strstr(ar_last_error(), "total_batch_tokens"));
     config_defaults(&c);
-    c.n_kv_head = 3;   /* 4 heads */
+    c.n_kv_head = 2;   /* 3 heads */
     ck_assert_int_eq(config_check(&c), -1);
     ck_assert(strstr(ar_last_error(), "n_kv_head"));
     config_defaults(&c);
@@ -213,7 +214,7 @@ START_TEST(changes_list_differences)
     ck_assert_int_eq(jv_array_length(jv_copy(ch)), 2);
     jv s = jv_dump_string(ch, 0);
     ck_assert_str_eq(jv_string_value(s),
-                     "[{\"key\":\"depth\",\"from\":4,\"to\":6},"
+                     "[{\"key\":\"depth\",\"from\":3,\"to\":6},"
                      "{\"key\":\"mlp\",\"from\":\"relu2\",\"to\":\"swiglu\"}]");
     jv_free(s);
     jv none = config_changes(ja, ja);
