@@ -199,13 +199,6 @@ static int is_fresh(const struct ar_kb *kb, const struct state *st)
            st->bytes == index_size(kb);
 }
 
-/* 1 when neither facts directory changed since the state's stamp, so the
- * facts are those the state counted, without listing 100,000 files. */
-static int facts_unchanged(const struct ar_kb *kb, const struct state *st)
-{
-    char now[DIRS_LEN];
-    return st->dirs[0] && dirs_stamp(kb, now) == 0 && strcmp(now, st->dirs) == 0;
-}
 
 /* ---------------------------------------------------------------- render
  *
@@ -527,7 +520,9 @@ int ar_index_ensure(const struct ar_kb *kb)
     char dirs[DIRS_LEN];
     int settled = dirs_stamp(kb, dirs) == 0;   /* before the facts are counted */
     if (read_state(kb, &st) == 0) {
-        if (facts_unchanged(kb, &st) && st.bytes == index_size(kb))
+        /* neither facts directory changed since the state's stamp: the
+         * facts are those it counted, without listing 100,000 files */
+        if (settled && st.dirs[0] && strcmp(dirs, st.dirs) == 0 && st.bytes == index_size(kb))
             return 0;
         if (is_fresh(kb, &st)) {
             if (settled)
