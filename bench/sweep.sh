@@ -62,8 +62,8 @@ replicate_lines() {
         bin/ar-queue add --replicate "$card" --priority 1 >/dev/null
     done
 }
-while replicate_lines; [ "$(pending)" != 0 ]; do
-    echo "sweep: $(pending) runs left, ${budget}s each" >&2
+while replicate_lines; left=$(pending); [ "$left" != 0 ]; do
+    echo "sweep: $left runs left, ${budget}s each" >&2
     bin/ar-train --queue --budget "$budget" --seed "$seed" --data "$data" --quiet >/dev/null ||
         echo "sweep: a run failed (its card says why)" >&2
 done

@@ -38,6 +38,12 @@ struct ar_change {
     int numeric;
 };
 
+/* The string members of a card summary, for code that treats each alike
+ * (the summary cache stores, loads and shares them): X(member) each. */
+#define AR_CARDSUM_STRINGS(X)                                                                         \
+    X(id) X(created) X(agent) X(session) X(commit) X(category) X(hypothesis) X(status) X(platform) \
+    X(fingerprint) X(key) X(config_hash) X(baseline) X(verifies) X(lesson)
+
 struct ar_cardsum {
     uint64_t idk[2];           /* the id as numbers (ar_stats_id_key) */
     const char *id, *created, *agent, *session, *commit, *category, *hypothesis;

@@ -34,8 +34,9 @@ struct header {
 
 /* strings are offsets into the blob */
 struct rec {
-    uint32_t id, created, agent, session, commit, category, hypothesis, status, platform, fingerprint, key,
-        config_hash, baseline, verifies, lesson;
+#define F(f) uint32_t f;
+    AR_CARDSUM_STRINGS(F)
+#undef F
     uint32_t ntags, nprior, nchanges, first_ref, first_change;
     uint8_t has_bpb, has_delta, retracted, pad[5];
     double budget_s, val_bpb, delta, training_seconds;
@@ -153,9 +154,8 @@ int ar_sumcache_load(const struct ar_kb *kb, const struct ar_index_version *v, s
         const struct rec *r = &recs[i];
         struct ar_cardsum *c = &st->cards[st->n++];
         memset(c, 0, sizeof *c);
-#define S(f) c->f = str_at(blob, bl, r->f, &bad)
-        S(id); S(created); S(agent); S(session); S(commit); S(category); S(hypothesis); S(status);
-        S(platform); S(fingerprint); S(key); S(config_hash); S(baseline); S(verifies); S(lesson);
+#define S(f) c->f = str_at(blob, bl, r->f, &bad);
+        AR_CARDSUM_STRINGS(S)
 #undef S
         if (!c->id || !c->agent || !c->session || !c->category || !c->hypothesis || !c->status || !c->platform ||
             !c->fingerprint || !c->key || (uint64_t)r->first_ref + r->ntags + r->nprior > h->nrefs ||
@@ -301,9 +301,8 @@ int ar_sumcache_write(const struct ar_kb *kb, const struct ar_index_version *v, 
         const struct ar_cardsum *c = &st->cards[i];
         struct rec r;
         memset(&r, 0, sizeof r);
-#define S(f) r.f = off_of(&w, c->f)
-        S(id); S(created); S(agent); S(session); S(commit); S(category); S(hypothesis); S(status);
-        S(platform); S(fingerprint); S(key); S(config_hash); S(baseline); S(verifies); S(lesson);
+#define S(f) r.f = off_of(&w, c->f);
+        AR_CARDSUM_STRINGS(S)
 #undef S
         r.ntags = (uint32_t)c->ntags;
         r.nprior = (uint32_t)c->nprior;

@@ -31,11 +31,9 @@ static void share(const struct ar_kbstats *st, const char **s)
 
 static void share_all(const struct ar_kbstats *st, struct ar_cardsum *c)
 {
-    const char **f[] = {&c->id, &c->created, &c->agent, &c->session, &c->commit, &c->category, &c->hypothesis,
-                        &c->status, &c->platform, &c->fingerprint, &c->key, &c->config_hash, &c->baseline,
-                        &c->verifies, &c->lesson};
-    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
-        share(st, f[i]);
+#define S(f) share(st, &c->f);
+    AR_CARDSUM_STRINGS(S)
+#undef S
     for (int i = 0; i < c->ntags; i++)
         share(st, &c->tags[i]);
     for (int i = 0; i < c->nprior; i++)
