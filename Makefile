@@ -1,9 +1,11 @@
 # ar: build, test, install. Entry points: make, make test, make bench,
 # make install PREFIX=..., make deps.
 #
-# Files are discovered, not listed: lib/*.c makes lib/libar.a, trainer/*.c
-# and kernels/cpu/*.c make lib/libtrain.a, every bin/ar-*.c is a tool, every
+# Files are discovered, not listed: lib/*/*.c (one folder per subsystem, see
+# README "Where things are") makes lib/libar.a, trainer/*.c and
+# kernels/cpu/*.c make lib/libtrain.a, every bin/ar-*.c is a tool, every
 # tests/unit/test_*.c is a Check suite and every tests/cli/*.sh a CLI test.
+# Header dependencies are per file (-MMD: each object lists what it includes).
 
 PREFIX   ?= /usr/local
 ifeq ($(origin CC),default)
@@ -17,7 +19,7 @@ export NLP_CORPUS_VERSION
 
 OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
-CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -fopenmp -pthread \
+CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -fopenmp -pthread -MMD -MP \
             -Ilib -Itrainer -Ikernels \
             -DNLP_CORPUS_VERSION='"$(NLP_CORPUS_VERSION)"' \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -25,7 +27,7 @@ LDFLAGS  += -fopenmp -pthread -Wl,--as-needed
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ljq -lonig -lm
 CHECKLIBS = $(shell pkg-config --libs check 2>/dev/null)
 
-LIB_SRC   := $(wildcard lib/*.c)
+LIB_SRC   := $(wildcard lib/*/*.c)
 LIB_OBJ   := $(LIB_SRC:.c=.o)
 TRAIN_SRC := $(wildcard trainer/*.c) $(wildcard kernels/cpu/*.c)
 TRAIN_OBJ := $(TRAIN_SRC:.c=.o)
@@ -33,7 +35,7 @@ TOOLS     := $(patsubst %.c,%,$(wildcard bin/ar-*.c))
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNITS     := $(UNIT_SRC:.c=)
 MANS      := $(wildcard man/*.[157])
-HDRS      := $(wildcard lib/*.h trainer/*.h kernels/*.h kernels/cpu/*.h)
+DEPS      := $(LIB_OBJ:.o=.d) $(TRAIN_OBJ:.o=.d) $(TOOLS:=.d) $(UNITS:=.d)
 
 all: $(TOOLS)
 
@@ -43,13 +45,13 @@ lib/libar.a: $(LIB_OBJ)
 lib/libtrain.a: $(TRAIN_OBJ)
 	rm -f $@ && $(AR) rcs $@ $^
 
-%.o: %.c $(HDRS)
+%.o: %.c
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-bin/ar-%: bin/ar-%.c lib/libtrain.a lib/libar.a $(HDRS)
+bin/ar-%: bin/ar-%.c lib/libtrain.a lib/libar.a
 	$(CC) $(CFLAGS) -o $@ $< lib/libtrain.a lib/libar.a $(LDFLAGS) $(LDLIBS)
 
-tests/unit/test_%: tests/unit/test_%.c tests/unit/unit.h lib/libtrain.a lib/libar.a $(HDRS)
+tests/unit/test_%: tests/unit/test_%.c lib/libtrain.a lib/libar.a
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< lib/libtrain.a lib/libar.a \
 	    $(LDFLAGS) $(CHECKLIBS) $(LDLIBS)
 
@@ -97,8 +99,10 @@ run: deps
 	exit $$rc
 
 clean:
-	rm -f lib/*.o lib/*.a trainer/*.o kernels/cpu/*.o $(TOOLS) $(UNITS)
+	rm -f lib/*/*.o lib/*.a trainer/*.o kernels/cpu/*.o $(TOOLS) $(UNITS) $(DEPS)
 	rm -rf tests/tmp
 
 .PHONY: all test bench install deps clean run
+
+-include $(DEPS)
 .SECONDARY:

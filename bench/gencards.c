@@ -20,17 +20,17 @@
 #include <string.h>
 #include <time.h>
 
-#include "atomic.h"
-#include "buf.h"
-#include "card.h"
+#include "base/atomic.h"
+#include "base/buf.h"
+#include "facts/card.h"
 #include "config.h"
-#include "err.h"
-#include "id.h"
-#include "index.h"
-#include "json.h"
-#include "kb.h"
-#include "note.h"
-#include "opt.h"
+#include "base/err.h"
+#include "facts/id.h"
+#include "index/index.h"
+#include "base/json.h"
+#include "facts/kb.h"
+#include "facts/note.h"
+#include "base/opt.h"
 
 /* ------------------------------------------------------------------ random */
 

@@ -12,7 +12,7 @@
 #include "config.h"
 #include "gpt.h"
 #include "kernels.h"
-#include "err.h"
+#include "base/err.h"
 
 #include <stdio.h>
 #include <stdlib.h>

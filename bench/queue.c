@@ -1,6 +1,6 @@
 /* Queue throughput: W worker processes each doing C cycles of
  * add -> claim -> done on a queue pre-filled with N pending entries, every
- * operation through lib/queue.h with the lock and the journal's fdatasync.
+ * operation through lib/queue/queue.h with the lock and the journal's fdatasync.
  * Prints cycles per second and claim latency percentiles.
  *
  *     bench/queue DIR [--workers 8] [--cycles 250] [--entries 1000]
@@ -13,10 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "err.h"
-#include "json.h"
-#include "kb.h"
-#include "queue.h"
+#include "base/err.h"
+#include "base/json.h"
+#include "facts/kb.h"
+#include "queue/queue.h"
 
 static double now_s(void)
 {

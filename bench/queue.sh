@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # ar-queue throughput: 8 worker processes doing add -> claim -> done cycles
-# on a queue of 1,000 pending entries (bench/queue.c, through lib/queue.h:
+# on a queue of 1,000 pending entries (bench/queue.c, through lib/queue/queue.h:
 # every operation locked, journalled and fdatasync'd). Three runs; prints
 # each and the medians of cycles/s and of the 99th-percentile claim latency.
 # Target: >= 500 cycles/s on 2 cores. The numbers depend on the disk's

@@ -6,7 +6,7 @@
  *
  * Built by bench/build.sh; run by bench/sgemm.sh; not installed. */
 #include "kernels.h"
-#include "err.h"
+#include "base/err.h"
 
 #include <stdio.h>
 #include <string.h>

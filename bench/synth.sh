@@ -2,7 +2,7 @@
 # ar-synth all on synthetic knowledge bases of 10,000, 30,000 and 100,000
 # cards (bench/gencards: 5 platform classes, 50 config keys), median of 3
 # runs each in three states:
-#   parse   no summary cache (lib/sumcache.h) and no synthesis/: the index
+#   parse   no summary cache (lib/analysis/sumcache.h) and no synthesis/: the index
 #           is parsed, the cache and every output written
 #   cold    summary cache fresh, no synthesis/: every output written
 #   warm    nothing changed: nothing rewritten

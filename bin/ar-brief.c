@@ -1,5 +1,5 @@
 /* ar-brief: what an agent reads before planning its next experiment. A thin
- * front end over lib/brief.h: load the (filtered) statistics, findings and
+ * front end over lib/analysis/brief.h: load the (filtered) statistics, findings and
  * coverage, then print the brief within --max-bytes. */
 #include <limits.h>
 #include <stdio.h>
@@ -7,19 +7,19 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "atomic.h"
-#include "brief.h"
+#include "base/atomic.h"
+#include "analysis/brief.h"
 #include "config.h"
-#include "coverage.h"
-#include "err.h"
-#include "findings.h"
-#include "index.h"
-#include "json.h"
-#include "kb.h"
-#include "opt.h"
-#include "queue.h"
-#include "scope.h"
-#include "stats.h"
+#include "analysis/coverage.h"
+#include "base/err.h"
+#include "analysis/findings.h"
+#include "index/index.h"
+#include "base/json.h"
+#include "facts/kb.h"
+#include "base/opt.h"
+#include "queue/queue.h"
+#include "analysis/scope.h"
+#include "analysis/stats.h"
 
 static const char usage[] =
     "usage: ar-brief [--max-bytes N] [--json] [--recent N]\n"

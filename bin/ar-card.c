@@ -7,22 +7,22 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "atomic.h"
-#include "buf.h"
-#include "card.h"
-#include "cli.h"
-#include "err.h"
-#include "gitinfo.h"
-#include "import.h"
-#include "index.h"
-#include "json.h"
-#include "kb.h"
-#include "note.h"
-#include "opt.h"
-#include "patch.h"
-#include "platform.h"
-#include "query.h"
-#include "schema.h"
+#include "base/atomic.h"
+#include "base/buf.h"
+#include "facts/card.h"
+#include "base/cli.h"
+#include "base/err.h"
+#include "host/gitinfo.h"
+#include "index/import.h"
+#include "index/index.h"
+#include "base/json.h"
+#include "facts/kb.h"
+#include "facts/note.h"
+#include "base/opt.h"
+#include "facts/patch.h"
+#include "host/platform.h"
+#include "index/query.h"
+#include "facts/schema.h"
 
 #define STDIN_MAX (AR_CARD_MAX_BYTES * 4)
 

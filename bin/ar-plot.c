@@ -1,22 +1,22 @@
 /* ar-plot: charts of the knowledge base for people (PNG, SVG) and agents
- * (--term). A thin front end over lib/charts.h and lib/plot.h. */
+ * (--term). A thin front end over lib/plot/charts.h and lib/plot/plot.h. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "atomic.h"
-#include "buf.h"
-#include "charts.h"
-#include "cli.h"
-#include "err.h"
-#include "findings.h"
-#include "kb.h"
-#include "opt.h"
-#include "plot.h"
-#include "scope.h"
-#include "stats.h"
+#include "base/atomic.h"
+#include "base/buf.h"
+#include "plot/charts.h"
+#include "base/cli.h"
+#include "base/err.h"
+#include "analysis/findings.h"
+#include "facts/kb.h"
+#include "base/opt.h"
+#include "plot/plot.h"
+#include "analysis/scope.h"
+#include "analysis/stats.h"
 
 /* options every chart takes */
 struct common {

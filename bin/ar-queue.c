@@ -1,30 +1,30 @@
 /* ar-queue: the director's locked experiment queue. Add (one entry, a
  * grid, a replication), claim, heartbeat, done, fail, release, cancel,
  * status, show, plan and SkyPilot export. A thin front end over
- * lib/queue.h; `--set` keys are checked against the trainer's key table. */
+ * lib/queue/queue.h; `--set` keys are checked against the trainer's key table. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "atomic.h"
-#include "buf.h"
-#include "card.h"
-#include "cli.h"
+#include "base/atomic.h"
+#include "base/buf.h"
+#include "facts/card.h"
+#include "base/cli.h"
 #include "config.h"
-#include "coverage.h"
-#include "err.h"
-#include "index.h"
-#include "json.h"
-#include "kb.h"
-#include "opt.h"
-#include "plan.h"
-#include "platform.h"
-#include "queue.h"
-#include "schema.h"
-#include "skypilot.h"
-#include "stats.h"
+#include "analysis/coverage.h"
+#include "base/err.h"
+#include "index/index.h"
+#include "base/json.h"
+#include "facts/kb.h"
+#include "base/opt.h"
+#include "analysis/plan.h"
+#include "host/platform.h"
+#include "queue/queue.h"
+#include "facts/schema.h"
+#include "queue/skypilot.h"
+#include "analysis/stats.h"
 
 static const char *kb_dir;        /* --kb */
 static double lock_timeout = -1;  /* --lock-timeout, seconds */

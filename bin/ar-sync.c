@@ -1,5 +1,5 @@
 /* ar-sync: exchange facts with peers through a git remote. A thin front end
- * over lib/sync.h. */
+ * over lib/sync/sync.h. */
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -8,15 +8,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "atomic.h"
-#include "buf.h"
-#include "card.h"
-#include "cli.h"
-#include "err.h"
-#include "json.h"
-#include "kb.h"
-#include "opt.h"
-#include "sync.h"
+#include "base/atomic.h"
+#include "base/buf.h"
+#include "facts/card.h"
+#include "base/cli.h"
+#include "base/err.h"
+#include "base/json.h"
+#include "facts/kb.h"
+#include "base/opt.h"
+#include "sync/sync.h"
 
 static const char *kb_dir;   /* --kb */
 

@@ -8,19 +8,19 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "atomic.h"
-#include "buf.h"
-#include "cli.h"
+#include "base/atomic.h"
+#include "base/buf.h"
+#include "base/cli.h"
 #include "config.h"
-#include "coverage.h"
-#include "err.h"
-#include "findings.h"
-#include "json.h"
-#include "kb.h"
-#include "lock.h"
-#include "opt.h"
-#include "stats.h"
-#include "synth.h"
+#include "analysis/coverage.h"
+#include "base/err.h"
+#include "analysis/findings.h"
+#include "base/json.h"
+#include "facts/kb.h"
+#include "base/lock.h"
+#include "base/opt.h"
+#include "analysis/stats.h"
+#include "analysis/synth.h"
 
 enum { DO_SESSION = 1, DO_META = 2, DO_COVERAGE = 4, DO_FINDINGS = 8, DO_SESSIONS = 16 };
 

@@ -28,7 +28,7 @@
  * (and OMP_WAIT_POLICY=passive, unless OMP_WAIT_POLICY or GOMP_SPINCOUNT
  * is set). Then checks sgemm numerically and falls back to a
  * safer core type when it computes wrongly. Returns 0, or -1 with an error
- * recorded (lib/err.h) when no core type computes correctly. */
+ * recorded (lib/base/err.h) when no core type computes correctly. */
 int kernels_init(char **argv);
 
 /* "OpenBLAS 0.3.21 SkylakeX (auto)": library, version, kernel and how the

@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "atomic.h"
-#include "buf.h"
-#include "err.h"
-#include "json.h"
+#include "base/atomic.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/json.h"
 #include "kernels.h"
 
 #define MAX_CONFIG_LEN (1u << 20)

@@ -15,8 +15,8 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "err.h"
-#include "json.h"
+#include "base/err.h"
+#include "base/json.h"
 
 /* ------------------------------------------------------------------------ */
 /* the table */

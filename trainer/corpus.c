@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
-#include "sha256.h"
+#include "base/err.h"
+#include "base/sha256.h"
 
 void corpus_init(struct corpus *c)
 {

@@ -8,7 +8,7 @@
  * forward, backward, the public entry points. */
 #include "gpt_internal.h"
 #include "kernels.h"
-#include "err.h"
+#include "base/err.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -17,7 +17,7 @@ struct gpt;
 
 /* Builds a model for cfg and vocab_size, initialised from seed, with
  * activation buffers for micro-batches of B x T. Returns NULL and records
- * an error (lib/err.h) on failure. */
+ * an error (lib/base/err.h) on failure. */
 struct gpt *gpt_create(const struct train_config *cfg, int vocab_size, uint64_t seed);
 void gpt_free(struct gpt *m);
 

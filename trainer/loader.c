@@ -10,11 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "atomic.h"
-#include "err.h"
-#include "json.h"
-#include "lock.h"
-#include "sha256.h"
+#include "base/atomic.h"
+#include "base/err.h"
+#include "base/json.h"
+#include "base/lock.h"
+#include "base/sha256.h"
 #include "tokenizer.h"
 
 #define MAX_DATA_FILE ((size_t)1 << 34)

@@ -11,15 +11,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "atomic.h"
-#include "buf.h"
+#include "base/atomic.h"
+#include "base/buf.h"
 #include "corpus.h"
-#include "err.h"
-#include "json.h"
+#include "base/err.h"
+#include "base/json.h"
 #include "loader.h"
-#include "lock.h"
-#include "opt.h"
-#include "sha256.h"
+#include "base/lock.h"
+#include "base/opt.h"
+#include "base/sha256.h"
 #include "tokenizer.h"
 
 #ifndef NLP_CORPUS_VERSION

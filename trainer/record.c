@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "card.h"
-#include "err.h"
-#include "index.h"
-#include "json.h"
+#include "facts/card.h"
+#include "base/err.h"
+#include "index/index.h"
+#include "base/json.h"
 
 /* ------------------------------------------------------------------------ */
 /* the best card of a session and comparability key */

@@ -9,9 +9,9 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "gitinfo.h"
-#include "id.h"
-#include "kb.h"
+#include "host/gitinfo.h"
+#include "facts/id.h"
+#include "facts/kb.h"
 #include "train.h"
 
 struct record {

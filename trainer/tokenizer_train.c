@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
+#include "base/err.h"
 #include "hashmap.h"
 
 /* Longer chunks (base64 blobs, long runs) are cut into pieces of this size

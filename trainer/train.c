@@ -7,7 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "err.h"
+#include "base/err.h"
 #include "kernels.h"
 
 double train_now(void)

@@ -24,7 +24,7 @@
  * OpenMP threads here, so one thread pool (OpenMP's) serves every kernel
  * and no two pools spin against each other on a small machine. */
 #include "kernels.h"
-#include "err.h"
+#include "base/err.h"
 
 #include <cblas.h>
 #include <math.h>

@@ -2,10 +2,10 @@
  * retracted and crash cards, the 2-sigma and single-run warnings, the queue
  * section, and the --max-bytes budget for text and JSON. */
 #include "unit.h"
-#include "brief.h"
-#include "buf.h"
-#include "err.h"
-#include "json.h"
+#include "analysis/brief.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/json.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,11 +1,11 @@
-/* lib/card.c and lib/note.c: the ar.card/1 and ar.note/1 schemas. */
+/* lib/facts/card.c and lib/facts/note.c: the ar.card/1 and ar.note/1 schemas. */
 #include "unit.h"
-#include "buf.h"
-#include "card.h"
-#include "err.h"
-#include "id.h"
-#include "json.h"
-#include "note.h"
+#include "base/buf.h"
+#include "facts/card.h"
+#include "base/err.h"
+#include "facts/id.h"
+#include "base/json.h"
+#include "facts/note.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,8 +2,8 @@
  * from hand-made views (retracted cards left out, crashes never a value),
  * the x axes, and the findings chart's order and contradiction marks. */
 #include "unit.h"
-#include "charts.h"
-#include "err.h"
+#include "plot/charts.h"
+#include "base/err.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
-#include "err.h"
+#include "base/err.h"
 #include "gpt.h"
 #include "unit.h"
 

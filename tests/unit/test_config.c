@@ -3,7 +3,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "err.h"
+#include "base/err.h"
 #include "unit.h"
 
 static char path[] = "/tmp/ar-test-config-XXXXXX";

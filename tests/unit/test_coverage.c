@@ -2,9 +2,9 @@
  * category and config key, and the documented thresholds: under-explored,
  * saturated, active. */
 #include "unit.h"
-#include "coverage.h"
-#include "err.h"
-#include "json.h"
+#include "analysis/coverage.h"
+#include "base/err.h"
+#include "base/json.h"
 
 #include <stdio.h>
 #include <stdlib.h>

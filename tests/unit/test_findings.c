@@ -3,9 +3,9 @@
  * re-runs, replication on other hardware, contradiction across classes,
  * universal scope, links, exclusions and order independence. */
 #include "unit.h"
-#include "err.h"
-#include "findings.h"
-#include "json.h"
+#include "base/err.h"
+#include "analysis/findings.h"
+#include "base/json.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -3,8 +3,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "err.h"
-#include "gitinfo.h"
+#include "base/err.h"
+#include "host/gitinfo.h"
 #include "unit.h"
 
 static char dir[] = "/tmp/ar-test-git-XXXXXX";

@@ -1,7 +1,7 @@
-/* lib/id.c: ids are time + content hash, and safe as file names. */
+/* lib/facts/id.c: ids are time + content hash, and safe as file names. */
 #include "unit.h"
-#include "id.h"
-#include "json.h"
+#include "facts/id.h"
+#include "base/json.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,16 +1,16 @@
-/* lib/index.c: the index is the card views, byte for byte what
+/* lib/index/index.c: the index is the card views, byte for byte what
  * ar_json_dump(ar_card_view(card, notes)) gives, whichever path read them. */
 #include "unit.h"
-#include "atomic.h"
-#include "buf.h"
-#include "card.h"
-#include "err.h"
-#include "id.h"
-#include "index.h"
-#include "index_journal.h"
-#include "json.h"
-#include "kb.h"
-#include "note.h"
+#include "base/atomic.h"
+#include "base/buf.h"
+#include "facts/card.h"
+#include "base/err.h"
+#include "facts/id.h"
+#include "index/index.h"
+#include "index/index_journal.h"
+#include "base/json.h"
+#include "facts/kb.h"
+#include "facts/note.h"
 
 #include <fcntl.h>
 #include <stdio.h>

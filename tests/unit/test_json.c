@@ -1,6 +1,6 @@
 #include "unit.h"
-#include "err.h"
-#include "json.h"
+#include "base/err.h"
+#include "base/json.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,8 +1,8 @@
-/* The canonical number form of lib/json.c: its fast path must print exactly
+/* The canonical number form of lib/base/json.c: its fast path must print exactly
  * what the "%.15g, %.16g, %.17g, shortest that reads back" rule prints. */
 #include "unit.h"
-#include "buf.h"
-#include "json.h"
+#include "base/buf.h"
+#include "base/json.h"
 
 #include <math.h>
 #include <stdint.h>

@@ -1,7 +1,7 @@
 #include "unit.h"
-#include "err.h"
+#include "base/err.h"
 #include "loader.h"
-#include "lock.h"
+#include "base/lock.h"
 #include "prepare.h"
 #include "tokenizer.h"
 

@@ -1,7 +1,7 @@
-/* lib/opt.c and lib/cli.c: table-driven options. */
+/* lib/base/opt.c and lib/base/cli.c: table-driven options. */
 #include "unit.h"
-#include "cli.h"
-#include "opt.h"
+#include "base/cli.h"
+#include "base/opt.h"
 
 #include <string.h>
 

@@ -6,11 +6,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "atomic.h"
-#include "card.h"
-#include "err.h"
-#include "json.h"
-#include "patch.h"
+#include "base/atomic.h"
+#include "facts/card.h"
+#include "base/err.h"
+#include "base/json.h"
+#include "facts/patch.h"
 #include "unit.h"
 
 #define DIR_TEMPLATE "/tmp/ar-test-patch-XXXXXX"

@@ -3,10 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "err.h"
-#include "json.h"
-#include "plan.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/json.h"
+#include "analysis/plan.h"
 #include "unit.h"
 
 static struct ar_kbstats *st;

@@ -1,7 +1,7 @@
 #include <string.h>
 
-#include "json.h"
-#include "platform.h"
+#include "base/json.h"
+#include "host/platform.h"
 #include "unit.h"
 
 START_TEST(cpu_platform_object)

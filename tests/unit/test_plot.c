@@ -1,7 +1,7 @@
 #include "unit.h"
-#include "buf.h"
-#include "err.h"
-#include "plot.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "plot/plot.h"
 
 #include <math.h>
 #include <stdio.h>

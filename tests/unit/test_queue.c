@@ -8,13 +8,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "atomic.h"
-#include "err.h"
-#include "id.h"
-#include "json.h"
-#include "kb.h"
-#include "lock.h"
-#include "queue.h"
+#include "base/atomic.h"
+#include "base/err.h"
+#include "facts/id.h"
+#include "base/json.h"
+#include "facts/kb.h"
+#include "base/lock.h"
+#include "queue/queue.h"
 #include "unit.h"
 
 static char dir[64];

@@ -4,10 +4,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "card.h"
-#include "err.h"
-#include "json.h"
-#include "kb.h"
+#include "facts/card.h"
+#include "base/err.h"
+#include "base/json.h"
+#include "facts/kb.h"
 #include "record.h"
 #include "unit.h"
 

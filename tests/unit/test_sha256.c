@@ -1,5 +1,5 @@
 #include "unit.h"
-#include "sha256.h"
+#include "base/sha256.h"
 
 #include <string.h>
 

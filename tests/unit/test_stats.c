@@ -2,13 +2,13 @@
  * replicates, best per key, baselines, z-scores, exclusion of retracted and
  * crash cards, on hand-made card views. */
 #include "unit.h"
-#include "err.h"
-#include "stats.h"
-#include "card.h"
-#include "kb.h"
-#include "index.h"
-#include "id.h"
-#include "note.h"
+#include "base/err.h"
+#include "analysis/stats.h"
+#include "facts/card.h"
+#include "facts/kb.h"
+#include "index/index.h"
+#include "facts/id.h"
+#include "facts/note.h"
 
 #include <math.h>
 #include <stdarg.h>

@@ -1,9 +1,9 @@
 /* lib/synth: session file names, write-only-when-changed, and what the
  * session report and meta-synthesis say about hand-made cards. */
 #include "unit.h"
-#include "err.h"
-#include "json.h"
-#include "synth.h"
+#include "base/err.h"
+#include "base/json.h"
+#include "analysis/synth.h"
 
 #include <stdio.h>
 #include <stdlib.h>

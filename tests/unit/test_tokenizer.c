@@ -1,6 +1,6 @@
 #include "unit.h"
 #include "tokenizer.h"
-#include "err.h"
+#include "base/err.h"
 
 #include <stdio.h>
 #include <string.h>

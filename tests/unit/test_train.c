@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "config.h"
-#include "err.h"
+#include "base/err.h"
 #include "gpt.h"
 #include "kernels.h"
 #include "train.h"

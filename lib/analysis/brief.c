@@ -1,0 +1,890 @@
+#include "analysis/brief.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "facts/card.h"
+#include "base/err.h"
+#include "base/json.h"
+#include "base/ptrmap.h"
+#include "analysis/synth.h"
+
+enum { S_BEST, S_NOISE, S_WARN, S_FIND, S_CONTRA, S_DEAD, S_RECENT, S_QUEUE, S_UNDER, S_OPEN, NSEC };
+
+static const struct {
+    const char *key, *title;
+    int cap;   /* items built at most */
+} sections[NSEC] = {
+    {"best", "BEST SO FAR (per comparability key; val_bpb compares only within one)", 10},
+    {"noise", "NOISE FLOOR (pooled sigma of replicate runs, per platform class)", 10},
+    {"warnings", "WARNINGS", 10},
+    {"findings", "TOP FINDINGS (by certainty)", 8},
+    {"contradictions", "CONTRADICTIONS (confirmed on one platform class, refuted on another)", 8},
+    {"dead_ends", "DEAD ENDS (refuted or crashed: do not repeat)", 6},
+    {"recent", "RECENT EXPERIMENTS (newest first)", 50},
+    {"queue", "QUEUE (pending and claimed)", 10},
+    {"under_explored", "UNDER-EXPLORED", 12},
+    {"open_questions", "OPEN QUESTIONS", 8},
+};
+
+/* which section gives up items first when the brief is too long */
+static const int drop_order[NSEC] = {S_OPEN, S_UNDER, S_RECENT, S_QUEUE, S_CONTRA,
+                                     S_DEAD, S_FIND,  S_WARN,   S_NOISE, S_BEST};
+
+struct item {
+    char *text;
+    jv obj;
+};
+
+struct section {
+    struct item *items;
+    int n, shown;
+};
+
+struct ar_brief {
+    char *summary;
+    jv summary_obj;
+    struct section sec[NSEC];
+};
+
+static void add_item(struct ar_brief *b, int s, jv obj, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void add_item(struct ar_brief *b, int s, jv obj, const char *fmt, ...)
+{
+    struct section *sec = &b->sec[s];
+    if (sec->n >= sections[s].cap) {
+        jv_free(obj);
+        return;
+    }
+    if (!sec->items)
+        sec->items = ar_xmalloc((size_t)sections[s].cap * sizeof *sec->items);
+    struct ar_buf text = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    ar_buf_vprintf(&text, fmt, ap);
+    va_end(ap);
+    sec->items[sec->n++] = (struct item){ar_buf_take(&text), obj};
+    sec->shown = sec->n;
+}
+
+static int is(const char *a, const char *b)
+{
+    return a && b && strcmp(a, b) == 0;
+}
+
+/* A JSON value as short text: strings without quotes. malloc'd. */
+static char *value_text(jv v)
+{
+    if (jv_get_kind(v) == JV_KIND_STRING)
+        return ar_xstrdup(jv_string_value(v));
+    if (jv_get_kind(v) == JV_KIND_NUMBER) {   /* 0.64, not 0.6400000000000001 */
+        char s[32];
+        snprintf(s, sizeof s, "%.6g", jv_number_value(v));
+        return ar_xstrdup(s);
+    }
+    return ar_json_dump(v, AR_JSON_COMPACT);
+}
+
+/* At most n bytes of s, cut on a character boundary, with "..." when cut. */
+static const char *clip(const char *s, size_t n, char *out, size_t size)
+{
+    if (!s)
+        s = "";
+    size_t len = strlen(s);
+    if (len <= n || n + 4 > size) {
+        snprintf(out, size, "%s", s);
+        return out;
+    }
+    while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+        n--;
+    memcpy(out, s, n);
+    memcpy(out + n, "...", 4);
+    return out;
+}
+
+static jv str_or_null(const char *s)
+{
+    return s ? jv_string(s) : jv_null();
+}
+
+/* ------------------------------------------------------------ summary */
+
+/* distinct interned strings among n, the empty one left out */
+static int distinct(const char **v, size_t n)
+{
+    struct ar_ptrmap seen = {0};
+    int d = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!v[i] || !*v[i])
+            continue;
+        long *slot = ar_ptrmap_at(&seen, v[i], NULL);
+        d += *slot < 0;
+        *slot = 0;
+    }
+    ar_ptrmap_free(&seen);
+    return d;
+}
+
+static void build_summary(struct ar_brief *b, const struct ar_brief_in *in)
+{
+    const struct ar_kbstats *st = in->st;
+    size_t counted = 0, crashes = 0, retracted = 0;
+    const char **sessions = ar_xmalloc((st->n ? st->n : 1) * sizeof *sessions);
+    const char **classes = ar_xmalloc((st->n ? st->n : 1) * sizeof *classes);
+    for (size_t i = 0; i < st->n; i++) {
+        const struct ar_cardsum *c = &st->cards[i];
+        counted += c->counts;
+        crashes += !c->retracted && c->crash;
+        retracted += c->retracted;
+        sessions[i] = c->session;
+        classes[i] = c->platform;
+    }
+    int nsessions = distinct(sessions, st->n), nclasses = distinct(classes, st->n);
+    free(sessions);
+    free(classes);
+    const char *latest = st->n ? st->cards[st->n - 1].created : NULL;
+    struct ar_buf t = {0};
+    ar_buf_printf(&t, "ar-brief: %zu experiments (%zu with val_bpb, %zu crashed, %zu retracted), "
+                      "%d sessions, %d platform classes",
+                  st->n - retracted, counted, crashes, retracted, nsessions, nclasses);
+    if (latest)
+        ar_buf_printf(&t, ", latest %.16s", latest);
+    if (in->scope && *in->scope)
+        ar_buf_printf(&t, " [%s]", in->scope);
+    if (st->n == 0)
+        ar_buf_puts(&t, "\nNo experiments yet: run ar-train to record a baseline.");
+    b->summary = ar_buf_take(&t);
+    jv o = jv_object();
+    ar_jv_set(&o, "experiments", jv_number((double)(st->n - retracted)));
+    ar_jv_set(&o, "with_val_bpb", jv_number((double)counted));
+    ar_jv_set(&o, "crashed", jv_number((double)crashes));
+    ar_jv_set(&o, "retracted", jv_number((double)retracted));
+    ar_jv_set(&o, "sessions", jv_number(nsessions));
+    ar_jv_set(&o, "platform_classes", jv_number(nclasses));
+    ar_jv_set(&o, "latest", str_or_null(latest));
+    ar_jv_set(&o, "scope", str_or_null(in->scope && *in->scope ? in->scope : NULL));
+    b->summary_obj = o;
+}
+
+/* ------------------------------------------------------------ best */
+
+static const char *key_label(const struct ar_keystat *ks, char *out, size_t size)
+{
+    snprintf(out, size, "%s %gs data %.8s", *ks->platform ? ks->platform : "(no class)",
+             ks->budget_s, *ks->fingerprint ? ks->fingerprint : "-");
+    return out;
+}
+
+/* [{key, from, to}] for the members whose values differ between two
+ * objects, by key; absent members read as null. */
+static jv object_diff(jv a, jv b)
+{
+    jv keys = jv_keys(jv_copy(a));
+    jv kb = jv_keys(jv_copy(b));
+    jv_array_foreach(kb, i, k) {
+        if (!jv_object_has(jv_copy(a), jv_copy(k)))
+            keys = jv_array_append(keys, jv_copy(k));
+        jv_free(k);
+    }
+    jv_free(kb);
+    keys = jv_sort(keys, jv_copy(keys));
+    jv out = jv_array();
+    jv_array_foreach(keys, i, k) {
+        jv x = jv_object_has(jv_copy(a), jv_copy(k)) ? jv_object_get(jv_copy(a), jv_copy(k)) : jv_null();
+        jv y = jv_object_has(jv_copy(b), jv_copy(k)) ? jv_object_get(jv_copy(b), jv_copy(k)) : jv_null();
+        if (jv_equal(jv_copy(x), jv_copy(y))) {
+            jv_free(x);
+            jv_free(y);
+            jv_free(k);
+            continue;
+        }
+        jv e = jv_object();
+        ar_jv_set(&e, "key", k);
+        ar_jv_set(&e, "from", x);
+        ar_jv_set(&e, "to", y);
+        out = jv_array_append(out, e);
+    }
+    jv_free(keys);
+    return out;
+}
+
+/* How best's config differs from the baseline's: [{key, from, to}] from
+ * the two cards' snapshots, else best's own changes against its parent
+ * (*vs_parent set). */
+static jv config_diff(const struct ar_brief_in *in, const struct ar_cardsum *best,
+                      const struct ar_cardsum *base, int *vs_parent)
+{
+    *vs_parent = 0;
+    jv diff = jv_invalid();
+    if (in->kb && base) {
+        jv a, c;
+        if (ar_card_load(in->kb, base->id, &a) == 0) {
+            if (ar_card_load(in->kb, best->id, &c) == 0) {
+                jv ca = ar_jv_get(a, "config"), cc = ar_jv_get(c, "config");
+                if (jv_get_kind(ca) == JV_KIND_OBJECT && jv_get_kind(cc) == JV_KIND_OBJECT)
+                    diff = object_diff(ca, cc);
+                jv_free(ca);
+                jv_free(cc);
+                jv_free(c);
+            }
+            jv_free(a);
+        }
+    }
+    if (jv_is_valid(diff))
+        return diff;
+    *vs_parent = 1;
+    diff = jv_array();
+    for (int i = 0; i < best->nchanges; i++) {
+        const struct ar_change *ch = &best->changes[i];
+        jv e = jv_object(), v;
+        ar_jv_set(&e, "key", jv_string(ch->key));
+        ar_jv_set(&e, "from", ar_json_parse(ch->from, strlen(ch->from), "change", &v) == 0 ? v : jv_null());
+        ar_jv_set(&e, "to", ar_json_parse(ch->to, strlen(ch->to), "change", &v) == 0 ? v : jv_null());
+        diff = jv_array_append(diff, e);
+    }
+    return diff;
+}
+
+static void diff_text(struct ar_buf *t, jv diff, int vs_parent)
+{
+    int n = jv_array_length(jv_copy(diff));
+    if (n == 0) {
+        ar_buf_puts(t, vs_parent ? "" : "; same config as the baseline");
+        return;
+    }
+    ar_buf_puts(t, vs_parent ? "; changes vs its parent: " : "; vs baseline: ");
+    for (int i = 0; i < n && i < 4; i++) {
+        jv e = jv_array_get(jv_copy(diff), i);
+        jv from = ar_jv_get(e, "from"), to = ar_jv_get(e, "to");
+        char *f = value_text(from), *s = value_text(to), cf[40], cs[40];
+        ar_buf_printf(t, "%s%s %s->%s", i ? ", " : "", ar_jv_str(e, "key"), clip(f, 24, cf, sizeof cf),
+                      clip(s, 24, cs, sizeof cs));
+        free(f);
+        free(s);
+        jv_free(from);
+        jv_free(to);
+        jv_free(e);
+    }
+    if (n > 4)
+        ar_buf_printf(t, " (+%d more)", n - 4);
+}
+
+static const struct ar_kbstats *sort_st;
+
+static int cmp_key_runs(const void *a, const void *b)
+{
+    const struct ar_keystat *x = &sort_st->keys[*(const size_t *)a];
+    const struct ar_keystat *y = &sort_st->keys[*(const size_t *)b];
+    if (x->runs != y->runs)
+        return x->runs < y->runs ? 1 : -1;
+    return strcmp(x->key, y->key);
+}
+
+/* key indices with a best, most runs first */
+static size_t *keys_by_runs(const struct ar_kbstats *st, size_t *n)
+{
+    size_t *idx = ar_xmalloc((st->nkeys ? st->nkeys : 1) * sizeof *idx);
+    *n = 0;
+    for (size_t k = 0; k < st->nkeys; k++)
+        if (st->keys[k].best >= 0)
+            idx[(*n)++] = k;
+    sort_st = st;
+    qsort(idx, *n, sizeof *idx, cmp_key_runs);
+    return idx;
+}
+
+static jv card_obj(const struct ar_cardsum *c)
+{
+    jv o = jv_object();
+    ar_jv_set(&o, "card", jv_string(c->id));
+    ar_jv_set(&o, "val_bpb", jv_number(c->val_bpb));
+    ar_jv_set(&o, "commit", str_or_null(c->commit));
+    ar_jv_set(&o, "status", jv_string(c->status));
+    ar_jv_set(&o, "session", jv_string(c->session));
+    return o;
+}
+
+static void build_best(struct ar_brief *b, const struct ar_brief_in *in)
+{
+    const struct ar_kbstats *st = in->st;
+    size_t n;
+    size_t *idx = keys_by_runs(st, &n);
+    for (size_t j = 0; j < n && (int)j < sections[S_BEST].cap; j++) {
+        const struct ar_keystat *ks = &st->keys[idx[j]];
+        const struct ar_cardsum *best = &st->cards[ks->best];
+        const struct ar_cardsum *base = ks->baseline >= 0 ? &st->cards[ks->baseline] : NULL;
+        char label[160];
+        struct ar_buf t = {0};
+        jv o = jv_object();
+        ar_jv_set(&o, "key", jv_string(ks->key));
+        ar_jv_set(&o, "platform", jv_string(ks->platform));
+        ar_jv_set(&o, "budget_s", jv_number(ks->budget_s));
+        ar_jv_set(&o, "runs", jv_number(ks->runs));
+        ar_jv_set(&o, "best", card_obj(best));
+        ar_buf_printf(&t, "%s: best %.4f (card %s, commit %.7s, %s, %d runs)",
+                      key_label(ks, label, sizeof label), best->val_bpb, best->id,
+                      best->commit ? best->commit : "-", best->status, ks->runs);
+        if (!base) {
+            ar_buf_puts(&t, "; no baseline card");
+            ar_jv_set(&o, "baseline", jv_null());
+        } else {
+            double delta = best->val_bpb - base->val_bpb, sigma = ar_stats_sigma(st, ks->platform);
+            ar_jv_set(&o, "baseline", card_obj(base));
+            ar_jv_set(&o, "delta", jv_number(delta));
+            ar_jv_set(&o, "z", jv_number(-delta / sigma));
+            if (base == best)
+                ar_buf_printf(&t, "; it is the baseline");
+            else
+                ar_buf_printf(&t, "; baseline %.4f (%s): %+.4f, %+.1f sigma", base->val_bpb, base->id,
+                              delta, -delta / sigma);
+            if (base != best) {
+                int vs_parent;
+                jv diff = config_diff(in, best, base, &vs_parent);
+                diff_text(&t, diff, vs_parent);
+                ar_jv_set(&o, vs_parent ? "changes_vs_parent" : "differs_from_baseline", diff);
+            }
+        }
+        add_item(b, S_BEST, o, "%s", t.data);
+        ar_buf_free(&t);
+    }
+    free(idx);
+}
+
+/* ------------------------------------------------------------ noise, warnings */
+
+static void build_noise(struct ar_brief *b, const struct ar_brief_in *in)
+{
+    const struct ar_kbstats *st = in->st;
+    for (size_t i = 0; i < st->nnoise; i++) {
+        const struct ar_noise *nz = &st->noise[i];
+        jv o = jv_object();
+        ar_jv_set(&o, "platform", jv_string(nz->platform));
+        ar_jv_set(&o, "sigma", jv_number(nz->sigma));
+        ar_jv_set(&o, "groups", jv_number(nz->groups));
+        ar_jv_set(&o, "runs", jv_number(nz->runs));
+        ar_jv_set(&o, "default", jv_bool(nz->is_default));
+        if (nz->is_default)
+            add_item(b, S_NOISE, o, "%s: sigma %.4f (default: no replicate runs yet)",
+                     *nz->platform ? nz->platform : "(no class)", nz->sigma);
+        else
+            add_item(b, S_NOISE, o, "%s: sigma %.4f from %d replicate groups (%d runs)",
+                     *nz->platform ? nz->platform : "(no class)", nz->sigma, nz->groups, nz->runs);
+    }
+}
+
+static void build_warnings(struct ar_brief *b, const struct ar_brief_in *in)
+{
+    const struct ar_kbstats *st = in->st;
+    size_t n;
+    size_t *idx = keys_by_runs(st, &n);
+    for (size_t j = 0; j < n; j++) {
+        const struct ar_keystat *ks = &st->keys[idx[j]];
+        if (ks->baseline < 0 || ks->best == ks->baseline)
+            continue;
+        const struct ar_cardsum *best = &st->cards[ks->best];
+        double gain = st->cards[ks->baseline].val_bpb - best->val_bpb;
+        double sigma = ar_stats_sigma(st, ks->platform);
+        int reps = ar_stats_replicates(st, (size_t)ks->best);
+        char label[160];
+        key_label(ks, label, sizeof label);
+        if (gain <= 2 * sigma) {
+            jv o = jv_object();
+            ar_jv_set(&o, "kind", jv_string("within_noise"));
+            ar_jv_set(&o, "key", jv_string(ks->key));
+            ar_jv_set(&o, "card", jv_string(best->id));
+            ar_jv_set(&o, "gain", jv_number(gain));
+            ar_jv_set(&o, "two_sigma", jv_number(2 * sigma));
+            add_item(b, S_WARN, o,
+                     "%s: the best (%s) beats the baseline by %.4f, within 2 sigma (%.4f): "
+                     "not yet a real gain",
+                     label, best->id, gain, 2 * sigma);
+        }
+        if (reps < 2) {
+            jv o = jv_object();
+            ar_jv_set(&o, "kind", jv_string("single_run"));
+            ar_jv_set(&o, "key", jv_string(ks->key));
+            ar_jv_set(&o, "card", jv_string(best->id));
+            add_item(b, S_WARN, o,
+                     "%s: the best (%s) rests on a single run: replicate it before building on it",
+                     label, best->id);
+        }
+    }
+    free(idx);
+}
+
+/* ------------------------------------------------------------ claims */
+
+static void counts_text(struct ar_buf *t, const struct ar_tally *a)
+{
+    ar_buf_printf(t, "+%d -%d 0:%d", a->confirms, a->refutes, a->nulls);
+    if (a->crashes)
+        ar_buf_printf(t, " crashes:%d", a->crashes);
+}
+
+static jv tally_obj(const struct ar_claim *c)
+{
+    jv o = jv_object();
+    ar_jv_set(&o, "claim", jv_string(c->name));
+    ar_jv_set(&o, "certainty", jv_number(c->all.certainty));
+    ar_jv_set(&o, "effect", jv_number(c->all.effect));
+    ar_jv_set(&o, "confirms", jv_number(c->all.confirms));
+    ar_jv_set(&o, "refutes", jv_number(c->all.refutes));
+    ar_jv_set(&o, "nulls", jv_number(c->all.nulls));
+    ar_jv_set(&o, "crashes", jv_number(c->all.crashes));
+    ar_jv_set(&o, "verdict", str_or_null(c->all.verdict));
+    ar_jv_set(&o, "scope", str_or_null(c->scope));
+    jv classes = jv_array();
+    for (int i = 0; i < c->nclasses; i++) {
+        jv k = jv_object();
+        ar_jv_set(&k, "platform", jv_string(c->classes[i].platform));
+        ar_jv_set(&k, "verdict", str_or_null(c->classes[i].verdict));
+        ar_jv_set(&k, "certainty", jv_number(c->classes[i].certainty));
+        classes = jv_array_append(classes, k);
+    }
+    ar_jv_set(&o, "classes", classes);
+    return o;
+}
+
+static void build_findings(struct ar_brief *b, const struct ar_brief_in *in,
+                           const struct ar_claim **by)
+{
+    const struct ar_findings *f = in->f;
+    for (size_t i = 0; i < f->n; i++) {
+        const struct ar_claim *c = by[i];
+        if (c->all.confirms == 0 || ar_synth_dead_end(c))
+            continue;
+        struct ar_buf t = {0};
+        ar_buf_printf(&t, "%s: certainty %.2f, effect %+.4f, ", c->name, c->all.certainty,
+                      c->all.effect);
+        counts_text(&t, &c->all);
+        ar_buf_printf(&t, "; %s", c->scope ? c->scope : "open");
+        for (int k = 0; k < c->nclasses && k < 4; k++)
+            ar_buf_printf(&t, "%s%s %s", k ? ", " : " (", c->classes[k].platform,
+                          c->classes[k].verdict ? c->classes[k].verdict : "");
+        if (c->nclasses > 4)
+            ar_buf_printf(&t, ", +%d classes", c->nclasses - 4);
+        if (c->nclasses)
+            ar_buf_puts(&t, ")");
+        add_item(b, S_FIND, tally_obj(c), "%s", t.data);
+        ar_buf_free(&t);
+        if (b->sec[S_FIND].n >= sections[S_FIND].cap)
+            break;
+    }
+}
+
+static void build_contradictions(struct ar_brief *b, const struct ar_brief_in *in,
+                                 const struct ar_claim **by)
+{
+    const struct ar_findings *f = in->f;
+    for (size_t i = 0; i < f->n; i++) {
+        const struct ar_claim *c = by[i];
+        for (int l = 0; l < c->nlinks; l++) {
+            const struct ar_link *k = &c->links[l];
+            if (!is(k->type, "CONTRADICTS"))
+                continue;
+            jv o = jv_object();
+            ar_jv_set(&o, "claim", jv_string(c->name));
+            ar_jv_set(&o, "confirmed_on", str_or_null(k->from_class));
+            ar_jv_set(&o, "confirmed_by", str_or_null(k->from));
+            ar_jv_set(&o, "refuted_on", str_or_null(k->to_class));
+            ar_jv_set(&o, "refuted_by", str_or_null(k->to));
+            add_item(b, S_CONTRA, o, "%s: confirmed on %s (%s), refuted on %s (%s)", c->name,
+                     k->from_class ? k->from_class : "?", k->from ? k->from : "?",
+                     k->to_class ? k->to_class : "?", k->to ? k->to : "?");
+        }
+    }
+}
+
+static void build_dead_ends(struct ar_brief *b, const struct ar_brief_in *in,
+                            const struct ar_claim **by)
+{
+    const struct ar_findings *f = in->f;
+    for (size_t i = f->n; i-- > 0;) {   /* surest dead ends first: lowest certainty */
+        const struct ar_claim *c = by[i];
+        if (!ar_synth_dead_end(c))
+            continue;
+        struct ar_buf t = {0};
+        ar_buf_printf(&t, "%s: %s (certainty %.2f, ", c->name, c->all.verdict ? c->all.verdict : "?",
+                      c->all.certainty);
+        counts_text(&t, &c->all);
+        if (c->all.runs)
+            ar_buf_printf(&t, ", effect %+.4f", c->all.effect);
+        ar_buf_puts(&t, ")");
+        add_item(b, S_DEAD, tally_obj(c), "%s", t.data);
+        ar_buf_free(&t);
+        if (b->sec[S_DEAD].n >= sections[S_DEAD].cap)
+            break;
+    }
+}
+
+/* ------------------------------------------------------------ recent, queue */
+
+static void build_recent(struct ar_brief *b, const struct ar_brief_in *in)
+{
+    const struct ar_kbstats *st = in->st;
+    int want = in->recent, got = 0;
+    for (size_t i = st->n; i-- > 0 && got < want && got < sections[S_RECENT].cap;) {
+        const struct ar_cardsum *c = &st->cards[i];
+        if (c->retracted)
+            continue;
+        char bpb[48] = "", hyp[100];
+        if (c->crash)
+            bpb[0] = '\0';   /* the status says it */
+        else if (c->has_bpb)
+            snprintf(bpb, sizeof bpb, "%.4f", c->val_bpb);
+        else
+            snprintf(bpb, sizeof bpb, "no val_bpb");
+        if (c->has_delta && !c->crash)
+            snprintf(bpb + strlen(bpb), sizeof bpb - strlen(bpb), " (%+.4f)", c->delta);
+        jv o = jv_object();
+        ar_jv_set(&o, "card", jv_string(c->id));
+        ar_jv_set(&o, "created", str_or_null(c->created));
+        ar_jv_set(&o, "status", jv_string(c->status));
+        ar_jv_set(&o, "val_bpb", c->has_bpb && !c->crash ? jv_number(c->val_bpb) : jv_null());
+        ar_jv_set(&o, "delta", c->has_delta ? jv_number(c->delta) : jv_null());
+        ar_jv_set(&o, "category", jv_string(c->category));
+        ar_jv_set(&o, "hypothesis", jv_string(c->hypothesis));
+        ar_jv_set(&o, "session", jv_string(c->session));
+        ar_jv_set(&o, "platform", jv_string(c->platform));
+        add_item(b, S_RECENT, o, "%.16s %s%s%s %s: %s [%s, %s]", c->created ? c->created : "?",
+                 c->status, *bpb ? " " : "", bpb, c->category, clip(c->hypothesis, 90, hyp, sizeof hyp),
+                 *c->session ? c->session : "-", *c->platform ? c->platform : "-");
+        got++;
+    }
+}
+
+static int cmp_entries(const void *a, const void *b)
+{
+    jv x = *(const jv *)a, y = *(const jv *)b;
+    double px = ar_jv_num(x, "priority", 5), py = ar_jv_num(y, "priority", 5);
+    if (px != py)
+        return px < py ? -1 : 1;
+    const char *ix = ar_jv_str(x, "id"), *iy = ar_jv_str(y, "id");
+    return strcmp(ix ? ix : "", iy ? iy : "");
+}
+
+static void build_queue(struct ar_brief *b, jv queue)
+{
+    if (jv_get_kind(queue) != JV_KIND_ARRAY)
+        return;
+    int n = jv_array_length(jv_copy(queue)), m = 0;
+    jv *open = ar_xmalloc((size_t)(n ? n : 1) * sizeof *open);
+    for (int i = 0; i < n; i++) {
+        jv e = jv_array_get(jv_copy(queue), i);
+        if (is(ar_jv_str(e, "status"), "pending") || is(ar_jv_str(e, "status"), "claimed"))
+            open[m++] = e;
+        else
+            jv_free(e);
+    }
+    qsort(open, (size_t)m, sizeof *open, cmp_entries);
+    for (int i = 0; i < m; i++) {
+        jv e = open[i];
+        char hyp[100];
+        struct ar_buf t = {0};
+        ar_buf_printf(&t, "p%g %s %s: %s", ar_jv_num(e, "priority", 5), ar_jv_str(e, "status"),
+                      ar_jv_str(e, "id") ? ar_jv_str(e, "id") : "?",
+                      clip(ar_jv_str(e, "hypothesis"), 80, hyp, sizeof hyp));
+        jv ov = ar_jv_get(e, "overrides");
+        if (jv_get_kind(ov) == JV_KIND_OBJECT && jv_object_length(jv_copy(ov)) > 0) {
+            char *s = ar_json_dump(ov, AR_JSON_COMPACT), cs[100];
+            ar_buf_printf(&t, " %s", clip(s, 80, cs, sizeof cs));
+            free(s);
+        }
+        jv_free(ov);
+        if (ar_jv_str(e, "claimed_by"))
+            ar_buf_printf(&t, " (claimed by %s)", ar_jv_str(e, "claimed_by"));
+        jv o = jv_object();
+        static const char *const fields[] = {"id", "status", "priority", "hypothesis", "category",
+                                             "overrides", "claimed_by", NULL};
+        for (int k = 0; fields[k]; k++)
+            ar_jv_set(&o, fields[k], ar_jv_has(e, fields[k]) ? ar_jv_get(e, fields[k]) : jv_null());
+        add_item(b, S_QUEUE, o, "%s", t.data);
+        ar_buf_free(&t);
+        jv_free(e);
+    }
+    free(open);
+}
+
+/* ------------------------------------------------------------ coverage, questions */
+
+/* One item listing rows (categories or keys) that are under-explored. */
+static void under_item(struct ar_brief *b, const struct ar_covrow *rows, size_t n, const char *what,
+                       const char *field, int skip_baseline)
+{
+    struct ar_buf t = {0};
+    jv list = jv_array();
+    int listed = 0, total = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct ar_covrow *r = &rows[i];
+        if (!is(r->state, "under-explored") || (skip_baseline && is(r->name, "baseline")))
+            continue;
+        if (total++ >= 24)
+            continue;
+        ar_buf_printf(&t, "%s%s (%d)", listed ? ", " : "", r->name, r->experiments);
+        jv k = jv_object();
+        ar_jv_set(&k, field, jv_string(r->name));
+        ar_jv_set(&k, "experiments", jv_number(r->experiments));
+        list = jv_array_append(list, k);
+        listed++;
+    }
+    if (total > listed)
+        ar_buf_printf(&t, " (+%d more)", total - listed);
+    if (listed) {
+        jv o = jv_object();
+        ar_jv_set(&o, what, list);
+        ar_jv_set(&o, "more", jv_number(total - listed));
+        add_item(b, S_UNDER, o, "%s: %s", what, t.data);
+    } else {
+        jv_free(list);
+    }
+    ar_buf_free(&t);
+}
+
+static void build_under(struct ar_brief *b, const struct ar_brief_in *in)
+{
+    under_item(b, in->cov->categories, in->cov->ncategories, "categories", "category", 1);
+    under_item(b, in->cov->keys, in->cov->nkeys, "config keys", "key", 0);
+}
+
+/* The syntheses' open questions, less what the sections above already say:
+ * under-explored categories, and bests within noise or on a single run
+ * (the warnings). */
+static void build_open(struct ar_brief *b, const struct ar_brief_in *in)
+{
+    jv q = ar_synth_open_questions(in->st, in->f, in->cov);
+    jv_array_foreach(q, i, s) {
+        if (jv_get_kind(s) == JV_KIND_STRING && strncmp(jv_string_value(s), "category ", 9) != 0 &&
+            strncmp(jv_string_value(s), "best on ", 8) != 0)
+            add_item(b, S_OPEN, jv_copy(s), "%s", jv_string_value(s));
+        jv_free(s);
+    }
+    jv_free(q);
+}
+
+struct ar_brief *ar_brief_build(const struct ar_brief_in *in)
+{
+    struct ar_brief *b = ar_xmalloc(sizeof *b);
+    memset(b, 0, sizeof *b);
+    build_summary(b, in);
+    build_best(b, in);
+    build_noise(b, in);
+    build_warnings(b, in);
+    const struct ar_claim **by = ar_synth_by_certainty(in->f);
+    build_findings(b, in, by);
+    build_contradictions(b, in, by);
+    build_dead_ends(b, in, by);
+    free(by);
+    build_recent(b, in);
+    build_queue(b, in->queue);
+    build_under(b, in);
+    build_open(b, in);
+    return b;
+}
+
+static void clear_section(struct section *sec)
+{
+    for (int i = 0; i < sec->n; i++) {
+        free(sec->items[i].text);
+        jv_free(sec->items[i].obj);
+    }
+    free(sec->items);
+    memset(sec, 0, sizeof *sec);
+}
+
+void ar_brief_free(struct ar_brief *b)
+{
+    if (!b)
+        return;
+    free(b->summary);
+    jv_free(b->summary_obj);
+    for (int s = 0; s < NSEC; s++)
+        clear_section(&b->sec[s]);
+    free(b);
+}
+
+void ar_brief_set_queue(struct ar_brief *b, jv queue)
+{
+    clear_section(&b->sec[S_QUEUE]);
+    build_queue(b, queue);
+}
+
+#define SAVE_SCHEMA "ar.brief-saved/1"
+
+jv ar_brief_save(const struct ar_brief *b)
+{
+    jv o = jv_object();
+    ar_jv_set(&o, "schema", jv_string(SAVE_SCHEMA));
+    ar_jv_set(&o, "summary", jv_string(b->summary));
+    ar_jv_set(&o, "summary_obj", jv_copy(b->summary_obj));
+    for (int s = 0; s < NSEC; s++) {
+        jv items = jv_array();
+        for (int i = 0; i < b->sec[s].n; i++)
+            items = jv_array_append(
+                items, JV_ARRAY(jv_string(b->sec[s].items[i].text), jv_copy(b->sec[s].items[i].obj)));
+        ar_jv_set(&o, sections[s].key, items);
+    }
+    return o;
+}
+
+struct ar_brief *ar_brief_restore(jv saved)
+{
+    const char *schema = ar_jv_str(saved, "schema"), *summary = ar_jv_str(saved, "summary");
+    if (!is(schema, SAVE_SCHEMA) || !summary)
+        return NULL;
+    struct ar_brief *b = ar_xmalloc(sizeof *b);
+    memset(b, 0, sizeof *b);
+    b->summary = ar_xstrdup(summary);
+    b->summary_obj = ar_jv_get(saved, "summary_obj");
+    for (int s = 0; s < NSEC; s++) {
+        jv items = ar_jv_get(saved, sections[s].key);
+        if (jv_get_kind(items) == JV_KIND_ARRAY) {
+            jv_array_foreach(items, i, it) {
+                jv text = jv_array_get(jv_copy(it), 0);
+                if (jv_get_kind(text) == JV_KIND_STRING)
+                    add_item(b, s, jv_array_get(jv_copy(it), 1), "%s", jv_string_value(text));
+                jv_free(text);
+                jv_free(it);
+            }
+        }
+        jv_free(items);
+    }
+    return b;
+}
+
+/* ------------------------------------------------------------ fitting */
+
+static void render_text(const struct ar_brief *b, struct ar_buf *t)
+{
+    ar_buf_puts(t, b->summary);
+    ar_buf_putc(t, '\n');
+    int dropped = 0;
+    for (int s = 0; s < NSEC; s++) {
+        const struct section *sec = &b->sec[s];
+        if (sec->n == 0)
+            continue;
+        if (sec->shown == 0) {
+            dropped++;
+            continue;
+        }
+        ar_buf_printf(t, "\n%s\n", sections[s].title);
+        for (int i = 0; i < sec->shown; i++)
+            ar_buf_printf(t, "- %s\n", sec->items[i].text);
+        if (sec->shown < sec->n)
+            ar_buf_printf(t, "- ... %d more\n", sec->n - sec->shown);
+    }
+    if (dropped)
+        ar_buf_printf(t, "(%d more section%s: raise --max-bytes)\n", dropped, dropped == 1 ? "" : "s");
+}
+
+static jv render_json(const struct ar_brief *b)
+{
+    jv o = jv_object();
+    ar_jv_set(&o, "schema", jv_string("ar.brief/1"));
+    ar_jv_set(&o, "summary", jv_copy(b->summary_obj));
+    jv omitted = jv_object();
+    for (int s = 0; s < NSEC; s++) {
+        const struct section *sec = &b->sec[s];
+        if (sec->n == 0)
+            continue;
+        if (sec->shown < sec->n)
+            ar_jv_set(&omitted, sections[s].key, jv_number(sec->n - sec->shown));
+        if (sec->shown == 0)
+            continue;
+        jv a = jv_array();
+        for (int i = 0; i < sec->shown; i++)
+            a = jv_array_append(a, jv_copy(sec->items[i].obj));
+        ar_jv_set(&o, sections[s].key, a);
+    }
+    if (jv_object_length(jv_copy(omitted)) > 0)
+        ar_jv_set(&o, "omitted", omitted);
+    else
+        jv_free(omitted);
+    return o;
+}
+
+static size_t text_size(const struct ar_brief *b)
+{
+    struct ar_buf t = {0};
+    render_text(b, &t);
+    size_t n = t.len;
+    ar_buf_free(&t);
+    return n;
+}
+
+static size_t json_size(const struct ar_brief *b)
+{
+    jv o = render_json(b);
+    char *s = ar_json_dump(o, AR_JSON_COMPACT);
+    size_t n = strlen(s);
+    free(s);
+    jv_free(o);
+    return n;
+}
+
+/* Takes items away, lowest priority first, until size(b) <= max; returns 0
+ * when it fits. */
+static int fit(struct ar_brief *b, size_t max, size_t (*size)(const struct ar_brief *))
+{
+    for (int s = 0; s < NSEC; s++)
+        b->sec[s].shown = b->sec[s].n;
+    /* a cheap first cut: a brief of max bytes holds at most max/40 items */
+    for (int d = 0; d < NSEC; d++) {
+        struct section *sec = &b->sec[drop_order[d]];
+        int room = (int)(max / 40);
+        if (sec->shown > room)
+            sec->shown = room > 1 ? room : 1;
+    }
+    while (size(b) > max) {
+        int changed = 0;
+        for (int d = 0; d < NSEC && !changed; d++) {   /* one item from the first section with several */
+            struct section *sec = &b->sec[drop_order[d]];
+            if (sec->shown > 1) {
+                sec->shown--;
+                changed = 1;
+            }
+        }
+        for (int d = 0; d < NSEC && !changed; d++) {   /* then whole sections */
+            struct section *sec = &b->sec[drop_order[d]];
+            if (sec->shown > 0) {
+                sec->shown = 0;
+                changed = 1;
+            }
+        }
+        if (!changed)
+            return -1;
+    }
+    return 0;
+}
+
+char *ar_brief_text(struct ar_brief *b, size_t max_bytes)
+{
+    int fits = fit(b, max_bytes, text_size);
+    struct ar_buf t = {0};
+    render_text(b, &t);
+    if (fits != 0 && t.len > max_bytes) {
+        /* only the summary is left and even it is too long: cut it on a line,
+         * else on a character boundary */
+        size_t n = max_bytes;
+        while (n > 0 && t.data[n - 1] != '\n')
+            n--;
+        if (n == 0) {
+            n = max_bytes;
+            while (n > 0 && ((unsigned char)t.data[n] & 0xc0) == 0x80)
+                n--;
+        }
+        t.len = n;
+        t.data[n] = '\0';
+    }
+    return ar_buf_take(&t);
+}
+
+jv ar_brief_json(struct ar_brief *b, size_t max_bytes)
+{
+    fit(b, max_bytes, json_size);
+    return render_json(b);
+}

@@ -1,0 +1,234 @@
+#include "analysis/coverage.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "facts/card.h"
+#include "base/json.h"
+
+static void row_add(struct ar_covrow *r, const struct ar_cardsum *c)
+{
+    int progress = 0;
+    r->experiments++;
+    r->crashes += c->crash;
+    if (strcmp(c->status, "keep") == 0) {
+        r->kept++;
+        progress = 1;
+    }
+    if (c->counts && c->has_delta && strcmp(c->status, "baseline") != 0 &&
+        (!r->has_best || c->delta < r->best_delta)) {
+        r->has_best = 1;
+        r->best_delta = c->delta;
+        r->best_card = c->id;
+        progress = 1;
+    }
+    r->stale = progress ? 0 : r->stale + 1;
+}
+
+static void row_state(struct ar_covrow *r)
+{
+    if (r->experiments < AR_COV_UNDER)
+        r->state = "under-explored";
+    else if (r->experiments >= AR_COV_SATURATED && r->stale >= AR_COV_STALE)
+        r->state = "saturated";
+    else
+        r->state = "active";
+}
+
+struct kentry {
+    const char *key, *to;
+    size_t card;
+};
+
+static int cmp_kentry(const void *a, const void *b)
+{
+    const struct kentry *x = a, *y = b;
+    int c = x->key == y->key ? 0 : strcmp(x->key, y->key);
+    return c ? c : (x->card > y->card) - (x->card < y->card);
+}
+
+static int cmp_ptr(const void *a, const void *b)
+{
+    const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmp_row(const void *a, const void *b)
+{
+    return strcmp(((const struct ar_covrow *)a)->name, ((const struct ar_covrow *)b)->name);
+}
+
+static void build_keys(struct ar_coverage *cov, const struct ar_kbstats *st, const char *const *table)
+{
+    size_t m = 0, cap = 0;
+    for (size_t i = 0; i < st->n; i++)
+        if (!st->cards[i].retracted)
+            cap += (size_t)st->cards[i].nchanges;
+    struct kentry *en = ar_xmalloc((cap ? cap : 1) * sizeof *en);
+    for (size_t i = 0; i < st->n; i++) {
+        const struct ar_cardsum *c = &st->cards[i];
+        if (c->retracted)
+            continue;
+        for (int k = 0; k < c->nchanges; k++) {
+            /* a key listed twice in one card counts once */
+            int dup = 0;
+            for (int j = 0; j < k && !dup; j++)
+                dup = c->changes[j].key == c->changes[k].key;
+            if (!dup)
+                en[m++] = (struct kentry){c->changes[k].key, c->changes[k].to, i};
+        }
+    }
+    qsort(en, m, sizeof *en, cmp_kentry);
+    size_t ntable = 0;
+    while (table && table[ntable])
+        ntable++;
+    cov->keys = ar_xmalloc((m + ntable + 1) * sizeof *cov->keys);
+    const char **vals = ar_xmalloc((m ? m : 1) * sizeof *vals);
+    for (size_t j = 0; j < m;) {
+        size_t k = j;
+        struct ar_covrow *r = &cov->keys[cov->nkeys++];
+        memset(r, 0, sizeof *r);
+        r->name = en[j].key;
+        for (; k < m && en[k].key == en[j].key; k++) {
+            row_add(r, &st->cards[en[k].card]);
+            vals[k - j] = en[k].to;
+        }
+        qsort(vals, k - j, sizeof *vals, cmp_ptr);
+        for (size_t v = 0; v < k - j; v++)
+            r->values += v == 0 || vals[v] != vals[v - 1];
+        row_state(r);
+        j = k;
+    }
+    free(vals);
+    free(en);
+    size_t found = cov->nkeys;
+    for (size_t t = 0; t < ntable; t++) {
+        struct ar_covrow probe = {.name = table[t]};
+        if (found && bsearch(&probe, cov->keys, found, sizeof *cov->keys, cmp_row))
+            continue;
+        struct ar_covrow *r = &cov->keys[cov->nkeys++];
+        memset(r, 0, sizeof *r);
+        r->name = ar_pool_intern(&cov->pool, table[t]);
+        row_state(r);
+    }
+    qsort(cov->keys, cov->nkeys, sizeof *cov->keys, cmp_row);
+    /* a table key listed twice */
+    size_t out = 0;
+    for (size_t i = 0; i < cov->nkeys; i++)
+        if (out == 0 || strcmp(cov->keys[out - 1].name, cov->keys[i].name) != 0)
+            cov->keys[out++] = cov->keys[i];
+    cov->nkeys = out;
+}
+
+struct ar_coverage *ar_coverage_build(const struct ar_kbstats *st, const char *const *keys)
+{
+    struct ar_coverage *cov = ar_xmalloc(sizeof *cov);
+    memset(cov, 0, sizeof *cov);
+    size_t ncat = 0;
+    while (ar_card_categories[ncat])
+        ncat++;
+    cov->categories = ar_xmalloc(ncat * sizeof *cov->categories);
+    cov->ncategories = ncat;
+    for (size_t i = 0; i < ncat; i++) {
+        memset(&cov->categories[i], 0, sizeof cov->categories[i]);
+        cov->categories[i].name = ar_card_categories[i];
+    }
+    for (size_t i = 0; i < st->n; i++) {
+        const struct ar_cardsum *c = &st->cards[i];
+        if (c->retracted)
+            continue;
+        for (size_t k = 0; k < ncat; k++)
+            if (strcmp(c->category, ar_card_categories[k]) == 0) {
+                row_add(&cov->categories[k], c);
+                break;
+            }
+    }
+    for (size_t i = 0; i < ncat; i++)
+        row_state(&cov->categories[i]);
+    build_keys(cov, st, keys);
+    return cov;
+}
+
+void ar_coverage_free(struct ar_coverage *cov)
+{
+    if (!cov)
+        return;
+    free(cov->categories);
+    free(cov->keys);
+    ar_pool_free(&cov->pool);
+    free(cov);
+}
+
+const struct ar_covrow *ar_coverage_key(const struct ar_coverage *cov, const char *key)
+{
+    struct ar_covrow probe = {.name = key};
+    return cov->nkeys ? bsearch(&probe, cov->keys, cov->nkeys, sizeof *cov->keys, cmp_row) : NULL;
+}
+
+const struct ar_covrow *ar_coverage_category(const struct ar_coverage *cov, const char *category)
+{
+    for (size_t i = 0; i < cov->ncategories; i++)
+        if (strcmp(cov->categories[i].name, category) == 0)
+            return &cov->categories[i];
+    return NULL;
+}
+
+static jv row_json(const struct ar_covrow *r, int with_values)
+{
+    jv o = jv_object();
+    ar_jv_set(&o, "experiments", jv_number(r->experiments));
+    ar_jv_set(&o, "kept", jv_number(r->kept));
+    ar_jv_set(&o, "crashes", jv_number(r->crashes));
+    if (with_values)
+        ar_jv_set(&o, "values", jv_number(r->values));
+    ar_jv_set(&o, "best_delta", r->has_best ? jv_number(round(r->best_delta * 1e6) / 1e6) : jv_null());
+    ar_jv_set(&o, "best_card", r->best_card ? jv_string(r->best_card) : jv_null());
+    ar_jv_set(&o, "since_progress", jv_number(r->stale));
+    ar_jv_set(&o, "state", jv_string(r->state));
+    return o;
+}
+
+jv ar_coverage_json(const struct ar_coverage *cov)
+{
+    jv o = jv_object();
+    ar_jv_set(&o, "schema", jv_string("ar.coverage/1"));
+    jv th = jv_object();
+    ar_jv_set(&th, "under_explored_below", jv_number(AR_COV_UNDER));
+    ar_jv_set(&th, "saturated_from", jv_number(AR_COV_SATURATED));
+    ar_jv_set(&th, "saturated_after_stale", jv_number(AR_COV_STALE));
+    ar_jv_set(&o, "thresholds", th);
+    jv cats = jv_object();
+    for (size_t i = 0; i < cov->ncategories; i++)
+        ar_jv_set(&cats, cov->categories[i].name, row_json(&cov->categories[i], 0));
+    ar_jv_set(&o, "categories", cats);
+    jv keys = jv_object();
+    for (size_t i = 0; i < cov->nkeys; i++)
+        ar_jv_set(&keys, cov->keys[i].name, row_json(&cov->keys[i], 1));
+    ar_jv_set(&o, "keys", keys);
+    return o;
+}
+
+static void print_row(FILE *out, const struct ar_covrow *r, int with_values)
+{
+    char best[32] = "-";
+    if (r->has_best)
+        snprintf(best, sizeof best, "%+.4f", r->best_delta);
+    fprintf(out, "%-28s %11d %6d %7d", r->name, r->experiments, r->kept, r->crashes);
+    if (with_values)
+        fprintf(out, " %6d", r->values);
+    fprintf(out, " %10s  %s\n", best, r->state);
+}
+
+void ar_coverage_print(const struct ar_coverage *cov, FILE *out)
+{
+    fprintf(out, "%-28s %11s %6s %7s %10s  %s\n", "category", "experiments", "kept", "crashes",
+            "best delta", "state");
+    for (size_t i = 0; i < cov->ncategories; i++)
+        print_row(out, &cov->categories[i], 0);
+    fprintf(out, "\n%-28s %11s %6s %7s %6s %10s  %s\n", "config key", "experiments", "kept", "crashes",
+            "values", "best delta", "state");
+    for (size_t i = 0; i < cov->nkeys; i++)
+        print_row(out, &cov->keys[i], 1);
+}

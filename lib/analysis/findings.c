@@ -1,0 +1,579 @@
+#include "analysis/findings.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/json.h"
+#include "base/ptrmap.h"
+
+/* --------------------------------------------------------------- the rule */
+
+double ar_certainty_rate(double c)
+{
+    return 1.0 / (1.0 + exp(10.0 * (c - 0.5)));
+}
+
+double ar_certainty_update(double c, enum ar_outcome o, double weight)
+{
+    double r = AR_CERTAINTY_STEP * ar_certainty_rate(c) * weight;
+    if (r > 1)
+        r = 1;
+    switch (o) {
+    case AR_CONFIRM:
+        return c + r * (1 - c);
+    case AR_REFUTE:
+        return c - r * c;
+    case AR_NULL:
+        return c - r * AR_NULL_PULL * c;
+    }
+    return c;
+}
+
+enum ar_outcome ar_outcome_of(double z)
+{
+    return z >= AR_Z_CONFIRM ? AR_CONFIRM : z <= -AR_Z_CONFIRM ? AR_REFUTE : AR_NULL;
+}
+
+static const char *verdict_of(const struct ar_tally *t)
+{
+    if (t->runs == 0)
+        return t->crashes ? "crashed" : "untested";
+    if (t->confirms == 0 && t->refutes == 0)
+        return "null";
+    if (t->certainty >= 0.5 && t->confirms > t->refutes)
+        return "confirmed";
+    if (t->certainty < AR_CERTAINTY_START && t->refutes > t->confirms)
+        return "refuted";
+    return "mixed";
+}
+
+/* ------------------------------------------------------------ claim names */
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* "KEY:up", "KEY:down", "KEY=VALUE" into b; 0 when the entry changes nothing */
+static int part_name(struct ar_buf *b, const struct ar_change *ch)
+{
+    if (ch->numeric) {
+        if (ch->to_num == ch->from_num)
+            return 0;
+        ar_buf_printf(b, "%s:%s", ch->key, ch->to_num > ch->from_num ? "up" : "down");
+        return 1;
+    }
+    if (strcmp(ch->from, ch->to) == 0)
+        return 0;
+    ar_buf_printf(b, "%s=", ch->key);
+    if (ch->to[0] == '"') {
+        jv s = jv_parse(ch->to);
+        if (jv_get_kind(s) == JV_KIND_STRING)
+            ar_buf_puts(b, jv_string_value(s));
+        jv_free(s);
+    } else {
+        ar_buf_puts(b, ch->to);
+    }
+    return 1;
+}
+
+const char *ar_claim_name(struct ar_pool *p, const struct ar_change *ch, int n)
+{
+    if (n == 1 && ch->numeric) {   /* the common case, without allocations */
+        char name[256];
+        if (ch->to_num == ch->from_num)
+            return NULL;
+        int len = snprintf(name, sizeof name, "%s:%s", ch->key, ch->to_num > ch->from_num ? "up" : "down");
+        if (len > 0 && (size_t)len < sizeof name)
+            return ar_pool_internn(p, name, (size_t)len);
+    }
+    char *parts_small[8], **parts = n <= 8 ? parts_small : ar_xmalloc((size_t)n * sizeof *parts);
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+        struct ar_buf b = {0};
+        if (part_name(&b, &ch[i]))
+            parts[m++] = ar_buf_take(&b);
+        ar_buf_free(&b);
+    }
+    const char *out = NULL;
+    if (m > 0) {
+        qsort(parts, (size_t)m, sizeof *parts, cmp_str);
+        struct ar_buf b = {0};
+        for (int i = 0; i < m; i++) {
+            if (i)
+                ar_buf_putc(&b, '+');
+            ar_buf_puts(&b, parts[i]);
+        }
+        out = ar_pool_internn(p, b.data, b.len);
+        ar_buf_free(&b);
+    }
+    for (int i = 0; i < m; i++)
+        free(parts[i]);
+    if (parts != parts_small)
+        free(parts);
+    return out;
+}
+
+/* ------------------------------------------------------------ building */
+
+struct entry {
+    const char *claim;
+    int card;
+};
+
+static int cmp_tally(const void *a, const void *b)
+{
+    return strcmp(((const struct ar_tally *)a)->platform, ((const struct ar_tally *)b)->platform);
+}
+
+static struct ar_tally *class_tally(struct ar_claim *cl, const char *platform)
+{
+    for (int i = 0; i < cl->nclasses; i++)
+        if (cl->classes[i].platform == platform)
+            return &cl->classes[i];
+    struct ar_tally *t = &cl->classes[cl->nclasses++];
+    memset(t, 0, sizeof *t);
+    t->platform = platform;
+    t->certainty = AR_CERTAINTY_START;
+    return t;
+}
+
+static void tally_add(struct ar_tally *t, enum ar_outcome o, double delta, double w)
+{
+    t->confirms += o == AR_CONFIRM;
+    t->refutes += o == AR_REFUTE;
+    t->nulls += o == AR_NULL;
+    t->runs++;
+    t->effect += (delta - t->effect) / t->runs;
+    t->certainty = ar_certainty_update(t->certainty, o, w);
+}
+
+/* Which (agent, class) pairs have given evidence for a claim: an
+ * open-addressing set of interned pointer pairs. */
+struct pairset {
+    const void **slots;   /* 2 per entry */
+    size_t cap;
+};
+
+static int pairset_add(struct pairset *ps, const void *a, const void *b)
+{
+    size_t h = ((size_t)a * 31 + (size_t)b) * 0x9E3779B97F4A7C15ULL;
+    for (size_t j = (h >> 17) & (ps->cap - 1);; j = (j + 1) & (ps->cap - 1)) {
+        if (!ps->slots[2 * j]) {
+            ps->slots[2 * j] = a;
+            ps->slots[2 * j + 1] = b;
+            return 0;
+        }
+        if (ps->slots[2 * j] == a && ps->slots[2 * j + 1] == b)
+            return 1;
+    }
+}
+
+/* The weights of evidence from card c given the claim's earlier evidence:
+ * *w for the claim, *wc within the card's class (whose tally is t).
+ * Records the card's (agent, class). */
+static void weights(struct pairset *ps, const struct ar_claim *cl, const struct ar_tally *t,
+                    const struct ar_cardsum *c, double *w, double *wc)
+{
+    int rerun = pairset_add(ps, c->agent, c->platform);
+    *wc = rerun ? AR_W_RERUN : 1;
+    if (rerun)
+        *w = AR_W_RERUN;
+    else if (cl->nev > 0 && t->runs == 0)
+        *w = AR_W_REPLICATION;
+    else
+        *w = 1;
+}
+
+static void add_link(struct ar_findings *f, struct ar_claim *cl, int *cap, struct ar_link l)
+{
+    if (cl->nlinks == *cap) {
+        int ncap = *cap ? *cap * 2 : 4;
+        struct ar_link *nl = ar_pool_alloc(&f->pool, (size_t)ncap * sizeof *nl);
+        if (cl->nlinks)
+            memcpy(nl, cl->links, (size_t)cl->nlinks * sizeof *nl);
+        cl->links = nl;
+        *cap = ncap;
+    }
+    cl->links[cl->nlinks++] = l;
+}
+
+/* The outcome of card i when it is scoreable, else -1. */
+static int card_outcome(const struct ar_kbstats *st, long i)
+{
+    if (i < 0)
+        return -1;
+    const struct ar_cardsum *c = &st->cards[i];
+    if (!c->counts || !c->has_delta || strcmp(c->status, "baseline") == 0)
+        return -1;
+    return (int)ar_outcome_of(ar_stats_z(st, c));
+}
+
+static void contradictions(struct ar_findings *f, const struct ar_kbstats *st, struct ar_claim *cl, int *cap)
+{
+    for (int a = 0; a < cl->nclasses; a++) {
+        if (strcmp(cl->classes[a].verdict, "confirmed") != 0)
+            continue;
+        for (int b = 0; b < cl->nclasses; b++) {
+            if (strcmp(cl->classes[b].verdict, "refuted") != 0)
+                continue;
+            int best = -1, worst = -1;
+            for (int i = 0; i < cl->nev; i++) {
+                const struct ar_evidence *e = &cl->ev[i];
+                const char *p = st->cards[e->card].platform;
+                if (p == cl->classes[a].platform && e->outcome == AR_CONFIRM &&
+                    (best < 0 || e->z > cl->ev[best].z))
+                    best = i;
+                if (p == cl->classes[b].platform && e->outcome == AR_REFUTE &&
+                    (worst < 0 || e->z < cl->ev[worst].z))
+                    worst = i;
+            }
+            if (best < 0 || worst < 0)
+                continue;
+            add_link(f, cl, cap,
+                     (struct ar_link){"CONTRADICTS", st->cards[cl->ev[best].card].id,
+                                      st->cards[cl->ev[worst].card].id, cl->classes[a].platform,
+                                      cl->classes[b].platform, NULL, 0, -1});
+        }
+    }
+}
+
+static const char *scope_of(const struct ar_claim *cl)
+{
+    int confirmed = 0, refuted = 0, with_runs = 0;
+    for (int i = 0; i < cl->nclasses; i++) {
+        confirmed += strcmp(cl->classes[i].verdict, "confirmed") == 0;
+        refuted += strcmp(cl->classes[i].verdict, "refuted") == 0;
+        with_runs += cl->classes[i].runs > 0;
+    }
+    if (confirmed && refuted)
+        return "platform-specific";
+    if (confirmed >= 2 && cl->all.refutes == 0)
+        return "universal";
+    if (with_runs == 1)
+        return "single-platform";
+    return "open";
+}
+
+/* BUILDS_ON from card c's prior_cards to other claims, one link per claim */
+static void builds_on(struct ar_findings *f, const struct ar_kbstats *st, struct ar_claim *cl, int *cap,
+                      const struct ar_cardsum *c, const char *const *claim_of)
+{
+    for (int k = 0; k < c->nprior; k++) {
+        long p = ar_stats_find(st, c->prior[k]);
+        const char *other = p >= 0 ? claim_of[p] : NULL;
+        if (!other || other == cl->name)
+            continue;
+        int i = 0;
+        while (i < cl->nlinks && !(cl->links[i].to_claim == other))
+            i++;
+        if (i < cl->nlinks)
+            cl->links[i].count++;
+        else
+            add_link(f, cl, cap, (struct ar_link){"BUILDS_ON", c->id, c->prior[k], NULL, NULL, other, 1, -1});
+    }
+}
+
+#define PREFETCH 8
+
+static void prefetch_card(const struct ar_cardsum *c)
+{
+    for (size_t off = 0; off < sizeof *c; off += 64)
+        __builtin_prefetch((const char *)c + off);
+}
+
+/* the id strings the card refers to, once the card itself is at hand */
+static void prefetch_refs(const struct ar_cardsum *c)
+{
+    for (int k = 0; k < c->nprior; k++)
+        __builtin_prefetch(c->prior[k]);
+    if (c->verifies)
+        __builtin_prefetch(c->verifies);
+}
+
+static void build_claim(struct ar_findings *f, const struct ar_kbstats *st, struct ar_claim *cl,
+                        const struct entry *en, int n, const char *const *claim_of)
+{
+    struct ar_pool *p = &f->pool;
+    cl->name = en[0].claim;
+    cl->category = st->cards[en[0].card].category;
+    cl->cards = ar_pool_alloc(p, (size_t)n * sizeof *cl->cards);
+    cl->ev = ar_pool_alloc(p, (size_t)n * sizeof *cl->ev);
+    cl->all.certainty = AR_CERTAINTY_START;
+    cl->classes = ar_pool_alloc(p, (size_t)n * sizeof *cl->classes);
+    size_t pcap = 16;
+    while (pcap < 2 * (size_t)n)
+        pcap *= 2;
+    struct pairset ps = {ar_xmalloc(2 * pcap * sizeof *ps.slots), pcap};
+    memset(ps.slots, 0, 2 * pcap * sizeof *ps.slots);
+
+    int lcap = 0;
+    for (int i = 0; i < n; i++) {
+        int ci = en[i].card;
+        const struct ar_cardsum *c = &st->cards[ci];
+        /* a claim's cards lie far apart: ask for those a few steps ahead
+         * while this one is scored */
+        if (i + PREFETCH < n)
+            prefetch_card(&st->cards[en[i + PREFETCH].card]);
+        if (i + PREFETCH / 2 < n)
+            prefetch_refs(&st->cards[en[i + PREFETCH / 2].card]);
+        cl->cards[cl->ncards++] = ci;
+        struct ar_tally *t = class_tally(cl, c->platform);
+        builds_on(f, st, cl, &lcap, c, claim_of);
+        if (c->crash) {
+            cl->all.crashes++;
+            t->crashes++;
+            continue;
+        }
+        int o = card_outcome(st, ci);
+        if (c->verifies) {
+            int other = card_outcome(st, ar_stats_find(st, c->verifies));
+            add_link(f, cl, &lcap,
+                     (struct ar_link){"VERIFIES", c->id, c->verifies, NULL, NULL, NULL, 0,
+                                      o < 0 || other < 0 ? -1 : o == other});
+        }
+        if (o < 0)
+            continue;
+        double z = ar_stats_z(st, c);
+        double w, wc;
+        weights(&ps, cl, t, c, &w, &wc);
+        struct ar_evidence *e = &cl->ev[cl->nev];
+        *e = (struct ar_evidence){ci, (enum ar_outcome)o, z, w, cl->all.certainty, 0};
+        tally_add(&cl->all, e->outcome, c->delta, w);
+        tally_add(t, e->outcome, c->delta, wc);
+        e->after = cl->all.certainty;
+        cl->nev++;
+    }
+    free(ps.slots);
+    qsort(cl->classes, (size_t)cl->nclasses, sizeof *cl->classes, cmp_tally);
+    cl->all.verdict = verdict_of(&cl->all);
+    for (int i = 0; i < cl->nclasses; i++)
+        cl->classes[i].verdict = verdict_of(&cl->classes[i]);
+    contradictions(f, st, cl, &lcap);
+    cl->scope = scope_of(cl);
+
+    /* the keys: the part names up to ':' or '=' */
+    int nk = 1;
+    for (const char *s = cl->name; *s; s++)
+        nk += *s == '+';
+    cl->keys = ar_pool_alloc(p, (size_t)nk * sizeof *cl->keys);
+    const char *s = cl->name;
+    while (*s) {
+        size_t len = strcspn(s, ":=");
+        cl->keys[cl->nkeys++] = ar_pool_internn(p, s, len);
+        s += strcspn(s, "+");
+        if (*s == '+')
+            s++;
+    }
+    qsort(cl->keys, (size_t)cl->nkeys, sizeof *cl->keys, cmp_str);
+}
+
+static int cmp_claim(const void *a, const void *b)
+{
+    return strcmp(((const struct ar_claim *)a)->name, ((const struct ar_claim *)b)->name);
+}
+
+/* The claim of a card; one non-numeric change is memoised on its (key, to)
+ * text pointers, which the summaries intern. */
+static const char *claim_of_card(struct ar_findings *f, struct ar_ptrmap *memo, const struct ar_cardsum *c)
+{
+    if (c->nchanges != 1 || c->changes[0].numeric)
+        return ar_claim_name(&f->pool, c->changes, c->nchanges);
+    const struct ar_change *ch = &c->changes[0];
+    if (ch->from == ch->to)
+        return NULL;
+    long *slot = ar_ptrmap_at(memo, ch->key, ch->to);
+    if (*slot < 0)
+        *slot = (long)(intptr_t)ar_claim_name(&f->pool, ch, 1);
+    return (const char *)(intptr_t)*slot;
+}
+
+struct ar_findings *ar_findings_build(const struct ar_kbstats *st)
+{
+    struct ar_findings *f = ar_xmalloc(sizeof *f);
+    memset(f, 0, sizeof *f);
+    size_t n = st->n ? st->n : 1;
+    const char **claim_of = ar_xmalloc(n * sizeof *claim_of);
+    long *which = ar_xmalloc(n * sizeof *which);
+    struct ar_ptrmap memo = {0}, claims = {0};
+    size_t nclaims = 0, cap = 16;
+    int *counts = ar_xmalloc(cap * sizeof *counts);
+    for (size_t i = 0; i < st->n; i++) {
+        const struct ar_cardsum *c = &st->cards[i];
+        claim_of[i] = NULL;
+        which[i] = -1;
+        if (c->retracted || c->nchanges == 0 || strcmp(c->status, "baseline") == 0)
+            continue;
+        const char *name = claim_of_card(f, &memo, c);
+        if (!name)
+            continue;
+        claim_of[i] = name;
+        long *slot = ar_ptrmap_at(&claims, name, NULL);
+        if (*slot < 0) {
+            if (nclaims == cap)
+                counts = ar_xrealloc(counts, (cap *= 2) * sizeof *counts);
+            counts[nclaims] = 0;
+            *slot = (long)nclaims++;
+        }
+        which[i] = *slot;
+        counts[*slot]++;
+    }
+    /* each claim's cards, in id order, in one array */
+    size_t *start = ar_xmalloc((nclaims + 1) * sizeof *start), total = 0;
+    for (size_t k = 0; k < nclaims; k++) {
+        start[k] = total;
+        total += (size_t)counts[k];
+    }
+    struct entry *en = ar_xmalloc((total ? total : 1) * sizeof *en);
+    size_t *fill = ar_xmalloc((nclaims + 1) * sizeof *fill);
+    memcpy(fill, start, nclaims * sizeof *fill);
+    for (size_t i = 0; i < st->n; i++)
+        if (which[i] >= 0)
+            en[fill[which[i]]++] = (struct entry){claim_of[i], (int)i};
+    f->claims = ar_xmalloc((nclaims ? nclaims : 1) * sizeof *f->claims);
+    for (size_t k = 0; k < nclaims; k++) {
+        struct ar_claim *cl = &f->claims[f->n++];
+        memset(cl, 0, sizeof *cl);
+        build_claim(f, st, cl, en + start[k], counts[k], claim_of);
+    }
+    qsort(f->claims, f->n, sizeof *f->claims, cmp_claim);
+    free(en);
+    free(fill);
+    free(start);
+    free(counts);
+    free(which);
+    free(claim_of);
+    ar_ptrmap_free(&memo);
+    ar_ptrmap_free(&claims);
+    return f;
+}
+
+void ar_findings_free(struct ar_findings *f)
+{
+    if (!f)
+        return;
+    free(f->claims);
+    ar_pool_free(&f->pool);
+    free(f);
+}
+
+const struct ar_claim *ar_findings_get(const struct ar_findings *f, const char *name)
+{
+    size_t lo = 0, hi = f->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(f->claims[mid].name, name);
+        if (c == 0)
+            return &f->claims[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------ rendering */
+
+/* Six decimals: the same text on every machine even when exp() differs in
+ * the last bit. */
+static jv num6(double x)
+{
+    return jv_number(round(x * 1e6) / 1e6);
+}
+
+static jv tally_json(const struct ar_tally *t)
+{
+    jv o = jv_object();
+    ar_jv_set(&o, "confirms", jv_number(t->confirms));
+    ar_jv_set(&o, "refutes", jv_number(t->refutes));
+    ar_jv_set(&o, "nulls", jv_number(t->nulls));
+    ar_jv_set(&o, "crashes", jv_number(t->crashes));
+    ar_jv_set(&o, "runs", jv_number(t->runs));
+    ar_jv_set(&o, "effect", t->runs ? num6(t->effect) : jv_null());
+    ar_jv_set(&o, "certainty", num6(t->certainty));
+    ar_jv_set(&o, "verdict", jv_string(t->verdict));
+    return o;
+}
+
+jv ar_claim_json(const struct ar_claim *c, const struct ar_kbstats *st)
+{
+    jv o = tally_json(&c->all);
+    ar_jv_set(&o, "claim", jv_string(c->name));
+    ar_jv_set(&o, "category", jv_string(c->category));
+    ar_jv_set(&o, "scope", jv_string(c->scope));
+    jv keys = jv_array();
+    for (int i = 0; i < c->nkeys; i++)
+        keys = jv_array_append(keys, jv_string(c->keys[i]));
+    ar_jv_set(&o, "keys", keys);
+    jv classes = jv_object();
+    for (int i = 0; i < c->nclasses; i++)
+        ar_jv_set(&classes, c->classes[i].platform[0] ? c->classes[i].platform : "-",
+                  tally_json(&c->classes[i]));
+    ar_jv_set(&o, "classes", classes);
+    jv links = jv_array();
+    for (int i = 0; i < c->nlinks; i++) {
+        const struct ar_link *l = &c->links[i];
+        jv x = jv_object();
+        ar_jv_set(&x, "type", jv_string(l->type));
+        ar_jv_set(&x, "from", jv_string(l->from));
+        ar_jv_set(&x, "to", jv_string(l->to));
+        if (l->from_class) {
+            ar_jv_set(&x, "from_class", jv_string(l->from_class));
+            ar_jv_set(&x, "to_class", jv_string(l->to_class));
+        }
+        if (l->to_claim) {
+            ar_jv_set(&x, "to_claim", jv_string(l->to_claim));
+            ar_jv_set(&x, "count", jv_number(l->count));
+        }
+        if (strcmp(l->type, "VERIFIES") == 0)
+            ar_jv_set(&x, "agrees", l->agrees < 0 ? jv_null() : jv_bool(l->agrees));
+        links = jv_array_append(links, x);
+    }
+    ar_jv_set(&o, "links", links);
+    jv cards = jv_array();
+    for (int i = 0; i < c->ncards; i++)
+        cards = jv_array_append(cards, jv_string(st->cards[c->cards[i]].id));
+    ar_jv_set(&o, "cards", cards);
+    return o;
+}
+
+jv ar_findings_json(const struct ar_findings *f, const struct ar_kbstats *st)
+{
+    jv o = jv_object();
+    ar_jv_set(&o, "schema", jv_string("ar.findings/1"));
+    size_t counted = 0;
+    for (size_t i = 0; i < st->n; i++)
+        counted += st->cards[i].counts;
+    ar_jv_set(&o, "cards", jv_number((double)st->n));
+    ar_jv_set(&o, "counted", jv_number((double)counted));
+    jv claims = jv_array();
+    for (size_t i = 0; i < f->n; i++)
+        claims = jv_array_append(claims, ar_claim_json(&f->claims[i], st));
+    ar_jv_set(&o, "claims", claims);
+    jv noise = jv_object();
+    for (size_t i = 0; i < st->nnoise; i++) {
+        const struct ar_noise *nz = &st->noise[i];
+        jv x = jv_object();
+        ar_jv_set(&x, "sigma", num6(nz->sigma));
+        ar_jv_set(&x, "groups", jv_number(nz->groups));
+        ar_jv_set(&x, "runs", jv_number(nz->runs));
+        ar_jv_set(&x, "default", jv_bool(nz->is_default));
+        ar_jv_set(&noise, nz->platform[0] ? nz->platform : "-", x);
+    }
+    ar_jv_set(&o, "noise", noise);
+    jv rule = jv_object();
+    ar_jv_set(&rule, "start", jv_number(AR_CERTAINTY_START));
+    ar_jv_set(&rule, "z", jv_number(AR_Z_CONFIRM));
+    ar_jv_set(&rule, "rate", jv_string("1/(1+exp(10*(c-0.5)))"));
+    ar_jv_set(&rule, "step", jv_number(AR_CERTAINTY_STEP));
+    ar_jv_set(&rule, "null_pull", jv_number(AR_NULL_PULL));
+    ar_jv_set(&rule, "rerun_weight", jv_number(AR_W_RERUN));
+    ar_jv_set(&rule, "replication_weight", jv_number(AR_W_REPLICATION));
+    ar_jv_set(&o, "rule", rule);
+    return o;
+}

@@ -1,0 +1,184 @@
+/* Statistics over the knowledge base (DESIGN.md, "Findings and certainty").
+ *
+ * struct ar_kbstats is built once from the index's card views: one parsed
+ * summary per card, in id order, then per comparability key (data
+ * fingerprint + budget + platform class) the best card and the baseline,
+ * and per platform class the noise floor. Every other statistic (findings,
+ * coverage, briefs, plots) is a function over it.
+ *
+ *     struct ar_kbstats *st;
+ *     if (ar_kbstats_load(&kb, &filter, &st) != 0) ar_die_last();
+ *     for (size_t i = 0; i < st->n; i++) if (st->cards[i].counts) ...
+ *     double z = ar_stats_z(st, &st->cards[i]);
+ *     ar_kbstats_free(st);
+ *
+ * What counts: a card enters the statistics (counts = 1) unless it is
+ * retracted, its effective status is crash, or it has no val_bpb. Retracted
+ * and crash cards stay in cards[] (briefs list crashes as dead ends) but are
+ * never a val_bpb, a best, a baseline or a replicate. */
+#ifndef AR_STATS_H
+#define AR_STATS_H
+
+#include <jv.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "facts/kb.h"
+#include "base/pool.h"
+#include "index/query.h"
+
+#define AR_SIGMA_DEFAULT 0.002   /* noise floor of a class without replicates */
+#define AR_SIGMA_MIN 0.0001      /* floor under a pooled estimate (identical reruns) */
+
+/* One entry of a card's changes: config key, and the values as canonical
+ * JSON text ("null" when absent). numeric: both values are numbers. */
+struct ar_change {
+    const char *key, *from, *to;
+    double from_num, to_num;
+    int numeric;
+};
+
+/* The string members of a card summary, for code that treats each alike
+ * (the summary cache stores, loads and shares them): X(member) each. */
+#define AR_CARDSUM_STRINGS(X)                                                                         \
+    X(id) X(created) X(agent) X(session) X(commit) X(category) X(hypothesis) X(status) X(platform) \
+    X(fingerprint) X(key) X(config_hash) X(baseline) X(verifies) X(lesson)
+
+struct ar_cardsum {
+    uint64_t idk[2];           /* the id as numbers (ar_stats_id_key) */
+    const char *id, *created, *agent, *session, *commit, *category, *hypothesis;
+    const char *status;        /* effective (after status notes), "revert" read as discard */
+    const char *platform;      /* platform class, "" when absent */
+    const char *fingerprint;   /* data.fingerprint, "" when absent */
+    const char *key;           /* comparability key "FINGERPRINT|BUDGET|CLASS" */
+    const char *config_hash;   /* NULL when absent */
+    const char *baseline;      /* the card's baseline id, NULL when absent */
+    const char *verifies;      /* NULL when absent */
+    const char *lesson;        /* the text of the last lesson note, NULL when none */
+    double budget_s;           /* 0 when absent */
+    double val_bpb;            /* valid when has_bpb */
+    double delta;              /* valid when has_delta: the card's own, or
+                                  val_bpb minus its baseline card's in the same key */
+    double training_seconds;   /* metrics.training_seconds, 0 when absent */
+    int has_bpb, has_delta;
+    int retracted, crash;
+    int counts;                /* enters the statistics (see above) */
+    int group;                 /* replicate group (index into groups), -1 when none */
+    const char **tags;
+    int ntags;
+    const char **prior;        /* prior_cards */
+    int nprior;
+    struct ar_change *changes;
+    int nchanges;
+};
+
+/* One comparability key: the best counted card (lowest val_bpb, earliest id
+ * on ties) and the baseline (the first counted card with status baseline,
+ * by id); -1 when there is none. */
+struct ar_keystat {
+    const char *key, *platform, *fingerprint;
+    double budget_s;
+    int runs;                  /* counted cards */
+    int best, baseline;        /* indices into cards */
+    int baselines;             /* counted baseline cards */
+    double baseline_mean;      /* their mean val_bpb */
+};
+
+/* Replicates: counted cards with the same config_hash, data fingerprint,
+ * budget and platform class. */
+struct ar_group {
+    const char *platform;
+    int runs;
+    double mean, m2;           /* mean and sum of squared deviations */
+};
+
+/* The noise floor of a platform class: the pooled standard deviation of
+ * val_bpb over its replicate groups of two or more runs,
+ * sqrt(sum of squared deviations / sum of (runs - 1)), at least
+ * AR_SIGMA_MIN; AR_SIGMA_DEFAULT (is_default) when no group has two runs. */
+struct ar_noise {
+    const char *platform;
+    double sigma;
+    int groups, runs;          /* replicate groups of 2+ runs, and their runs */
+    int is_default;
+};
+
+struct ar_idslot {
+    uint64_t hi, lo;           /* the id as numbers (lib/analysis/stats.c) */
+    long card;                 /* -1: empty */
+};
+
+struct ar_kbstats {
+    struct ar_cardsum *cards;  /* id order; every card that passed the filter */
+    size_t n;
+    struct ar_keystat *keys;   /* sorted by key */
+    size_t nkeys;
+    struct ar_noise *noise;    /* sorted by class; every class of a counted card */
+    size_t nnoise;
+    struct ar_group *groups;
+    size_t ngroups;
+    struct ar_pool pool;       /* owns every string above */
+    size_t cap, gcap;
+    struct ar_idslot *idmap;   /* open-addressing table: id -> index */
+    size_t idmap_size;
+    void *map;                 /* the summary cache the strings live in, when loaded from it */
+    size_t maplen;
+    struct ar_kbstats *owner;  /* freed with this one (a filtered load's full set) */
+};
+
+/* An id as two numbers: for the id form (YYYYMMDDTHHMMSSZ-<12 hex>) its
+ * time digits and its hex digits, which say exactly which id it is; for
+ * anything else a hash with the top bit set, which only says it may be. */
+void ar_stats_id_key(const char *id, uint64_t *hi, uint64_t *lo);
+
+/* Builds the statistics from the fresh index, keeping the views that pass
+ * the filter (NULL: all).
+ *
+ * Parsing 100,000 index lines takes about half a second, so the summaries
+ * of a large knowledge base are kept in a cache outside it (see
+ * lib/analysis/sumcache.h) for one version of the index; a load maps it instead of
+ * parsing, and re-reads only the lines the index journal says changed
+ * since. A cache of another epoch, or none, is rebuilt after the parse. */
+int ar_kbstats_load(const struct ar_kb *kb, const struct ar_filter *f, struct ar_kbstats **out);
+
+/* Building by hand (tests, tools with their own source of views): new, add
+ * views (borrowed, any order), then finish, which sorts by id and computes
+ * deltas, keys, groups and noise. Returns -1 (AR_EINPUT) for a view
+ * without an id. */
+struct ar_kbstats *ar_kbstats_new(void);
+int ar_kbstats_add_view(struct ar_kbstats *st, jv view);
+int ar_kbstats_add_text(struct ar_kbstats *st, const char *json, size_t len);
+void ar_kbstats_finish(struct ar_kbstats *st);
+void ar_kbstats_free(struct ar_kbstats *st);
+
+/* The statistics of a subset of st's cards (indices idx[0..n), id order):
+ * keys, best, baselines and replicate groups over the subset, but the
+ * noise floor of st (all cards estimate it best). The subset borrows
+ * st's strings: free it before st. */
+struct ar_kbstats *ar_kbstats_subset(const struct ar_kbstats *st, const size_t *idx, size_t n);
+
+/* Parses one view (JSON text of len bytes; a number must not end the text) into *c,
+ * strings in pool. Reads only what a summary needs, without building a jv
+ * tree. Returns -1 (AR_EINPUT) for malformed JSON or a view without id. */
+int ar_cardsum_parse(struct ar_pool *pool, const char *text, size_t len, struct ar_cardsum *c);
+
+/* The index of card id, or -1. */
+long ar_stats_find(const struct ar_kbstats *st, const char *id);
+const struct ar_keystat *ar_stats_key(const struct ar_kbstats *st, const char *key);
+/* The noise floor σ of a class (AR_SIGMA_DEFAULT for an unknown one). */
+double ar_stats_sigma(const struct ar_kbstats *st, const char *platform);
+const struct ar_noise *ar_stats_noise(const struct ar_kbstats *st, const char *platform);
+/* z = -delta / σ(class): positive when the card improved on its baseline.
+ * 0 when the card has no delta. */
+double ar_stats_z(const struct ar_kbstats *st, const struct ar_cardsum *c);
+/* Counted runs in card i's replicate group (1 for a card without one, 0
+ * for a card that does not count). */
+int ar_stats_replicates(const struct ar_kbstats *st, size_t i);
+
+/* The comparability key of a fingerprint, budget and class, written into
+ * out: "FINGERPRINT|BUDGET|CLASS" with the budget as %g and "-" for an
+ * absent fingerprint or class. */
+const char *ar_stats_keyname(const char *fingerprint, double budget_s, const char *platform,
+                             char *out, size_t size);
+
+#endif

@@ -1,0 +1,218 @@
+#include "base/atomic.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+
+static atomic_uint temp_counter;
+
+static void split_path(const char *path, char *dir, size_t dirsz, const char **base)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash) {
+        snprintf(dir, dirsz, ".");
+        *base = path;
+    } else if (slash == path) {
+        snprintf(dir, dirsz, "/");
+        *base = slash + 1;
+    } else {
+        snprintf(dir, dirsz, "%.*s", (int)(slash - path), path);
+        *base = slash + 1;
+    }
+}
+
+int ar_fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0)
+        return ar_fail(AR_EFAIL, "%s: %s", dir, strerror(errno));
+    int rc = fsync(fd);
+    close(fd);
+    if (rc != 0 && errno != EINVAL)
+        return ar_fail(AR_EFAIL, "%s: fsync: %s", dir, strerror(errno));
+    return 0;
+}
+
+/* Writes data to a new temp file beside path; its name goes to tmp. */
+static int write_temp(const char *path, const void *data, size_t len, char *tmp, size_t tmpsz,
+                      char *dir, size_t dirsz)
+{
+    const char *base;
+    split_path(path, dir, dirsz, &base);
+    unsigned n = atomic_fetch_add(&temp_counter, 1);
+    snprintf(tmp, tmpsz, "%s/.%s.tmp.%ld.%u", dir, base, (long)getpid(), n);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return ar_fail(AR_EFAIL, "%s: cannot write: %s", path, strerror(errno));
+    const char *p = data;
+    size_t left = len;
+    while (left) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0) {
+            int e = errno;
+            close(fd);
+            unlink(tmp);
+            return ar_fail(AR_EFAIL, "%s: write: %s", path, strerror(e));
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    if (fsync(fd) != 0 || close(fd) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return ar_fail(AR_EFAIL, "%s: fsync: %s", path, strerror(e));
+    }
+    return 0;
+}
+
+int ar_write_atomic(const char *path, const void *data, size_t len)
+{
+    char tmp[4096 + 64], dir[4096];
+    if (write_temp(path, data, len, tmp, sizeof tmp, dir, sizeof dir) != 0)
+        return -1;
+    if (rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return ar_fail(AR_EFAIL, "%s: rename: %s", path, strerror(e));
+    }
+    return ar_fsync_dir(dir);
+}
+
+static int same_content(const char *path, const void *data, size_t len)
+{
+    char *old;
+    size_t oldlen;
+    if (ar_read_file(path, len + 1, &old, &oldlen) != 0)
+        return 0;
+    int same = oldlen == len && memcmp(old, data, len) == 0;
+    free(old);
+    return same;
+}
+
+int ar_create_atomic(const char *path, const void *data, size_t len)
+{
+    char tmp[4096 + 64], dir[4096];
+    if (write_temp(path, data, len, tmp, sizeof tmp, dir, sizeof dir) != 0)
+        return -1;
+    /* link() fails when path exists: a fact is never replaced */
+    int rc = link(tmp, path);
+    int e = errno;
+    unlink(tmp);
+    if (rc != 0) {
+        if (e == EEXIST)
+            return same_content(path, data, len) ? 1
+                   : ar_fail(AR_EFAIL, "%s: already exists with other content", path);
+        return ar_fail(AR_EFAIL, "%s: cannot create: %s", path, strerror(e));
+    }
+    return ar_fsync_dir(dir);
+}
+
+int ar_read_stream(int fd, const char *what, size_t max, char **data, size_t *len)
+{
+    struct ar_buf b = {0};
+    char chunk[65536];
+    ar_buf_puts(&b, "");
+    for (;;) {
+        ssize_t r = read(fd, chunk, sizeof chunk);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            ar_buf_free(&b);
+            return ar_fail(AR_EFAIL, "%s: read: %s", what, strerror(errno));
+        }
+        if (r == 0)
+            break;
+        if (b.len + (size_t)r > max) {
+            ar_buf_free(&b);
+            return ar_fail(AR_EINPUT, "%s: larger than %zu bytes", what, max);
+        }
+        ar_buf_add(&b, chunk, (size_t)r);
+    }
+    *len = b.len;
+    *data = ar_buf_take(&b);
+    return 0;
+}
+
+int ar_read_file(const char *path, size_t max, char **data, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return ar_fail(AR_EINPUT, "%s: no such file", path);
+        return ar_fail(AR_EFAIL, "%s: %s", path, strerror(errno));
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return ar_fail(AR_EINPUT, "%s: not a regular file", path);
+    }
+    if ((size_t)st.st_size > max) {
+        close(fd);
+        return ar_fail(AR_EINPUT, "%s: larger than %zu bytes", path, max);
+    }
+    char *buf = ar_xmalloc((size_t)st.st_size + 1);
+    size_t got = 0;
+    while (got < (size_t)st.st_size) {
+        ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    close(fd);
+    buf[got] = '\0';
+    *data = buf;
+    *len = got;
+    return 0;
+}
+
+int ar_mkdir(const char *path)
+{
+    if (mkdir(path, 0755) == 0 || (errno == EEXIST && ar_is_dir(path)))
+        return 0;
+    return ar_fail(AR_EFAIL, "%s: cannot create directory: %s", path, strerror(errno));
+}
+
+int ar_is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+void ar_clean_temps(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    time_t now = time(NULL);
+    while ((e = readdir(d))) {
+        const char *t = e->d_name[0] == '.' ? strstr(e->d_name, ".tmp.") : NULL;
+        if (!t)
+            continue;
+        long pid = strtol(t + 5, NULL, 10);
+        char path[4096 + 256];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (stat(path, &st) != 0)
+            continue;
+        int dead = pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+        if (dead || now - st.st_mtime > 3600)
+            unlink(path);
+    }
+    closedir(d);
+}

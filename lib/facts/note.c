@@ -1,0 +1,144 @@
+#include "facts/note.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/atomic.h"
+#include "base/buf.h"
+#include "facts/card.h"
+#include "base/err.h"
+#include "index/index.h"
+#include "base/json.h"
+#include "facts/schema.h"
+
+const char *const ar_note_kinds[] = {"lesson", "status", "retract", "comment", NULL};
+
+int ar_note_validate(jv note, int stored)
+{
+    if (jv_get_kind(note) != JV_KIND_OBJECT)
+        return ar_fail(AR_EINPUT, "note: must be a JSON object, not %s", ar_kind_name(note));
+    static const char *const known[] = {"schema", "id", "created", "card", "agent",
+                                        "kind", "text", "status", NULL};
+    int rc = 0;
+    jv_object_foreach(note, k, v) {
+        int ok = 0;
+        for (int i = 0; known[i]; i++)
+            ok |= strcmp(known[i], jv_string_value(k)) == 0;
+        if (!ok && rc == 0)
+            rc = ar_fail(AR_EINPUT, "field '%.64s': unknown field", jv_string_value(k));
+        jv_free(k);
+        jv_free(v);
+    }
+    if (rc)
+        return rc;
+    const char *schema = ar_jv_str(note, "schema");
+    if (!schema || strcmp(schema, AR_NOTE_SCHEMA) != 0)
+        return ar_fail(AR_EINPUT, "field 'schema': must be \"%s\"", AR_NOTE_SCHEMA);
+    jv v;
+    const char *kind = ar_jv_str(note, "kind");
+    v = ar_jv_get(note, "kind");
+    rc = jv_is_valid(v) ? ar_check_enum(v, "kind", ar_note_kinds) : ar_fail(AR_EINPUT, "field 'kind': required");
+    jv_free(v);
+    if (rc)
+        return rc;
+    v = ar_jv_get(note, "card");
+    rc = jv_is_valid(v) ? ar_check_id(v, "card") : ar_fail(AR_EINPUT, "field 'card': required");
+    jv_free(v);
+    if (rc)
+        return rc;
+    v = ar_jv_get(note, "text");
+    int is_status = strcmp(kind, "status") == 0;
+    rc = jv_is_valid(v) ? ar_check_text(v, "text", is_status ? 0 : 1, AR_NOTE_TEXT_MAX, AR_TEXT_MULTILINE)
+                        : ar_fail(AR_EINPUT, "field 'text': required");
+    jv_free(v);
+    if (rc)
+        return rc;
+    v = ar_jv_get(note, "status");
+    if (is_status && !jv_is_valid(v))
+        rc = ar_fail(AR_EINPUT, "field 'status': required for a status note");
+    else if (!is_status && jv_is_valid(v))
+        rc = ar_fail(AR_EINPUT, "field 'status': only allowed on a status note");
+    else if (jv_is_valid(v))
+        rc = ar_check_enum(v, "status", ar_card_statuses);
+    jv_free(v);
+    if (rc)
+        return rc;
+    v = ar_jv_get(note, "agent");
+    rc = jv_is_valid(v) ? ar_check_text(v, "agent", 1, 128, 0) : ar_fail(AR_EINPUT, "field 'agent': required");
+    jv_free(v);
+    if (rc)
+        return rc;
+    const char *created = ar_jv_str(note, "created");
+    if (!ar_created_valid(created))
+        return ar_fail(AR_EINPUT, "field 'created': must be ISO-8601 UTC with milliseconds");
+    if (stored) {
+        v = ar_jv_get(note, "id");
+        rc = jv_is_valid(v) ? ar_check_id(v, "id") : ar_fail(AR_EINPUT, "field 'id': required");
+        jv_free(v);
+        if (rc == 0 && !ar_id_matches(note))
+            rc = ar_fail(AR_EINPUT, "field 'id': does not match the note's content");
+    }
+    return rc;
+}
+
+int ar_note_add(const struct ar_kb *kb, const char *card_id, const char *kind, const char *text,
+                const char *status, char id[AR_ID_LEN + 1])
+{
+    char now[AR_CREATED_LEN + 1];
+    ar_now_iso(now);
+    return ar_note_add_at(kb, card_id, kind, text, status, now, id) < 0 ? -1 : 0;
+}
+
+int ar_note_add_at(const struct ar_kb *kb, const char *card_id, const char *kind, const char *text,
+                   const char *status, const char *now, char id[AR_ID_LEN + 1])
+{
+    jv card;
+    if (ar_card_load(kb, card_id, &card) != 0)
+        return -1;
+    jv_free(card);
+    jv note = jv_object();
+    ar_jv_set(&note, "schema", jv_string(AR_NOTE_SCHEMA));
+    ar_jv_set(&note, "created", jv_string(now));
+    ar_jv_set(&note, "card", jv_string(card_id));
+    ar_jv_set(&note, "agent", jv_string(ar_agent_name()));
+    ar_jv_set(&note, "kind", jv_string(kind));
+    ar_jv_set(&note, "text", jv_string(text ? text : ""));
+    if (status)
+        ar_jv_set(&note, "status", jv_string(ar_card_status_norm(status)));
+    if (ar_note_validate(note, 0) != 0 || ar_id_compute(note, id) != 0) {
+        jv_free(note);
+        return -1;
+    }
+    ar_jv_set(&note, "id", jv_string(id));
+    char path[PATH_MAX];
+    ar_kb_note_path(kb, id, path);
+    struct ar_buf b = {0};
+    ar_json_dump_buf(&b, note, AR_JSON_PRETTY);
+    ar_buf_putc(&b, '\n');
+    int rc = ar_create_atomic(path, b.data, b.len);
+    ar_buf_free(&b);
+    int existed = rc == 1;
+    if (rc >= 0)
+        rc = ar_index_add_note(kb, note);
+    jv_free(note);
+    return rc < 0 ? -1 : existed;
+}
+
+int ar_note_read_file(const char *path, jv *note)
+{
+    char *text;
+    size_t len;
+    *note = jv_invalid();
+    if (ar_read_file(path, 64 * 1024, &text, &len) != 0)
+        return -1;
+    int rc = ar_json_parse(text, len, path, note);
+    free(text);
+    if (rc == 0 && ar_note_validate(*note, 1) != 0) {
+        ar_fail_prefix("%s", path);
+        jv_free(*note);
+        *note = jv_invalid();
+        return -1;
+    }
+    return rc;
+}

@@ -1,0 +1,30 @@
+/* Annotations (`ar.note/1`): append-only notes on a card. A note is
+ * {schema, id, created, card, agent, kind, text, status?}; kind is lesson,
+ * status (overrides the card's status), retract (the card leaves all
+ * statistics but stays visible) or comment. */
+#ifndef AR_NOTE_H
+#define AR_NOTE_H
+
+#include <jv.h>
+
+#include "facts/id.h"
+#include "facts/kb.h"
+
+#define AR_NOTE_SCHEMA "ar.note/1"
+#define AR_NOTE_TEXT_MAX 4000
+
+extern const char *const ar_note_kinds[];
+
+int ar_note_validate(jv note, int stored);
+/* Builds, stores and indexes a note on an existing card. status is NULL
+ * unless kind is "status". */
+int ar_note_add(const struct ar_kb *kb, const char *card_id, const char *kind, const char *text,
+                const char *status, char id[AR_ID_LEN + 1]);
+/* The same with the note's created time given (imports: a re-import gives
+ * the same note id, which is then stored once). Returns 1 when that note
+ * was already there. */
+int ar_note_add_at(const struct ar_kb *kb, const char *card_id, const char *kind, const char *text,
+                   const char *status, const char *created, char id[AR_ID_LEN + 1]);
+int ar_note_read_file(const char *path, jv *note);
+
+#endif

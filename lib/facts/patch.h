@@ -1,0 +1,53 @@
+/* Reproducible cards: the diff of trainer/ and kernels/ against the
+ * project's upstream commit, stored beside the card as
+ * knowledge/patches/<card id>.patch, so a peer without the author's
+ * repository can rebuild the exact code that ran. The card records the
+ * patch in extra.patch = {upstream, sha256, bytes}; the card id covers
+ * that object, so a patch cannot be swapped without breaking the id.
+ *
+ * The upstream commit is the merge base of HEAD with $AR_UPSTREAM (a ref or
+ * commit) or, when that is unset, the first of origin/main, origin/master,
+ * main, master that exists. */
+#ifndef AR_PATCH_H
+#define AR_PATCH_H
+
+#include <jv.h>
+#include <stddef.h>
+
+#include "facts/kb.h"
+
+#define AR_PATCH_MAX (256 * 1024)
+
+struct ar_patch {
+    char upstream[41];   /* 40 hex */
+    char sha256[65];
+    char *text;          /* the diff (git format); may be empty */
+    size_t len;
+    int too_large;       /* the diff exceeded AR_PATCH_MAX: text is NULL */
+};
+
+/* Diffs trainer/ and kernels/ of the working tree (what runs, committed or
+ * not) of the repository around project against the upstream commit. */
+int ar_patch_make(const char *project, struct ar_patch *p);
+void ar_patch_free(struct ar_patch *p);
+
+/* The object to record as the card's extra.patch. */
+jv ar_patch_info(const struct ar_patch *p);
+
+/* Stores patches/<card id>.patch (never replacing one). Does nothing for a
+ * patch that was too large. */
+int ar_patch_store(const struct ar_kb *kb, const char *card_id, const struct ar_patch *p);
+
+/* 0 when data is the patch that card (borrowed) records; else -1 with the
+ * reason (AR_EINPUT). */
+int ar_patch_verify(jv card, const char *data, size_t len);
+
+/* Creates branch (default "reproduce/<first 16 chars of id>") at the card's
+ * upstream commit when this repository has it (else at HEAD, with a
+ * warning), applies the card's patch to the work tree and index and commits
+ * it with the card's hypothesis. The work tree must be clean under trainer/
+ * and kernels/. Prints nothing; *branch_out gets the branch name. */
+int ar_patch_checkout(const char *project, const struct ar_kb *kb, const char *card_id,
+                      const char *branch, char branch_out[256]);
+
+#endif

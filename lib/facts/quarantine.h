@@ -1,0 +1,41 @@
+/* Untrusted facts. Files that arrive from a peer (or that appear in the
+ * local knowledge base by hand) enter only when they are what they claim:
+ * a regular file at cards/<id>.json, notes/<id>.json or patches/<id>.patch,
+ * within the size limit, that parses and validates, whose id matches its
+ * content hash and whose file name is its id (a patch: whose card records
+ * its hash). Anything else is kept aside in quarantine/ with the reason, so
+ * a forged or edited card never reaches the index or any statistics. */
+#ifndef AR_QUARANTINE_H
+#define AR_QUARANTINE_H
+
+#include <jv.h>
+#include <stddef.h>
+
+#include "facts/kb.h"
+
+enum ar_fact_kind { AR_FACT_NONE, AR_FACT_CARD, AR_FACT_NOTE, AR_FACT_PATCH };
+
+/* The kind of fact a path (relative to the knowledge base root) names, and
+ * its id; AR_FACT_NONE for anything else. id may be NULL. */
+enum ar_fact_kind ar_fact_kind(const char *path, char id[30]);
+
+/* Git file modes as they appear in trees. */
+#define AR_MODE_FILE 0100644
+
+/* Checks one incoming file: path relative to the root, its git mode, its
+ * bytes. card_of_patch is the card a patch belongs to (borrowed;
+ * jv_invalid() when that card is not known). Returns 0 when the file may
+ * enter; else -1 with the reason recorded (AR_EINPUT). */
+int ar_fact_check(const char *path, unsigned mode, const char *data, size_t len, jv card_of_patch);
+
+/* Keeps a rejected file in quarantine/: <key>.data holds its bytes and
+ * <key>.json {path, reason, origin, bytes, sha256, created}, where key is
+ * derived from path and content. Returns 1 when that exact file was already
+ * there (reported before), 0 when it is new, -1 on I/O failure. */
+int ar_quarantine_add(const struct ar_kb *kb, const char *path, const char *data, size_t len,
+                      const char *reason, const char *origin);
+
+/* Number of files held in quarantine/ (0 when there is none). */
+long ar_quarantine_count(const struct ar_kb *kb);
+
+#endif
