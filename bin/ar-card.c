@@ -10,6 +10,7 @@
 #include "base/atomic.h"
 #include "base/buf.h"
 #include "facts/card.h"
+#include "index/store.h"
 #include "base/cli.h"
 #include "base/err.h"
 #include "host/gitinfo.h"
@@ -139,7 +140,7 @@ static int write_jsonl(int json_out)
     open_kb(&kb, AR_KB_CREATE);
     jv_array_foreach(cards, i, card) {
         char id[AR_ID_LEN + 1];
-        if (ar_card_store(&kb, card, id) != 0)
+        if (ar_store_card(&kb, card, id) != 0)
             ar_die_last();
         if (json_out) {
             char *s = ar_json_dump(card, AR_JSON_COMPACT);
@@ -275,11 +276,11 @@ static int cmd_write(int argc, char **argv)
     struct ar_kb kb;
     open_kb(&kb, AR_KB_CREATE);
     char id[AR_ID_LEN + 1];
-    if (ar_card_store(&kb, card, id) != 0)
+    if (ar_store_card(&kb, card, id) != 0)
         ar_die_last();
     if (lesson) {
         char nid[AR_ID_LEN + 1];
-        if (ar_note_add(&kb, id, "lesson", lesson, NULL, nid) != 0)
+        if (ar_store_note(&kb, id, "lesson", lesson, NULL, nid) != 0)
             ar_die_last();
     }
     if (json_out) {
@@ -426,7 +427,7 @@ static int cmd_note(int argc, char **argv)
     struct ar_kb kb;
     open_kb(&kb, 0);
     char id[AR_ID_LEN + 1];
-    if (ar_note_add(&kb, argv[0], kind, text, status, id) != 0)
+    if (ar_store_note(&kb, argv[0], kind, text, status, id) != 0)
         ar_die_last();
     puts(id);
     return AR_OK;
@@ -455,7 +456,7 @@ static int cmd_retract(int argc, char **argv)
     struct ar_kb kb;
     open_kb(&kb, 0);
     char id[AR_ID_LEN + 1];
-    if (ar_note_add(&kb, argv[0], "retract", reason, NULL, id) != 0)
+    if (ar_store_note(&kb, argv[0], "retract", reason, NULL, id) != 0)
         ar_die_last();
     puts(id);
     return AR_OK;

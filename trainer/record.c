@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "facts/card.h"
+#include "index/store.h"
 #include "base/err.h"
 #include "index/index.h"
 #include "base/json.h"
@@ -210,7 +211,7 @@ int record_card(const struct ar_kb *kb, struct record *r, char id[AR_ID_LEN + 1]
         jv_free(card);
         return ar_fail_prefix("card");
     }
-    int rc = ar_card_store(kb, card, id);
+    int rc = ar_store_card(kb, card, id);
     jv_free(card);
     return rc;
 }

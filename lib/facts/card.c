@@ -9,7 +9,6 @@
 #include "base/atomic.h"
 #include "base/buf.h"
 #include "base/err.h"
-#include "index/index.h"
 #include "base/json.h"
 #include "base/jtext.h"
 #include "facts/schema.h"
@@ -395,9 +394,7 @@ int ar_card_store(const struct ar_kb *kb, jv card, char id[AR_ID_LEN + 1])
     ar_buf_putc(&text, '\n');
     int rc = ar_create_atomic(path, text.data, text.len);
     ar_buf_free(&text);
-    if (rc < 0)
-        return -1;
-    return ar_index_add(kb, card);
+    return rc < 0 ? -1 : 0;
 }
 
 int ar_card_read_file(const char *path, jv *card, int flags)

@@ -36,8 +36,9 @@ int ar_card_validate_text(jv card, int flags, struct ar_buf *text);
  * (lib/host/platform.h). Consumes *card and replaces it. Validates the result. */
 int ar_card_complete(jv *card);
 
-/* Stores a complete card as cards/<id>.json (pretty canonical JSON) and
- * adds it to the index. Idempotent for an identical card. */
+/* Stores a complete card as cards/<id>.json (pretty canonical JSON); the
+ * fact only: lib/index/store.h stores and indexes. Idempotent for an
+ * identical card. */
 int ar_card_store(const struct ar_kb *kb, jv card, char id[AR_ID_LEN + 1]);
 
 /* Reads and checks cards/<id>.json; *card owns the result. An id that is

@@ -8,7 +8,6 @@
 #include "base/buf.h"
 #include "facts/card.h"
 #include "base/err.h"
-#include "index/index.h"
 #include "base/json.h"
 #include "facts/schema.h"
 
@@ -82,17 +81,10 @@ int ar_note_validate(jv note, int stored)
     return rc;
 }
 
-int ar_note_add(const struct ar_kb *kb, const char *card_id, const char *kind, const char *text,
-                const char *status, char id[AR_ID_LEN + 1])
+int ar_note_write(const struct ar_kb *kb, const char *card_id, const char *kind, const char *text,
+                  const char *status, const char *now, char id[AR_ID_LEN + 1], jv *stored)
 {
-    char now[AR_CREATED_LEN + 1];
-    ar_now_iso(now);
-    return ar_note_add_at(kb, card_id, kind, text, status, now, id) < 0 ? -1 : 0;
-}
-
-int ar_note_add_at(const struct ar_kb *kb, const char *card_id, const char *kind, const char *text,
-                   const char *status, const char *now, char id[AR_ID_LEN + 1])
-{
+    *stored = jv_invalid();
     jv card;
     if (ar_card_load(kb, card_id, &card) != 0)
         return -1;
@@ -118,11 +110,12 @@ int ar_note_add_at(const struct ar_kb *kb, const char *card_id, const char *kind
     ar_buf_putc(&b, '\n');
     int rc = ar_create_atomic(path, b.data, b.len);
     ar_buf_free(&b);
-    int existed = rc == 1;
-    if (rc >= 0)
-        rc = ar_index_add_note(kb, note);
-    jv_free(note);
-    return rc < 0 ? -1 : existed;
+    if (rc < 0) {
+        jv_free(note);
+        return -1;
+    }
+    *stored = note;
+    return rc == 1;
 }
 
 int ar_note_read_file(const char *path, jv *note)

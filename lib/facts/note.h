@@ -16,15 +16,13 @@
 extern const char *const ar_note_kinds[];
 
 int ar_note_validate(jv note, int stored);
-/* Builds, stores and indexes a note on an existing card. status is NULL
- * unless kind is "status". */
-int ar_note_add(const struct ar_kb *kb, const char *card_id, const char *kind, const char *text,
-                const char *status, char id[AR_ID_LEN + 1]);
-/* The same with the note's created time given (imports: a re-import gives
- * the same note id, which is then stored once). Returns 1 when that note
- * was already there. */
-int ar_note_add_at(const struct ar_kb *kb, const char *card_id, const char *kind, const char *text,
-                   const char *status, const char *created, char id[AR_ID_LEN + 1]);
+/* Builds and stores (the fact only: lib/index/store.h also indexes) a note
+ * on an existing card, created at the given time (imports: a re-import
+ * gives the same note id, which is then stored once). status is NULL unless
+ * kind is "status". *stored owns the note as written. Returns 1 when that
+ * note was already there, 0 when new, -1 on error. */
+int ar_note_write(const struct ar_kb *kb, const char *card_id, const char *kind, const char *text,
+                  const char *status, const char *created, char id[AR_ID_LEN + 1], jv *stored);
 int ar_note_read_file(const char *path, jv *note);
 
 #endif

@@ -13,6 +13,7 @@
 #include "base/atomic.h"
 #include "base/buf.h"
 #include "facts/card.h"
+#include "index/store.h"
 #include "base/err.h"
 #include "facts/id.h"
 #include "index/index.h"
@@ -101,7 +102,7 @@ static int store_with_notes(const struct ar_kb *kb, jv card, jv notes, struct ar
     char id[AR_ID_LEN + 1], path[PATH_MAX];
     ar_kb_card_path(kb, ar_jv_str(card, "id"), path);
     int existed = access(path, F_OK) == 0;
-    if (ar_card_store(kb, card, id) != 0)
+    if (ar_store_card(kb, card, id) != 0)
         return -1;
     if (existed)
         st->existing++;
@@ -112,7 +113,7 @@ static int store_with_notes(const struct ar_kb *kb, jv card, jv notes, struct ar
         const char *kind = ar_jv_str(n, "kind");
         int rc = 0;
         /* the note's time is the card's, so a re-import gives the same note */
-        rc = ar_note_add_at(kb, id, kind, ar_jv_str(n, "text"), NULL, ar_jv_str(card, "created"), nid);
+        rc = ar_store_note_at(kb, id, kind, ar_jv_str(n, "text"), NULL, ar_jv_str(card, "created"), nid);
         jv_free(n);
         if (rc < 0)
             return -1;

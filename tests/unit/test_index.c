@@ -4,6 +4,7 @@
 #include "base/atomic.h"
 #include "base/buf.h"
 #include "facts/card.h"
+#include "index/store.h"
 #include "base/err.h"
 #include "facts/id.h"
 #include "index/index.h"
@@ -74,12 +75,12 @@ START_TEST(rebuild_matches_views)
     jv a = card("2026-01-01T00:00:00.000Z", "keep", 1.5);
     jv b = card("2026-01-02T00:00:00.000Z", "discard", 1.25);
     char ida[AR_ID_LEN + 1], idb[AR_ID_LEN + 1], n1[AR_ID_LEN + 1], n2[AR_ID_LEN + 1];
-    ck_assert_int_eq(ar_card_store(&kb, a, ida), 0);
-    ck_assert_int_eq(ar_card_store(&kb, b, idb), 0);
+    ck_assert_int_eq(ar_store_card(&kb, a, ida), 0);
+    ck_assert_int_eq(ar_store_card(&kb, b, idb), 0);
     setenv("AR_NOW", "2026-01-03T00:00:00.000Z", 1);
-    ck_assert_int_eq(ar_note_add(&kb, ida, "status", "", "revert", n1), 0);
+    ck_assert_int_eq(ar_store_note(&kb, ida, "status", "", "revert", n1), 0);
     setenv("AR_NOW", "2026-01-04T00:00:00.000Z", 1);
-    ck_assert_int_eq(ar_note_add(&kb, ida, "retract", "bad data", NULL, n2), 0);
+    ck_assert_int_eq(ar_store_note(&kb, ida, "retract", "bad data", NULL, n2), 0);
     unsetenv("AR_NOW");
 
     /* a valid card stored by hand, not in canonical form, with "revert" */
@@ -127,7 +128,7 @@ START_TEST(skips_bad_facts)
 {
     jv a = card("2026-01-01T00:00:00.000Z", "keep", 1.5);
     char ida[AR_ID_LEN + 1], path[PATH_MAX];
-    ck_assert_int_eq(ar_card_store(&kb, a, ida), 0);
+    ck_assert_int_eq(ar_store_card(&kb, a, ida), 0);
     /* a file whose content does not hash to its name */
     char *s = ar_json_dump(a, AR_JSON_PRETTY);
     strstr(s, "1.5")[2] = '6';
@@ -175,14 +176,14 @@ START_TEST(journal_names_each_changed_line_in_order)
     jv b = card("2026-01-03T00:00:00.000Z", "keep", 1.4);
     jv c = card("2026-01-02T00:00:00.000Z", "keep", 1.3);   /* sorts before b: inserted */
     char ida[AR_ID_LEN + 1], idb[AR_ID_LEN + 1], idc[AR_ID_LEN + 1], n1[AR_ID_LEN + 1];
-    ck_assert_int_eq(ar_card_store(&kb, a, ida), 0);   /* the first card builds the index */
+    ck_assert_int_eq(ar_store_card(&kb, a, ida), 0);   /* the first card builds the index */
     struct ar_index_version v0, v;
     ck_assert_int_eq(ar_index_version(&kb, &v0), 0);
     ck_assert_int_eq((int)strlen(v0.epoch), AR_EPOCH_LEN);
-    ck_assert_int_eq(ar_card_store(&kb, b, idb), 0);   /* appended */
-    ck_assert_int_eq(ar_card_store(&kb, c, idc), 0);   /* inserted */
+    ck_assert_int_eq(ar_store_card(&kb, b, idb), 0);   /* appended */
+    ck_assert_int_eq(ar_store_card(&kb, c, idc), 0);   /* inserted */
     setenv("AR_NOW", "2026-01-04T00:00:00.000Z", 1);
-    ck_assert_int_eq(ar_note_add(&kb, ida, "lesson", "noted", NULL, n1), 0);   /* a's line rewritten */
+    ck_assert_int_eq(ar_store_note(&kb, ida, "lesson", "noted", NULL, n1), 0);   /* a's line rewritten */
     unsetenv("AR_NOW");
     ck_assert_int_eq(ar_index_version(&kb, &v), 0);
     ck_assert_str_eq(v.epoch, v0.epoch);
@@ -256,7 +257,7 @@ START_TEST(settled_directories_spare_the_listing_but_not_a_new_fact)
 {
     jv a = card("2026-01-01T00:00:00.000Z", "keep", 1.5);
     char ida[AR_ID_LEN + 1], path[PATH_MAX];
-    ck_assert_int_eq(ar_card_store(&kb, a, ida), 0);
+    ck_assert_int_eq(ar_store_card(&kb, a, ida), 0);
     char *st = slurp("index.state");
     ck_assert_ptr_nonnull(strstr(st, "\"dirs\":\"\""));   /* just changed: not settled */
     free(st);

@@ -5,6 +5,7 @@
 #include "base/err.h"
 #include "analysis/stats.h"
 #include "facts/card.h"
+#include "index/store.h"
 #include "facts/kb.h"
 #include "index/index.h"
 #include "facts/id.h"
@@ -262,7 +263,7 @@ static void store(const struct ar_kb *kb, const char *created, const char *sessi
     jv card = jv_parse(text);
     ck_assert_msg(ar_card_complete(&card) == 0, "%s", ar_last_error());
     char id[AR_ID_LEN + 1];
-    ck_assert_msg(ar_card_store(kb, card, id) == 0, "%s", ar_last_error());
+    ck_assert_msg(ar_store_card(kb, card, id) == 0, "%s", ar_last_error());
     jv_free(card);
 }
 
@@ -350,7 +351,7 @@ START_TEST(summary_cache_is_used_while_fresh)
     store(&kb, "2026-11-20T12:00:00.000Z", "s3", "tpu", "discard", "y");
     char first[AR_ID_LEN + 1], note[AR_ID_LEN + 1];
     snprintf(first, sizeof first, "%s", b->cards[0].id);
-    ck_assert_int_eq(ar_note_add(&kb, first, "status", "", "discard", note), 0);
+    ck_assert_int_eq(ar_store_note(&kb, first, "status", "", "discard", note), 0);
     ck_assert_int_eq(ar_kbstats_load(&kb, NULL, &a), 0);
     ck_assert_ptr_nonnull(a->map);
     ck_assert_int_eq((int)a->n, 4);
