@@ -93,15 +93,4 @@ void ar_plot_text(const struct ar_plot *plot, int cols, int rows, struct ar_buf 
  * clipping. Reads the POINTS series only. */
 double ar_plot_robust_ymax(const struct ar_plot *plot);
 
-/* Axis ticks shared by both renderers (internal, exposed for tests). */
-struct ar_plot_ticks {
-    double lo, hi, step;      /* the axis runs lo..hi; ticks at multiples of step */
-    int n;
-    double at[32];
-    char label[32][32];
-};
-/* expand: widen lo..hi to whole steps; else keep them and tick inside. */
-void ar_plot_ticks_num(double lo, double hi, int max_ticks, int expand, struct ar_plot_ticks *t);
-void ar_plot_ticks_time(double lo, double hi, int max_ticks, struct ar_plot_ticks *t);
-
 #endif

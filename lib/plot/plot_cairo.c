@@ -10,6 +10,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "plot/plot.h"
+#include "plot/ticks.h"
 #include "plot/plot_draw.h"
 
 #define FONT "DejaVu Sans"

@@ -7,6 +7,7 @@
 
 #include "base/buf.h"
 #include "plot/plot.h"
+#include "plot/ticks.h"
 
 #define MAX_COLS 400
 #define MAX_ROWS 200

@@ -2,6 +2,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "plot/plot.h"
+#include "plot/ticks.h"
 
 #include <math.h>
 #include <stdio.h>
