@@ -838,7 +838,7 @@ int ar_sync_run(const struct ar_kb *kb, const struct ar_sync_opts *o, struct ar_
         char first[1024];
         int code = ar_last_code();
         snprintf(first, sizeof first, "%s", rc ? ar_last_error() : "");
-        if (ar_sync_rebuild(kb) != 0 && rc == 0)
+        if (ar_index_rebuild(kb) != 0 && rc == 0)
             rc = -1;
         else if (rc != 0)
             ar_fail(code, "%s", first);

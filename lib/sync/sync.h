@@ -57,9 +57,6 @@ struct ar_sync_status {
 /* Reads the state; with fetch, fetches the remote first. */
 int ar_sync_status(const struct ar_kb *kb, const char *remote, int fetch, struct ar_sync_status *st);
 
-/* Rebuilds the derived files from the facts (after a merge). */
-int ar_sync_rebuild(const struct ar_kb *kb);
-
 /* The peers seen in the knowledge base's cards: [{agent, cards, platforms,
  * last}] sorted by agent; platforms is the sorted list of platform classes. */
 int ar_sync_peers(const struct ar_kb *kb, jv *peers);

@@ -11,11 +11,6 @@
 #include "sync/sync.h"
 #include "sync/sync_git.h"
 
-int ar_sync_rebuild(const struct ar_kb *kb)
-{
-    return ar_index_rebuild(kb);
-}
-
 /* Facts in the work tree that HEAD does not hold yet. */
 static long count_uncommitted(const struct ar_kb *kb, git_tree *tree)
 {
