@@ -58,6 +58,10 @@ tests/unit/test_%: tests/unit/test_%.c lib/libtrain.a lib/libar.a
 test: all $(UNITS)
 	@tests/run.sh $(UNITS)
 
+# lib/ layers: includes and links point one way, no cycles (tests/check-layers.sh)
+check-layers: lib/libar.a
+	@tests/check-layers.sh
+
 bench: all
 	@for b in bench/*.sh; do echo "== $$b"; $$b || exit 1; done
 
@@ -102,7 +106,7 @@ clean:
 	rm -f lib/*/*.o lib/*.a trainer/*.o kernels/cpu/*.o $(TOOLS) $(UNITS) $(DEPS)
 	rm -rf tests/tmp
 
-.PHONY: all test bench install deps clean run
+.PHONY: all test check-layers bench install deps clean run
 
 -include $(DEPS)
 .SECONDARY:
