@@ -1,6 +1,7 @@
 #include "facts/schema.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +40,47 @@ static int bad_control(const char *s, size_t len, int multiline)
     return 0;
 }
 
+/* Invisible format characters: bidirectional embeddings, overrides and
+ * isolates (U+202A-U+202E, U+2066-U+2069), zero-width characters and marks,
+ * the byte-order mark, invisible operators, interlinear annotation and tag
+ * characters (U+E0000-U+E007F). They let text read differently from what it
+ * holds, so text that reaches agents refuses them. */
+int ar_invisible_format(uint32_t c)
+{
+    return c == 0x00ad || c == 0x061c || c == 0x180e || (c >= 0x200b && c <= 0x200f) ||
+           (c >= 0x202a && c <= 0x202e) || (c >= 0x2060 && c <= 0x206f) || c == 0xfeff ||
+           (c >= 0xfff9 && c <= 0xfffb) || (c >= 0xe0000 && c <= 0xe007f);
+}
+
+uint32_t ar_text_invisible(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < len;) {
+        uint32_t c = p[i];
+        size_t n = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+        if (n > 1 && i + n <= len) {
+            c &= 0x3f >> (n - 1);
+            for (size_t k = 1; k < n; k++)
+                c = c << 6 | (p[i + k] & 0x3f);
+        }
+        if (n > 1 && ar_invisible_format(c))
+            return c;
+        i += n;
+    }
+    return 0;
+}
+
+static int bad_text(const char *s, size_t len, int multiline, const char *field)
+{
+    if (bad_control(s, len, multiline))
+        return ar_fail(AR_EINPUT, "field '%s': control characters are not allowed", field);
+    uint32_t c = ar_text_invisible(s, len);
+    if (c)
+        return ar_fail(AR_EINPUT, "field '%s': invisible format character U+%04X is not allowed", field,
+                       (unsigned)c);
+    return 0;
+}
+
 int ar_check_text(jv v, const char *field, size_t min, size_t max, int flags)
 {
     if (want_kind(v, field, JV_KIND_STRING, "a string"))
@@ -49,9 +91,7 @@ int ar_check_text(jv v, const char *field, size_t min, size_t max, int flags)
         return ar_fail(AR_EINPUT, "field '%s': %s", field, min == 1 ? "empty" : "too short");
     if (len > max)
         return ar_fail(AR_EINPUT, "field '%s': longer than %zu bytes", field, max);
-    if (bad_control(s, len, flags & AR_TEXT_MULTILINE))
-        return ar_fail(AR_EINPUT, "field '%s': control characters are not allowed", field);
-    return 0;
+    return bad_text(s, len, flags & AR_TEXT_MULTILINE, field);
 }
 
 int ar_check_enum(jv v, const char *field, const char *const *choices)
@@ -131,9 +171,7 @@ int ar_check_strings_deep(jv v, const char *field)
 {
     switch (jv_get_kind(v)) {
     case JV_KIND_STRING:
-        if (bad_control(jv_string_value(v), (size_t)jv_string_length_bytes(jv_copy(v)), 1))
-            return ar_fail(AR_EINPUT, "field '%s': control characters are not allowed", field);
-        return 0;
+        return bad_text(jv_string_value(v), (size_t)jv_string_length_bytes(jv_copy(v)), 1, field);
     case JV_KIND_ARRAY: {
         int rc = 0;
         jv_array_foreach(v, i, e) {

@@ -2,6 +2,7 @@
 #include "unit.h"
 #include "base/buf.h"
 #include "facts/card.h"
+#include "facts/schema.h"
 #include "base/err.h"
 #include "facts/id.h"
 #include "base/json.h"
@@ -80,7 +81,7 @@ START_TEST(rejects_each_bad_field)
     ck_assert_str_eq(complete_error("\"commit\":\"ABC1234\""),
                      "field 'commit': must be 7 to 40 lower-case hex digits");
     ck_assert_str_eq(complete_error("\"metrics\":{\"val_bpb\":-1}"),
-                     "field 'metrics.val_bpb': -1 is out of range [0, 1e+06]");
+                     "field 'metrics.val_bpb': -1 bits per byte is not plausible (must be between 0.1 and 100)");
     ck_assert_str_eq(complete_error("\"metrics\":{}"),
                      "field 'metrics.val_bpb': required unless status is crash");
     ck_assert_str_eq(complete_error("\"status\":\"crash\""),
@@ -158,6 +159,25 @@ START_TEST(status_norm)
 }
 END_TEST
 
+START_TEST(invisible_format_characters)
+{
+    /* decoded from UTF-8 of every length, found anywhere in the text */
+    ck_assert_uint_eq(ar_text_invisible("plain ascii", 11), 0);
+    ck_assert_uint_eq(ar_text_invisible("caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x99\x82", 14), 0);
+    ck_assert_uint_eq(ar_text_invisible("a\xe2\x80\xae" "b", 5), 0x202e);       /* RLO */
+    ck_assert_uint_eq(ar_text_invisible("\xe2\x81\xa6", 3), 0x2066);        /* LRI */
+    ck_assert_uint_eq(ar_text_invisible("x\xef\xbb\xbf", 4), 0xfeff);       /* BOM */
+    ck_assert_uint_eq(ar_text_invisible("\xc2\xad", 2), 0xad);              /* soft hyphen */
+    ck_assert_uint_eq(ar_text_invisible("t" "\xf3\xa0\x81\x81", 5), 0xe0041); /* tag A */
+    ck_assert_uint_eq(ar_text_invisible("\xe2\x80\x8b", 2), 0);             /* cut short: not read */
+    ck_assert(!ar_invisible_format(0x2010) && !ar_invisible_format(0x2070) && !ar_invisible_format(0x202f));
+    jv v = jv_string("ok" "\xe2\x80\x8b");
+    ck_assert_int_eq(ar_check_text(v, "hypothesis", 1, 100, 0), -1);
+    ck_assert_str_eq(ar_last_error(), "field 'hypothesis': invisible format character U+200B is not allowed");
+    jv_free(v);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("card");
@@ -167,6 +187,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, size_limits);
     tcase_add_test(tc, note_schema);
     tcase_add_test(tc, status_norm);
+    tcase_add_test(tc, invisible_format_characters);
     suite_add_tcase(s, tc);
     return s;
 }
