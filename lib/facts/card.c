@@ -71,7 +71,7 @@ static int check_created(jv v, const char *f, size_t size)
     (void)size;
     if (jv_get_kind(v) != JV_KIND_STRING || !ar_created_valid(jv_string_value(v)))
         return ar_fail(AR_EINPUT, "field '%s': must be ISO-8601 UTC with milliseconds", f);
-    return 0;
+    return ar_created_plausible(jv_string_value(v), f);
 }
 static int check_schema(jv v, const char *f, size_t size)
 {
@@ -197,9 +197,12 @@ static int check_metrics(jv v, const char *f, size_t size)
         snprintf(name, sizeof name, "metrics.%s", jv_string_value(k));
         if (rc == 0) {
             if (strcmp(jv_string_value(k), "val_bpb") == 0) {
-                rc = ar_check_number(x, name, 0, 1e6, 0);
-                if (rc == 0 && jv_number_value(x) <= 0)
-                    rc = ar_fail(AR_EINPUT, "field '%s': must be greater than 0", name);
+                rc = ar_check_number(x, name, -1e300, 1e300, 0);
+                double b = rc == 0 ? jv_number_value(x) : 0;
+                if (rc == 0 && (b < AR_VAL_BPB_MIN || b > AR_VAL_BPB_MAX))
+                    rc = ar_fail(AR_EINPUT,
+                                 "field '%s': %g bits per byte is not plausible (must be between %g and %g)",
+                                 name, b, AR_VAL_BPB_MIN, AR_VAL_BPB_MAX);
             } else {
                 rc = ar_check_number(x, name, -1e18, 1e18, 0);
             }

@@ -13,6 +13,10 @@
 #define AR_HYPOTHESIS_MAX 2000
 #define AR_EXTRA_MAX 16384
 #define AR_TAGS_MAX 32
+/* The plausible range of val_bpb: below 0.1 bits per byte no language model
+ * has come near; above 100 a run has diverged past meaning. */
+#define AR_VAL_BPB_MIN 0.1
+#define AR_VAL_BPB_MAX 100.0
 
 extern const char *const ar_card_categories[];   /* NULL-terminated */
 extern const char *const ar_card_statuses[];      /* including "revert" */

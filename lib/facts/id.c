@@ -7,6 +7,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "base/err.h"
 #include "base/json.h"
 #include "base/jtext.h"
 #include "base/sha256.h"
@@ -22,6 +23,22 @@ int ar_created_valid(const char *s)
             return 0;
     int mon = atoi(s + 5), day = atoi(s + 8), h = atoi(s + 11), m = atoi(s + 14), sec = atoi(s + 17);
     return mon >= 1 && mon <= 12 && day >= 1 && day <= 31 && h < 24 && m < 60 && sec < 61;
+}
+
+int ar_created_plausible(const char *s, const char *field)
+{
+    if (strcmp(s, AR_CREATED_EARLIEST) < 0)
+        return ar_fail(AR_EINPUT, "field '%s': %s is before %.10s, earlier than any experiment", field, s,
+                       AR_CREATED_EARLIEST);
+    time_t t = time(NULL) + AR_CREATED_AHEAD_S;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char limit[64];
+    snprintf(limit, sizeof limit, "%04d-%02d-%02dT%02d:%02d:%02d.999Z", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    if (strcmp(s, limit) > 0)
+        return ar_fail(AR_EINPUT, "field '%s': %s is more than a day in the future (clock wrong?)", field, s);
+    return 0;
 }
 
 void ar_now_iso(char out[AR_CREATED_LEN + 1])

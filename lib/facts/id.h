@@ -14,6 +14,12 @@
 void ar_now_iso(char out[AR_CREATED_LEN + 1]);
 /* 1 when s has the created form. */
 int ar_created_valid(const char *s);
+/* A created time that can be true: not before AR_CREATED_EARLIEST and not
+ * more than AR_CREATED_AHEAD_S past the clock. 0, or -1 (AR_EINPUT)
+ * naming field. */
+#define AR_CREATED_EARLIEST "2020-01-01T00:00:00.000Z"
+#define AR_CREATED_AHEAD_S 86400
+int ar_created_plausible(const char *s, const char *field);
 
 /* Computes the id of rec (borrowed; any `id` member is ignored) from its
  * `created` field. Returns -1 when created is missing or malformed. */

@@ -71,6 +71,8 @@ int ar_note_validate(jv note, int stored)
     const char *created = ar_jv_str(note, "created");
     if (!ar_created_valid(created))
         return ar_fail(AR_EINPUT, "field 'created': must be ISO-8601 UTC with milliseconds");
+    if (ar_created_plausible(created, "created") != 0)
+        return -1;
     if (stored) {
         v = ar_jv_get(note, "id");
         rc = jv_is_valid(v) ? ar_check_id(v, "id") : ar_fail(AR_EINPUT, "field 'id': required");

@@ -33,7 +33,7 @@ expect_err "bad tag" 2 "field 'tags\[1\]': must match" w <<<"$(good tags '["ok",
 expect_err "duplicate tag" 2 "field 'tags\[1\]': duplicate tag 'a'" w <<<"$(good tags '["a","a"]')"
 expect_err "too many tags" 2 "field 'tags': more than 32 tags" w <<<"$(good tags "$(jq -cn '[range(33)|"t\(.)"]')")"
 expect_err "bad commit" 2 "field 'commit': must be 7 to 40 lower-case hex" w <<<"$(good commit '"xyz"')"
-expect_err "val_bpb not positive" 2 "field 'metrics.val_bpb': must be greater than 0" w \
+expect_err "val_bpb not positive" 2 "field 'metrics.val_bpb': 0 bits per byte is not plausible" w \
     <<<"$(good metrics.val_bpb 0)"
 expect_err "crash with val_bpb" 2 "must be absent on a crash card" w <<<"$(good status '"crash"')"
 expect_err "bad prior id" 2 "field 'prior_cards\[0\]': not an id" w <<<"$(good prior_cards '["../x"]')"
