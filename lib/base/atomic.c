@@ -117,7 +117,13 @@ int ar_create_atomic(const char *path, const void *data, size_t len)
                    : ar_fail(AR_EFAIL, "%s: already exists with other content", path);
         return ar_fail(AR_EFAIL, "%s: cannot create: %s", path, strerror(e));
     }
-    return ar_fsync_dir(dir);
+    /* the name is ours (link made it): when it cannot be made durable, take
+     * it back, so a failed write leaves nothing */
+    if (ar_fsync_dir(dir) != 0) {
+        unlink(path);
+        return -1;
+    }
+    return 0;
 }
 
 int ar_read_stream(int fd, const char *what, size_t max, char **data, size_t *len)
@@ -148,7 +154,9 @@ int ar_read_stream(int fd, const char *what, size_t max, char **data, size_t *le
 
 int ar_read_file(const char *path, size_t max, char **data, size_t *len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO named like a fact must not hang the reader (it is
+     * refused below as not a regular file; regular files ignore the flag) */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         if (errno == ENOENT)
             return ar_fail(AR_EINPUT, "%s: no such file", path);

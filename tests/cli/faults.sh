@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Faults and hostile values: a full disk (a small tmpfs, when the test runs
+# as root), a FIFO named like a card, absurd but well-formed values, and
+# invisible format characters in text that reaches agents.
+. "$(dirname "$0")/lib.sh"
+P='{"class":"cpu-avx512"}'
+card() {   # card HYPOTHESIS: a valid card on stdout
+    jq -cn --arg h "$1" '{hypothesis:$h, category:"optimizer", status:"keep", commit:"abc1234",
+                          metrics:{val_bpb:1.1}, platform:{class:"cpu-avx512"}}'
+}
+id=$(card "first" | ar-card write --stdin)
+expect "a valid card is written" test -f "$KB/cards/$id.json"
+before=$(tree_sum "$KB/cards")
+
+# absurd values are refused with the reason
+w() { ar-card write --stdin; }
+expect_err "val_bpb 1e-300" 2 "field 'metrics.val_bpb': 1e-300 bits per byte is not plausible \(must be between 0.1 and 100\)" \
+    w <<<"$(card h | jq -c '.metrics.val_bpb=1e-300')"
+expect_err "val_bpb 0" 2 "field 'metrics.val_bpb': 0 bits per byte is not plausible" \
+    w <<<"$(card h | jq -c '.metrics.val_bpb=0')"
+expect_err "val_bpb 1e6" 2 "field 'metrics.val_bpb': 1e\+06 bits per byte is not plausible" \
+    w <<<"$(card h | jq -c '.metrics.val_bpb=1e6')"
+expect_err "created in 9999" 2 "field 'created': 9999-12-31T00:00:00.000Z is more than a day in the future" \
+    w <<<"$(card h | jq -c '.created="9999-12-31T00:00:00.000Z"')"
+tomorrow2=$(date -u -d '+2 days' +%Y-%m-%dT%H:%M:%S.000Z)
+expect_err "created two days ahead" 2 "field 'created': .* more than a day in the future" \
+    w <<<"$(card h | jq -c --arg c "$tomorrow2" '.created=$c')"
+expect_err "created before 2020" 2 "field 'created': 2019-12-31T23:59:59.999Z is before 2020-01-01" \
+    w <<<"$(card h | jq -c '.created="2019-12-31T23:59:59.999Z"')"
+hours=$(date -u -d '+2 hours' +%Y-%m-%dT%H:%M:%S.000Z)
+run w <<<"$(card "a clock a little ahead" | jq -c --arg c "$hours" '.created=$c')"
+expect "a card two hours ahead is accepted" test "$RC" -eq 0 -a -f "$KB/cards/$OUT.json"
+expect_err "a note dated 9999" 2 "field 'created': 9999-.* more than a day in the future" \
+    env AR_NOW=9999-01-01T00:00:00.000Z ar-card note "$id" --lesson "from the future"
+
+# invisible format characters: bidirectional overrides, zero-width, tags
+for cp in 202A 202E 2066 2069 200B 200F FEFF E0041; do
+    ch=$(printf "\\U$(printf %08X $((16#$cp)))")
+    expect_err "U+$cp in a hypothesis" 2 "field 'hypothesis': invisible format character U\+$cp is not allowed" \
+        w <<<"$(card "rename the file ${ch}txt.exe")"
+done
+rlo=$(printf '\u202e')
+expect_err "an override in a lesson" 2 "field 'text': invisible format character U\+202E" \
+    ar-card note "$id" --lesson "looks fine${rlo}"
+expect_err "an override in config" 2 "field 'config': invisible format character U\+202E" \
+    w <<<"$(card h | jq -c --arg v "x${rlo}y" '.config={window_pattern:$v}')"
+expect_err "an override in a flag" 2 "field 'hypothesis': invisible format character U\+202E" \
+    ar-card write --hypothesis "a${rlo}b" --category other --status keep --commit abc1234 --val-bpb 1 --platform "$P"
+run w <<<"$(card "visible non-ASCII stays: é, ü, 日本, →, emoji 🙂")"
+expect "ordinary non-ASCII text is accepted" test "$RC" -eq 0
+before=$(tree_sum "$KB/cards")
+expect "refused values stored nothing" test "$(ls "$KB/cards" | wc -l)" -eq 3
+
+# a FIFO named like a card: readers skip it instead of hanging (timeout is
+# only the guard against the hang; nothing here waits on time)
+mkfifo "$KB/cards/20261201T000000Z-0123456789ab.json"
+run timeout 60 ar-card list
+expect "list does not hang on a FIFO" test "$RC" -eq 0
+expect "list shows the real cards" grep -q "$id" <<<"$OUT"
+expect "list warns about the FIFO" grep -q "not a regular file" <<<"$ERR"
+run timeout 60 ar-card show 20261201T000000Z-0123456789ab
+expect "show refuses the FIFO" test "$RC" -eq 2
+expect "show names the card" grep -qE "not a regular file|not found" <<<"$ERR"
+rm -f "$KB/cards/20261201T000000Z-0123456789ab.json"
+
+# a full disk: every write either stores its card and exits 0, or exits
+# non-zero and stores nothing; never a stored card behind a failure
+if [ "$(id -u)" -eq 0 ] && mkdir -p "$T/small" && mount -t tmpfs -o size=256k tmpfs "$T/small" 2>/dev/null; then
+    trap 'umount "$T/small" 2>/dev/null; rm -rf "$T"' EXIT
+    sk="$T/small/kb"
+    mkdir -p "$sk"
+    card "on a small disk" | ar-card write --kb "$sk" --stdin >/dev/null
+    avail=$(df -k --output=avail "$T/small" | tail -1)
+    head -c $(( (avail - 24) * 1024 )) /dev/zero >"$T/small/filler" 2>/dev/null
+    bad=0 failed=0 stored=0
+    for i in $(seq 1 40); do
+        n0=$(ls "$sk/cards" | wc -l)
+        long=$(head -c 1500 /dev/zero | tr '\0' "$(printf '%x' $((i % 16)))")
+        card "fill $i $long" | ar-card write --kb "$sk" --stdin >/dev/null 2>"$T/err"
+        rc=$? n1=$(ls "$sk/cards" | wc -l)
+        if [ $rc -eq 0 ]; then stored=$((stored + 1)); [ "$n1" -eq $((n0 + 1)) ] || bad=$((bad + 1))
+        else failed=$((failed + 1)); [ "$n1" -eq "$n0" ] || bad=$((bad + 1)); fi
+    done
+    expect "the disk filled up (some writes failed)" test "$failed" -gt 0
+    expect "no failed write left a card, no success lost one" test "$bad" -eq 0
+    expect "no temp files are left on the full disk" test -z "$(find "$sk/cards" -name '.*')"
+    umount "$T/small"
+else
+    pass "full disk: skipped (needs root and tmpfs)"
+fi
+finish
