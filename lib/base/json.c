@@ -37,8 +37,9 @@ int ar_utf8_valid(const char *str, size_t len)
     return 1;
 }
 
-/* 1 when every number in v is finite (no path kept: the common case). */
-static int all_finite_fast(jv v)
+/* 1 when every number in v is finite (no path kept: the common case);
+ * adds the number of object members in v to *members. */
+static int all_finite_fast(jv v, long *members)
 {
     switch (jv_get_kind(v)) {
     case JV_KIND_NUMBER:
@@ -46,7 +47,7 @@ static int all_finite_fast(jv v)
     case JV_KIND_ARRAY: {
         int ok = 1;
         jv_array_foreach(v, i, e) {
-            ok = ok && all_finite_fast(e);
+            ok = all_finite_fast(e, members) && ok;
             jv_free(e);
         }
         return ok;
@@ -54,7 +55,8 @@ static int all_finite_fast(jv v)
     case JV_KIND_OBJECT: {
         int ok = 1;
         jv_object_foreach(v, k, e) {
-            ok = ok && all_finite_fast(e);
+            ok = all_finite_fast(e, members) && ok;
+            ++*members;
             jv_free(k);
             jv_free(e);
         }
@@ -108,6 +110,73 @@ static int all_finite(jv v, struct ar_buf *path)
     }
 }
 
+/* The object members written in valid JSON text: its colons outside
+ * strings. More than the parsed value holds means a key was repeated (the
+ * parser keeps the last one silently). */
+static long text_members(const char *s, size_t len)
+{
+    long n = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == ':')
+            n++;
+        else if (s[i] == '"')
+            for (i++; i < len && s[i] != '"'; i++)
+                if (s[i] == '\\')
+                    i++;
+    }
+    return n;
+}
+
+/* Names the first repeated key of valid JSON text in *key (its raw text,
+ * at most keylen - 1 bytes); the path of the object holding it in path.
+ * Only called once a repeat is known to exist. */
+struct key_seen {
+    const char *s;
+    size_t n;
+};
+static void find_repeat(const char *s, size_t len, char *key, size_t keylen)
+{
+    enum { DEPTH = 64, KEYS = 4096 };
+    size_t base[DEPTH], nseen = 0;
+    int depth = -1, in_obj[DEPTH];
+    snprintf(key, keylen, "(a key written twice)");
+    struct key_seen *seen = malloc(KEYS * sizeof *seen);
+    if (!seen)
+        return;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (c == '{' || c == '[') {
+            if (++depth >= DEPTH)
+                break;
+            in_obj[depth] = c == '{';
+            base[depth] = nseen;
+        } else if (c == '}' || c == ']') {
+            if (depth >= 0)
+                nseen = base[depth--];
+        } else if (c == '"') {
+            size_t start = ++i;
+            for (; i < len && s[i] != '"'; i++)
+                if (s[i] == '\\')
+                    i++;
+            size_t j = i + 1;
+            while (j < len && (s[j] == ' ' || s[j] == '\t' || s[j] == '\n' || s[j] == '\r'))
+                j++;
+            if (depth < 0 || !in_obj[depth] || j >= len || s[j] != ':')
+                continue;
+            size_t n = i - start;
+            for (size_t k = base[depth]; k < nseen; k++)
+                if (seen[k].n == n && memcmp(seen[k].s, s + start, n) == 0) {
+                    snprintf(key, keylen, "%.*s", (int)(n < keylen ? n : keylen - 1), s + start);
+                    free(seen);
+                    return;
+                }
+            if (nseen < KEYS)
+                seen[nseen++] = (struct key_seen){s + start, n};
+        }
+    }
+    free(seen);
+}
+
 int ar_json_parse(const char *buf, size_t len, const char *what, jv *out)
 {
     *out = jv_invalid();
@@ -126,7 +195,15 @@ int ar_json_parse(const char *buf, size_t len, const char *what, jv *out)
         jv_free(msg);
         return ar_fail(AR_EINPUT, "%s: malformed JSON: %s", what, text);
     }
-    if (all_finite_fast(v)) {
+    long members = 0;
+    int finite = all_finite_fast(v, &members);
+    if (text_members(buf, len) != members) {
+        char key[128];
+        find_repeat(buf, len, key, sizeof key);
+        jv_free(v);
+        return ar_fail(AR_EINPUT, "%s: duplicate key '%s'", what, key);
+    }
+    if (finite) {
         *out = v;
         return 0;
     }

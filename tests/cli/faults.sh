@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Faults and hostile values: a full disk (a small tmpfs, when the test runs
-# as root), a FIFO named like a card, absurd but well-formed values, and
-# invisible format characters in text that reaches agents.
+# as root), a FIFO named like a card, absurd but well-formed values, keys
+# written twice, and invisible format characters in text that reaches agents.
 . "$(dirname "$0")/lib.sh"
 P='{"class":"cpu-avx512"}'
 card() {   # card HYPOTHESIS: a valid card on stdout
@@ -32,6 +32,18 @@ run w <<<"$(card "a clock a little ahead" | jq -c --arg c "$hours" '.created=$c'
 expect "a card two hours ahead is accepted" test "$RC" -eq 0 -a -f "$KB/cards/$OUT.json"
 expect_err "a note dated 9999" 2 "field 'created': 9999-.* more than a day in the future" \
     env AR_NOW=9999-01-01T00:00:00.000Z ar-card note "$id" --lesson "from the future"
+
+expect_err "a key written twice" 2 "^ar-card: stdin: duplicate key 'status'$" \
+    w <<<'{"hypothesis":"h","category":"other","status":"keep","commit":"abc1234","metrics":{"val_bpb":1.1},"status":"crash"}'
+printf '%s' '{"hypothesis":"h","category":"other","status":"keep","commit":"abc1234","metrics":{"val_bpb":1.1,"val_bpb":0.5}}' >"$T/dup.json"
+expect_rc "validate refuses a repeated key" 2 ar-card validate "$T/dup.json"
+expect "validate names the repeated key" grep -q "dup.json: duplicate key 'val_bpb'" <<<"$OUT$ERR"
+
+expect_err "a key written twice" 2 "^ar-card: stdin: duplicate key 'status'$" \
+    w <<<'{"hypothesis":"h","category":"other","status":"keep","commit":"abc1234","metrics":{"val_bpb":1.1},"status":"crash"}'
+printf '%s' '{"hypothesis":"h","category":"other","status":"keep","commit":"abc1234","metrics":{"val_bpb":1.1,"val_bpb":0.5}}' >"$T/dup.json"
+expect_rc "validate refuses a repeated key" 2 ar-card validate "$T/dup.json"
+expect "validate names the repeated key" grep -q "dup.json: duplicate key 'val_bpb'" <<<"$OUT$ERR"
 
 # invisible format characters: bidirectional overrides, zero-width, tags
 for cp in 202A 202E 2066 2069 200B 200F FEFF E0041; do

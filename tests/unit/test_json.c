@@ -56,6 +56,31 @@ START_TEST(rejects_nan_infinity_and_garbage)
 }
 END_TEST
 
+static const char *parse_error(const char *text)
+{
+    jv v;
+    ck_assert_int_eq(ar_json_parse(text, strlen(text), "in", &v), -1);
+    ck_assert_int_eq(ar_last_code(), AR_EINPUT);
+    return ar_last_error();
+}
+
+START_TEST(rejects_duplicate_keys)
+{
+    ck_assert_str_eq(parse_error("{\"status\":\"keep\",\"a\":1,\"status\":\"crash\"}"),
+                     "in: duplicate key 'status'");
+    ck_assert_str_eq(parse_error("{\"m\":{\"a\":1,\"l\":[{\"a\":2},{\"a\":3}],\"a\" : 4}}"),
+                     "in: duplicate key 'a'");
+    /* the same key in sibling objects, and colons or escaped quotes inside
+     * strings, are not repeats */
+    const char *ok = "[{\"a\":1},{\"a\":\"x: \\\"a\\\": y\"}, {\"b\":{\"a\":1},\"a\":2}]";
+    jv v;
+    ck_assert_int_eq(ar_json_parse(ok, strlen(ok), "in", &v), 0);
+    jv_free(v);
+    /* a repeat written with an escape is still caught, if not by name */
+    ck_assert_ptr_nonnull(strstr(parse_error("{\"a\":1,\"\\u0061\":2}"), "duplicate key"));
+}
+END_TEST
+
 START_TEST(utf8_validation)
 {
     ck_assert(ar_utf8_valid("h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80", 15));
@@ -88,6 +113,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, pretty_reparses_to_same_value);
     tcase_add_test(tc, rejects_nan_infinity_and_garbage);
     tcase_add_test(tc, utf8_validation);
+    tcase_add_test(tc, rejects_duplicate_keys);
     tcase_add_test(tc, hash_ignores_key_order);
     suite_add_tcase(s, tc);
     return s;
