@@ -12,10 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Test cards are MINIMAL with fields written again after it to replace
+ * them, so they are read with libjq's rule (the last one wins), not with
+ * ar_json_parse, which refuses a key written twice. */
 static jv parse(const char *text)
 {
-    jv v;
-    ck_assert_msg(ar_json_parse(text, strlen(text), "test", &v) == 0, "%s", ar_last_error());
+    jv v = jv_parse(text);
+    ck_assert_msg(jv_is_valid(v), "test card does not parse: %s", text);
     return v;
 }
 
