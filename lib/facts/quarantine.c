@@ -2,7 +2,10 @@
 
 #include <dirent.h>
 #include <stdio.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/atomic.h"
@@ -104,17 +107,55 @@ static void quarantine_key(const char *path, const char *data, size_t len, char 
     ar_sha256_hex(data, len, sha);
 }
 
+static char measured[PATH_MAX];
+static long long held;
+
+/* Bytes held under quarantine/ now: measured once per process, then kept
+ * up to date by the adds of this process (another process adding at the
+ * same time can only make the cap a little loose, never unbounded). */
+static long long held_bytes(const char *dir)
+{
+    if (strcmp(measured, dir) == 0)
+        return held;
+    held = 0;
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            char f[PATH_MAX + 260];
+            struct stat st;
+            snprintf(f, sizeof f, "%s/%s", dir, e->d_name);
+            if (e->d_name[0] != '.' && lstat(f, &st) == 0 && S_ISREG(st.st_mode))
+                held += st.st_size;
+        }
+        closedir(d);
+    }
+    snprintf(measured, sizeof measured, "%s", dir);
+    return held;
+}
+
+
+long long ar_quarantine_cap(void)
+{
+    const char *e = getenv("AR_QUARANTINE_MAX_BYTES");
+    char *end;
+    long long v = e && *e ? strtoll(e, &end, 10) : -1;
+    return e && *e && *end == '\0' && v >= 0 ? v : AR_QUARANTINE_CAP;
+}
+
 int ar_quarantine_add(const struct ar_kb *kb, const char *path, const char *data, size_t len,
                       const char *reason, const char *origin)
 {
     char dir[PATH_MAX], file[PATH_MAX + 40], key[25], sha[65];
     ar_kb_path(kb, "quarantine", dir);
-    if (ar_mkdir(dir) != 0)
-        return -1;
     quarantine_key(path, data, len, key, sha);
     snprintf(file, sizeof file, "%s/%s.json", dir, key);
     if (access(file, F_OK) == 0)
         return 1;
+    if (ar_mkdir(dir) != 0)
+        return -1;
+    long long cap = ar_quarantine_cap(), now_held = held_bytes(dir);
+    size_t keep = len < AR_QUARANTINE_KEEP ? len : AR_QUARANTINE_KEEP;
     char now[AR_CREATED_LEN + 1];
     ar_now_iso(now);
     jv rec = jv_object();
@@ -126,14 +167,26 @@ int ar_quarantine_add(const struct ar_kb *kb, const char *path, const char *data
     ar_jv_set(&rec, "created", jv_string(now));
     struct ar_buf b = {0};
     ar_json_dump_buf(&b, rec, AR_JSON_PRETTY);
+    if (now_held + (long long)(b.len + 64 + keep) > cap)
+        keep = 0;   /* over the cap: the record says what came, not its bytes */
+    if (now_held + (long long)(b.len + 64) > cap) {
+        ar_buf_free(&b);
+        jv_free(rec);
+        return 2;   /* not even the record fits: reported, not kept */
+    }
+    ar_jv_set(&rec, "kept", jv_number((double)keep));
+    b.len = 0;
+    ar_json_dump_buf(&b, rec, AR_JSON_PRETTY);
     ar_buf_putc(&b, '\n');
     jv_free(rec);
-    /* the data first: a record always has its bytes beside it */
+    /* the data first: a record always has its bytes (or their prefix) beside it */
     char data_path[PATH_MAX + 40];
     snprintf(data_path, sizeof data_path, "%s/%s.data", dir, key);
-    int rc = ar_write_atomic(data_path, data, len);
+    int rc = ar_write_atomic(data_path, data, keep);
     if (rc == 0)
         rc = ar_write_atomic(file, b.data, b.len);
+    if (rc == 0)
+        held += (long long)(keep + b.len);
     ar_buf_free(&b);
     return rc < 0 ? -1 : 0;
 }

@@ -28,10 +28,19 @@ enum ar_fact_kind ar_fact_kind(const char *path, char id[30]);
  * enter; else -1 with the reason recorded (AR_EINPUT). */
 int ar_fact_check(const char *path, unsigned mode, const char *data, size_t len, jv card_of_patch);
 
-/* Keeps a rejected file in quarantine/: <key>.data holds its bytes and
- * <key>.json {path, reason, origin, bytes, sha256, created}, where key is
- * derived from path and content. Returns 1 when that exact file was already
- * there (reported before), 0 when it is new, -1 on I/O failure. */
+/* Keeps a rejected file in quarantine/: <key>.data holds its first kept
+ * bytes (at most AR_QUARANTINE_KEEP: enough to read what a peer sent, never
+ * a copy of a flood) and <key>.json {path, reason, origin, bytes, sha256,
+ * created, kept} the whole file's size and hash, where key is derived from
+ * path and content. The folder holds at most ar_quarantine_cap() bytes:
+ * past it a record keeps no bytes, and when not even the record fits,
+ * nothing is kept. Returns 1 when that exact file was already there
+ * (reported before), 0 when it is new, 2 when it is new but could not be
+ * kept (over the cap), -1 on I/O failure. */
+#define AR_QUARANTINE_KEEP 65536
+#define AR_QUARANTINE_CAP (64LL * 1024 * 1024)
+/* The cap: AR_QUARANTINE_MAX_BYTES when set to a number, else AR_QUARANTINE_CAP. */
+long long ar_quarantine_cap(void);
 int ar_quarantine_add(const struct ar_kb *kb, const char *path, const char *data, size_t len,
                       const char *reason, const char *origin);
 

@@ -435,8 +435,49 @@ struct incoming {
     git_index *idx;
     int pass;            /* 0: cards and notes, 1: patches, 2: everything else */
     struct ar_buf accepted;   /* NUL-separated paths to write to the work tree */
+    jv per_agent;        /* {agent: cards accepted from the remote in this sync} */
     int rc;
 };
+
+/* Cards from one agent in one sync above which the sync says so: valid
+ * cards are taken, but a peer that pushes thousands at once is flooding
+ * (or importing) and the people who read the brief should know. */
+#define FLOOD_CARDS 1000
+
+static long flood_limit(void)
+{
+    const char *e = getenv("AR_SYNC_FLOOD");
+    char *end;
+    long v = e && *e ? strtol(e, &end, 10) : 0;
+    return e && *e && *end == '\0' && v > 0 ? v : FLOOD_CARDS;
+}
+
+static void count_agent(struct incoming *in, const char *data, size_t len)
+{
+    jv card;
+    if (ar_json_parse(data, len, "card", &card) != 0)
+        return;
+    const char *agent = ar_jv_str(card, "agent");
+    if (agent) {
+        jv n = jv_object_get(jv_copy(in->per_agent), jv_string(agent));
+        double c = jv_get_kind(n) == JV_KIND_NUMBER ? jv_number_value(n) : 0;
+        jv_free(n);
+        in->per_agent = jv_object_set(in->per_agent, jv_string(agent), jv_number(c + 1));
+    }
+    jv_free(card);
+}
+
+static void report_floods(struct incoming *in)
+{
+    long limit = flood_limit();
+    jv_object_foreach(in->per_agent, k, n) {
+        if (jv_number_value(n) > limit)
+            ar_warn("agent '%.128s' sent %.0f cards in one sync (more than %ld): a flood or a bulk import",
+                    jv_string_value(k), jv_number_value(n), limit);
+        jv_free(k);
+        jv_free(n);
+    }
+}
 
 /* The accepted card a patch belongs to: in the merged index. */
 static jv merged_card(struct incoming *in, const char *id)
@@ -503,6 +544,8 @@ static int take_one(struct incoming *in, const char *path, const git_tree_entry 
         }
         ar_buf_add(&in->accepted, path, strlen(path) + 1);
         in->s->r->received[kind_slot(path)]++;
+        if (ar_fact_kind(path, NULL) == AR_FACT_CARD)
+            count_agent(in, data, len);
     }
     jv_free(card);
     git_blob_free(b);
@@ -552,7 +595,7 @@ static int merge_remote(struct sync *s, const git_oid *theirs)
         return 0;   /* nothing new there */
     git_commit *tc = NULL;
     git_tree *their_tree = NULL;
-    struct incoming in = {.repo = s->repo, .s = s};
+    struct incoming in = {.repo = s->repo, .s = s, .per_agent = jv_object()};
     int rc = 0;
     if (git_commit_lookup(&tc, s->repo, theirs) < 0 || git_commit_tree(&their_tree, tc) < 0)
         rc = ar_git_fail("remote commit");
@@ -592,6 +635,9 @@ static int merge_remote(struct sync *s, const git_oid *theirs)
     }
     if (rc == 0)
         rc = write_accepted(s, in.idx, &in.accepted);
+    if (rc == 0)
+        report_floods(&in);
+    jv_free(in.per_agent);
     if (rc == 0 && git_index_write(in.idx) < 0)
         rc = ar_git_fail("index");
     ar_buf_free(&in.accepted);

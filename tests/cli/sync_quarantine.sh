@@ -101,4 +101,43 @@ run ar-sync --kb "$A"
 expect "an invalid local card is quarantined" grep -q "cccccccccccc.json (local): field" <<<"$ERR"
 expect "and moved out of cards/" test ! -e "$A/cards/20260101T000000Z-cccccccccccc.json"
 expect "and never pushed" test -z "$(git -C "$R" ls-tree -r --name-only main | grep cccccccccccc)"
+
+# a flood of junk: quarantine keeps a bounded prefix and the whole file's
+# size and hash, and the folder stays under its cap
+git -C "$W" fetch -q origin && git -C "$W" reset -q --hard origin/main
+head -c 3000000 /dev/urandom >"$W/junk1.bin"
+head -c 3000000 /dev/urandom >"$W/junk2.bin"
+git -C "$W" add -A && git -C "$W" -c user.name=f -c user.email=f@x commit -qm junk && git -C "$W" push -q origin HEAD:main
+C="$T/c"
+git clone -q --bare "$R" "$T/copy.git"   # the junk as it was pushed, for a second victim
+ar-sync init --kb "$C" --remote "$T/copy.git" >/dev/null
+run env AR_QUARANTINE_MAX_BYTES=70000 ar-sync --kb "$C"
+expect "a sync over the cap still succeeds" test "$RC" -eq 0
+expect "and still reports every file" test "$(grep -c 'junk[12].bin (remote)' <<<"$ERR")" -eq 2
+expect "the folder stays under its cap" test "$(find "$C/quarantine" -type f -printf "%s\n" | awk "{s += \$1} END {print s}")" -le 70000
+expect "past the cap a record keeps no bytes" grep -q '"kept": 0' "$C"/quarantine/*.json
+before_q=$(du -sb "$B/quarantine" | cut -f1)
+run ar-sync --kb "$B"
+expect "the junk is reported" grep -q "junk1.bin (remote): not inside cards/" <<<"$ERR"
+rec=$(grep -l '"path": "junk1.bin"' "$B"/quarantine/*.json)
+expect "the record has the whole size" grep -q '"bytes": 3000000' "$rec"
+expect "and the whole file's hash" grep -q "\"sha256\": \"$(sha256sum <"$W/junk1.bin" | cut -c1-64)\"" "$rec"
+expect "and how much it kept" grep -q '"kept": 65536' "$rec"
+expect "only a prefix is kept" test "$(stat -c %s "${rec%.json}.data")" -eq 65536
+expect "the prefix is the file's start" cmp -s "${rec%.json}.data" <(head -c 65536 "$W/junk1.bin")
+after_q=$(du -sb "$B/quarantine" | cut -f1)
+expect "two 3 MB files cost the quarantine less than 200 KB" test $((after_q - before_q)) -lt 200000
+# a push of many cards from one agent is reported (valid cards are taken)
+git -C "$W" fetch -q origin && git -C "$W" reset -q --hard origin/main
+for i in 1 2 3 4 5 6; do
+    ar-card write --kb "$W" --agent flooder --hypothesis "flood $i" --category other --status keep \
+        --commit abc1234 --val-bpb 1.$i --platform "$P" >/dev/null
+done
+rm -f "$W"/index.* && git -C "$W" add cards && git -C "$W" -c user.name=f -c user.email=f@x commit -qm flood \
+    && git -C "$W" push -q origin HEAD:main
+run env AR_SYNC_FLOOD=5 ar-sync --kb "$B"
+expect "a flood from one agent is reported" grep -q "warning: agent 'flooder' sent 6 cards in one sync (more than 5)" <<<"$ERR"
+expect "its valid cards are taken" test "$(grep -l '"agent": "flooder"' "$B"/cards/*.json | wc -l)" -eq 6
+run ar-sync --kb "$A"
+expect "below the limit nothing is said" test -z "$(grep flooder <<<"$ERR")"
 finish
