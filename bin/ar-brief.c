@@ -169,8 +169,7 @@ int main(int argc, char **argv)
         AR_OPT_STR("kb", &kb_dir, "DIR", "knowledge base (default $AR_KB or ./knowledge)"),
         AR_OPT_END,
     };
-    if (ar_opt_parse(opts, argc, argv, usage) != 0)
-        ar_die(AR_EINPUT, "unexpected argument '%s' (see --help)", argv[0]);
+    ar_opt_parse_none(opts, argc, argv, usage, NULL);
     if (max_bytes < AR_BRIEF_MIN_BYTES || max_bytes > (1L << 24))
         ar_die(AR_EINPUT, "option '--max-bytes': %ld is out of range (%d to %ld)", max_bytes,
                AR_BRIEF_MIN_BYTES, 1L << 24);

@@ -420,13 +420,8 @@ static int one_entry(int argc, char **argv, const char *usage, const char *optna
         OPT_COMMON,
         AR_OPT_END,
     };
-    int n = ar_opt_parse(opts + (optname ? 0 : 1), argc, argv, usage);
-    if (n != 1 || (required && !value)) {
-        if (n == 1)
-            ar_die(AR_EINPUT, "%s: --%s is required", name, optname);
-        ar_opt_help(opts + (optname ? 0 : 1), usage, 1);
-        return AR_EINPUT;
-    }
+    opts[0].required = required;
+    ar_opt_parse_n(opts + (optname ? 0 : 1), argc, argv, usage, name, 1, 1);
     struct ar_kb kb;
     struct ar_queue *q = open_queue(&kb, 0);
     if (fn(q, argv[0], value) != 0)
@@ -497,17 +492,11 @@ static int cmd_done(int argc, char **argv)
 {
     const char *card = NULL;
     struct ar_opt opts[] = {
-        AR_OPT_STR("card", &card, "CARD", "the card that records the run (required)"),
+        AR_OPT_STR_REQ("card", &card, "CARD", "the card that records the run (required)"),
         OPT_COMMON,
         AR_OPT_END,
     };
-    int n = ar_opt_parse(opts, argc, argv, usage_done);
-    if (n != 1 || !card) {
-        if (n == 1)
-            ar_die(AR_EINPUT, "done: --card is required");
-        ar_opt_help(opts, usage_done, 1);
-        return AR_EINPUT;
-    }
+    ar_opt_parse_n(opts, argc, argv, usage_done, "done", 1, 1);
     jv cid = jv_string(card);
     if (ar_check_id(cid, "card") != 0)
         ar_die_last();
@@ -654,11 +643,7 @@ static int cmd_show(int argc, char **argv)
         OPT_COMMON,
         AR_OPT_END,
     };
-    int n = ar_opt_parse(opts, argc, argv, usage_show);
-    if (n == 0) {
-        ar_opt_help(opts, usage_show, 1);
-        return AR_EINPUT;
-    }
+    int n = ar_opt_parse_n(opts, argc, argv, usage_show, "show", 1, AR_OPT_ANY);
     struct ar_kb kb;
     struct ar_queue *q = open_queue(&kb, 0);
     for (int i = 0; i < n; i++) {
@@ -934,16 +919,12 @@ static int cmd_export(int argc, char **argv)
 {
     const char *dir = NULL, *gpu = NULL;
     struct ar_opt opts[] = {
-        AR_OPT_STR("skypilot", &dir, "DIR", "where to write the task files (required)"),
+        AR_OPT_STR_REQ("skypilot", &dir, "DIR", "where to write the task files (required)"),
         AR_OPT_STR("gpu", &gpu, "TYPE:N", "accelerators of each task, e.g. H100:1 (default: a CPU task)"),
         OPT_COMMON,
         AR_OPT_END,
     };
     ar_opt_parse_none(opts, argc, argv, usage_export, "export");
-    if (!dir) {
-        ar_opt_help(opts, usage_export, 1);
-        return AR_EINPUT;
-    }
     if (gpu && !ar_skypilot_gpu_valid(gpu))
         ar_die(AR_EINPUT, "option '--gpu': '%s' is not of the form TYPE[:COUNT] (H100:1)", gpu);
     struct ar_kb kb;

@@ -224,11 +224,7 @@ static const char usage_session[] =
 static int cmd_session(int argc, char **argv)
 {
     struct ar_opt opts[] = {OPT_KB, AR_OPT_END};
-    int n = ar_opt_parse(opts, argc, argv, usage_session);
-    if (n != 1) {
-        ar_opt_help(opts, usage_session, 1);
-        return AR_EINPUT;
-    }
+    ar_opt_parse_n(opts, argc, argv, usage_session, "session", 1, 1);
     if (!argv[0][0])
         ar_die(AR_EINPUT, "session: empty tag");
     struct job job = {DO_SESSION, argv[0], 0, 0};
@@ -257,10 +253,8 @@ static const char usage_all[] =
 
 static int simple(int argc, char **argv, const char *usage, int what)
 {
-    const char *name = argv[0];
     struct ar_opt opts[] = {OPT_KB, AR_OPT_END};
-    if (ar_opt_parse(opts, argc, argv, usage) != 0)
-        ar_die(AR_EINPUT, "%s: unexpected argument '%s' (see --help)", name, argv[0]);
+    ar_opt_parse_none(opts, argc, argv, usage, argv[0]);
     struct job job = {what, NULL, 0, 0};
     return run(&job);
 }
