@@ -9,7 +9,7 @@
 
 #include "base/atomic.h"
 #include "analysis/brief.h"
-#include "config.h"
+#include "facts/config_keys.h"
 #include "analysis/coverage.h"
 #include "base/err.h"
 #include "analysis/findings.h"
@@ -36,9 +36,7 @@ static const char usage[] =
  * under-explored (NULL-terminated, malloc'd) */
 static char **trainer_keys(void)
 {
-    struct train_config c;
-    config_defaults(&c);
-    jv cfg = config_to_json(&c);
+    jv cfg = ar_config_defaults();
     jv names = jv_keys(cfg);
     int n = jv_array_length(jv_copy(names));
     char **keys = calloc((size_t)n + 1, sizeof *keys);

@@ -11,7 +11,7 @@
 #include "base/atomic.h"
 #include "base/buf.h"
 #include "base/cli.h"
-#include "config.h"
+#include "facts/config_keys.h"
 #include "analysis/coverage.h"
 #include "base/err.h"
 #include "analysis/findings.h"
@@ -64,9 +64,7 @@ static void index_stamp(const struct ar_kb *kb, char out[64])
 
 static void trainer_keys(struct state *s)
 {
-    struct train_config c;
-    config_defaults(&c);
-    s->keyobj = config_to_json(&c);
+    s->keyobj = ar_config_defaults();
     jv names = jv_keys(jv_copy(s->keyobj));
     int n = jv_array_length(jv_copy(names));
     s->keys = ar_xmalloc((size_t)(n + 1) * sizeof *s->keys);
