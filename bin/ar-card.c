@@ -37,6 +37,16 @@ static void open_kb(struct ar_kb *kb, int flags)
         ar_die_last();
 }
 
+/* A command on one card: its ID, one option of its own (o) and --kb; opens
+ * the knowledge base and returns the ID. */
+static const char *one_card(int argc, char **argv, const char *usage, struct ar_opt o, struct ar_kb *kb)
+{
+    struct ar_opt opts[] = {o, OPT_KB, AR_OPT_END};
+    ar_opt_parse_n(opts, argc, argv, usage, argv[0], 1, 1);
+    open_kb(kb, 0);
+    return argv[0];
+}
+
 /* ------------------------------------------------------------------ write */
 
 static const char usage_write[] =
@@ -433,16 +443,11 @@ static const char usage_retract[] =
 static int cmd_retract(int argc, char **argv)
 {
     const char *reason = NULL;
-    struct ar_opt opts[] = {
-        AR_OPT_STR_REQ("reason", &reason, "TEXT", "why the card is retracted (required)"),
-        OPT_KB,
-        AR_OPT_END,
-    };
-    ar_opt_parse_n(opts, argc, argv, usage_retract, "retract", 1, 1);
     struct ar_kb kb;
-    open_kb(&kb, 0);
+    const char *card = one_card(argc, argv, usage_retract,
+        (struct ar_opt)AR_OPT_STR_REQ("reason", &reason, "TEXT", "why the card is retracted (required)"), &kb);
     char id[AR_ID_LEN + 1];
-    if (ar_store_note(&kb, argv[0], "retract", reason, NULL, id) != 0)
+    if (ar_store_note(&kb, card, "retract", reason, NULL, id) != 0)
         ar_die_last();
     puts(id);
     return AR_OK;
@@ -660,16 +665,11 @@ static const char usage_checkout[] =
 static int cmd_checkout(int argc, char **argv)
 {
     const char *branch = NULL;
-    struct ar_opt opts[] = {
-        AR_OPT_STR("branch", &branch, "NAME", "branch to create (default reproduce/ID)"),
-        OPT_KB,
-        AR_OPT_END,
-    };
-    ar_opt_parse_n(opts, argc, argv, usage_checkout, "checkout", 1, 1);
     struct ar_kb kb;
-    open_kb(&kb, 0);
+    const char *card = one_card(argc, argv, usage_checkout,
+        (struct ar_opt)AR_OPT_STR("branch", &branch, "NAME", "branch to create (default reproduce/ID)"), &kb);
     char out[256];
-    if (ar_patch_checkout(".", &kb, argv[0], branch, out) != 0)
+    if (ar_patch_checkout(".", &kb, card, branch, out) != 0)
         ar_die_last();
     puts(out);
     return AR_OK;

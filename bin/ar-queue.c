@@ -63,6 +63,33 @@ static const char usage_add[] =
     "claimed or done entry is refused unless --force is given. --replicate\n"
     "queues a re-run of that card's full config with a new seed (a verification).\n";
 
+/* The fields of an entry that add and grid take. */
+struct entry_opts {
+    const char *hyp, *cat;
+    double priority;
+    int force;
+    struct ar_strlist sets;
+};
+
+#define OPT_ENTRY(e, what, cat_help, set_arg, set_help, force_help)                    \
+    AR_OPT_STR("hypothesis", &(e).hyp, "TEXT", what),                                  \
+    AR_OPT_STR("category", &(e).cat, "C", cat_help),                                   \
+    AR_OPT_NUM("priority", &(e).priority, "1-9", "1 runs first, 9 last (default 5)"),  \
+    AR_OPT_LIST("set", &(e).sets, set_arg, set_help),                                  \
+    AR_OPT_BOOL("force", &(e).force, force_help)
+
+/* Unless ok: the help when none of the entry's fields was given (some == 0),
+ * else the message; both exit 2. */
+static void entry_needs(const struct ar_opt *opts, const char *usage, int ok, int some, const char *msg)
+{
+    if (ok)
+        return;
+    if (some)
+        ar_die(AR_EINPUT, "%s", msg);
+    ar_opt_help(opts, usage, 1);
+    exit(ar_finish_stdout(AR_EINPUT));
+}
+
 static void check_priority(const struct ar_opt *opts, double *priority)
 {
     if (!ar_opt_given(opts, priority))
@@ -73,30 +100,26 @@ static void check_priority(const struct ar_opt *opts, double *priority)
 
 static int cmd_add(int argc, char **argv)
 {
-    const char *hyp = NULL, *cat = NULL, *replicate = NULL;
-    double priority = 0;
-    int force = 0;
-    struct ar_strlist sets = {0};
+    const char *replicate = NULL;
+    struct entry_opts e = {0};
     struct ar_opt opts[] = {
-        AR_OPT_STR("hypothesis", &hyp, "TEXT", "what the experiment tests"),
-        AR_OPT_STR("category", &cat, "C", "architecture, optimizer, hyperparameter, ..."),
-        AR_OPT_NUM("priority", &priority, "1-9", "1 runs first, 9 last (default 5)"),
-        AR_OPT_LIST("set", &sets, "KEY=VALUE", "a config override (see ar-train --keys)"),
+        OPT_ENTRY(e, "what the experiment tests", "architecture, optimizer, hyperparameter, ...",
+                  "KEY=VALUE", "a config override (see ar-train --keys)",
+                  "add even when it duplicates an entry"),
         AR_OPT_STR("replicate", &replicate, "CARD", "re-run this card's config with a new seed"),
-        AR_OPT_BOOL("force", &force, "add even when it duplicates an entry"),
         OPT_COMMON,
         AR_OPT_END,
     };
     ar_opt_parse_none(opts, argc, argv, usage_add, "add");
-    if (!replicate && (!hyp || !cat)) {
-        if (hyp || cat || sets.n)
-            ar_die(AR_EINPUT, "add: --hypothesis and --category are required");
-        ar_opt_help(opts, usage_add, 1);
-        return AR_EINPUT;
-    }
+    const char *hyp = e.hyp, *cat = e.cat;
+    int force = e.force;
+    struct ar_strlist sets = e.sets;
+    entry_needs(opts, usage_add, replicate || (hyp && cat), hyp || cat || sets.n,
+                "add: --hypothesis and --category are required");
     if (replicate && sets.n)
         ar_die(AR_EINPUT, "add: --set does not go with --replicate (a replication runs the card's config)");
-    check_priority(opts, &priority);
+    check_priority(opts, &e.priority);
+    double priority = e.priority;
     jv fields;
     struct ar_kb kb;
     struct ar_queue *q;
@@ -146,27 +169,21 @@ static const char usage_grid[] =
 
 static int cmd_grid(int argc, char **argv)
 {
-    const char *hyp = NULL, *cat = NULL;
-    double priority = 0;
-    int force = 0;
-    struct ar_strlist sets = {0};
+    struct entry_opts e = {0};
     struct ar_opt opts[] = {
-        AR_OPT_STR("hypothesis", &hyp, "TEXT", "what the sweep tests"),
-        AR_OPT_STR("category", &cat, "C", "category (default hyperparameter)"),
-        AR_OPT_NUM("priority", &priority, "1-9", "1 runs first, 9 last (default 5)"),
-        AR_OPT_LIST("set", &sets, "KEY=V1,V2", "a config key and its values"),
-        AR_OPT_BOOL("force", &force, "add even when entries duplicate others"),
+        OPT_ENTRY(e, "what the sweep tests", "category (default hyperparameter)", "KEY=V1,V2",
+                  "a config key and its values", "add even when entries duplicate others"),
         OPT_COMMON,
         AR_OPT_END,
     };
     ar_opt_parse_none(opts, argc, argv, usage_grid, "grid");
-    if (!hyp || !sets.n) {
-        if (hyp || sets.n)
-            ar_die(AR_EINPUT, "grid: --hypothesis and at least one --set are required");
-        ar_opt_help(opts, usage_grid, 1);
-        return AR_EINPUT;
-    }
-    check_priority(opts, &priority);
+    const char *hyp = e.hyp, *cat = e.cat;
+    int force = e.force;
+    struct ar_strlist sets = e.sets;
+    entry_needs(opts, usage_grid, hyp && sets.n, hyp || sets.n,
+                "grid: --hypothesis and at least one --set are required");
+    check_priority(opts, &e.priority);
+    double priority = e.priority;
     jv base = jv_object(), fields, keys;
     ar_jv_set(&base, "hypothesis", jv_string(hyp));
     ar_jv_set(&base, "category", jv_string(cat ? cat : "hyperparameter"));
