@@ -9,7 +9,7 @@
 
 #include "base/atomic.h"
 #include "analysis/brief.h"
-#include "config.h"
+#include "facts/config_keys.h"
 #include "analysis/coverage.h"
 #include "base/err.h"
 #include "analysis/findings.h"
@@ -36,9 +36,7 @@ static const char usage[] =
  * under-explored (NULL-terminated, malloc'd) */
 static char **trainer_keys(void)
 {
-    struct train_config c;
-    config_defaults(&c);
-    jv cfg = config_to_json(&c);
+    jv cfg = ar_config_defaults();
     jv names = jv_keys(cfg);
     int n = jv_array_length(jv_copy(names));
     char **keys = calloc((size_t)n + 1, sizeof *keys);
@@ -169,8 +167,7 @@ int main(int argc, char **argv)
         AR_OPT_STR("kb", &kb_dir, "DIR", "knowledge base (default $AR_KB or ./knowledge)"),
         AR_OPT_END,
     };
-    if (ar_opt_parse(opts, argc, argv, usage) != 0)
-        ar_die(AR_EINPUT, "unexpected argument '%s' (see --help)", argv[0]);
+    ar_opt_parse_none(opts, argc, argv, usage, NULL);
     if (max_bytes < AR_BRIEF_MIN_BYTES || max_bytes > (1L << 24))
         ar_die(AR_EINPUT, "option '--max-bytes': %ld is out of range (%d to %ld)", max_bytes,
                AR_BRIEF_MIN_BYTES, 1L << 24);

@@ -37,6 +37,16 @@ static void open_kb(struct ar_kb *kb, int flags)
         ar_die_last();
 }
 
+/* A command on one card: its ID, one option of its own (o) and --kb; opens
+ * the knowledge base and returns the ID. */
+static const char *one_card(int argc, char **argv, const char *usage, struct ar_opt o, struct ar_kb *kb)
+{
+    struct ar_opt opts[] = {o, OPT_KB, AR_OPT_END};
+    ar_opt_parse_n(opts, argc, argv, usage, argv[0], 1, 1);
+    open_kb(kb, 0);
+    return argv[0];
+}
+
 /* ------------------------------------------------------------------ write */
 
 static const char usage_write[] =
@@ -310,11 +320,7 @@ static int cmd_show(int argc, char **argv)
         OPT_KB,
         AR_OPT_END,
     };
-    int n = ar_opt_parse(opts, argc, argv, usage_show);
-    if (n == 0) {
-        ar_opt_help(opts, usage_show, 1);
-        return AR_EINPUT;
-    }
+    int n = ar_opt_parse_n(opts, argc, argv, usage_show, "show", 1, AR_OPT_ANY);
     struct ar_kb kb;
     open_kb(&kb, 0);
     for (int i = 0; i < n; i++) {
@@ -377,11 +383,7 @@ static const char usage_query[] =
 static int cmd_query(int argc, char **argv)
 {
     struct ar_opt opts[] = {OPT_KB, AR_OPT_END};
-    int n = ar_opt_parse(opts, argc, argv, usage_query);
-    if (n != 1) {
-        ar_opt_help(opts, usage_query, 1);
-        return AR_EINPUT;
-    }
+    ar_opt_parse_n(opts, argc, argv, usage_query, "query", 1, 1);
     struct ar_kb kb;
     open_kb(&kb, 0);
     if (ar_query_jq(&kb, argv[0], stdout) != 0)
@@ -407,11 +409,11 @@ static int cmd_note(int argc, char **argv)
         OPT_KB,
         AR_OPT_END,
     };
-    int n = ar_opt_parse(opts, argc, argv, usage_note);
+    ar_opt_parse_n(opts, argc, argv, usage_note, "note", 1, 1);
     int kinds = !!lesson + !!status + (!!comment && !status);
-    if (n != 1 || kinds != 1) {
-        if (n == 1 && kinds > 1)
-            ar_die(AR_EINPUT, "note: give one of --lesson, --status, --comment");
+    if (kinds > 1)
+        ar_die(AR_EINPUT, "note: give one of --lesson, --status, --comment");
+    if (kinds == 0) {
         ar_opt_help(opts, usage_note, 1);
         return AR_EINPUT;
     }
@@ -441,22 +443,11 @@ static const char usage_retract[] =
 static int cmd_retract(int argc, char **argv)
 {
     const char *reason = NULL;
-    struct ar_opt opts[] = {
-        AR_OPT_STR("reason", &reason, "TEXT", "why the card is retracted (required)"),
-        OPT_KB,
-        AR_OPT_END,
-    };
-    int n = ar_opt_parse(opts, argc, argv, usage_retract);
-    if (n != 1 || !reason) {
-        if (n == 1)
-            ar_die(AR_EINPUT, "retract: --reason is required");
-        ar_opt_help(opts, usage_retract, 1);
-        return AR_EINPUT;
-    }
     struct ar_kb kb;
-    open_kb(&kb, 0);
+    const char *card = one_card(argc, argv, usage_retract,
+        (struct ar_opt)AR_OPT_STR_REQ("reason", &reason, "TEXT", "why the card is retracted (required)"), &kb);
     char id[AR_ID_LEN + 1];
-    if (ar_store_note(&kb, argv[0], "retract", reason, NULL, id) != 0)
+    if (ar_store_note(&kb, card, "retract", reason, NULL, id) != 0)
         ar_die_last();
     puts(id);
     return AR_OK;
@@ -601,11 +592,7 @@ static int cmd_import(int argc, char **argv)
         OPT_KB,
         AR_OPT_END,
     };
-    int n = ar_opt_parse(opts, argc, argv, usage_import);
-    if (n == 0) {
-        ar_opt_help(opts, usage_import, 1);
-        return AR_EINPUT;
-    }
+    int n = ar_opt_parse_n(opts, argc, argv, usage_import, "import", 1, AR_OPT_ANY);
     if (format && strcmp(format, "tsv") && strcmp(format, "commons"))
         ar_die(AR_EINPUT, "option '--format': unknown value '%s' (one of: tsv, commons)", format);
     if (o.category) {
@@ -648,19 +635,15 @@ static const char usage_export[] =
 
 static int cmd_export(int argc, char **argv)
 {
-    int tsv = 0;
+    int tsv = 0;   /* required: the only format */
     struct ar_filter f = {0};
     struct ar_opt opts[] = {
-        AR_OPT_BOOL("tsv", &tsv, "results.tsv (the only format)"),
+        AR_OPT_BOOL_REQ("tsv", &tsv, "results.tsv (the only format)"),
         OPT_FILTER(f),
         OPT_KB,
         AR_OPT_END,
     };
     ar_opt_parse_none(opts, argc, argv, usage_export, "export");
-    if (!tsv) {
-        ar_opt_help(opts, usage_export, 1);
-        return AR_EINPUT;
-    }
     if (ar_filter_check(&f) != 0)
         ar_die_last();
     struct ar_kb kb;
@@ -682,19 +665,11 @@ static const char usage_checkout[] =
 static int cmd_checkout(int argc, char **argv)
 {
     const char *branch = NULL;
-    struct ar_opt opts[] = {
-        AR_OPT_STR("branch", &branch, "NAME", "branch to create (default reproduce/ID)"),
-        OPT_KB,
-        AR_OPT_END,
-    };
-    if (ar_opt_parse(opts, argc, argv, usage_checkout) != 1) {
-        ar_opt_help(opts, usage_checkout, 1);
-        return AR_EINPUT;
-    }
     struct ar_kb kb;
-    open_kb(&kb, 0);
+    const char *card = one_card(argc, argv, usage_checkout,
+        (struct ar_opt)AR_OPT_STR("branch", &branch, "NAME", "branch to create (default reproduce/ID)"), &kb);
     char out[256];
-    if (ar_patch_checkout(".", &kb, argv[0], branch, out) != 0)
+    if (ar_patch_checkout(".", &kb, card, branch, out) != 0)
         ar_die_last();
     puts(out);
     return AR_OK;

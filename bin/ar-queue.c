@@ -1,7 +1,8 @@
 /* ar-queue: the director's locked experiment queue. Add (one entry, a
  * grid, a replication), claim, heartbeat, done, fail, release, cancel,
  * status, show, plan and SkyPilot export. A thin front end over
- * lib/queue/queue.h; `--set` keys are checked against the trainer's key table. */
+ * lib/queue (queue.h, grid.h) and lib/analysis/suggest.h; `--set` keys are
+ * checked against the config key table (facts/config_keys.h). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,19 +13,17 @@
 #include "base/buf.h"
 #include "facts/card.h"
 #include "base/cli.h"
-#include "config.h"
-#include "analysis/coverage.h"
+#include "facts/config_keys.h"
 #include "base/err.h"
-#include "index/index.h"
 #include "base/json.h"
 #include "facts/kb.h"
 #include "base/opt.h"
-#include "analysis/plan.h"
+#include "analysis/suggest.h"
 #include "host/platform.h"
+#include "queue/grid.h"
 #include "queue/queue.h"
 #include "facts/schema.h"
 #include "queue/skypilot.h"
-#include "analysis/stats.h"
 
 static const char *kb_dir;        /* --kb */
 static double lock_timeout = -1;  /* --lock-timeout, seconds */
@@ -53,49 +52,6 @@ static void print_json(jv v, int flags)
     free(s);
 }
 
-/* ----------------------------------------------------------- overrides */
-
-/* One `--set key=value`: the key must be the trainer's and the value valid
- * for it; the stored value is the typed one from the config snapshot, so
- * "0.040" and "0.04" are the same override. */
-static jv typed_value(const char *key, const char *value, const char *origin)
-{
-    struct train_config c;
-    config_defaults(&c);
-    if (config_set_key(&c, key, value, origin) != 0)
-        ar_die_last();
-    jv snap = config_to_json(&c);
-    jv v = ar_jv_get(snap, key);
-    jv_free(snap);
-    return v;
-}
-
-static void split_set(const char *s, char *key, size_t n, const char **value)
-{
-    const char *eq = strchr(s, '=');
-    if (!eq || eq == s)
-        ar_die(AR_EINPUT, "--set: '%s' is not of the form key=value", s);
-    if ((size_t)(eq - s) >= n)
-        ar_die(AR_EINPUT, "--set: unknown key '%.*s' (see ar-train --keys)", (int)(eq - s), s);
-    memcpy(key, s, (size_t)(eq - s));
-    key[eq - s] = '\0';
-    *value = eq + 1;
-}
-
-static jv overrides_from(const struct ar_strlist *sets)
-{
-    jv ov = jv_object();
-    for (int i = 0; i < sets->n; i++) {
-        char key[128];
-        const char *value;
-        split_set(sets->v[i], key, sizeof key, &value);
-        if (ar_jv_has(ov, key))
-            ar_die(AR_EINPUT, "--set: key '%s' given twice", key);
-        ar_jv_set(&ov, key, typed_value(key, value, "--set"));
-    }
-    return ov;
-}
-
 /* ----------------------------------------------------------------- add */
 
 static const char usage_add[] =
@@ -107,6 +63,33 @@ static const char usage_add[] =
     "claimed or done entry is refused unless --force is given. --replicate\n"
     "queues a re-run of that card's full config with a new seed (a verification).\n";
 
+/* The fields of an entry that add and grid take. */
+struct entry_opts {
+    const char *hyp, *cat;
+    double priority;
+    int force;
+    struct ar_strlist sets;
+};
+
+#define OPT_ENTRY(e, what, cat_help, set_arg, set_help, force_help)                    \
+    AR_OPT_STR("hypothesis", &(e).hyp, "TEXT", what),                                  \
+    AR_OPT_STR("category", &(e).cat, "C", cat_help),                                   \
+    AR_OPT_NUM("priority", &(e).priority, "1-9", "1 runs first, 9 last (default 5)"),  \
+    AR_OPT_LIST("set", &(e).sets, set_arg, set_help),                                  \
+    AR_OPT_BOOL("force", &(e).force, force_help)
+
+/* Unless ok: the help when none of the entry's fields was given (some == 0),
+ * else the message; both exit 2. */
+static void entry_needs(const struct ar_opt *opts, const char *usage, int ok, int some, const char *msg)
+{
+    if (ok)
+        return;
+    if (some)
+        ar_die(AR_EINPUT, "%s", msg);
+    ar_opt_help(opts, usage, 1);
+    exit(ar_finish_stdout(AR_EINPUT));
+}
+
 static void check_priority(const struct ar_opt *opts, double *priority)
 {
     if (!ar_opt_given(opts, priority))
@@ -115,130 +98,28 @@ static void check_priority(const struct ar_opt *opts, double *priority)
         ar_die(AR_EINPUT, "option '--priority': %g is not an integer from 1 to 9", *priority);
 }
 
-struct seed_scan {
-    const char *card;
-    double max;
-};
-
-static int seed_of_verifier(char *line, size_t len, void *ctx)
-{
-    struct seed_scan *s = ctx;
-    jv v;
-    if (ar_json_parse(line, len, "index", &v) != 0)
-        return 0;
-    const char *ver = ar_jv_str(v, "verifies");
-    if (ver && strcmp(ver, s->card) == 0)
-        s->max = fmax(s->max, ar_jv_num(v, "seed", 0));
-    jv_free(v);
-    return 0;
-}
-
-/* A config value of a card as the trainer reads it; -1 (recorded) when
- * the key is unknown to this trainer or the value is not valid for it. */
-static int card_value(const char *card_id, const char *key, jv v, jv *out)
-{
-    char text[256], origin[128];
-    if (ar_queue_value_text(v, text, sizeof text) != 0)
-        return ar_fail(AR_EINPUT, "card %s: config key '%s' is not a number, boolean or string",
-                       card_id, key);
-    snprintf(origin, sizeof origin, "card %s config", card_id);
-    struct train_config c;
-    config_defaults(&c);
-    if (config_set_key(&c, key, text, origin) != 0)
-        return -1;
-    jv snap = config_to_json(&c);
-    *out = ar_jv_get(snap, key);
-    jv_free(snap);
-    return 0;
-}
-
-/* Fields for a replication of card: its full config, a seed no run of it
- * has used (its own, its verifiers', queued replications'). Invalid, with
- * the error recorded, when the card cannot be replicated. */
-static jv replicate_fields(struct ar_kb *kb, struct ar_queue *q, const char *card_id,
-                           const char *hyp, const char *cat)
-{
-    jv card;
-    if (ar_card_load(kb, card_id, &card) != 0)
-        return jv_invalid();
-    jv config = ar_jv_get(card, "config");
-    if (jv_get_kind(config) != JV_KIND_OBJECT) {
-        jv_free(config);
-        jv_free(card);
-        ar_fail(AR_EINPUT, "card %s: has no config to replicate", card_id);
-        return jv_invalid();
-    }
-    jv ov = jv_object();
-    int bad = 0;
-    jv_object_foreach(config, k, v) {
-        jv typed;
-        if (!bad && card_value(card_id, jv_string_value(k), v, &typed) == 0)
-            ar_jv_set(&ov, jv_string_value(k), typed);
-        else
-            bad = 1;
-        jv_free(k);
-        jv_free(v);
-    }
-    jv_free(config);
-    struct seed_scan scan = { card_id, ar_jv_num(card, "seed", 0) };
-    jv entries = jv_invalid();
-    if (bad || ar_index_foreach(kb, seed_of_verifier, &scan) < 0 || ar_queue_list(q, &entries) != 0) {
-        jv_free(ov);
-        jv_free(card);
-        return jv_invalid();
-    }
-    jv_array_foreach(entries, i, e) {
-        (void)i;
-        const char *ver = ar_jv_str(e, "verifies");
-        if (ver && strcmp(ver, card_id) == 0)
-            scan.max = fmax(scan.max, ar_jv_num(e, "seed", 0));
-        jv_free(e);
-    }
-    jv_free(entries);
-    jv f = jv_object();
-    if (hyp) {
-        ar_jv_set(&f, "hypothesis", jv_string(hyp));
-    } else {
-        const char *orig = ar_jv_str(card, "hypothesis");
-        char text[AR_HYPOTHESIS_MAX + 1];
-        snprintf(text, sizeof text, "replicate %s: %s", card_id, orig ? orig : "");
-        ar_jv_set(&f, "hypothesis", jv_string(text));
-    }
-    const char *card_cat = ar_jv_str(card, "category");
-    ar_jv_set(&f, "category", jv_string(cat ? cat : card_cat ? card_cat : "other"));
-    ar_jv_set(&f, "overrides", ov);
-    ar_jv_set(&f, "verifies", jv_string(card_id));
-    ar_jv_set(&f, "seed", jv_number(floor(scan.max) + 1));
-    jv_free(card);
-    return f;
-}
-
 static int cmd_add(int argc, char **argv)
 {
-    const char *hyp = NULL, *cat = NULL, *replicate = NULL;
-    double priority = 0;
-    int force = 0;
-    struct ar_strlist sets = {0};
+    const char *replicate = NULL;
+    struct entry_opts e = {0};
     struct ar_opt opts[] = {
-        AR_OPT_STR("hypothesis", &hyp, "TEXT", "what the experiment tests"),
-        AR_OPT_STR("category", &cat, "C", "architecture, optimizer, hyperparameter, ..."),
-        AR_OPT_NUM("priority", &priority, "1-9", "1 runs first, 9 last (default 5)"),
-        AR_OPT_LIST("set", &sets, "KEY=VALUE", "a config override (see ar-train --keys)"),
+        OPT_ENTRY(e, "what the experiment tests", "architecture, optimizer, hyperparameter, ...",
+                  "KEY=VALUE", "a config override (see ar-train --keys)",
+                  "add even when it duplicates an entry"),
         AR_OPT_STR("replicate", &replicate, "CARD", "re-run this card's config with a new seed"),
-        AR_OPT_BOOL("force", &force, "add even when it duplicates an entry"),
         OPT_COMMON,
         AR_OPT_END,
     };
     ar_opt_parse_none(opts, argc, argv, usage_add, "add");
-    if (!replicate && (!hyp || !cat)) {
-        if (hyp || cat || sets.n)
-            ar_die(AR_EINPUT, "add: --hypothesis and --category are required");
-        ar_opt_help(opts, usage_add, 1);
-        return AR_EINPUT;
-    }
+    const char *hyp = e.hyp, *cat = e.cat;
+    int force = e.force;
+    struct ar_strlist sets = e.sets;
+    entry_needs(opts, usage_add, replicate || (hyp && cat), hyp || cat || sets.n,
+                "add: --hypothesis and --category are required");
     if (replicate && sets.n)
         ar_die(AR_EINPUT, "add: --set does not go with --replicate (a replication runs the card's config)");
-    check_priority(opts, &priority);
+    check_priority(opts, &e.priority);
+    double priority = e.priority;
     jv fields;
     struct ar_kb kb;
     struct ar_queue *q;
@@ -248,14 +129,21 @@ static int cmd_add(int argc, char **argv)
             ar_die_last();
         jv_free(id);
         q = open_queue(&kb, 0);
-        fields = replicate_fields(&kb, q, replicate, hyp, cat);
+        jv entries;
+        if (ar_queue_list(q, &entries) != 0)
+            ar_die_last();
+        fields = ar_replicate_fields(&kb, entries, replicate, hyp, cat);
+        jv_free(entries);
         if (!jv_is_valid(fields))
             ar_die_last();
     } else {
+        jv ov;
+        if (ar_set_overrides(sets.v, sets.n, &ov) != 0)
+            ar_die_last();
         fields = jv_object();
         ar_jv_set(&fields, "hypothesis", jv_string(hyp));
         ar_jv_set(&fields, "category", jv_string(cat));
-        ar_jv_set(&fields, "overrides", overrides_from(&sets));
+        ar_jv_set(&fields, "overrides", ov);
         q = open_queue(&kb, AR_KB_CREATE);
     }
     ar_jv_set(&fields, "priority", jv_number(priority));
@@ -279,101 +167,63 @@ static const char usage_grid[] =
     "Adds the factorial product of the values as entries (all or none) and\n"
     "prints one line per entry: its id and its overrides.\n";
 
-#define GRID_MAX 10000
-
 static int cmd_grid(int argc, char **argv)
 {
-    const char *hyp = NULL, *cat = NULL;
-    double priority = 0;
-    int force = 0;
-    struct ar_strlist sets = {0};
+    struct entry_opts e = {0};
     struct ar_opt opts[] = {
-        AR_OPT_STR("hypothesis", &hyp, "TEXT", "what the sweep tests"),
-        AR_OPT_STR("category", &cat, "C", "category (default hyperparameter)"),
-        AR_OPT_NUM("priority", &priority, "1-9", "1 runs first, 9 last (default 5)"),
-        AR_OPT_LIST("set", &sets, "KEY=V1,V2", "a config key and its values"),
-        AR_OPT_BOOL("force", &force, "add even when entries duplicate others"),
+        OPT_ENTRY(e, "what the sweep tests", "category (default hyperparameter)", "KEY=V1,V2",
+                  "a config key and its values", "add even when entries duplicate others"),
         OPT_COMMON,
         AR_OPT_END,
     };
     ar_opt_parse_none(opts, argc, argv, usage_grid, "grid");
-    if (!hyp || !sets.n) {
-        if (hyp || sets.n)
-            ar_die(AR_EINPUT, "grid: --hypothesis and at least one --set are required");
-        ar_opt_help(opts, usage_grid, 1);
-        return AR_EINPUT;
-    }
-    check_priority(opts, &priority);
-    /* axes: key -> typed values */
-    int naxes = sets.n;
-    char (*keys)[128] = ar_xmalloc((size_t)naxes * sizeof *keys);
-    jv *vals = ar_xmalloc((size_t)naxes * sizeof *vals);
-    double total = 1;
-    for (int a = 0; a < naxes; a++) {
-        const char *list;
-        split_set(sets.v[a], keys[a], sizeof keys[a], &list);
-        for (int b = 0; b < a; b++)
-            if (strcmp(keys[a], keys[b]) == 0)
-                ar_die(AR_EINPUT, "--set: key '%s' given twice", keys[a]);
-        jv texts = ar_split_commas(list);
-        vals[a] = jv_array();
-        jv_array_foreach(texts, i, t) {
-            (void)i;
-            vals[a] = jv_array_append(vals[a], typed_value(keys[a], jv_string_value(t), "--set"));
-            jv_free(t);
-        }
-        jv_free(texts);
-        int n = jv_array_length(jv_copy(vals[a]));
-        if (n == 0)
-            ar_die(AR_EINPUT, "--set: '%s' has no values", sets.v[a]);
-        total *= n;
-    }
-    if (total > GRID_MAX)
-        ar_die(AR_EINPUT, "grid: %g entries is more than %d", total, GRID_MAX);
-    size_t n = (size_t)total;
-    jv *fields = ar_xmalloc(n * sizeof *fields);
-    for (size_t i = 0; i < n; i++) {
-        jv ov = jv_object();
-        size_t rest = i;
-        for (int a = naxes - 1; a >= 0; a--) {   /* the first --set varies slowest */
-            size_t len = (size_t)jv_array_length(jv_copy(vals[a]));
-            ar_jv_set(&ov, keys[a], jv_array_get(jv_copy(vals[a]), (int)(rest % len)));
-            rest /= len;
-        }
-        fields[i] = jv_object();
-        ar_jv_set(&fields[i], "hypothesis", jv_string(hyp));
-        ar_jv_set(&fields[i], "category", jv_string(cat ? cat : "hyperparameter"));
-        ar_jv_set(&fields[i], "priority", jv_number(priority));
-        ar_jv_set(&fields[i], "overrides", ov);
-    }
+    const char *hyp = e.hyp, *cat = e.cat;
+    int force = e.force;
+    struct ar_strlist sets = e.sets;
+    entry_needs(opts, usage_grid, hyp && sets.n, hyp || sets.n,
+                "grid: --hypothesis and at least one --set are required");
+    check_priority(opts, &e.priority);
+    double priority = e.priority;
+    jv base = jv_object(), fields, keys;
+    ar_jv_set(&base, "hypothesis", jv_string(hyp));
+    ar_jv_set(&base, "category", jv_string(cat ? cat : "hyperparameter"));
+    ar_jv_set(&base, "priority", jv_number(priority));
+    int rc = ar_grid_entries(sets.v, sets.n, base, &fields, &keys);
+    jv_free(base);
+    ar_strlist_free(&sets);
+    if (rc != 0)
+        ar_die_last();
+    size_t n = (size_t)jv_array_length(jv_copy(fields));
+    jv *batch = ar_xmalloc(n * sizeof *batch);
+    for (size_t i = 0; i < n; i++)
+        batch[i] = jv_array_get(jv_copy(fields), (int)i);
     struct ar_kb kb;
     struct ar_queue *q = open_queue(&kb, AR_KB_CREATE);
     jv ids;
-    if (ar_queue_add(q, fields, n, force, &ids) != 0)
+    if (ar_queue_add(q, batch, n, force, &ids) != 0)
         ar_die_last();
     for (size_t i = 0; i < n; i++) {
         jv id = jv_array_get(jv_copy(ids), (int)i);
-        jv ov = ar_jv_get(fields[i], "overrides");
+        jv ov = ar_jv_get(batch[i], "overrides");
         printf("%s", jv_string_value(id));
-        for (int a = 0; a < naxes; a++) {
+        jv_array_foreach(keys, a, key) {
+            (void)a;
             char text[256];
-            jv v = ar_jv_get(ov, keys[a]);
-            ar_queue_value_text(v, text, sizeof text);
-            printf(" %s=%s", keys[a], text);
+            jv v = ar_jv_get(ov, jv_string_value(key));
+            ar_config_value_text(v, text, sizeof text);
+            printf(" %s=%s", jv_string_value(key), text);
             jv_free(v);
+            jv_free(key);
         }
         putchar('\n');
         jv_free(ov);
         jv_free(id);
-        jv_free(fields[i]);
+        jv_free(batch[i]);
     }
+    free(batch);
     jv_free(ids);
-    for (int a = 0; a < naxes; a++)
-        jv_free(vals[a]);
-    free(vals);
-    free(keys);
-    free(fields);
-    ar_strlist_free(&sets);
+    jv_free(fields);
+    jv_free(keys);
     ar_queue_close(q);
     return AR_OK;
 }
@@ -420,13 +270,8 @@ static int one_entry(int argc, char **argv, const char *usage, const char *optna
         OPT_COMMON,
         AR_OPT_END,
     };
-    int n = ar_opt_parse(opts + (optname ? 0 : 1), argc, argv, usage);
-    if (n != 1 || (required && !value)) {
-        if (n == 1)
-            ar_die(AR_EINPUT, "%s: --%s is required", name, optname);
-        ar_opt_help(opts + (optname ? 0 : 1), usage, 1);
-        return AR_EINPUT;
-    }
+    opts[0].required = required;
+    ar_opt_parse_n(opts + (optname ? 0 : 1), argc, argv, usage, name, 1, 1);
     struct ar_kb kb;
     struct ar_queue *q = open_queue(&kb, 0);
     if (fn(q, argv[0], value) != 0)
@@ -497,17 +342,11 @@ static int cmd_done(int argc, char **argv)
 {
     const char *card = NULL;
     struct ar_opt opts[] = {
-        AR_OPT_STR("card", &card, "CARD", "the card that records the run (required)"),
+        AR_OPT_STR_REQ("card", &card, "CARD", "the card that records the run (required)"),
         OPT_COMMON,
         AR_OPT_END,
     };
-    int n = ar_opt_parse(opts, argc, argv, usage_done);
-    if (n != 1 || !card) {
-        if (n == 1)
-            ar_die(AR_EINPUT, "done: --card is required");
-        ar_opt_help(opts, usage_done, 1);
-        return AR_EINPUT;
-    }
+    ar_opt_parse_n(opts, argc, argv, usage_done, "done", 1, 1);
     jv cid = jv_string(card);
     if (ar_check_id(cid, "card") != 0)
         ar_die_last();
@@ -540,7 +379,7 @@ static void print_row(jv e)
     jv o = ar_jv_get(e, "overrides");
     jv_object_foreach(o, k, v) {
         char text[128];
-        ar_queue_value_text(v, text, sizeof text);
+        ar_config_value_text(v, text, sizeof text);
         if (used < sizeof ov)
             used += (size_t)snprintf(ov + used, sizeof ov - used, "%s%s=%s", used ? " " : "",
                                      jv_string_value(k), text);
@@ -654,11 +493,7 @@ static int cmd_show(int argc, char **argv)
         OPT_COMMON,
         AR_OPT_END,
     };
-    int n = ar_opt_parse(opts, argc, argv, usage_show);
-    if (n == 0) {
-        ar_opt_help(opts, usage_show, 1);
-        return AR_EINPUT;
-    }
+    int n = ar_opt_parse_n(opts, argc, argv, usage_show, "show", 1, AR_OPT_ANY);
     struct ar_kb kb;
     struct ar_queue *q = open_queue(&kb, 0);
     for (int i = 0; i < n; i++) {
@@ -684,58 +519,6 @@ static const char usage_plan[] =
     "changes stacked, and under-explored categories and config keys. Without\n"
     "--apply it only prints; --apply adds each suggestion that is not queued yet.\n";
 
-/* The current config: the defaults, then FILE (trainer/config.yaml when it
- * is there). */
-static int current_config(const char *file, struct train_config *c)
-{
-    config_defaults(c);
-    if (!file && access("trainer/config.yaml", R_OK) == 0)
-        file = "trainer/config.yaml";
-    return file ? config_load_yaml(c, file) : 0;
-}
-
-/* Whether overrides on top of base give a config the trainer accepts. */
-static int overrides_ok(const struct train_config *base, jv ov)
-{
-    struct train_config c = *base;
-    int ok = 1;
-    jv_object_foreach(ov, k, v) {
-        char text[256];
-        if (ok && (ar_queue_value_text(v, text, sizeof text) != 0 ||
-                   config_set_key(&c, jv_string_value(k), text, "plan") != 0))
-            ok = 0;
-        jv_free(k);
-        jv_free(v);
-    }
-    return ok && config_check(&c) == 0;
-}
-
-/* The live entry (pending, claimed or done) that fields would duplicate. */
-static const char *queued_as(jv entries, jv fields, char *id, size_t n)
-{
-    char *h = ar_queue_norm_hypothesis(ar_jv_str(fields, "hypothesis"));
-    jv ov = ar_jv_get(fields, "overrides");
-    const char *found = NULL;
-    jv_array_foreach(entries, i, e) {
-        (void)i;
-        const char *st = ar_jv_str(e, "status");
-        if (!found && st && (!strcmp(st, "pending") || !strcmp(st, "claimed") || !strcmp(st, "done"))) {
-            char *eh = ar_queue_norm_hypothesis(ar_jv_str(e, "hypothesis"));
-            jv eov = ar_jv_get(e, "overrides");
-            if (strcmp(eh, h) == 0 && jv_equal(jv_copy(eov), jv_copy(ov))) {
-                snprintf(id, n, "%s", ar_jv_str(e, "id"));
-                found = id;
-            }
-            jv_free(eov);
-            free(eh);
-        }
-        jv_free(e);
-    }
-    free(h);
-    jv_free(ov);
-    return found;
-}
-
 static void print_suggestion(int i, jv s)
 {
     printf("%d. [%s, priority %g] %s\n", i, ar_jv_str(s, "kind"), ar_jv_num(s, "priority", 0),
@@ -745,7 +528,7 @@ static void print_suggestion(int i, jv s)
         printf("   set:");
         jv_object_foreach(ov, k, v) {
             char text[256];
-            ar_queue_value_text(v, text, sizeof text);
+            ar_config_value_text(v, text, sizeof text);
             printf(" %s=%s", jv_string_value(k), text);
             jv_free(k);
             jv_free(v);
@@ -767,50 +550,6 @@ static void print_suggestion(int i, jv s)
     jv_free(cards);
 }
 
-/* Queue fields for a suggestion; invalid with *skip set when the trainer
- * would not accept it. */
-static jv plan_fields(struct ar_kb *kb, struct ar_queue *q, const struct train_config *base,
-                      jv *s, char *skip, size_t n)
-{
-    const char *card = ar_jv_str(*s, "replicate");
-    jv f;
-    if (card) {
-        f = replicate_fields(kb, q, card, ar_jv_str(*s, "hypothesis"), ar_jv_str(*s, "category"));
-        if (!jv_is_valid(f)) {
-            snprintf(skip, n, "%s", ar_last_error());
-            return f;
-        }
-    } else {
-        jv ov = ar_jv_get(*s, "overrides");
-        if (!overrides_ok(base, ov)) {
-            jv_free(ov);
-            ov = ar_jv_get(*s, "alt_overrides");
-            if (!jv_is_valid(ov) || !overrides_ok(base, ov)) {
-                jv_free(ov);
-                snprintf(skip, n, "the trainer does not accept these values");
-                return jv_invalid();
-            }
-            ar_jv_set(s, "overrides", jv_copy(ov));   /* show what would run */
-            char hyp[512], text[256];
-            jv_object_foreach(ov, k, v) {
-                ar_queue_value_text(v, text, sizeof text);
-                const char *old = ar_jv_str(*s, "hypothesis"), *arrow = strstr(old, " -> ");
-                snprintf(hyp, sizeof hyp, "%.*s -> %s", arrow ? (int)(arrow - old) : (int)strlen(old),
-                         old, text);
-                jv_free(k);
-                jv_free(v);
-            }
-            ar_jv_set(s, "hypothesis", jv_string(hyp));
-        }
-        f = jv_object();
-        ar_jv_set(&f, "hypothesis", jv_string(ar_jv_str(*s, "hypothesis")));
-        ar_jv_set(&f, "category", jv_string(ar_jv_str(*s, "category")));
-        ar_jv_set(&f, "overrides", ov);
-    }
-    ar_jv_set(&f, "priority", jv_number(ar_jv_num(*s, "priority", AR_QUEUE_PRIORITY_DEFAULT)));
-    return f;
-}
-
 static int cmd_plan(int argc, char **argv)
 {
     int apply = 0, json_out = 0;
@@ -828,10 +567,9 @@ static int cmd_plan(int argc, char **argv)
     ar_opt_parse_none(opts, argc, argv, usage_plan, "plan");
     if (max < 0)
         ar_die(AR_EINPUT, "option '--max': %ld is negative", max);
-    struct train_config base;
-    if (current_config(config_file, &base) != 0)
+    jv config;
+    if (ar_suggest_config(config_file, &config) != 0)
         ar_die_last();
-    jv config = config_to_json(&base);
     jv detected = jv_invalid();
     if (!platform) {
         detected = ar_platform_detect(NULL);
@@ -841,26 +579,12 @@ static int cmd_plan(int argc, char **argv)
     }
     struct ar_kb kb;
     struct ar_queue *q = open_queue(&kb, 0);
-    struct ar_kbstats *st;
-    if (ar_kbstats_load(&kb, NULL, &st) != 0)
-        ar_die_last();
-    struct ar_findings *f = ar_findings_build(st);
-    int nkeys = jv_object_length(jv_copy(config)), k = 0;
-    const char **keys = ar_xmalloc((size_t)(nkeys + 1) * sizeof *keys);
-    jv names = jv_keys(jv_copy(config));
-    jv_array_foreach(names, i, name) {
-        (void)i;
-        keys[k++] = jv_string_value(name);   /* names keeps them alive */
-        jv_free(name);
-    }
-    keys[k] = NULL;
-    struct ar_coverage *cov = ar_coverage_build(st, keys);
-    jv entries;
+    jv entries, plan;
     if (ar_queue_list(q, &entries) != 0)
         ar_die_last();
-    struct ar_plan_input in = { st, f, cov, platform, config, entries };
     /* every suggestion; --max counts the new ones only */
-    jv plan = ar_plan_build(&in, 0);
+    if (ar_suggest(&kb, platform, config, entries, &plan) != 0)
+        ar_die_last();
     int added = 0, shown = 0, already = 0, skipped = 0;
     jv_array_foreach(plan, idx, s) {
         (void)idx;
@@ -868,8 +592,8 @@ static int cmd_plan(int argc, char **argv)
         const char *dup = NULL;
         jv fields = jv_invalid();
         if (max == 0 || shown < max)
-            fields = plan_fields(&kb, q, &base, &s, skip, sizeof skip);
-        if (jv_is_valid(fields) && (dup = queued_as(entries, fields, dupid, sizeof dupid)))
+            fields = ar_suggestion_fields(&kb, entries, config, &s, skip, sizeof skip);
+        if (jv_is_valid(fields) && (dup = ar_queue_duplicate_of(entries, fields, dupid, sizeof dupid)))
             ar_jv_set(&s, "queued", jv_string(dup));
         if (skip[0])
             ar_jv_set(&s, "skipped", jv_string(skip));
@@ -884,6 +608,9 @@ static int cmd_plan(int argc, char **argv)
                     ar_die_last();
                 ar_jv_set(&s, "queued", jv_array_get(ids, 0));
                 added++;
+                jv_free(entries);   /* replications after this one see it */
+                if (ar_queue_list(q, &entries) != 0)
+                    ar_die_last();
             }
         }
         if (json_out && (fresh || dup || skip[0]))
@@ -907,11 +634,6 @@ static int cmd_plan(int argc, char **argv)
     }
     jv_free(plan);
     jv_free(entries);
-    jv_free(names);
-    free(keys);
-    ar_coverage_free(cov);
-    ar_findings_free(f);
-    ar_kbstats_free(st);
     jv_free(config);
     jv_free(detected);
     ar_queue_close(q);
@@ -934,16 +656,12 @@ static int cmd_export(int argc, char **argv)
 {
     const char *dir = NULL, *gpu = NULL;
     struct ar_opt opts[] = {
-        AR_OPT_STR("skypilot", &dir, "DIR", "where to write the task files (required)"),
+        AR_OPT_STR_REQ("skypilot", &dir, "DIR", "where to write the task files (required)"),
         AR_OPT_STR("gpu", &gpu, "TYPE:N", "accelerators of each task, e.g. H100:1 (default: a CPU task)"),
         OPT_COMMON,
         AR_OPT_END,
     };
     ar_opt_parse_none(opts, argc, argv, usage_export, "export");
-    if (!dir) {
-        ar_opt_help(opts, usage_export, 1);
-        return AR_EINPUT;
-    }
     if (gpu && !ar_skypilot_gpu_valid(gpu))
         ar_die(AR_EINPUT, "option '--gpu': '%s' is not of the form TYPE[:COUNT] (H100:1)", gpu);
     struct ar_kb kb;

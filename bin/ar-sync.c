@@ -132,8 +132,7 @@ static int cmd_run(int argc, char **argv)
         OPT_KB,
         AR_OPT_END,
     };
-    if (ar_opt_parse(opts, argc, argv, usage_run) != 0)
-        ar_die(AR_EINPUT, "unexpected argument '%s' (see --help)", argv[0]);
+    ar_opt_parse_none(opts, argc, argv, usage_run, NULL);
     if (retries < 1 || retries > 100)
         ar_die(AR_EINPUT, "option '--retries': must be between 1 and 100");
     struct ar_kb kb;

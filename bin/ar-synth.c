@@ -11,7 +11,7 @@
 #include "base/atomic.h"
 #include "base/buf.h"
 #include "base/cli.h"
-#include "config.h"
+#include "facts/config_keys.h"
 #include "analysis/coverage.h"
 #include "base/err.h"
 #include "analysis/findings.h"
@@ -64,9 +64,7 @@ static void index_stamp(const struct ar_kb *kb, char out[64])
 
 static void trainer_keys(struct state *s)
 {
-    struct train_config c;
-    config_defaults(&c);
-    s->keyobj = config_to_json(&c);
+    s->keyobj = ar_config_defaults();
     jv names = jv_keys(jv_copy(s->keyobj));
     int n = jv_array_length(jv_copy(names));
     s->keys = ar_xmalloc((size_t)(n + 1) * sizeof *s->keys);
@@ -224,11 +222,7 @@ static const char usage_session[] =
 static int cmd_session(int argc, char **argv)
 {
     struct ar_opt opts[] = {OPT_KB, AR_OPT_END};
-    int n = ar_opt_parse(opts, argc, argv, usage_session);
-    if (n != 1) {
-        ar_opt_help(opts, usage_session, 1);
-        return AR_EINPUT;
-    }
+    ar_opt_parse_n(opts, argc, argv, usage_session, "session", 1, 1);
     if (!argv[0][0])
         ar_die(AR_EINPUT, "session: empty tag");
     struct job job = {DO_SESSION, argv[0], 0, 0};
@@ -257,10 +251,8 @@ static const char usage_all[] =
 
 static int simple(int argc, char **argv, const char *usage, int what)
 {
-    const char *name = argv[0];
     struct ar_opt opts[] = {OPT_KB, AR_OPT_END};
-    if (ar_opt_parse(opts, argc, argv, usage) != 0)
-        ar_die(AR_EINPUT, "%s: unexpected argument '%s' (see --help)", name, argv[0]);
+    ar_opt_parse_none(opts, argc, argv, usage, argv[0]);
     struct job job = {what, NULL, 0, 0};
     return run(&job);
 }

@@ -95,8 +95,7 @@ static void parse_run_args(int argc, char **argv, struct args *a)
         AR_OPT_BOOL("queue", &a->queue, "claim a queue entry, run it with its overrides, mark it done"),
         AR_OPT_END,
     };
-    if (ar_opt_parse(opts, argc, argv, usage_run) != 0)
-        ar_die(AR_EINPUT, "unexpected argument '%s' (see --help)", argv[0]);
+    ar_opt_parse_none(opts, argc, argv, usage_run, NULL);
     if (a->verify && (a->config || a->sets.n))
         ar_die(AR_EINPUT, "option '--verify': runs the card's config; --config and --set do not go with it");
     if (a->verify && a->no_card)

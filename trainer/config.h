@@ -3,9 +3,11 @@
  * `ar-train --set key=value`. This struct is the contract between the
  * config parser (config.c), the model (gpt.c), the optimizer and the loop.
  *
- * Adding a key: add the field here, a row to the key table in config.c
- * (name, type, range, default, help), and use it. The table drives parsing,
- * validation, defaults, the card's config snapshot and `ar-train --keys`. */
+ * Adding a key: add the field here, a row to the key table in
+ * lib/facts/config_keys.c (name, type, range, default, help), its binding
+ * in config.c, and use it. The table drives parsing, validation, defaults,
+ * the card's config snapshot and `ar-train --keys`; the tools check values
+ * against the same table. */
 #ifndef AR_TRAINER_CONFIG_H
 #define AR_TRAINER_CONFIG_H
 

@@ -122,6 +122,8 @@ int ar_opt_parse(const struct ar_opt *opts, int argc, char **argv, const char *u
             if (eq)
                 ar_die(AR_EINPUT, "option '--%s' takes no value", o->name);
             *(int *)o->target = 1;
+            if (ngiven < MAX_GIVEN)
+                given[ngiven++] = o->target;
             continue;
         }
         const char *val = eq ? eq + 1 : NULL;
@@ -146,8 +148,36 @@ void ar_strlist_free(struct ar_strlist *l)
     l->n = 0;
 }
 
+int ar_opt_parse_n(const struct ar_opt *opts, int argc, char **argv, const char *usage,
+                   const char *what, int min, int max)
+{
+    int first = ngiven;
+    int n = ar_opt_parse(opts, argc, argv, usage);
+    if (max == 0 && n > 0)
+        ar_die(AR_EINPUT, "%s%sunexpected argument '%s' (see --help)", what ? what : "",
+               what ? ": " : "", argv[0]);
+    int bad = n < min || (max != AR_OPT_ANY && n > max);
+    for (const struct ar_opt *o = opts; !bad && o->type != AR_OPT_T_END; o++) {
+        if (!o->required)
+            continue;
+        int seen = 0;
+        for (int i = first; i < ngiven && !seen; i++)
+            seen = given[i] == o->target;
+        if (seen)
+            continue;
+        if (argc <= 1)
+            bad = 1;
+        else
+            ar_die(AR_EINPUT, "%s%s--%s is required", what ? what : "", what ? ": " : "", o->name);
+    }
+    if (bad) {
+        ar_opt_help(opts, usage, 1);
+        exit(ar_finish_stdout(AR_EINPUT));
+    }
+    return n;
+}
+
 void ar_opt_parse_none(const struct ar_opt *opts, int argc, char **argv, const char *usage, const char *what)
 {
-    if (ar_opt_parse(opts, argc, argv, usage) != 0)
-        ar_die(AR_EINPUT, "%s: unexpected argument '%s' (see --help)", what, argv[0]);
+    ar_opt_parse_n(opts, argc, argv, usage, what, 0, 0);
 }

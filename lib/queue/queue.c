@@ -14,6 +14,7 @@
 #include "base/atomic.h"
 #include "base/buf.h"
 #include "facts/card.h"
+#include "facts/config_keys.h"
 #include "base/err.h"
 #include "facts/id.h"
 #include "base/json.h"
@@ -115,37 +116,6 @@ char *ar_queue_norm_hypothesis(const char *text)
     return ar_buf_take(&b);
 }
 
-int ar_queue_value_text(jv v, char *buf, size_t n)
-{
-    switch (jv_get_kind(v)) {
-    case JV_KIND_NUMBER: {
-        /* the shortest text that reads back as the same double; whole
-         * numbers as integers ("50", not "5e+01", which integer keys reject) */
-        double x = jv_number_value(v);
-        if (x == floor(x) && fabs(x) < 1e15) {
-            snprintf(buf, n, "%.0f", x);
-            return 0;
-        }
-        for (int prec = 1; prec <= 17; prec++) {
-            snprintf(buf, n, "%.*g", prec, x);
-            if (strtod(buf, NULL) == x)
-                break;
-        }
-        return 0;
-    }
-    case JV_KIND_TRUE:
-        snprintf(buf, n, "true");
-        return 0;
-    case JV_KIND_FALSE:
-        snprintf(buf, n, "false");
-        return 0;
-    case JV_KIND_STRING:
-        snprintf(buf, n, "%s", jv_string_value(v));
-        return 0;
-    default:
-        return -1;
-    }
-}
 
 /* ------------------------------------------------------------ the id table */
 
@@ -270,20 +240,49 @@ static void set(struct entry *e, const char *key, jv val)
     e->dirty = 1;
 }
 
+char *ar_queue_dupkey(jv fields)
+{
+    char *h = ar_queue_norm_hypothesis(ar_jv_str(fields, "hypothesis"));
+    jv ov = ar_jv_get(fields, "overrides");
+    struct ar_buf b = {0};
+    ar_buf_puts(&b, h);
+    ar_buf_putc(&b, '\n');
+    ar_json_dump_buf(&b, ov, AR_JSON_COMPACT);
+    jv_free(ov);
+    free(h);
+    return ar_buf_take(&b);
+}
+
 static const char *dupkey(struct entry *e)
 {
-    if (!e->dupkey) {
-        char *h = ar_queue_norm_hypothesis(ar_jv_str(e->obj, "hypothesis"));
-        jv ov = ar_jv_get(e->obj, "overrides");
-        struct ar_buf b = {0};
-        ar_buf_puts(&b, h);
-        ar_buf_putc(&b, '\n');
-        ar_json_dump_buf(&b, ov, AR_JSON_COMPACT);
-        jv_free(ov);
-        free(h);
-        e->dupkey = ar_buf_take(&b);
-    }
+    if (!e->dupkey)
+        e->dupkey = ar_queue_dupkey(e->obj);
     return e->dupkey;
+}
+
+static int live(const char *status)
+{
+    return status && (!strcmp(status, "pending") || !strcmp(status, "claimed") || !strcmp(status, "done"));
+}
+
+const char *ar_queue_duplicate_of(jv entries, jv fields, char *id, size_t n)
+{
+    char *key = ar_queue_dupkey(fields);
+    const char *found = NULL;
+    jv_array_foreach(entries, i, e) {
+        (void)i;
+        if (!found && live(ar_jv_str(e, "status"))) {
+            char *ek = ar_queue_dupkey(e);
+            if (strcmp(ek, key) == 0) {
+                snprintf(id, n, "%s", ar_jv_str(e, "id"));
+                found = id;
+            }
+            free(ek);
+        }
+        jv_free(e);
+    }
+    free(key);
+    return found;
 }
 
 static int cmp_entry_id(const void *a, const void *b)
@@ -863,7 +862,7 @@ static int build(jv fields, const char *created, jv *out)
         jv_object_foreach(ov, k, v) {
             char text[8];
             if (rc == 0 && jv_get_kind(v) != JV_KIND_STRING &&
-                ar_queue_value_text(v, text, sizeof text) != 0)
+                ar_config_value_text(v, text, sizeof text) != 0)
                 rc = ar_fail(AR_EINPUT, "field 'overrides.%s': must be a number, boolean or string",
                              jv_string_value(k));
             jv_free(k);

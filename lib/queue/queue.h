@@ -87,8 +87,13 @@ int ar_queue_list(struct ar_queue *q, jv *entries);
  * period. malloc'd. */
 char *ar_queue_norm_hypothesis(const char *text);
 
-/* A config value of an override as the text that --set takes ("0.04",
- * "true", "SSSL"); -1 when v is not a number, boolean or string. */
-int ar_queue_value_text(jv v, char *buf, size_t n);
+/* What makes two entries duplicates: the normalised hypothesis and the
+ * canonical overrides of fields (an entry or the fields of one). malloc'd. */
+char *ar_queue_dupkey(jv fields);
+
+/* The live entry (pending, claimed or done) among entries (ar_queue_list)
+ * that fields would duplicate, which ar_queue_add refuses: its id, written
+ * to id, or NULL when there is none. */
+const char *ar_queue_duplicate_of(jv entries, jv fields, char *id, size_t n);
 
 #endif

@@ -12,6 +12,7 @@
 
 #include "base/buf.h"
 #include "facts/card.h"
+#include "facts/config_keys.h"
 #include "base/err.h"
 #include "base/json.h"
 #include "queue/queue.h"
@@ -175,7 +176,7 @@ char **ar_queue_job_sets(const struct ar_queue_job *job, int *n)
     if (len > 0) {
         jv_object_foreach(ov, k, v) {
             char text[256];
-            if (ar_queue_value_text(v, text, sizeof text) == 0) {
+            if (ar_config_value_text(v, text, sizeof text) == 0) {
                 struct ar_buf b = {0};
                 ar_buf_printf(&b, "%s=%s", jv_string_value(k), text);
                 sets[(*n)++] = ar_buf_take(&b);

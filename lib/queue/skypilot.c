@@ -8,6 +8,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/json.h"
+#include "facts/config_keys.h"
 #include "queue/queue.h"
 
 int ar_skypilot_gpu_valid(const char *gpu)
@@ -87,7 +88,7 @@ static void run_script(jv entry, struct ar_buf *b)
         if (jv_get_kind(ov) == JV_KIND_OBJECT) {
             jv_object_foreach(ov, k, v) {
                 char text[256], assign[512];
-                if (ar_queue_value_text(v, text, sizeof text) == 0) {
+                if (ar_config_value_text(v, text, sizeof text) == 0) {
                     snprintf(assign, sizeof assign, "%s=%s", jv_string_value(k), text);
                     ar_buf_puts(b, " \\\n    --set ");
                     shell_quote(b, assign);

@@ -36,6 +36,7 @@ expect_err "empty hypothesis" 2 "field 'hypothesis': empty" \
 expect_err "unknown category" 2 "field 'category': unknown value 'magic'" \
     ar-card write --hypothesis h --category magic --status keep --commit abc1234 --val-bpb 1 --platform "$P"
 expect_err "bad jq filter" 2 "query: syntax error" ar-card query '.x |||'
+expect_err "export without --tsv names what is missing" 2 "export: --tsv is required" ar-card export --status keep
 expect_err "unknown card" 2 "not found" ar-card show 20260101T000000Z-000000000000
 expect_err "id with a slash" 2 "card id" ar-card show ../../etc/passwd
 expect "bad input changed nothing" test "$(tree_sum "$KB")" = "$before"

@@ -37,5 +37,6 @@ expect "without --gpu a CPU task" grep -qx '  cpus: "8+"' "$T/cpu/$c.yaml"
 before=$(tree_sum "$KB")
 expect_err "bad --gpu" 2 "option '--gpu': 'H100:x'" ar-queue export --skypilot "$T/x" --gpu H100:x
 expect_err "missing directory parent" 1 "cannot create directory" ar-queue export --skypilot "$T/no/such"
+expect_err "--gpu without --skypilot names what is missing" 2 "export: --skypilot is required" ar-queue export --gpu H100:1
 expect "bad input wrote nothing" test "$(tree_sum "$KB")" = "$before" -a ! -e "$T/x" -a ! -e "$T/no"
 finish

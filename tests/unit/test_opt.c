@@ -83,6 +83,78 @@ START_TEST(help_exits_0)
 }
 END_TEST
 
+static const char *reason;
+static int tsv;
+static const struct ar_opt req_opts[] = {
+    AR_OPT_STR_REQ("reason", &reason, "TEXT", "why (required)"),
+    AR_OPT_BOOL("json", &flag, "a flag"),
+    AR_OPT_END,
+};
+static const struct ar_opt req_bool[] = {
+    AR_OPT_BOOL_REQ("tsv", &tsv, "the format (required)"),
+    AR_OPT_STR("name", &name, "S", "a name"),
+    AR_OPT_END,
+};
+
+START_TEST(parse_n_counts_and_requires)
+{
+    char *argv[] = {"retract", "--reason=r", "id1", NULL};
+    ck_assert_int_eq(ar_opt_parse_n(req_opts, 3, argv, "usage\n", "retract", 1, 1), 1);
+    ck_assert_str_eq(argv[0], "id1");
+    ck_assert_str_eq(reason, "r");
+    char *many_argv[] = {"show", "a", "b", "c", NULL};
+    ck_assert_int_eq(ar_opt_parse_n(opts, 4, many_argv, "usage\n", "show", 1, AR_OPT_ANY), 3);
+    char *b[] = {"export", "--tsv", NULL};
+    ck_assert_int_eq(ar_opt_parse_n(req_bool, 2, b, "usage\n", "export", 0, 0), 0);
+    ck_assert_int_eq(tsv, 1);
+}
+END_TEST
+
+/* a required option seen in an earlier parse does not count */
+START_TEST(parse_n_missing_required_exits_2)
+{
+    char *first[] = {"retract", "--reason", "r", "id", NULL};
+    ar_opt_parse_n(req_opts, 4, first, "usage\n", "retract", 1, 1);
+    char *argv[] = {"retract", "id", "--json", NULL};
+    ar_opt_parse_n(req_opts, 3, argv, "usage\n", "retract", 1, 1);
+}
+END_TEST
+
+START_TEST(parse_n_missing_bool_exits_2)
+{
+    char *argv[] = {"export", "--name", "x", NULL};
+    ar_opt_parse_n(req_bool, 3, argv, "usage\n", "export", 0, 0);
+}
+END_TEST
+
+START_TEST(parse_n_empty_command_exits_2)
+{
+    char *argv[] = {"retract", NULL};
+    ar_opt_parse_n(req_opts, 1, argv, "usage\n", "retract", 1, 1);
+}
+END_TEST
+
+START_TEST(parse_n_too_many_exits_2)
+{
+    char *argv[] = {"query", "a", "b", NULL};
+    ar_opt_parse_n(opts, 3, argv, "usage\n", "query", 1, 1);
+}
+END_TEST
+
+START_TEST(parse_n_too_few_exits_2)
+{
+    char *argv[] = {"show", "--flag", NULL};
+    ar_opt_parse_n(opts, 2, argv, "usage\n", "show", 1, AR_OPT_ANY);
+}
+END_TEST
+
+START_TEST(parse_none_unexpected_exits_2)
+{
+    char *argv[] = {"status", "extra", NULL};
+    ar_opt_parse_none(opts, 2, argv, "usage\n", "status");
+}
+END_TEST
+
 START_TEST(split_commas)
 {
     jv a = ar_split_commas(" a, b ,,c ");
@@ -105,6 +177,13 @@ Suite *make_suite(void)
     tcase_add_exit_test(tc, bool_with_value_exits_2, 2);
     tcase_add_exit_test(tc, invalid_utf8_exits_2, 2);
     tcase_add_exit_test(tc, help_exits_0, 0);
+    tcase_add_test(tc, parse_n_counts_and_requires);
+    tcase_add_exit_test(tc, parse_n_missing_required_exits_2, 2);
+    tcase_add_exit_test(tc, parse_n_missing_bool_exits_2, 2);
+    tcase_add_exit_test(tc, parse_n_empty_command_exits_2, 2);
+    tcase_add_exit_test(tc, parse_n_too_many_exits_2, 2);
+    tcase_add_exit_test(tc, parse_n_too_few_exits_2, 2);
+    tcase_add_exit_test(tc, parse_none_unexpected_exits_2, 2);
     tcase_add_test(tc, split_commas);
     suite_add_tcase(s, tc);
     return s;

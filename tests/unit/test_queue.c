@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "base/atomic.h"
+#include "facts/config_keys.h"
 #include "base/err.h"
 #include "facts/id.h"
 #include "base/json.h"
@@ -155,11 +156,11 @@ START_TEST(normalises_hypotheses)
     free(n);
     char buf[64];
     jv v = jv_number(0.04);
-    ck_assert_int_eq(ar_queue_value_text(v, buf, sizeof buf), 0);
+    ck_assert_int_eq(ar_config_value_text(v, buf, sizeof buf), 0);
     ck_assert_str_eq(buf, "0.04");
-    ck_assert_int_eq(ar_queue_value_text(jv_true(), buf, sizeof buf), 0);
+    ck_assert_int_eq(ar_config_value_text(jv_true(), buf, sizeof buf), 0);
     ck_assert_str_eq(buf, "true");
-    ck_assert_int_eq(ar_queue_value_text(jv_null(), buf, sizeof buf), -1);
+    ck_assert_int_eq(ar_config_value_text(jv_null(), buf, sizeof buf), -1);
 }
 END_TEST
 
