@@ -13,9 +13,10 @@
  * (dinp += ..., never dinp = ...) and leave their inputs, the incoming
  * gradient dout included, unchanged; no gradient output may overlap an
  * input or another output. So a caller zeroes all its gradients with one
- * k_zero and may feed one gradient from several kernels in any order.
- * Kernels allocate no memory: what they need beyond their arguments comes
- * as a scratch buffer the caller allocated once (k_*_scratch says how big).
+ * k_zero and may have several kernels add into one gradient.
+ * The compute kernels (all but set-up and memory) allocate nothing: what
+ * they need beyond their arguments is a scratch buffer the caller
+ * allocated once (k_attention_scratch, k_muon_scratch say how big).
  * Shapes: N rows of C channels; (B,T,...) batches of B sequences of T. */
 #ifndef AR_KERNELS_H
 #define AR_KERNELS_H
