@@ -1,7 +1,7 @@
 /* ar-train: prepare the data, train a GPT for a fixed wall-clock budget,
  * print val_bpb and the summary block, record an experiment card.
  *
- *     ar-train prepare [...]          the data (trainer/prepare.c)
+ *     ar-train prepare [...]          the data (trainer/prepare.c builds it)
  *     ar-train [options]              one experiment
  *     ar-train eval --init-from FILE  val_bpb of saved weights
  *
@@ -17,6 +17,7 @@
 #include "base/buf.h"
 #include "checkpoint.h"
 #include "config.h"
+#include "corpus.h"
 #include "base/err.h"
 #include "host/gitinfo.h"
 #include "gpt.h"
@@ -31,7 +32,12 @@
 #include "queue/queue_job.h"
 #include "prepare.h"
 #include "record.h"
+#include "tokenizer.h"
 #include "train.h"
+
+#ifndef NLP_CORPUS_VERSION
+#define NLP_CORPUS_VERSION "4.4.0"
+#endif
 
 static const char usage_run[] =
     "usage: ar-train [options]              train for the budget, record a card\n"
@@ -48,6 +54,18 @@ static const char usage_eval[] =
     "\n"
     "Prints val_bpb of saved weights over the fixed validation tokens\n"
     "(eval_tokens of the saved config, which --set may change).\n";
+
+static const char usage_prepare[] =
+    "usage: ar-train prepare [--input FILE]... [--vocab N] [--val-frac F] [--data DIR] [--json]\n"
+    "\n"
+    "Builds the training data once: reads the corpus (default: the npm package\n"
+    "nlp-corpus@" NLP_CORPUS_VERSION ", fetched with `npm pack`; or --input files: .txt\n"
+    "paragraphs (lines, when a file has no blank line), .jsonl lines (strings\n"
+    "or objects with a \"text\" field), JSON arrays of the same),\n"
+    "splits documents into train and a fixed validation set by content hash,\n"
+    "trains a byte-level BPE tokenizer on train, and writes tokenizer.bin,\n"
+    "train.bin, val.bin and manifest.json to the data directory ($AR_DATA,\n"
+    "default ~/.cache/ar). The same input gives the same bytes.\n";
 
 struct args {
     double budget, seed, max_steps;
@@ -476,11 +494,61 @@ static int cmd_eval(int argc, char **argv)
     return ar_finish_stdout(AR_OK);
 }
 
+/* argv[0] is "prepare" */
+static int cmd_prepare(int argc, char **argv)
+{
+    struct ar_strlist inputs = {0};
+    long vocab = PREPARE_DEFAULT_VOCAB;
+    double val_frac = PREPARE_DEFAULT_VAL_FRAC;
+    const char *data = NULL;
+    int json = 0;
+    struct ar_opt opts[] = {
+        AR_OPT_LIST("input", &inputs, "FILE", "read FILE (.txt, .jsonl, .json) instead of nlp-corpus"),
+        AR_OPT_INT("vocab", &vocab, "N", "vocabulary size with 256 bytes and BOS (default 4096, 257-65536)"),
+        AR_OPT_NUM("val-frac", &val_frac, "F", "fraction of documents for validation (default 0.1)"),
+        AR_OPT_STR("data", &data, "DIR", "data directory (default $AR_DATA or ~/.cache/ar)"),
+        AR_OPT_BOOL("json", &json, "print the manifest as one JSON line"),
+        AR_OPT_END,
+    };
+    int npos = ar_opt_parse(opts, argc, argv, usage_prepare);
+    if (npos > 0)       /* positionals are moved to argv[0..npos) */
+        ar_die(AR_EINPUT, "prepare: unexpected argument '%s' (see --help)", argv[0]);
+    if (vocab < TOKENIZER_MIN_VOCAB || vocab > TOKENIZER_MAX_VOCAB)
+        ar_die(AR_EINPUT, "prepare: --vocab %ld is out of range [%d, %d]", vocab,
+               TOKENIZER_MIN_VOCAB, TOKENIZER_MAX_VOCAB);
+    if (!(val_frac > 0 && val_frac < 1))
+        ar_die(AR_EINPUT, "prepare: --val-frac %g is out of range (0, 1)", val_frac);
+    char dir[PATH_MAX];
+    if (data) {
+        if (snprintf(dir, sizeof dir, "%s", data) >= (int)sizeof dir)
+            ar_die(AR_EINPUT, "prepare: --data: path too long");
+    } else if (corpus_data_dir(dir, sizeof dir) < 0) {
+        ar_die_last();
+    }
+    struct prepare_options o = {
+        .inputs = inputs.v,
+        .n_inputs = inputs.n,
+        .vocab = (int)vocab,
+        .val_frac = val_frac,
+        .data_dir = dir,
+        .json = json,
+        .report = stdout,
+        .progress = isatty(2),
+    };
+    int rc = prepare_run(&o);
+    ar_strlist_free(&inputs);
+    if (rc < 0) {
+        ar_fail_prefix("prepare");
+        ar_die_last();
+    }
+    return ar_finish_stdout(AR_OK);
+}
+
 int main(int argc, char **argv)
 {
     ar_set_prog(argv[0]);
     if (argc > 1 && strcmp(argv[1], "prepare") == 0)
-        return prepare_main(argc - 1, argv + 1);
+        return cmd_prepare(argc - 1, argv + 1);
     int help = 0;
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h") || !strcmp(argv[i], "--keys"))

@@ -9,8 +9,14 @@
  * memory on a GPU): callers never dereference them outside these functions,
  * except through k_upload/k_download. Token ids (idx, targets) are host
  * arrays; an implementation for a device copies them over itself.
- * Functions named *_backward ACCUMULATE into every gradient they write
- * (dinp += ...), so zeroing is one k_zero.
+ * Functions named *_backward ACCUMULATE into every gradient output
+ * (dinp += ..., never dinp = ...) and leave their inputs, the incoming
+ * gradient dout included, unchanged; no gradient output may overlap an
+ * input or another output. So a caller zeroes all its gradients with one
+ * k_zero and may have several kernels add into one gradient.
+ * The compute kernels (all but set-up and memory) allocate nothing: what
+ * they need beyond their arguments is a scratch buffer the caller
+ * allocated once (k_attention_scratch, k_muon_scratch say how big).
  * Shapes: N rows of C channels; (B,T,...) batches of B sequences of T. */
 #ifndef AR_KERNELS_H
 #define AR_KERNELS_H
@@ -83,25 +89,30 @@ void k_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const fl
 /* ---------------------------------------------------------------------------
  * Elementwise and row operations (OpenMP) */
 
-/* Embedding lookup: out (N,C) = table[idx[n]] (table is (V,C)). */
+/* Embedding lookup: out (N,C) = table[idx[n]] (table is (V,C)). Backward:
+ * dtable[idx[n]] += dout[n]. */
 void k_embedding_forward(float *out, const uint16_t *idx, const float *table, int N, int C);
 void k_embedding_backward(float *dtable, const float *dout, const uint16_t *idx, int N, int C,
                           int V);
 
 /* Parameter-free RMSNorm over the last dim: out = inp / rms(inp); rstd (N)
- * keeps 1/rms. out may equal inp. Backward needs out and rstd only. */
+ * keeps 1/rms. out may equal inp. Backward needs out and rstd only:
+ * dinp += d(out)/d(inp)^T dout. */
 void k_rmsnorm_forward(float *out, float *rstd, const float *inp, int N, int C);
 void k_rmsnorm_backward(float *dinp, const float *dout, const float *out, const float *rstd,
                         int N, int C);
 
 /* Rotary embedding, split-halves form, in place on x (B,T,H,D) with tables
- * cos, sin (T, D/2). Backward rotates dx in place the other way. */
+ * cos, sin (T, D/2). Backward adds dout (B,T,H,D) rotated the other way
+ * (the transpose of the rotation) to dinp; dout is not changed. */
 void k_rope_forward(float *x, const float *cos, const float *sin, int B, int T, int H, int D);
-void k_rope_backward(float *dx, const float *cos, const float *sin, int B, int T, int H, int D);
+void k_rope_backward(float *dinp, const float *dout, const float *cos, const float *sin, int B,
+                     int T, int H, int D);
 
 /* Residual mix before block l: out = lambda[l] * x + x0_lambda[l] * x0 (N,C).
- * The lambdas live in device memory. Backward adds dout * lambda to dx and
- * dout * x0_lambda to dx0 and accumulates the scalar gradients. */
+ * The lambdas live in device memory. Backward adds dout * lambda[l] to dx,
+ * dout * x0_lambda[l] to dx0, sum(dout * x) to dlambda[l] and
+ * sum(dout * x0) to dx0_lambda[l]. */
 void k_residual_mix_forward(float *out, const float *x, const float *x0, const float *lambda,
                             const float *x0_lambda, int l, int N, int C);
 void k_residual_mix_backward(float *dx, float *dx0, float *dlambda, float *dx0_lambda,
@@ -110,14 +121,16 @@ void k_residual_mix_backward(float *dx, float *dx0, float *dlambda, float *dx0_l
 
 /* Value-embedding gate: v (N, Hk*D) += 2 sigmoid(pre (N,Hk)) * ve (N, Hk*D),
  * pre being the gate's linear output. Backward: dve += dv * gate,
- * dpre += dv . ve * gate' (dv itself passes through unchanged). */
+ * dpre += dv . ve * gate'; the gradient of the v that went in is dv
+ * itself, which the caller routes on (the kernel writes nothing for it). */
 void k_ve_gate_forward(float *v, const float *pre, const float *ve, int N, int Hk, int D);
 void k_ve_gate_backward(float *dpre, float *dve, const float *dv, const float *pre,
                         const float *ve, int N, int Hk, int D);
 
 /* MLP activations. relu2: relu(u)^2, gelu: tanh approximation, both out
  * (N,F) from u (N,F). swiglu: u is (N,2F) = [gate | up] per row, out =
- * silu(gate) * up. Backward takes the pre-activation u. */
+ * silu(gate) * up. Backward takes the pre-activation u: du (N,F or 2F)
+ * += act'(u) dout. */
 enum k_act { K_ACT_RELU2, K_ACT_GELU, K_ACT_SWIGLU };
 void k_act_forward(float *out, const float *u, int N, int F, enum k_act kind);
 void k_act_backward(float *du, const float *dout, const float *u, int N, int F,
@@ -128,19 +141,29 @@ void k_act_backward(float *du, const float *dout, const float *u, int N, int F,
  * i - window < j <= i; window >= T means full causal), softmax scale
  * 1/sqrt(D). q (B,T,H,D); k, v (B,T,Hk,D) with H a multiple of Hk (grouped
  * queries). out (B,T,H,D); lse (B,H,T) keeps each row's log-sum-exp for
- * the backward pass, which recomputes the scores (no T x T storage). */
+ * the backward pass, which recomputes the scores (no T x T storage);
+ * backward adds to dq, dk, dv.
+ *
+ * scratch holds scratch_floats floats; k_attention_scratch(T, window,
+ * threads) of them let that many threads work at once. Give at least
+ * k_attention_scratch(T, window, 1): with less than kernels_threads() need,
+ * fewer threads run (the result does not depend on how many). */
+size_t k_attention_scratch(int T, int window, int threads);
 void k_attention_forward(float *out, float *lse, const float *q, const float *k, const float *v,
-                         int B, int T, int H, int Hk, int D, int window);
+                         float *scratch, size_t scratch_floats, int B, int T, int H, int Hk,
+                         int D, int window);
 void k_attention_backward(float *dq, float *dk, float *dv, const float *dout, const float *out,
                           const float *lse, const float *q, const float *k, const float *v,
-                          int B, int T, int H, int Hk, int D, int window);
+                          float *scratch, size_t scratch_floats, int B, int T, int H, int Hk,
+                          int D, int window);
 
 /* ---------------------------------------------------------------------------
  * Output layer loss. logits (N,V) are raw head outputs; with softcap > 0
  * they are first capped in place to softcap * tanh(logits / softcap).
  * Per-row loss = (1 - ls) * CE + ls * (lse - mean logit) + z * lse^2.
  * losses (N) gets each row's loss; with dscale != 0 the logits are replaced
- * by dloss/dlogits (raw, before the cap) times dscale. */
+ * by dloss/dlogits (raw, before the cap) times dscale: this fused kernel
+ * writes its gradient (it is no *_backward and does not accumulate). */
 void k_crossentropy(float *losses, float *logits, const uint16_t *targets, int N, int V,
                     float softcap, float label_smoothing, float z_loss, float dscale);
 

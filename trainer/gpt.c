@@ -152,10 +152,12 @@ static double rng_normal(struct rng *r)
     return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
 }
 
-static void init_params(struct gpt *m, uint64_t seed)
+static int init_params(struct gpt *m, uint64_t seed)
 {
     struct rng r = {seed * 0x2545F4914F6CDD1Dull + 1};
     float *host = malloc(sizeof(float) * m->num_params);
+    if (!host)
+        return ar_fail(AR_EFAIL, "gpt: out of memory for %zu parameters", m->num_params);
     double bound = sqrt(3.0) / sqrt((double)m->C) * m->cfg.init_scale;
     for (int i = 0; i < m->num_tensors; i++) {
         const struct tensor *t = &m->tensors[i];
@@ -181,6 +183,7 @@ static void init_params(struct gpt *m, uint64_t seed)
     }
     k_upload(m->params, host, m->num_params);
     free(host);
+    return 0;
 }
 
 /* ---------------------------------------------------------------------------
@@ -197,91 +200,166 @@ static int check_config(const struct train_config *c, int V)
     return config_check(c);
 }
 
-static size_t layer_act_floats(const struct gpt *m)
+static size_t muon_scratch_floats(const struct gpt *m)
 {
-    size_t N = m->N, C = m->C, qd = m->H * m->D, kd = m->Hk * m->D;
-    return N * C * 4 + N * 3 + N * qd * 2 + N * kd * 2 + N * m->H + N * m->Hk +
-           N * m->Hk + N * kd + (size_t)m->B * m->H * m->T + N * fc_rows(m) + N * m->F;
+    size_t scratch = 0;
+    for (int i = 0; i < m->num_tensors; i++)
+        if (m->tensors[i].group == GROUP_MATRIX) {
+            size_t s = k_muon_scratch(m->tensors[i].rows, m->tensors[i].cols);
+            scratch = s > scratch ? s : scratch;
+        }
+    return scratch;
+}
+
+/* Attention scratch for the widest window and the threads kernels use now. */
+static size_t att_scratch_floats(const struct gpt *m)
+{
+    int widest = 0;
+    for (int l = 0; l < m->L; l++)
+        widest = m->window[l] > widest ? m->window[l] : widest;
+    return k_attention_scratch(m->T, widest, kernels_threads());
+}
+
+/* Cuts consecutive buffers from base; with base NULL it only counts. */
+struct carve {
+    float *base;
+    size_t used;
+};
+
+static float *take(struct carve *c, size_t n)
+{
+    float *p = c->base ? c->base + c->used : NULL;
+    c->used += n;
+    return p;
+}
+
+static float *take_if(struct carve *c, int cond, size_t n)
+{
+    return cond ? take(c, n) : NULL;
+}
+
+/* The activation table: every buffer of the activation allocation and its
+ * size, in memory order. alloc_acts walks it twice, once to size the
+ * allocation (c->base NULL) and once to point the buffers into it. */
+static void act_table(struct gpt *m, struct carve *c)
+{
+    size_t N = m->N, C = m->C, NC = N * C, qd = (size_t)m->H * m->D, kd = (size_t)m->Hk * m->D;
+    size_t F = m->F, fc = fc_rows(m), H = m->H, Hk = m->Hk;
+    int qk = m->cfg.qk_norm;
+
+    /* forward activations */
+    for (int l = 0; l <= m->L; l++)
+        m->resid[l] = take(c, NC);
+    m->x0 = m->resid[0];
+    m->rstd0 = take(c, N);
+    for (int l = 0; l < m->L; l++) {
+        struct layer_acts *a = &m->la[l];
+        int ve = layer_has_ve(m, l);
+        a->xmix = take(c, NC);
+        a->ln1 = take(c, NC);
+        a->rstd1 = take(c, N);
+        a->q = take(c, N * qd);
+        a->k = take(c, N * kd);
+        a->v = take(c, N * kd);
+        a->rstdq = take_if(c, qk, N * H);
+        a->rstdk = take_if(c, qk, N * Hk);
+        a->gpre = take_if(c, ve, N * Hk);
+        a->ve_rows = take_if(c, ve, N * kd);
+        a->att = take(c, N * qd);
+        a->lse = take(c, (size_t)m->B * H * m->T);
+        a->xattn = take(c, NC);
+        a->ln2 = take(c, NC);
+        a->rstd2 = take(c, N);
+        a->u = take(c, N * fc);
+        a->a = take(c, N * F);
+    }
+    m->lnf = take(c, NC);
+    m->rstdf = take(c, N);
+    m->logits = take(c, N * m->V);
+    m->losses = take(c, N);
+    m->rope_cos = take(c, (size_t)m->T * m->D / 2);
+    m->rope_sin = take(c, (size_t)m->T * m->D / 2);
+
+    /* activation gradients, zeroed together */
+    size_t grads_at = c->used;
+    m->dgrads = take(c, 0);
+    for (int l = 0; l <= m->L; l++)
+        m->dresid[l] = take(c, NC);
+    m->dx0 = take(c, NC);
+    m->demb = take(c, NC);
+    m->dlnf = take(c, NC);
+    for (int l = 0; l < m->L; l++) {
+        struct layer_grads *g = &m->lg[l];
+        int ve = layer_has_ve(m, l);
+        g->da = take(c, N * F);
+        g->du = take(c, N * fc);
+        g->dln2 = take(c, NC);
+        g->datt = take(c, N * qd);
+        g->dq_att = take(c, N * qd);
+        g->dk_att = take(c, N * kd);
+        g->dv = take(c, N * kd);
+        g->dq_rope = qk ? take(c, N * qd) : g->dq_att;
+        g->dk_rope = qk ? take(c, N * kd) : g->dk_att;
+        g->dq = take(c, N * qd);
+        g->dk = take(c, N * kd);
+        g->dgpre = take_if(c, ve, N * Hk);
+        g->dve = take_if(c, ve, N * kd);
+        g->dln1 = take(c, NC);
+    }
+    m->dgrads_floats = c->used - grads_at;
+
+    /* kernel scratch */
+    m->att_scratch_floats = att_scratch_floats(m);
+    m->att_scratch = take(c, m->att_scratch_floats);
 }
 
 static int alloc_acts(struct gpt *m)
 {
-    size_t N = m->N, C = m->C, qd = m->H * m->D, kd = m->Hk * m->D;
-    size_t per_layer = layer_act_floats(m);
-    size_t back = N * C * 4 + N * qd * 3 + N * kd * 3 + N * m->Hk + N * fc_rows(m) + N * m->F;
-    m->acts_floats = N * C * (m->L + 1) + N + per_layer * m->L + N * C + N + N * m->V + N +
-                     (size_t)m->T * m->D + back;
+    m->resid = calloc(m->L + 1, sizeof *m->resid);
+    m->dresid = calloc(m->L + 1, sizeof *m->dresid);
+    m->la = calloc(m->L, sizeof *m->la);
+    m->lg = calloc(m->L, sizeof *m->lg);
+    if (!m->resid || !m->dresid || !m->la || !m->lg)
+        return ar_fail(AR_EFAIL, "gpt: out of memory");
+    struct carve size = {NULL, 0};
+    act_table(m, &size);
+    m->acts_floats = size.used;
     m->acts = k_alloc(m->acts_floats);
     if (!m->acts)
         return ar_fail(AR_EFAIL, "gpt: out of memory for %zu MB of activations",
                        m->acts_floats * 4 >> 20);
-    float *p = m->acts;
-#define TAKE(n) (p += (n), p - (n))
-    m->resid = calloc(m->L + 1, sizeof *m->resid);
-    m->la = calloc(m->L, sizeof *m->la);
-    if (!m->resid || !m->la)
+    struct carve cut = {m->acts, 0};
+    act_table(m, &cut);
+    if (cut.used != m->acts_floats)   /* the table must not depend on anything it sets */
+        return ar_fail(AR_EFAIL, "gpt: activation table carved %zu floats of %zu", cut.used,
+                       m->acts_floats);
+    m->host_losses = malloc(sizeof(float) * m->N);
+    if (!m->host_losses)
         return ar_fail(AR_EFAIL, "gpt: out of memory");
-    for (int l = 0; l <= m->L; l++)
-        m->resid[l] = TAKE(N * C);
-    m->x0 = m->resid[0];
-    m->rstd0 = TAKE(N);
-    for (int l = 0; l < m->L; l++) {
-        struct layer_acts *a = &m->la[l];
-        a->xmix = TAKE(N * C);
-        a->ln1 = TAKE(N * C);
-        a->rstd1 = TAKE(N);
-        a->q = TAKE(N * qd);
-        a->k = TAKE(N * kd);
-        a->v = TAKE(N * kd);
-        a->rstdq = TAKE(N * m->H);
-        a->rstdk = TAKE(N * m->Hk);
-        a->gpre = TAKE(N * m->Hk);
-        a->ve_rows = TAKE(N * kd);
-        a->att = TAKE(N * qd);
-        a->lse = TAKE((size_t)m->B * m->H * m->T);
-        a->xattn = TAKE(N * C);
-        a->ln2 = TAKE(N * C);
-        a->rstd2 = TAKE(N);
-        a->u = TAKE(N * fc_rows(m));
-        a->a = TAKE(N * m->F);
-    }
-    m->lnf = TAKE(N * C);
-    m->rstdf = TAKE(N);
-    m->logits = TAKE(N * m->V);
-    m->losses = TAKE(N);
-    m->rope_cos = TAKE((size_t)m->T * m->D / 2);
-    m->rope_sin = TAKE((size_t)m->T * m->D / 2);
-    m->dres = TAKE(N * C);
-    m->dres2 = TAKE(N * C);
-    m->dx0 = TAKE(N * C);
-    m->dln = TAKE(N * C);
-    m->dq = TAKE(N * qd);
-    m->dtmp = TAKE(N * qd);
-    m->datt = TAKE(N * qd);
-    m->dk = TAKE(N * kd);
-    m->dv = TAKE(N * kd);
-    m->dve = TAKE(N * kd);
-    m->dgpre = TAKE(N * m->Hk);
-    m->du = TAKE(N * fc_rows(m));
-    m->da = TAKE(N * m->F);
-#undef TAKE
     return 0;
 }
 
-static void init_rope(struct gpt *m)
+static int init_rope(struct gpt *m)
 {
     int h2 = m->D / 2;
-    float *c = malloc(sizeof(float) * m->T * h2), *s = malloc(sizeof(float) * m->T * h2);
+    size_t n = (size_t)m->T * h2;
+    float *c = malloc(sizeof(float) * n), *s = malloc(sizeof(float) * n);
+    if (!c || !s) {
+        free(c);
+        free(s);
+        return ar_fail(AR_EFAIL, "gpt: out of memory");
+    }
     for (int t = 0; t < m->T; t++)
         for (int i = 0; i < h2; i++) {
             double freq = pow(m->cfg.rope_base, -2.0 * i / m->D);
             c[t * h2 + i] = (float)cos(t * freq);
             s[t * h2 + i] = (float)sin(t * freq);
         }
-    k_upload(m->rope_cos, c, (size_t)m->T * h2);
-    k_upload(m->rope_sin, s, (size_t)m->T * h2);
+    k_upload(m->rope_cos, c, n);
+    k_upload(m->rope_sin, s, n);
     free(c);
     free(s);
+    return 0;
 }
 
 struct gpt *gpt_create(const struct train_config *cfg, int vocab_size, uint64_t seed)
@@ -321,25 +399,17 @@ struct gpt *gpt_create(const struct train_config *cfg, int vocab_size, uint64_t 
     m->grads = k_alloc(m->num_params);
     m->m = k_alloc(m->num_params);
     m->v = k_alloc(m->num_params);
-    size_t scratch = 0;
-    for (int i = 0; i < m->num_tensors; i++)
-        if (m->tensors[i].group == GROUP_MATRIX) {
-            size_t s = k_muon_scratch(m->tensors[i].rows, m->tensors[i].cols);
-            scratch = s > scratch ? s : scratch;
-        }
-    m->muon_scratch = k_alloc(scratch);
+    m->muon_scratch = k_alloc(muon_scratch_floats(m));
     if (!m->params || !m->grads || !m->m || !m->v || !m->muon_scratch) {
         gpt_free(m);
         ar_fail(AR_EFAIL, "gpt: out of memory for %zu parameters", m->num_params);
         return NULL;
     }
-    if (alloc_acts(m) < 0) {
+    point_params(m);
+    if (alloc_acts(m) < 0 || init_params(m, seed) < 0 || init_rope(m) < 0) {
         gpt_free(m);
         return NULL;
     }
-    point_params(m);
-    init_params(m, seed);
-    init_rope(m);
     return m;
 }
 
@@ -353,8 +423,11 @@ void gpt_free(struct gpt *m)
     k_free(m->v);
     k_free(m->muon_scratch);
     k_free(m->acts);
+    free(m->host_losses);
     free(m->resid);
+    free(m->dresid);
     free(m->la);
+    free(m->lg);
     free(m->window);
     free(m->layer);
     free(m);
@@ -387,8 +460,8 @@ static void block_forward(struct gpt *m, int l, const uint16_t *inputs)
         k_rmsnorm_forward(a->q, a->rstdq, a->q, N * m->H, m->D);
         k_rmsnorm_forward(a->k, a->rstdk, a->k, N * m->Hk, m->D);
     }
-    k_attention_forward(a->att, a->lse, a->q, a->k, a->v, m->B, m->T, m->H, m->Hk, m->D,
-                        m->window[l]);
+    k_attention_forward(a->att, a->lse, a->q, a->k, a->v, m->att_scratch, m->att_scratch_floats,
+                        m->B, m->T, m->H, m->Hk, m->D, m->window[l]);
     k_copy(a->xattn, a->xmix, (size_t)N * C);
     k_matmul_forward(a->xattn, a->att, p->o, N, qd, C, 1);
     /* MLP */
@@ -413,98 +486,73 @@ static double forward(struct gpt *m, const uint16_t *inputs, const uint16_t *tar
     k_matmul_forward(m->logits, m->lnf, m->lm_head, N, C, m->V, 0);
     k_crossentropy(m->losses, m->logits, targets, N, m->V, (float)m->cfg.logit_softcap,
                    label_smoothing, z_loss, dscale);
-    float *host = malloc(sizeof(float) * N);
+    k_download(m->host_losses, m->losses, N);
     double sum = 0;
-    if (host) {
-        k_download(host, m->losses, N);
-        for (int n = 0; n < N; n++)
-            sum += host[n];
-        free(host);
-    } else {
-        sum = NAN;
-    }
+    for (int n = 0; n < N; n++)
+        sum += m->host_losses[n];
     return sum / N;
 }
 
 /* ---------------------------------------------------------------------------
- * Backward. m->dres holds d(resid[l + 1]) on entry and d(resid[l]) on
- * exit; d(x0) collects in m->dx0. */
+ * Backward. Every kernel adds into its gradient outputs, all of which
+ * backward() zeroes first (struct layer_grads); see gpt_internal.h for
+ * dresid. */
 
 static void block_backward(struct gpt *m, int l, const uint16_t *inputs)
 {
     const struct layer_params *p = &m->layer[l];
-    struct layer_acts *a = &m->la[l];
+    const struct layer_acts *a = &m->la[l];
+    const struct layer_grads *g = &m->lg[l];
     int N = m->N, C = m->C, qd = m->H * m->D, kd = m->Hk * m->D, F = m->F;
-    size_t NC = (size_t)N * C;
+    float *dres = m->dresid[l + 1];
 
     /* MLP: resid[l+1] = xattn + act(ln2 fc^T) proj^T */
-    k_zero(m->da, (size_t)N * F);
-    k_matmul_backward(m->da, grad_of(m, p->proj), m->dres, a->a, p->proj, N, F, C);
-    k_zero(m->du, (size_t)N * fc_rows(m));
-    k_act_backward(m->du, m->da, a->u, N, F, act_kind(m));
-    k_zero(m->dln, NC);
-    k_matmul_backward(m->dln, grad_of(m, p->fc), m->du, a->ln2, p->fc, N, C, fc_rows(m));
-    k_rmsnorm_backward(m->dres, m->dln, a->ln2, a->rstd2, N, C);   /* dres: d xattn */
+    k_matmul_backward(g->da, grad_of(m, p->proj), dres, a->a, p->proj, N, F, C);
+    k_act_backward(g->du, g->da, a->u, N, F, act_kind(m));
+    k_matmul_backward(g->dln2, grad_of(m, p->fc), g->du, a->ln2, p->fc, N, C, fc_rows(m));
+    k_rmsnorm_backward(dres, g->dln2, a->ln2, a->rstd2, N, C);   /* dres: d xattn */
 
     /* attention: xattn = xmix + att o^T */
-    k_zero(m->datt, (size_t)N * qd);
-    k_matmul_backward(m->datt, grad_of(m, p->o), m->dres, a->att, p->o, N, qd, C);
-    k_zero(m->dq, (size_t)N * qd);
-    k_zero(m->dk, (size_t)N * kd);
-    k_zero(m->dv, (size_t)N * kd);
-    k_attention_backward(m->dq, m->dk, m->dv, m->datt, a->att, a->lse, a->q, a->k, a->v, m->B,
-                         m->T, m->H, m->Hk, m->D, m->window[l]);
+    k_matmul_backward(g->datt, grad_of(m, p->o), dres, a->att, p->o, N, qd, C);
+    k_attention_backward(g->dq_att, g->dk_att, g->dv, g->datt, a->att, a->lse, a->q, a->k, a->v,
+                         m->att_scratch, m->att_scratch_floats, m->B, m->T, m->H, m->Hk, m->D,
+                         m->window[l]);
     if (m->cfg.qk_norm) {
-        k_zero(m->dtmp, (size_t)N * qd);
-        k_rmsnorm_backward(m->dtmp, m->dq, a->q, a->rstdq, N * m->H, m->D);
-        k_copy(m->dq, m->dtmp, (size_t)N * qd);
-        k_zero(m->dtmp, (size_t)N * kd);
-        k_rmsnorm_backward(m->dtmp, m->dk, a->k, a->rstdk, N * m->Hk, m->D);
-        k_copy(m->dk, m->dtmp, (size_t)N * kd);
+        k_rmsnorm_backward(g->dq_rope, g->dq_att, a->q, a->rstdq, N * m->H, m->D);
+        k_rmsnorm_backward(g->dk_rope, g->dk_att, a->k, a->rstdk, N * m->Hk, m->D);
     }
-    k_rope_backward(m->dq, m->rope_cos, m->rope_sin, m->B, m->T, m->H, m->D);
-    k_rope_backward(m->dk, m->rope_cos, m->rope_sin, m->B, m->T, m->Hk, m->D);
-    k_zero(m->dln, NC);
+    k_rope_backward(g->dq, g->dq_rope, m->rope_cos, m->rope_sin, m->B, m->T, m->H, m->D);
+    k_rope_backward(g->dk, g->dk_rope, m->rope_cos, m->rope_sin, m->B, m->T, m->Hk, m->D);
     if (p->ve) {
-        k_zero(m->dgpre, (size_t)N * m->Hk);
-        k_zero(m->dve, (size_t)N * kd);
-        k_ve_gate_backward(m->dgpre, m->dve, m->dv, a->gpre, a->ve_rows, N, m->Hk, m->D);
-        k_embedding_backward(grad_of(m, p->ve), m->dve, inputs, N, kd, m->V);
-        k_gemm(0, 0, N, m->G, m->Hk, 1.0f, m->dgpre, m->Hk, p->gate, m->G, 1.0f, m->dln, C);
-        k_gemm(1, 0, m->Hk, m->G, N, 1.0f, m->dgpre, m->Hk, a->ln1, C, 1.0f,
+        k_ve_gate_backward(g->dgpre, g->dve, g->dv, a->gpre, a->ve_rows, N, m->Hk, m->D);
+        k_embedding_backward(grad_of(m, p->ve), g->dve, inputs, N, kd, m->V);
+        k_gemm(0, 0, N, m->G, m->Hk, 1.0f, g->dgpre, m->Hk, p->gate, m->G, 1.0f, g->dln1, C);
+        k_gemm(1, 0, m->Hk, m->G, N, 1.0f, g->dgpre, m->Hk, a->ln1, C, 1.0f,
                grad_of(m, p->gate), m->G);
     }
-    k_matmul_backward(m->dln, grad_of(m, p->q), m->dq, a->ln1, p->q, N, C, qd);
-    k_matmul_backward(m->dln, grad_of(m, p->k), m->dk, a->ln1, p->k, N, C, kd);
-    k_matmul_backward(m->dln, grad_of(m, p->v), m->dv, a->ln1, p->v, N, C, kd);
-    k_rmsnorm_backward(m->dres, m->dln, a->ln1, a->rstd1, N, C);   /* dres: d xmix */
+    k_matmul_backward(g->dln1, grad_of(m, p->q), g->dq, a->ln1, p->q, N, C, qd);
+    k_matmul_backward(g->dln1, grad_of(m, p->k), g->dk, a->ln1, p->k, N, C, kd);
+    k_matmul_backward(g->dln1, grad_of(m, p->v), g->dv, a->ln1, p->v, N, C, kd);
+    k_rmsnorm_backward(dres, g->dln1, a->ln1, a->rstd1, N, C);   /* dres: d xmix */
 
     /* xmix = lambda resid[l] + x0_lambda x0 */
-    k_zero(m->dres2, NC);
-    k_residual_mix_backward(m->dres2, m->dx0, grad_of(m, m->resid_lambda),
-                            grad_of(m, m->x0_lambda), m->dres, m->resid[l], m->x0,
+    k_residual_mix_backward(m->dresid[l], m->dx0, grad_of(m, m->resid_lambda),
+                            grad_of(m, m->x0_lambda), dres, m->resid[l], m->x0,
                             m->resid_lambda, m->x0_lambda, l, N, C);
-    float *t = m->dres;
-    m->dres = m->dres2;
-    m->dres2 = t;
 }
 
 static void backward(struct gpt *m, const uint16_t *inputs)
 {
     int N = m->N, C = m->C;
-    size_t NC = (size_t)N * C;
-    k_zero(m->dln, NC);
-    k_matmul_backward(m->dln, grad_of(m, m->lm_head), m->logits, m->lnf, m->lm_head, N, C, m->V);
-    k_zero(m->dres, NC);
-    k_rmsnorm_backward(m->dres, m->dln, m->lnf, m->rstdf, N, C);
-    k_zero(m->dx0, NC);
+    k_zero(m->dgrads, m->dgrads_floats);
+    k_matmul_backward(m->dlnf, grad_of(m, m->lm_head), m->logits, m->lnf, m->lm_head, N, C, m->V);
+    k_rmsnorm_backward(m->dresid[m->L], m->dlnf, m->lnf, m->rstdf, N, C);
     for (int l = m->L - 1; l >= 0; l--)
         block_backward(m, l, inputs);
     /* resid[0] is x0 itself: its gradient is the sum of both paths */
-    k_add(m->dx0, m->dres, NC);
-    k_zero(m->dln, NC);
-    k_rmsnorm_backward(m->dln, m->dx0, m->x0, m->rstd0, N, C);
-    k_embedding_backward(grad_of(m, m->wte), m->dln, inputs, N, C, m->V);
+    k_add(m->dx0, m->dresid[0], (size_t)N * C);
+    k_rmsnorm_backward(m->demb, m->dx0, m->x0, m->rstd0, N, C);
+    k_embedding_backward(grad_of(m, m->wte), m->demb, inputs, N, C, m->V);
 }
 
 /* ---------------------------------------------------------------------------
@@ -524,17 +572,9 @@ float gpt_step_loss(struct gpt *m, const uint16_t *inputs, const uint16_t *targe
 void gpt_eval_nats(struct gpt *m, const uint16_t *inputs, const uint16_t *targets,
                    double *nats)
 {
-    forward(m, inputs, targets, 0.0f, 0.0f, 0.0f);
-    float *host = malloc(sizeof(float) * m->N);
-    if (!host) {
-        for (int n = 0; n < m->N; n++)
-            nats[n] = NAN;
-        return;
-    }
-    k_download(host, m->losses, m->N);
+    forward(m, inputs, targets, 0.0f, 0.0f, 0.0f);   /* leaves host_losses */
     for (int n = 0; n < m->N; n++)
-        nats[n] = host[n];
-    free(host);
+        nats[n] = m->host_losses[n];
 }
 
 void gpt_zero_grad(struct gpt *m) { k_zero(m->grads, m->num_params); }
@@ -565,13 +605,7 @@ double gpt_flops_per_token(const struct gpt *m)
 
 size_t gpt_bytes(const struct gpt *m)
 {
-    size_t scratch = 0;
-    for (int i = 0; i < m->num_tensors; i++)
-        if (m->tensors[i].group == GROUP_MATRIX) {
-            size_t s = k_muon_scratch(m->tensors[i].rows, m->tensors[i].cols);
-            scratch = s > scratch ? s : scratch;
-        }
-    return sizeof(float) * (4 * m->num_params + m->acts_floats + scratch);
+    return sizeof(float) * (4 * m->num_params + m->acts_floats + muon_scratch_floats(m) + m->N);
 }
 
 float *gpt_params(struct gpt *m) { return m->params; }

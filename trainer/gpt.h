@@ -4,7 +4,9 @@
  *
  * Parameters, gradients and optimizer state each live in one allocation;
  * tensors are views into it, in a fixed order that the checkpoint format
- * (trainer/checkpoint.c) also uses. Backward accumulates into gradients. */
+ * (trainer/checkpoint.c) also uses. Activations, their gradients and
+ * kernel scratch live in one more, sized at creation, so training and
+ * evaluation allocate nothing. Backward accumulates into gradients. */
 #ifndef AR_TRAINER_GPT_H
 #define AR_TRAINER_GPT_H
 
@@ -43,7 +45,7 @@ double gpt_optimizer_step(struct gpt *m, double lr_mult, double progress, long s
 
 size_t gpt_num_params(const struct gpt *m);
 double gpt_flops_per_token(const struct gpt *m);   /* fwd + bwd, 6N + attention */
-size_t gpt_bytes(const struct gpt *m);             /* parameters + state + activations */
+size_t gpt_bytes(const struct gpt *m);   /* parameters, gradients, state, activations, scratch */
 
 /* Flat parameter access for checkpoints and gradient checks, in the fixed
  * tensor order; names describe each tensor ("blocks.0.attn.q", ...). */

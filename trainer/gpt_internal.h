@@ -31,7 +31,9 @@ struct layer_params {
     float *ve;              /* (V, Hk*D) value embedding, NULL without */
 };
 
-/* Saved forward activations of one layer; N = B*T rows. */
+/* Saved forward activations of one layer; N = B*T rows. Buffers a layer
+ * does not use (the gate's without value embeddings, QK-norm's without
+ * it) are NULL and take no memory. */
 struct layer_acts {
     float *xmix;            /* (N,C) lambda x + x0_lambda x0 */
     float *ln1, *rstd1;     /* (N,C) (N) */
@@ -42,6 +44,23 @@ struct layer_acts {
     float *xattn;           /* (N,C) after the attention residual */
     float *ln2, *rstd2;     /* (N,C) (N) */
     float *u, *a;           /* (N,F or 2F) (N,F) MLP pre- and post-activation */
+};
+
+/* Gradients of one layer's activations, each its own buffer: all of them
+ * are zeroed together once per backward pass and every kernel adds into
+ * them, so no buffer is reused or re-zeroed within a pass. q and k run
+ * projection -> RoPE -> QK-norm -> attention: dq is d(projection out),
+ * dq_rope d(RoPE out), dq_att d(attention's input); without QK-norm
+ * dq_rope is dq_att. */
+struct layer_grads {
+    float *da, *du;                 /* (N,F) (N,F or 2F) */
+    float *dln2;                    /* (N,C) */
+    float *datt;                    /* (N,H*D) */
+    float *dq_att, *dk_att, *dv;    /* (N,H*D) (N,Hk*D) (N,Hk*D) */
+    float *dq_rope, *dk_rope;       /* (N,H*D) (N,Hk*D) */
+    float *dq, *dk;                 /* (N,H*D) (N,Hk*D) */
+    float *dgpre, *dve;             /* (N,Hk) (N,Hk*D) value-embedding layers */
+    float *dln1;                    /* (N,C) */
 };
 
 struct gpt {
@@ -57,7 +76,8 @@ struct gpt {
     float *wte, *lm_head, *resid_lambda, *x0_lambda;   /* lm_head == wte when tied */
     struct layer_params *layer;
 
-    /* activations */
+    /* activations, their gradients and kernel scratch: one allocation,
+     * laid out by act_table() in gpt.c */
     float *acts;
     size_t acts_floats;
     float *x0, *rstd0;      /* (N,C) normed embedding (N) */
@@ -68,8 +88,21 @@ struct gpt {
     float *losses;          /* (N) */
     float *rope_cos, *rope_sin;   /* (T, D/2) */
 
-    /* backward scratch */
-    float *dres, *dres2, *dx0, *dln, *dq, *dk, *dv, *dtmp, *datt, *dgpre, *dve, *da, *du;
+    /* activation gradients: dgrads_floats from dgrads, zeroed once per
+     * backward pass. dresid[l] (N,C) is d resid[l]: block l's backward adds
+     * its branches into dresid[l + 1] in place (it then holds d xattn, then
+     * d xmix) and lambda[l] d xmix into dresid[l]. */
+    float *dgrads;
+    size_t dgrads_floats;
+    float **dresid;         /* L+1 of (N,C) */
+    float *dx0;             /* (N,C) d x0 through the x0 lambdas, then in all */
+    float *demb;            /* (N,C) d of the embedding rows, before their norm */
+    float *dlnf;            /* (N,C) */
+    struct layer_grads *lg;
+
+    float *att_scratch;     /* k_attention_scratch floats */
+    size_t att_scratch_floats;
+    float *host_losses;     /* (N) host copy of losses */
 
     float *muon_scratch;
     long adam_steps;

@@ -1,4 +1,4 @@
-/* ar-train prepare: corpus -> split -> BPE -> token files -> manifest.
+/* The data of ar-train prepare: corpus -> split -> BPE -> token files -> manifest.
  * Everything is computed in memory first and written only at the end, the
  * manifest last, each file atomically: bad input changes nothing on disk,
  * and the loader checks each file's hash against the manifest. */
@@ -18,7 +18,6 @@
 #include "base/json.h"
 #include "loader.h"
 #include "base/lock.h"
-#include "base/opt.h"
 #include "base/sha256.h"
 #include "tokenizer.h"
 
@@ -26,32 +25,11 @@
 #define NLP_CORPUS_VERSION "4.4.0"
 #endif
 
-static const char usage[] =
-    "usage: ar-train prepare [--input FILE]... [--vocab N] [--val-frac F] [--data DIR] [--json]\n"
-    "\n"
-    "Builds the training data once: reads the corpus (default: the npm package\n"
-    "nlp-corpus@" NLP_CORPUS_VERSION ", fetched with `npm pack`; or --input files: .txt\n"
-    "paragraphs (lines, when a file has no blank line), .jsonl lines (strings\n"
-    "or objects with a \"text\" field), JSON arrays of the same),\n"
-    "splits documents into train and a fixed validation set by content hash,\n"
-    "trains a byte-level BPE tokenizer on train, and writes tokenizer.bin,\n"
-    "train.bin, val.bin and manifest.json to the data directory ($AR_DATA,\n"
-    "default ~/.cache/ar). The same input gives the same bytes.\n";
-
 static double now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int progress_on;
-static double t_start;
-
-static void progress(const char *what)
-{
-    if (progress_on)
-        fprintf(stderr, "\rprepare: %-40s %6.1fs", what, now() - t_start);
 }
 
 static void put32(uint8_t *p, uint32_t v)
@@ -106,16 +84,10 @@ struct out_file {
     char sha[65];
 };
 
-struct prep {
-    struct ar_strlist inputs;
-    long vocab;
-    double val_frac;
-    const char *data_dir;
-    int json;
-};
-
 /* Everything prepare computes before it writes. */
 struct dataset {
+    const struct prepare_options *o;
+    double t_start;
     char corpus_name[512], corpus_sha[65], fingerprint[65];
     struct corpus all, train, val;
     struct tokenizer *tok;
@@ -123,26 +95,33 @@ struct dataset {
     struct out_file files[3];       /* tokenizer.bin, train.bin, val.bin */
 };
 
+static void progress(const struct dataset *ds, const char *what)
+{
+    if (ds->o->progress)
+        fprintf(stderr, "\rprepare: %-40s %6.1fs", what, now() - ds->t_start);
+}
+
 static const char *base_name(const char *p)
 {
     const char *s = strrchr(p, '/');
     return s ? s + 1 : p;
 }
 
-static int read_corpus(const struct prep *o, const char *dir, struct dataset *ds)
+static int read_corpus(struct dataset *ds)
 {
+    const struct prepare_options *o = ds->o;
     char *name = ds->corpus_name;
     size_t size = sizeof ds->corpus_name;
-    if (o->inputs.n == 0) {
+    if (o->n_inputs == 0) {
         snprintf(name, size, "nlp-corpus@%s", NLP_CORPUS_VERSION);
-        return corpus_read_nlp(&ds->all, dir, NLP_CORPUS_VERSION);
+        return corpus_read_nlp(&ds->all, o->data_dir, NLP_CORPUS_VERSION);
     }
     size_t at = (size_t)snprintf(name, size, "input:");
-    for (int i = 0; i < o->inputs.n; i++) {
-        if (corpus_read_file(&ds->all, o->inputs.v[i]) < 0)
+    for (int i = 0; i < o->n_inputs; i++) {
+        if (corpus_read_file(&ds->all, o->inputs[i]) < 0)
             return -1;
         at += (size_t)snprintf(name + at, at < size ? size - at : 0, "%s%s", i ? "," : "",
-                               base_name(o->inputs.v[i]));
+                               base_name(o->inputs[i]));
     }
     if (at >= size)
         strcpy(name + size - 4, "...");
@@ -150,17 +129,17 @@ static int read_corpus(const struct prep *o, const char *dir, struct dataset *ds
 }
 
 /* Split, tokenizer, token files, hashes. */
-static int build(const struct prep *o, struct dataset *ds)
+static int build(struct dataset *ds)
 {
     corpus_digest_hex(&ds->all, ds->corpus_sha);
-    progress("splitting");
-    if (corpus_split(&ds->all, o->val_frac, &ds->train, &ds->val) < 0)
+    progress(ds, "splitting");
+    if (corpus_split(&ds->all, ds->o->val_frac, &ds->train, &ds->val) < 0)
         return -1;
-    progress("training tokenizer");
-    ds->tok = tokenizer_train(ds->train.data, ds->train.off, ds->train.n, (int)o->vocab);
+    progress(ds, "training tokenizer");
+    ds->tok = tokenizer_train(ds->train.data, ds->train.off, ds->train.n, ds->o->vocab);
     if (!ds->tok)
         return -1;
-    progress("encoding");
+    progress(ds, "encoding");
     if (encode_docs(ds->tok, &ds->train, &ds->ttrain) < 0 ||
         encode_docs(ds->tok, &ds->val, &ds->tval) < 0)
         return -1;
@@ -196,8 +175,9 @@ static jv split_json(const struct corpus *c, const struct tokbuf *tb, const stru
     return o;
 }
 
-static jv manifest_json(const struct prep *o, const struct dataset *ds)
+static jv manifest_json(const struct dataset *ds)
 {
+    const struct prepare_options *o = ds->o;
     jv m = jv_object(), t = jv_object();
     ar_jv_set(&m, "schema", jv_string("ar.data/1"));
     ar_jv_set(&m, "corpus", jv_string(ds->corpus_name));
@@ -248,18 +228,18 @@ static int write_dataset(const char *dir, const struct dataset *ds, const char *
     return rc;
 }
 
-static void print_summary(const struct dataset *ds, const char *dir)
+static void print_summary(FILE *f, const struct dataset *ds)
 {
-    printf("corpus:       %s (%zu documents, %.1f MB)\n", ds->corpus_name, ds->all.n,
-           ds->all.len / 1e6);
-    printf("tokenizer:    %d tokens (%d merges), %.2f bytes per token\n",
-           tokenizer_vocab_size(ds->tok), tokenizer_num_merges(ds->tok),
-           (double)ds->train.len / (double)(ds->ttrain.n - ds->train.n));
-    printf("train:        %zu documents, %zu tokens\n", ds->train.n, ds->ttrain.n);
-    printf("val:          %zu documents, %zu tokens\n", ds->val.n, ds->tval.n);
-    printf("fingerprint:  %s\n", ds->fingerprint);
-    printf("data:         %s\n", dir);
-    printf("seconds:      %.1f\n", now() - t_start);
+    fprintf(f, "corpus:       %s (%zu documents, %.1f MB)\n", ds->corpus_name, ds->all.n,
+            ds->all.len / 1e6);
+    fprintf(f, "tokenizer:    %d tokens (%d merges), %.2f bytes per token\n",
+            tokenizer_vocab_size(ds->tok), tokenizer_num_merges(ds->tok),
+            (double)ds->train.len / (double)(ds->ttrain.n - ds->train.n));
+    fprintf(f, "train:        %zu documents, %zu tokens\n", ds->train.n, ds->ttrain.n);
+    fprintf(f, "val:          %zu documents, %zu tokens\n", ds->val.n, ds->tval.n);
+    fprintf(f, "fingerprint:  %s\n", ds->fingerprint);
+    fprintf(f, "data:         %s\n", ds->o->data_dir);
+    fprintf(f, "seconds:      %.1f\n", now() - ds->t_start);
 }
 
 static void dataset_free(struct dataset *ds)
@@ -274,80 +254,45 @@ static void dataset_free(struct dataset *ds)
     corpus_free(&ds->val);
 }
 
-static int prepare(const struct prep *o, const char *dir)
+int prepare_run(const struct prepare_options *o)
 {
-    struct dataset ds = {.files = {{.name = "tokenizer.bin"}, {.name = "train.bin"},
+    /* inputs are read before anything is created, so bad input leaves no trace */
+    for (int i = 0; i < o->n_inputs; i++)
+        if (access(o->inputs[i], R_OK) < 0)
+            return ar_fail(AR_EINPUT, "%s: cannot read input", o->inputs[i]);
+    struct dataset ds = {.o = o,
+                         .t_start = now(),
+                         .files = {{.name = "tokenizer.bin"}, {.name = "train.bin"},
                                    {.name = "val.bin"}}};
     jv manifest = jv_invalid();
     char *text = NULL;
     int rc = -1;
-    progress("reading corpus");
-    if (read_corpus(o, dir, &ds) < 0 || build(o, &ds) < 0)
+    progress(&ds, "reading corpus");
+    if (read_corpus(&ds) < 0 || build(&ds) < 0)
         goto out;
-    manifest = manifest_json(o, &ds);
+    manifest = manifest_json(&ds);
     struct ar_buf b = {0};
     ar_json_dump_buf(&b, manifest, AR_JSON_PRETTY);
     ar_buf_putc(&b, '\n');
     text = ar_buf_take(&b);
-    progress("writing");
-    if (write_dataset(dir, &ds, text) < 0)
+    progress(&ds, "writing");
+    if (write_dataset(o->data_dir, &ds, text) < 0)
         goto out;
-    if (progress_on)
+    if (o->progress)
         fputc('\n', stderr);
-    if (o->json) {
+    if (o->report && o->json) {
         char *line = ar_json_dump(manifest, AR_JSON_COMPACT);
-        printf("%s\n", line);
+        fprintf(o->report, "%s\n", line);
         free(line);
-    } else {
-        print_summary(&ds, dir);
+    } else if (o->report) {
+        print_summary(o->report, &ds);
     }
     rc = 0;
 out:
-    if (rc < 0 && progress_on)
+    if (rc < 0 && o->progress)
         fputc('\n', stderr);
     jv_free(manifest);
     free(text);
     dataset_free(&ds);
     return rc;
-}
-
-int prepare_main(int argc, char **argv)
-{
-    struct prep o = {.vocab = PREPARE_DEFAULT_VOCAB, .val_frac = PREPARE_DEFAULT_VAL_FRAC};
-    struct ar_opt opts[] = {
-        AR_OPT_LIST("input", &o.inputs, "FILE", "read FILE (.txt, .jsonl, .json) instead of nlp-corpus"),
-        AR_OPT_INT("vocab", &o.vocab, "N", "vocabulary size with 256 bytes and BOS (default 4096, 257-65536)"),
-        AR_OPT_NUM("val-frac", &o.val_frac, "F", "fraction of documents for validation (default 0.1)"),
-        AR_OPT_STR("data", &o.data_dir, "DIR", "data directory (default $AR_DATA or ~/.cache/ar)"),
-        AR_OPT_BOOL("json", &o.json, "print the manifest as one JSON line"),
-        AR_OPT_END,
-    };
-    int npos = ar_opt_parse(opts, argc, argv, usage);
-    if (npos > 0)       /* positionals are moved to argv[0..npos) */
-        ar_die(AR_EINPUT, "prepare: unexpected argument '%s' (see --help)", argv[0]);
-    if (o.vocab < TOKENIZER_MIN_VOCAB || o.vocab > TOKENIZER_MAX_VOCAB)
-        ar_die(AR_EINPUT, "prepare: --vocab %ld is out of range [%d, %d]", o.vocab,
-               TOKENIZER_MIN_VOCAB, TOKENIZER_MAX_VOCAB);
-    if (!(o.val_frac > 0 && o.val_frac < 1))
-        ar_die(AR_EINPUT, "prepare: --val-frac %g is out of range (0, 1)", o.val_frac);
-    char dir[PATH_MAX];
-    if (o.data_dir) {
-        if (snprintf(dir, sizeof dir, "%s", o.data_dir) >= (int)sizeof dir)
-            ar_die(AR_EINPUT, "prepare: --data: path too long");
-    } else if (corpus_data_dir(dir, sizeof dir) < 0) {
-        ar_die_last();
-    }
-    progress_on = isatty(2);
-    t_start = now();
-    /* inputs are read before anything is created, so bad input leaves no trace */
-    for (int i = 0; i < o.inputs.n; i++)
-        if (access(o.inputs.v[i], R_OK) < 0)
-            ar_die(AR_EINPUT, "prepare: %s: cannot read input", o.inputs.v[i]);
-    int rc = prepare(&o, dir);
-    ar_strlist_free(&o.inputs);
-    if (rc < 0) {
-        ar_fail_prefix("prepare");
-        ar_die_last();
-    }
-    return AR_OK;
 }

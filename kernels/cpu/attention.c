@@ -7,12 +7,20 @@
  * see (from the window's start for the first row to the diagonal), and the
  * three products per block run as single-threaded sgemm. The backward pass
  * recomputes the scores from q, k and the saved log-sum-exp instead of
- * storing T x T probabilities (as FlashAttention does). */
+ * storing T x T probabilities (as FlashAttention does).
+ *
+ * Scratch: each thread needs two score blocks (QBLOCK rows by the keys a
+ * block sees); the caller's scratch is cut into per-thread slots and only
+ * as many threads run as there are slots. Every task's arithmetic is the
+ * same whichever thread runs it, so the thread count does not change the
+ * result. */
 #include "kernels.h"
 #include "kcpu.h"
 
 #include <cblas.h>
 #include <math.h>
+#include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #define QBLOCK 64
@@ -81,22 +89,48 @@ static void block_range(int i0, int T, int window, int *nq, int *j0, int *nk)
     *nk = i0 + *nq - *j0;
 }
 
-static size_t scratch_floats(int T, int window)
+static int clamp_window(int T, int window)
+{
+    return window > T || window <= 0 ? T : window;
+}
+
+/* One score block: QBLOCK queries by the most keys a block sees. */
+static size_t block_floats(int T, int window)
 {
     int keys = window < T ? window + QBLOCK : T;
     return (size_t)QBLOCK * (keys < T ? keys : T);
 }
 
-void k_attention_forward(float *out, float *lse, const float *q, const float *k, const float *v,
-                         int B, int T, int H, int Hk, int D, int window)
+size_t k_attention_scratch(int T, int window, int threads)
 {
-    if (window > T || window <= 0)
-        window = T;
+    return 2 * block_floats(T, clamp_window(T, window)) * (size_t)(threads > 0 ? threads : 1);
+}
+
+/* Threads the scratch has slots for, at most kernels_threads(); at least
+ * one slot is the caller's part of the contract. */
+static int slots(size_t scratch_floats, int T, int window)
+{
+    size_t per = 2 * block_floats(T, window), n = scratch_floats / per;
+    int nt = kernels_threads();
+    if (n < 1) {
+        fprintf(stderr, "k_attention: scratch of %zu floats is under one thread's %zu\n",
+                scratch_floats, per);
+        abort();
+    }
+    return n < (size_t)nt ? (int)n : nt;
+}
+
+void k_attention_forward(float *out, float *lse, const float *q, const float *k, const float *v,
+                         float *scratch, size_t scratch_floats, int B, int T, int H, int Hk,
+                         int D, int window)
+{
+    window = clamp_window(T, window);
     const float scale = 1.0f / sqrtf((float)D);
     const int group = H / Hk, ldq = H * D, ldk = Hk * D;
-    #pragma omp parallel
+    const size_t per = 2 * block_floats(T, window);
+    #pragma omp parallel num_threads(slots(scratch_floats, T, window))
     {
-        float *s = malloc(sizeof(float) * scratch_floats(T, window));
+        float *s = scratch + per * (size_t)omp_get_thread_num();
         #pragma omp for schedule(dynamic, 1)
         for (int task = 0; task < B * Hk; task++) {
             int b = task / Hk, kh = task % Hk;
@@ -118,22 +152,21 @@ void k_attention_forward(float *out, float *lse, const float *q, const float *k,
                 }
             }
         }
-        free(s);
     }
 }
 
 void k_attention_backward(float *dq, float *dk, float *dv, const float *dout, const float *out,
                           const float *lse, const float *q, const float *k, const float *v,
-                          int B, int T, int H, int Hk, int D, int window)
+                          float *scratch, size_t scratch_floats, int B, int T, int H, int Hk,
+                          int D, int window)
 {
-    if (window > T || window <= 0)
-        window = T;
+    window = clamp_window(T, window);
     const float scale = 1.0f / sqrtf((float)D);
     const int group = H / Hk, ldq = H * D, ldk = Hk * D;
-    #pragma omp parallel
+    const size_t half = block_floats(T, window);
+    #pragma omp parallel num_threads(slots(scratch_floats, T, window))
     {
-        size_t nscr = scratch_floats(T, window);
-        float *p = malloc(sizeof(float) * nscr), *dp = malloc(sizeof(float) * nscr);
+        float *p = scratch + 2 * half * (size_t)omp_get_thread_num(), *dp = p + half;
         #pragma omp for schedule(dynamic, 1)
         for (int task = 0; task < B * Hk; task++) {
             int b = task / Hk, kh = task % Hk;
@@ -162,7 +195,5 @@ void k_attention_backward(float *dq, float *dk, float *dv, const float *dout, co
                 }
             }
         }
-        free(p);
-        free(dp);
     }
 }

@@ -124,14 +124,14 @@ void k_rmsnorm_backward(float *dinp, const float *dout, const float *out, const 
 /* ---------------------------------------------------------------------------
  * Rotary embedding, split halves: (x1, x2) -> (x1 c + x2 s, -x1 s + x2 c) */
 
-K_HOT static void rope_rows(float *x, const float *cs, const float *sn, int H, int D, float dir)
+K_HOT static void rope_rows(float *x, const float *cs, const float *sn, int H, int D)
 {
     int h2 = D / 2;
     for (int h = 0; h < H; h++) {
         float *a = x + (size_t)h * D, *b = a + h2;
         #pragma omp simd
         for (int i = 0; i < h2; i++) {
-            float x1 = a[i], x2 = b[i], s = dir * sn[i];
+            float x1 = a[i], x2 = b[i], s = sn[i];
             a[i] = x1 * cs[i] + x2 * s;
             b[i] = x2 * cs[i] - x1 * s;
         }
@@ -144,18 +144,37 @@ void k_rope_forward(float *x, const float *cos, const float *sin, int B, int T, 
     for (int bt = 0; bt < B * T; bt++) {
         int t = bt % T;
         rope_rows(x + (size_t)bt * H * D, cos + (size_t)t * (D / 2), sin + (size_t)t * (D / 2),
-                  H, D, 1.0f);
+                  H, D);
     }
 }
 
-/* The transpose of a rotation is the rotation by the opposite angle. */
-void k_rope_backward(float *dx, const float *cos, const float *sin, int B, int T, int H, int D)
+/* The transpose of a rotation is the rotation by the opposite angle:
+ * dx += R(-angle) dy. */
+K_HOT static void rope_back_rows(float *dx, const float *dy, const float *cs, const float *sn,
+                                 int H, int D)
+{
+    int h2 = D / 2;
+    for (int h = 0; h < H; h++) {
+        float *a = dx + (size_t)h * D, *b = a + h2;
+        const float *ya = dy + (size_t)h * D, *yb = ya + h2;
+        #pragma omp simd
+        for (int i = 0; i < h2; i++) {
+            float y1 = ya[i], y2 = yb[i], s = -sn[i];
+            a[i] += y1 * cs[i] + y2 * s;
+            b[i] += y2 * cs[i] - y1 * s;
+        }
+    }
+}
+
+void k_rope_backward(float *dinp, const float *dout, const float *cos, const float *sin, int B,
+                     int T, int H, int D)
 {
     #pragma omp parallel for schedule(static)
     for (int bt = 0; bt < B * T; bt++) {
         int t = bt % T;
-        rope_rows(dx + (size_t)bt * H * D, cos + (size_t)t * (D / 2), sin + (size_t)t * (D / 2),
-                  H, D, -1.0f);
+        size_t o = (size_t)bt * H * D;
+        rope_back_rows(dinp + o, dout + o, cos + (size_t)t * (D / 2), sin + (size_t)t * (D / 2),
+                       H, D);
     }
 }
 

@@ -44,6 +44,34 @@ static inline void gc_round(double *x, size_t n)
         x[i] = (float)x[i];
 }
 
+/* A gradient output that starts from random values instead of zero:
+ * kernels named *_backward add into their outputs (kernels.h), so a test
+ * checks out - start against the finite differences (gc_added), which
+ * fails both for a wrong gradient and for one that overwrites. */
+static inline float *gc_start(size_t n)
+{
+    float *f = malloc(sizeof(float) * (n ? n : 1));
+    for (size_t i = 0; i < n; i++)
+        f[i] = (float)(0.5 * gc_uniform());
+    return f;
+}
+
+static inline float *gc_copy(const float *x, size_t n)
+{
+    float *f = malloc(sizeof(float) * (n ? n : 1));
+    for (size_t i = 0; i < n; i++)
+        f[i] = x[i];
+    return f;
+}
+
+/* What a kernel added to a gradient that started as start (frees start). */
+static inline void gc_added(float *out, float *start, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] -= start[i];
+    free(start);
+}
+
 /* A scalar function of all the inputs reachable from ctx. */
 typedef double (*gc_fn)(void *ctx);
 

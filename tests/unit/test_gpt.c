@@ -347,6 +347,71 @@ START_TEST(backward_accumulates_scaled)
 }
 END_TEST
 
+/* backward adds to whatever the parameter gradients hold (here random
+ * values), in every variant: grads - start equals a pass from zero */
+START_TEST(backward_adds_to_parameter_gradients)
+{
+    struct train_config c;
+    tiny_config(&c, _i);
+    struct gpt *m = gpt_create(&c, 11, 4);
+    randomise(m);
+    uint16_t in[14], tg[14];
+    random_tokens(in, 14, 11);
+    random_tokens(tg, 14, 11);
+    size_t n = gpt_num_params(m);
+    gpt_zero_grad(m);
+    gpt_step_loss(m, in, tg, 1, 1.0f);
+    float *once = malloc(sizeof(float) * n), *start = malloc(sizeof(float) * n);
+    memcpy(once, gpt_grads(m), sizeof(float) * n);
+    for (size_t i = 0; i < n; i++)
+        start[i] = gpt_grads(m)[i] = (float)(0.5 * gc_uniform());
+    gpt_step_loss(m, in, tg, 1, 1.0f);
+    for (int t = 0; t < gpt_num_tensors(m); t++) {
+        size_t off, cnt;
+        const char *name = gpt_tensor_name(m, t, &off, &cnt);
+        for (size_t i = off; i < off + cnt; i++) {
+            float added = gpt_grads(m)[i] - start[i];
+            ck_assert_msg(fabsf(added - once[i]) <= 1e-6f * (1 + fabsf(once[i])),
+                          "%s[%zu]: added %g, a pass from zero gives %g", name, i - off, added,
+                          once[i]);
+        }
+    }
+    free(once), free(start);
+    gpt_free(m);
+}
+END_TEST
+
+/* a pass leaves nothing behind in the activation gradients: batch B after
+ * batch A gives, bit for bit, the gradients of B alone on a fresh model */
+START_TEST(backward_starts_from_clean_activation_gradients)
+{
+    struct train_config c;
+    tiny_config(&c, _i);
+    uint16_t a_in[14], a_tg[14], b_in[14], b_tg[14];
+    random_tokens(a_in, 14, 11);
+    random_tokens(a_tg, 14, 11);
+    random_tokens(b_in, 14, 11);
+    random_tokens(b_tg, 14, 11);
+    struct gpt *m = gpt_create(&c, 11, 6), *fresh = gpt_create(&c, 11, 6);
+    uint64_t seed = gc_state;
+    randomise(m);
+    gc_state = seed;
+    randomise(fresh);
+    size_t n = gpt_num_params(m);
+    ck_assert_mem_eq(gpt_params(m), gpt_params(fresh), n * sizeof(float));
+    gpt_zero_grad(m);
+    gpt_step_loss(m, a_in, a_tg, 1, 1.0f);
+    gpt_zero_grad(m);
+    float lm = gpt_step_loss(m, b_in, b_tg, 1, 1.0f);
+    gpt_zero_grad(fresh);
+    float lf = gpt_step_loss(fresh, b_in, b_tg, 1, 1.0f);
+    ck_assert_float_eq(lm, lf);
+    ck_assert_mem_eq(gpt_grads(m), gpt_grads(fresh), n * sizeof(float));
+    gpt_free(m);
+    gpt_free(fresh);
+}
+END_TEST
+
 /* ---------------------------------------------------------------------------
  * Training behaviour */
 
@@ -559,6 +624,8 @@ Suite *make_suite(void)
     TCase *tc = tcase_create("gradients");
     tcase_add_loop_test(tc, model_gradients_match_finite_differences, 0, 3);
     tcase_add_test(tc, backward_accumulates_scaled);
+    tcase_add_loop_test(tc, backward_adds_to_parameter_gradients, 0, 3);
+    tcase_add_loop_test(tc, backward_starts_from_clean_activation_gradients, 0, 3);
     suite_add_tcase(s, tc);
     tc = tcase_create("training");
     tcase_add_test(tc, loss_falls_memorising_text);

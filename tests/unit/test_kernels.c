@@ -1,7 +1,9 @@
 /* Every kernel of kernels/kernels.h against a plain double-precision
  * reference: forward outputs directly, backward outputs against central
  * finite differences of the reference (in double) of the scalar
- * sum(dy * forward). Also the BLAS set-up: selftest, core type, threads. */
+ * sum(dy * forward). Backward gradient outputs start from random values
+ * (gc_start), so the checks also hold each kernel to adding into them and
+ * leaving dy alone. Also the BLAS set-up: selftest, core type, threads. */
 #include "unit.h"
 #include "gradcheck.h"
 #include "kernels.h"
@@ -129,9 +131,12 @@ START_TEST(matmul_gradients)
     gc_round(c.inp, c.M * c.K), gc_round(c.w, c.N * c.K), gc_round(c.dy, c.M * c.N);
     float *inp = gc_to_float(c.inp, c.M * c.K), *w = gc_to_float(c.w, c.N * c.K);
     float *dy = gc_to_float(c.dy, c.M * c.N), *out = calloc(c.M * c.N, 4);
-    float *dinp = calloc(c.M * c.K, 4), *dw = calloc(c.N * c.K, 4);
+    float *dinp = gc_start(c.M * c.K), *dw = gc_start(c.N * c.K);
+    float *dinp0 = gc_copy(dinp, c.M * c.K), *dw0 = gc_copy(dw, c.N * c.K);
     k_matmul_forward(out, inp, w, c.M, c.K, c.N, 0);
     k_matmul_backward(dinp, dw, dy, inp, w, c.M, c.K, c.N);
+    gc_added(dinp, dinp0, c.M * c.K);
+    gc_added(dw, dw0, c.N * c.K);
     double *g = malloc(sizeof(double) * c.M * c.K);
     gc_numeric(g, c.inp, c.M * c.K, mm_loss, &c);
     gc_assert_close(dinp, g, c.M * c.K, 1e-5, "dinp");
@@ -188,12 +193,16 @@ START_TEST(rmsnorm_forward_and_gradients)
     c.x = gc_random(n, 2), c.dy = gc_random(n, 1);
     gc_round(c.x, n), gc_round(c.dy, n);
     float *x = gc_to_float(c.x, n), *dy = gc_to_float(c.dy, n), *out = calloc(n, 4);
-    float *rstd = calloc(c.N, 4), *dx = calloc(n, 4);
+    float *rstd = calloc(c.N, 4), *dx = gc_start(n), *dx0 = gc_copy(dx, n);
     k_rmsnorm_forward(out, rstd, x, c.N, c.C);
     double *want = malloc(sizeof(double) * n);
     rmsnorm_ref(want, c.x, c.N, c.C);
     gc_assert_close(out, want, n, 1e-6, "rmsnorm out");
+    float *dy_before = gc_copy(dy, n);
     k_rmsnorm_backward(dx, dy, out, rstd, c.N, c.C);
+    ck_assert_mem_eq(dy, dy_before, n * 4);
+    free(dy_before);
+    gc_added(dx, dx0, n);
     gc_numeric(want, c.x, n, rn_loss, &c);
     gc_assert_close(dx, want, n, 1e-5, "rmsnorm dx");
     /* in place gives the same */
@@ -251,16 +260,21 @@ START_TEST(rope_forward_and_gradients)
             c.sn[t * c.D / 2 + i] = (float)sin(t * f);
         }
     gc_round(c.x, n), gc_round(c.dy, n);
-    float *x = gc_to_float(c.x, n), *dx = gc_to_float(c.dy, n);
+    float *x = gc_to_float(c.x, n), *dy = gc_to_float(c.dy, n);
+    float *dx = gc_start(n), *dx0 = gc_copy(dx, n);
     float *cs = gc_to_float(c.cs, nt), *sn = gc_to_float(c.sn, nt);
     double *want = malloc(sizeof(double) * n);
     k_rope_forward(x, cs, sn, c.B, c.T, c.H, c.D);
     rope_ref(want, &c);
     gc_assert_close(x, want, n, 1e-6, "rope out");
-    k_rope_backward(dx, cs, sn, c.B, c.T, c.H, c.D);
+    float *dy_before = gc_copy(dy, n);
+    k_rope_backward(dx, dy, cs, sn, c.B, c.T, c.H, c.D);
+    ck_assert_mem_eq(dy, dy_before, n * 4);   /* no longer in place */
+    free(dy_before);
+    gc_added(dx, dx0, n);
     gc_numeric(want, c.x, n, rope_loss, &c);
     gc_assert_close(dx, want, n, 1e-5, "rope dx");
-    free(x), free(dx), free(cs), free(sn), free(want);
+    free(x), free(dy), free(dx), free(cs), free(sn), free(want);
     free(c.x), free(c.dy), free(c.cs), free(c.sn);
 }
 END_TEST
@@ -292,10 +306,15 @@ START_TEST(residual_mix_gradients)
     gc_round(c.lam0, 3);
     float *x = gc_to_float(c.x, n), *x0 = gc_to_float(c.x0, n), *dy = gc_to_float(c.dy, n);
     float *lam = gc_to_float(c.lam, 3), *lam0 = gc_to_float(c.lam0, 3);
-    float *out = calloc(n, 4), *dx = calloc(n, 4), *dx0 = calloc(n, 4);
-    float dlam[3] = {0}, dlam0[3] = {0};
+    float *out = calloc(n, 4), *dx = gc_start(n), *dx0 = gc_start(n);
+    float *dlam = gc_start(3), *dlam0 = gc_start(3);
+    float *start[4] = {gc_copy(dx, n), gc_copy(dx0, n), gc_copy(dlam, 3), gc_copy(dlam0, 3)};
     k_residual_mix_forward(out, x, x0, lam, lam0, c.l, c.N, c.C);
     k_residual_mix_backward(dx, dx0, dlam, dlam0, dy, x, x0, lam, lam0, c.l, c.N, c.C);
+    gc_added(dx, start[0], n);
+    gc_added(dx0, start[1], n);
+    gc_added(dlam, start[2], 3);
+    gc_added(dlam0, start[3], 3);
     double *g = malloc(sizeof(double) * n);
     gc_numeric(g, c.x, n, mix_loss, &c);
     gc_assert_close(dx, g, n, 1e-6, "dx");
@@ -306,6 +325,7 @@ START_TEST(residual_mix_gradients)
     gc_numeric(g, c.lam0, 3, mix_loss, &c);
     gc_assert_close(dlam0, g, 3, 1e-5, "dx0_lambda");
     free(x), free(x0), free(dy), free(lam), free(lam0), free(out), free(dx), free(dx0), free(g);
+    free(dlam), free(dlam0);
     free(c.x), free(c.x0), free(c.dy), free(c.lam), free(c.lam0);
 }
 END_TEST
@@ -341,13 +361,16 @@ START_TEST(ve_gate_gradients)
     c.dy = gc_random(n, 1);
     gc_round(c.v, n), gc_round(c.pre, np), gc_round(c.ve, n), gc_round(c.dy, n);
     float *v = gc_to_float(c.v, n), *pre = gc_to_float(c.pre, np), *ve = gc_to_float(c.ve, n);
-    float *dy = gc_to_float(c.dy, n), *dpre = calloc(np, 4), *dve = calloc(n, 4);
+    float *dy = gc_to_float(c.dy, n), *dpre = gc_start(np), *dve = gc_start(n);
+    float *dpre0 = gc_copy(dpre, np), *dve0 = gc_copy(dve, n);
     k_ve_gate_forward(v, pre, ve, c.N, c.Hk, c.D);
     double *want = malloc(sizeof(double) * n);
     for (size_t i = 0; i < n; i++)
         want[i] = c.v[i] + 2 / (1 + exp(-c.pre[i / c.D])) * c.ve[i];
     gc_assert_close(v, want, n, 1e-6, "v");
     k_ve_gate_backward(dpre, dve, dy, pre, ve, c.N, c.Hk, c.D);
+    gc_added(dpre, dpre0, np);
+    gc_added(dve, dve0, n);
     gc_numeric(want, c.pre, np, ve_loss, &c);
     gc_assert_close(dpre, want, np, 1e-5, "dpre");
     gc_numeric(want, c.ve, n, ve_loss, &c);
@@ -405,12 +428,13 @@ START_TEST(activation_gradients)
         if (fabs(c.u[i]) < 1e-3)
             c.u[i] = 0.5;
     float *u = gc_to_float(c.u, nu), *dy = gc_to_float(c.dy, no);
-    float *out = calloc(no, 4), *du = calloc(nu, 4);
+    float *out = calloc(no, 4), *du = gc_start(nu), *du0 = gc_copy(du, nu);
     k_act_forward(out, u, c.N, c.F, kind);
     double *want = malloc(sizeof(double) * nu);
     act_ref(want, &c);
     gc_assert_close(out, want, no, 1e-5, "activation out");
     k_act_backward(du, dy, u, c.N, c.F, kind);
+    gc_added(du, du0, nu);
     gc_numeric(want, c.u, nu, act_loss, &c);
     gc_assert_close(du, want, nu, 1e-5, "activation du");
     free(u), free(dy), free(out), free(du), free(want), free(c.u), free(c.dy);
@@ -484,12 +508,22 @@ START_TEST(attention_forward_and_gradients)
     float *q = gc_to_float(c.q, nq), *k = gc_to_float(c.k, nk), *v = gc_to_float(c.v, nk);
     float *dy = gc_to_float(c.dy, nq), *out = calloc(nq, 4);
     float *lse = calloc((size_t)c.B * c.H * c.T, 4);
-    float *dq = calloc(nq, 4), *dk = calloc(nk, 4), *dv = calloc(nk, 4);
-    k_attention_forward(out, lse, q, k, v, c.B, c.T, c.H, c.Hk, c.D, c.window);
+    float *dq = gc_start(nq), *dk = gc_start(nk), *dv = gc_start(nk);
+    float *dq0 = gc_copy(dq, nq), *dk0 = gc_copy(dk, nk), *dv0 = gc_copy(dv, nk);
+    size_t nscr = k_attention_scratch(c.T, c.window, kernels_threads());
+    float *scr = malloc(sizeof(float) * nscr);
+    k_attention_forward(out, lse, q, k, v, scr, nscr, c.B, c.T, c.H, c.Hk, c.D, c.window);
     double *want = malloc(sizeof(double) * nq);
     attention_ref(want, &c);
     gc_assert_close(out, want, nq, 1e-5, "attention out");
-    k_attention_backward(dq, dk, dv, dy, out, lse, q, k, v, c.B, c.T, c.H, c.Hk, c.D, c.window);
+    float *dy_before = gc_copy(dy, nq);
+    k_attention_backward(dq, dk, dv, dy, out, lse, q, k, v, scr, nscr, c.B, c.T, c.H, c.Hk, c.D,
+                         c.window);
+    ck_assert_mem_eq(dy, dy_before, nq * 4);
+    free(dy_before);
+    gc_added(dq, dq0, nq);
+    gc_added(dk, dk0, nk);
+    gc_added(dv, dv0, nk);
     /* long case: check a sample of coordinates, not all, to stay fast */
     size_t step = _i == 3 ? 37 : 1;
     double *g = malloc(sizeof(double) * nq);
@@ -509,8 +543,49 @@ START_TEST(attention_forward_and_gradients)
         gc_assert_close(sel, gs, m, 2e-5, name[t]);
         free(sel), free(gs);
     }
-    free(q), free(k), free(v), free(dy), free(out), free(lse), free(dq), free(dk), free(dv);
+    free(q), free(k), free(v), free(dy), free(out), free(lse), free(dq), free(dk), free(dv), free(scr);
     free(want), free(g), free(c.q), free(c.k), free(c.v), free(c.dy);
+}
+END_TEST
+
+/* The kernels run as many threads as the scratch has slots for; the
+ * result is the same bit for bit with one slot, two, or more than needed. */
+START_TEST(attention_same_result_whatever_the_scratch)
+{
+    int B = 2, T = 150, H = 4, Hk = 2, D = 8, window = 70;
+    size_t nq = (size_t)B * T * H * D, nk = (size_t)B * T * Hk * D, nl = (size_t)B * H * T;
+    double *q = gc_random(nq, 1.5), *k = gc_random(nk, 1.5), *v = gc_random(nk, 1);
+    double *dy = gc_random(nq, 1);
+    float *fq = gc_to_float(q, nq), *fk = gc_to_float(k, nk), *fv = gc_to_float(v, nk);
+    float *fdy = gc_to_float(dy, nq);
+    kernels_set_threads(2);
+    size_t sizes[3] = {k_attention_scratch(T, window, 1), k_attention_scratch(T, window, 2),
+                       k_attention_scratch(T, window, 5)};
+    float *ref[5] = {NULL};
+    for (int r = 0; r < 3; r++) {
+        float *scr = malloc(sizeof(float) * sizes[r]);
+        float *out = calloc(nq, 4), *lse = calloc(nl, 4);
+        float *dq = calloc(nq, 4), *dk = calloc(nk, 4), *dv = calloc(nk, 4);
+        k_attention_forward(out, lse, fq, fk, fv, scr, sizes[r], B, T, H, Hk, D, window);
+        k_attention_backward(dq, dk, dv, fdy, out, lse, fq, fk, fv, scr, sizes[r], B, T, H, Hk,
+                             D, window);
+        float *got[5] = {out, lse, dq, dk, dv};
+        size_t len[5] = {nq, nl, nq, nk, nk};
+        for (int i = 0; i < 5; i++) {
+            if (r == 0)
+                ref[i] = got[i];
+            else {
+                ck_assert_msg(memcmp(ref[i], got[i], len[i] * 4) == 0,
+                              "output %d differs with scratch for %zu floats", i, sizes[r]);
+                free(got[i]);
+            }
+        }
+        free(scr);
+    }
+    for (int i = 0; i < 5; i++)
+        free(ref[i]);
+    kernels_set_threads(0);
+    free(q), free(k), free(v), free(dy), free(fq), free(fk), free(fv), free(fdy);
 }
 END_TEST
 
@@ -583,7 +658,9 @@ START_TEST(embedding_lookup_and_scatter)
 {
     int V = 5, C = 7, N = 6;
     uint16_t idx[6] = {1, 4, 1, 0, 4, 1};
-    float table[35], out[42], dout[42], dtable[35] = {0};
+    float table[35], out[42], dout[42], dtable[35];
+    for (int i = 0; i < V * C; i++)
+        dtable[i] = 0.25f * (float)(i % 3);   /* backward adds to what is there */
     for (int i = 0; i < V * C; i++)
         table[i] = (float)i;
     for (int i = 0; i < N * C; i++)
@@ -595,7 +672,7 @@ START_TEST(embedding_lookup_and_scatter)
             ck_assert_float_eq(out[n * C + c], table[idx[n] * C + c]);
     for (int v = 0; v < V; v++)
         for (int c = 0; c < C; c++) {
-            float want = 0;
+            float want = 0.25f * (float)((v * C + c) % 3);
             for (int n = 0; n < N; n++)
                 if (idx[n] == v)
                     want += dout[n * C + c];
@@ -742,6 +819,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, ve_gate_gradients);
     tcase_add_loop_test(tc, activation_gradients, K_ACT_RELU2, K_ACT_SWIGLU + 1);
     tcase_add_loop_test(tc, attention_forward_and_gradients, 0, 4);
+    tcase_add_test(tc, attention_same_result_whatever_the_scratch);
     tcase_add_loop_test(tc, crossentropy_losses_and_gradients, 0, 3);
     tcase_add_test(tc, embedding_lookup_and_scatter);
     suite_add_tcase(s, tc);
