@@ -38,16 +38,6 @@ static const char *dup_opt(struct ar_pool *pool, const char *s)
     return s ? ar_pool_strndup(pool, s, strlen(s)) : NULL;
 }
 
-static const char **intern_list(struct ar_pool *pool, const char **v, int n)
-{
-    if (n == 0)
-        return NULL;
-    const char **out = ar_pool_alloc(pool, (size_t)n * sizeof *out);
-    for (int i = 0; i < n; i++)
-        out[i] = ar_pool_intern(pool, v[i]);
-    return out;
-}
-
 static int json_number(const char *text, double *out)
 {
     if (!(*text == '-' || (*text >= '0' && *text <= '9')))
@@ -57,30 +47,80 @@ static int json_number(const char *text, double *out)
     return e != text;
 }
 
-/* The last string interned for one member: consecutive cards (id order)
- * often share a session, agent or class, and a comparison is cheaper than
- * a lookup. */
+/* The strings last interned for one member: most members take a few
+ * values (classes, sessions, statuses, tags), and comparing with those is
+ * cheaper than a lookup in a table of 100,000 strings. */
+#define MEMO_WAYS 8
+
 struct memo {
-    const char *s;
+    const char *s[MEMO_WAYS];
+    unsigned next;
 };
 
 static const char *intern_memo(struct ar_pool *pool, struct memo *m, const char *s, const char *dflt)
 {
     if (!s)
         s = dflt;
-    if (m && m->s && strcmp(m->s, s) == 0)
-        return m->s;
+    if (!m)
+        return ar_pool_intern(pool, s);
+    for (int i = 0; i < MEMO_WAYS && m->s[i]; i++)
+        if (m->s[i][0] == s[0] && strcmp(m->s[i], s) == 0)
+            return m->s[i];
     const char *v = ar_pool_intern(pool, s);
-    if (m)
-        m->s = v;
+    m->s[m->next++ % MEMO_WAYS] = v;
     return v;
 }
 
+#define KEY_WAYS 64
+
 struct row_memo {
-    struct memo agent, session, category, status, platform, fingerprint;
-    const char *kfp, *kplat, *key;   /* the last key and what it was made of */
-    double kbudget;
+    struct memo agent, session, category, status, platform, fingerprint, tag, change_key;
+    struct {   /* comparability keys by what they are made of (interned) */
+        const char *fp, *plat, *key;
+        double budget;
+    } keys[KEY_WAYS];
 };
+
+static const char *key_memo(struct ar_pool *pool, struct row_memo *m, const char *fp, double budget,
+                            const char *plat)
+{
+    size_t h = ((uintptr_t)fp * 31 + (uintptr_t)plat) * 0x9E3779B97F4A7C15ULL;
+    uint64_t bits;
+    memcpy(&bits, &budget, sizeof bits);
+    h = (h ^ bits) * 0xff51afd7ed558ccdULL;
+    size_t j = (h >> 40) % KEY_WAYS;
+    if (m && m->keys[j].key && m->keys[j].fp == fp && m->keys[j].plat == plat && m->keys[j].budget == budget)
+        return m->keys[j].key;
+    char key[512];
+    const char *k = ar_pool_intern(pool, ar_stats_keyname(fp, budget, plat, key, sizeof key));
+    if (m) {
+        m->keys[j].fp = fp;
+        m->keys[j].plat = plat;
+        m->keys[j].budget = budget;
+        m->keys[j].key = k;
+    }
+    return k;
+}
+
+static const char **memo_list(struct ar_pool *pool, struct memo *m, const char **v, int n)
+{
+    if (n == 0)
+        return NULL;
+    const char **out = ar_pool_alloc(pool, (size_t)n * sizeof *out);
+    for (int i = 0; i < n; i++)
+        out[i] = intern_memo(pool, m, v[i], "");
+    return out;
+}
+
+static const char **dup_list(struct ar_pool *pool, const char **v, int n)
+{
+    if (n == 0)
+        return NULL;
+    const char **out = ar_pool_alloc(pool, (size_t)n * sizeof *out);
+    for (int i = 0; i < n; i++)
+        out[i] = ar_pool_strndup(pool, v[i], strlen(v[i]));
+    return out;
+}
 
 /* The summary of a card from its index row, strings in pool (interned
  * where they repeat across cards, so equal ones share a pointer). */
@@ -108,15 +148,15 @@ static void from_row(struct ar_pool *pool, const struct ar_cardrow *r, struct ar
     c->delta = r->has_delta ? r->delta : 0;
     c->training_seconds = r->has_training ? r->training_seconds : 0;
     c->retracted = r->retracted;
-    c->tags = intern_list(pool, r->tags, r->ntags);
+    c->tags = memo_list(pool, m ? &m->tag : NULL, r->tags, r->ntags);
     c->ntags = r->ntags;
-    c->prior = intern_list(pool, r->prior, r->nprior);
+    c->prior = dup_list(pool, r->prior, r->nprior);   /* ids: rarely repeated */
     c->nprior = r->nprior;
     if (r->nchanges) {
         c->changes = ar_pool_alloc(pool, (size_t)r->nchanges * sizeof *c->changes);
         for (int i = 0; i < r->nchanges; i++) {
             struct ar_change *ch = &c->changes[i];
-            ch->key = ar_pool_intern(pool, r->changes[i].key);
+            ch->key = intern_memo(pool, m ? &m->change_key : NULL, r->changes[i].key, "");
             ch->from = ar_pool_intern(pool, r->changes[i].from);
             ch->to = ar_pool_intern(pool, r->changes[i].to);
             int a = json_number(ch->from, &ch->from_num), b = json_number(ch->to, &ch->to_num);
@@ -124,15 +164,7 @@ static void from_row(struct ar_pool *pool, const struct ar_cardrow *r, struct ar
         }
         c->nchanges = r->nchanges;
     }
-    if (m && m->key && m->kfp == c->fingerprint && m->kplat == c->platform && m->kbudget == c->budget_s) {
-        c->key = m->key;
-    } else {
-        char key[512];
-        c->key = ar_pool_intern(pool, ar_stats_keyname(c->fingerprint, c->budget_s, c->platform, key, sizeof key));
-        if (m)
-            *m = (struct row_memo){m->agent, m->session, m->category, m->status, m->platform, m->fingerprint,
-                                   c->fingerprint, c->platform, c->key, c->budget_s};
-    }
+    c->key = key_memo(pool, m, c->fingerprint, c->budget_s, c->platform);
     c->group = -1;
     ar_stats_id_key(c->id, &c->idk[0], &c->idk[1]);
 }

@@ -656,11 +656,16 @@ static void remove_old_files(const struct ar_kb *kb)
 }
 
 /* After a rebuild: the old format's files go, and the WAL (as large as the
- * database now) is copied into it here rather than by the next writer. */
+ * database now) is copied into it and emptied here, rather than by the next
+ * writer, and before readers read every page through it. Readers still in
+ * the old snapshot are waited for a moment, else it is left to the next
+ * checkpoint. */
 static void after_rebuild(struct db *d)
 {
     remove_old_files(d->kb);
-    sqlite3_exec(d->db, "PRAGMA wal_checkpoint(PASSIVE)", NULL, NULL, NULL);
+    sqlite3_busy_timeout(d->db, 2000);
+    sqlite3_exec(d->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+    sqlite3_busy_timeout(d->db, (int)(ar_lock_timeout_default() * 1000));
 }
 
 static int rebuild_txn(struct db *d)
@@ -824,6 +829,30 @@ static int list_facts(const struct ar_kb *kb, struct listing *l)
         l->held.cards_x ^= id_hash(l->cards[i]);
     for (size_t i = 0; i < l->nnotes; i++)
         l->held.notes_x ^= id_hash(l->notes[i]);
+    return 0;
+}
+
+/* The count and hash of the facts in dir, without keeping or sorting
+ * their names: what a reader needs while the index holds them all. */
+static int count_dir(const char *dir, long long *n, uint64_t *x)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    struct dirent *e;
+    *n = 0;
+    *x = 0;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (e->d_name[0] == '.' || len < 6 || strcmp(e->d_name + len - 5, ".json") != 0)
+            continue;
+        uint64_t h = 1469598103934665603ULL;   /* id_hash of the name without .json */
+        for (size_t i = 0; i < len - 5; i++)
+            h = (h ^ (unsigned char)e->d_name[i]) * 1099511628211ULL;
+        (*n)++;
+        *x ^= h;
+    }
+    closedir(d);
     return 0;
 }
 
@@ -1106,20 +1135,21 @@ static int open_fresh(const struct ar_kb *kb, struct db *d)
     int rc = read_held(d, &held, stamp);
     if (rc == 0 && settled && stamp[0] && strcmp(stamp, now) == 0)
         return 0;   /* neither directory changed since it was last found fresh */
-    struct listing l;
-    if (rc == 0)
-        rc = list_facts(kb, &l);
-    if (rc != 0) {
-        db_close(d);
-        return -1;
-    }
-    if (same_held(&held, &l.held)) {
+    struct held disk;
+    if (rc == 0 && (count_dir(kb->cards, &disk.cards, &disk.cards_x) != 0 ||
+                    count_dir(kb->notes, &disk.notes, &disk.notes_x) != 0))
+        rc = ar_fail(AR_EFAIL, "knowledge base %s: cannot read cards/ or notes/", kb->root);
+    if (rc == 0 && same_held(&held, &disk)) {
         if (settled)
             remember_stamp(d, &held, now);
-    } else {
-        rc = catch_up(d, &l);
+    } else if (rc == 0) {
+        struct listing l;
+        rc = list_facts(kb, &l);
+        if (rc == 0) {
+            rc = catch_up(d, &l);
+            listing_free(&l);
+        }
     }
-    listing_free(&l);
     if (rc != 0) {
         db_close(d);
         return -1;
@@ -1700,15 +1730,17 @@ int ar_index_check(const struct ar_kb *kb)
     ar_kb_path(kb, DB_FILE, path);
     if (access(path, F_OK) != 0)
         return ar_fail(AR_EFAIL, "%s: missing", path);
-    /* what the facts give, in memory; then the two compared table by table */
+    /* what the facts give, in a temporary database; then the two compared
+     * table by table */
     struct db m;
     memset(&m, 0, sizeof m);
     m.kb = kb;
     m.lock = -1;
     snprintf(m.path, sizeof m.path, "%s", path);
-    if (sqlite3_open_v2(":memory:", &m.db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+    /* "": a temporary database, spilled to a temp file beyond its cache */
+    if (sqlite3_open_v2("", &m.db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
         db_close(&m);
-        return ar_fail(AR_EFAIL, "index check: cannot open a database in memory");
+        return ar_fail(AR_EFAIL, "index check: cannot open a temporary database");
     }
     char lp[PATH_MAX];
     lock_path(kb, lp);
