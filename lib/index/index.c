@@ -1121,6 +1121,38 @@ static void remember_stamp(struct db *d, const struct held *held, const char *st
     sqlite3_busy_timeout(d->db, (int)(ar_lock_timeout_default() * 1000));
 }
 
+static int ts_after(struct timespec a, struct timespec b)
+{
+    return a.tv_sec > b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec > b.tv_nsec);
+}
+
+/* The change times of cards/ and notes/ now, when any later change is sure
+ * to give them other times: the coarse clock (which stamps them) had passed
+ * both before they were read, and they have a fine granularity. */
+static int dirs_now(const struct ar_kb *kb, char out[STAMP_LEN])
+{
+    struct stat c, n;
+    struct timespec t0;
+    if (clock_gettime(CLOCK_REALTIME_COARSE, &t0) != 0 || stat(kb->cards, &c) != 0 || stat(kb->notes, &n) != 0 ||
+        !ts_after(t0, c.st_ctim) || !ts_after(t0, n.st_ctim) || c.st_ctim.tv_nsec == 0 || n.st_ctim.tv_nsec == 0)
+        return -1;
+    snprintf(out, STAMP_LEN, "%llu.%lld.%09ld:%llu.%lld.%09ld", (unsigned long long)c.st_ino,
+             (long long)c.st_ctim.tv_sec, c.st_ctim.tv_nsec, (unsigned long long)n.st_ino,
+             (long long)n.st_ctim.tv_sec, n.st_ctim.tv_nsec);
+    return 0;
+}
+
+/* What this process last found by listing: the directories' times taken
+ * before the listing (dirs_now), and what the index then held. A later
+ * call that finds both unchanged skips the listing. Kept in the process
+ * only; the database's stamp asks for SETTLED_S, which also covers clocks
+ * set back. */
+static _Thread_local struct {
+    char root[PATH_MAX];
+    char dirs[STAMP_LEN];
+    struct held held;
+} seen;
+
 /* Opens the index, fresh: every fact on disk is in it. */
 static int open_fresh(const struct ar_kb *kb, struct db *d)
 {
@@ -1131,10 +1163,15 @@ static int open_fresh(const struct ar_kb *kb, struct db *d)
         return 0;
     char stamp[STAMP_LEN], now[STAMP_LEN];
     struct held held;
+    char dirs[STAMP_LEN];
     int settled = dirs_stamp(kb, now) == 0;   /* before the facts are listed */
+    int timed = dirs_now(kb, dirs) == 0;
     int rc = read_held(d, &held, stamp);
     if (rc == 0 && settled && stamp[0] && strcmp(stamp, now) == 0)
         return 0;   /* neither directory changed since it was last found fresh */
+    if (rc == 0 && timed && strcmp(seen.root, kb->root) == 0 && strcmp(seen.dirs, dirs) == 0 &&
+        same_held(&seen.held, &held))
+        return 0;   /* nor since this process listed them */
     struct held disk;
     if (rc == 0 && (count_dir(kb->cards, &disk.cards, &disk.cards_x) != 0 ||
                     count_dir(kb->notes, &disk.notes, &disk.notes_x) != 0))
@@ -1149,6 +1186,13 @@ static int open_fresh(const struct ar_kb *kb, struct db *d)
             rc = catch_up(d, &l);
             listing_free(&l);
         }
+        if (rc == 0)
+            rc = read_held(d, &held, NULL);
+    }
+    if (rc == 0 && timed) {
+        snprintf(seen.root, sizeof seen.root, "%s", kb->root);
+        snprintf(seen.dirs, sizeof seen.dirs, "%s", dirs);
+        seen.held = held;
     }
     if (rc != 0) {
         db_close(d);
