@@ -11,8 +11,8 @@ PREFIX   ?= /usr/local
 ifeq ($(origin CC),default)
 CC       := gcc
 endif
-PKGS     := libgit2 yaml-0.1 cairo openblas
-DEBPKGS  := libjq-dev libonig-dev libgit2-dev libyaml-dev check libopenblas-dev \
+PKGS     := libgit2 yaml-0.1 cairo openblas sqlite3
+DEBPKGS  := libjq-dev libonig-dev libgit2-dev libyaml-dev check libopenblas-dev libsqlite3-dev \
             libcairo2-dev pkg-config
 NLP_CORPUS_VERSION := 4.4.0
 export NLP_CORPUS_VERSION
@@ -40,7 +40,7 @@ DEPS      := $(LIB_OBJ:.o=.d) $(TRAIN_OBJ:.o=.d) $(TOOLS:=.d) $(UNITS:=.d)
 all: $(TOOLS)
 
 lib/libar.a: $(LIB_OBJ)
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 lib/libtrain.a: $(TRAIN_OBJ)
 	rm -f $@ && $(AR) rcs $@ $^
@@ -56,6 +56,7 @@ tests/unit/test_%: tests/unit/test_%.c lib/libtrain.a lib/libar.a
 	    $(LDFLAGS) $(CHECKLIBS) $(LDLIBS)
 
 test: all $(UNITS)
+	@tests/check-layers.sh
 	@tests/run.sh $(UNITS)
 
 # lib/ layers: includes and links point one way, no cycles (tests/check-layers.sh)

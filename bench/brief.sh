@@ -3,9 +3,9 @@
 # platform classes, 50 config keys) of 10,000 and 100,000 cards. Prints the
 # median wall time of 3 runs of each command, the CPU time of ar-brief, and
 # how the time grows from 10k to 100k cards. ar-brief is timed four ways:
-# cold (--no-cache: every statistic computed again, the card summaries from
-# the summary cache), saved (the facts did not change since the last brief),
-# right after a new card, and right after a note.
+# cold (--no-cache: every statistic computed again, the card summaries read
+# from index.db's rows), saved (the facts did not change since the last
+# brief), right after a new card, and right after a note.
 # Targets at 100,000 cards on 2 cores: ar-brief < 0.3 s, ar-plot progress < 2 s.
 #
 #   bench/brief.sh                 # 10000 and 100000 cards in a temp dir
@@ -44,10 +44,10 @@ cpu() {
     /usr/bin/time -f '%U %S' "$@" 2>&1 >/dev/null | tail -1 | awk '{ printf "%.3f", $1 + $2 }'
 }
 
-# median wall seconds of ar-brief right after a new card lands (the index
-# line appended, the summary cache brought up to date from the journal,
-# cards/ just changed so it is listed), and right after a lesson note on it
-# (the card's line rewritten); three rounds, each adds a card and a note
+# median wall seconds of ar-brief right after a new card lands (its row
+# inserted, cards/ just changed so it is listed), and right after a lesson
+# note on it (the card's row rewritten); three rounds, each adds a card and
+# a note
 after_change() {
     local kind=$1 r last tmpl times=()
     last=$(ls "$AR_KB/cards" | tail -1)
@@ -66,13 +66,13 @@ printf '%-7s %8s %13s %14s %13s %13s %13s %11s %12s %12s %11s\n' cards index_MB 
 declare -A brief plot
 for n in $sizes; do
     kb=$dir/kb$n
-    if [ ! -f "$kb/index.state" ]; then
+    if [ ! -f "$kb/index.db" ]; then
         rm -rf "$kb"
         bench/gencards --kb "$kb" --cards "$n" --platforms 5 --keys 50 >/dev/null 2>&1
     fi
     export AR_KB=$kb
     ar-brief >/dev/null   # the index is fresh and in the page cache
-    mb=$(du -m "$kb/index.jsonl" | cut -f1)
+    mb=$(du -cm "$kb"/index.db* | tail -1 | cut -f1)
     b=$(median3 ar-brief --no-cache)
     bc_=$(cpu ar-brief --no-cache)
     ar-brief >/dev/null

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # bench/cards.sh [N]: a knowledge base of N synthetic cards (default
-# 100000, bench/gencards), then the medians of 3 runs of: ar-card write (per
-# card, 20 cards), index (a full rebuild from the facts), list --json and
-# query '.status=="keep"'. Wall and CPU seconds; the targets are for
-# N = 100,000 on 2 cores. AR_BENCH_DIR keeps the knowledge base there.
+# 100000, bench/gencards), then the medians of 3 runs of: ar-card write (20
+# cards, and one), ar-card note (one), index (a full rebuild from the
+# facts), list --json and query '.status=="keep"'. Wall and CPU seconds; the
+# targets are for N = 100,000 on 2 cores. AR_BENCH_DIR keeps the knowledge
+# base there.
 set -eu
 cd "$(dirname "$0")/.."
 N=${1:-100000}
@@ -12,7 +13,7 @@ bench/build.sh
 dir=${AR_BENCH_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/ar-bench-cards.XXXXXX")}
 [ -n "${AR_BENCH_DIR:-}" ] || trap 'rm -rf "$dir"' EXIT
 kb="$dir/kb"
-if [ ! -f "$kb/index.jsonl" ]; then
+if [ ! -f "$kb/index.db" ]; then
     start=$(date +%s.%N)
     bench/gencards --kb "$kb" --cards "$N"
     echo "generated $N cards in $(echo "$(date +%s.%N) - $start" | bc) s"
@@ -44,8 +45,18 @@ writes() {
             --commit abc1234 --val-bpb 1.5 --platform '{"class":"bench"}' >/dev/null
     done
 }
-echo "ar-card on $N cards ($(nproc) cores; $(wc -c <"$kb/index.jsonl") bytes of index)"
+write_one() {
+    bin/ar-card write --hypothesis "bench write one" --category other --status keep \
+        --commit abc1234 --val-bpb 1.5 --platform '{"class":"bench"}' >/dev/null
+}
+note_one() {
+    bin/ar-card note "$last" --comment "bench note" >/dev/null
+}
+echo "ar-card on $N cards ($(nproc) cores; $(cat "$kb"/index.db* | wc -c) bytes of index)"
 one "write x20" - writes
+one "write (one card)" 0.05 write_one
+last=$(ls "$kb/cards" | tail -1); last=${last%.json}
+one "note (one)" 0.05 note_one
 one "index (full rebuild)" 3 bin/ar-card index
 one "list --json" 1 bin/ar-card list --json
 one "query '.status==\"keep\"'" 3 bin/ar-card query '.status=="keep"'

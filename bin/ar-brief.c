@@ -68,8 +68,8 @@ static jv queue_entries(const struct ar_kb *kb)
 /* ------------------------------------------------------------ the saved brief
  *
  * synthesis/brief-cache.json holds the last brief computed, under a key: the
- * index's version (epoch, generation and size: equal only for the same
- * facts), the filters and --recent. While
+ * index's version (ar_index_version: equal only for the same facts), the
+ * filters and --recent. While
  * the key matches, ar-brief prints from it instead of recomputing every
  * statistic; the queue section is always read afresh. */
 
@@ -78,13 +78,11 @@ static jv queue_entries(const struct ar_kb *kb)
 
 static jv cache_key(const struct ar_kb *kb, const char *scope, long recent)
 {
-    struct ar_index_version v;
-    if (ar_index_ensure(kb) != 0)
+    char v[AR_INDEX_VERSION_LEN];
+    if (ar_index_version(kb, v) != 0)
         ar_die_last();
-    if (ar_index_version(kb, &v) != 0)
-        return jv_invalid();
     jv key = jv_object();
-    ar_jv_set(&key, "index", jv_string_fmt("%s:%ld:%lld", v.epoch, v.gen, v.bytes));
+    ar_jv_set(&key, "index", jv_string(v));
     ar_jv_set(&key, "scope", jv_string(scope));
     ar_jv_set(&key, "recent", jv_number((double)recent));
     return key;

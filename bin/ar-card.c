@@ -535,7 +535,7 @@ static int cmd_validate(int argc, char **argv)
 static const char usage_index[] =
     "usage: ar-card index [--check]\n"
     "\n"
-    "Rebuilds index.jsonl from the facts; with --check, reports (exit 1)\n"
+    "Rebuilds index.db from the facts; with --check, reports (exit 1)\n"
     "whether the index on disk disagrees with them, changing nothing.\n";
 
 static int cmd_index(int argc, char **argv)
@@ -685,7 +685,7 @@ static const struct ar_cmd commands[] = {
     {"note", cmd_note, "add a lesson, status override or comment to a card"},
     {"retract", cmd_retract, "retract a card (it leaves all statistics)"},
     {"validate", cmd_validate, "check card and note files against the schema"},
-    {"index", cmd_index, "rebuild or check index.jsonl"},
+    {"index", cmd_index, "rebuild or check index.db"},
     {"import", cmd_import, "import results.tsv or autoresearch-commons cards"},
     {"export", cmd_export, "write the cards as results.tsv"},
     {"checkout", cmd_checkout, "rebuild a card's code on a new branch from its patch"},

@@ -20,6 +20,7 @@
 #include "base/lock.h"
 #include "base/opt.h"
 #include "analysis/stats.h"
+#include "index/index.h"
 #include "analysis/synth.h"
 
 enum { DO_SESSION = 1, DO_META = 2, DO_COVERAGE = 4, DO_FINDINGS = 8, DO_SESSIONS = 16 };
@@ -51,15 +52,11 @@ static void load(struct state *s)
         ar_die_last();
 }
 
-/* The index as it was when loaded: size and modification time. */
-static void index_stamp(const struct ar_kb *kb, char out[64])
+/* The facts the index held when loaded (lib/index/index.h). */
+static void index_stamp(const struct ar_kb *kb, char out[AR_INDEX_VERSION_LEN])
 {
-    char path[PATH_MAX];
-    struct stat sb;
-    if (stat(ar_kb_path(kb, "index.jsonl", path), &sb) != 0)
-        snprintf(out, 64, "-");
-    else
-        snprintf(out, 64, "%lld.%ld.%ld", (long long)sb.st_size, (long)sb.st_mtim.tv_sec, sb.st_mtim.tv_nsec);
+    if (ar_index_version(kb, out) != 0)
+        snprintf(out, AR_INDEX_VERSION_LEN, "-");
 }
 
 static void trainer_keys(struct state *s)
@@ -150,7 +147,7 @@ static int run(const struct job *job)
     load(&s);
     if ((job->what & DO_SESSION) && sessions(&s, job->tag, 0) == 0)
         ar_die(AR_EINPUT, "session '%s': no cards", job->tag);
-    char stamp[64], again[64];
+    char stamp[AR_INDEX_VERSION_LEN], again[AR_INDEX_VERSION_LEN];
     index_stamp(&s.kb, stamp);
 
     char dir[PATH_MAX], lockpath[PATH_MAX];

@@ -1,13 +1,8 @@
 #include "analysis/stats.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,7 +12,7 @@
 #include "index/index.h"
 #include "base/json.h"
 #include "base/ptrmap.h"
-#include "analysis/sumcache.h"
+#include "index/cardrow.h"
 
 /* ------------------------------------------------------------ reading views */
 
@@ -36,6 +31,153 @@ static struct ar_cardsum *next_slot(struct ar_kbstats *st)
         st->cards = ar_xrealloc(st->cards, st->cap * sizeof *st->cards);
     }
     return &st->cards[st->n];
+}
+
+static const char *dup_opt(struct ar_pool *pool, const char *s)
+{
+    return s ? ar_pool_strndup(pool, s, strlen(s)) : NULL;
+}
+
+static int json_number(const char *text, double *out)
+{
+    if (!(*text == '-' || (*text >= '0' && *text <= '9')))
+        return 0;
+    char *e;
+    *out = strtod(text, &e);
+    return e != text;
+}
+
+/* The strings last interned for one member: most members take a few
+ * values (classes, sessions, statuses, tags), and comparing with those is
+ * cheaper than a lookup in a table of 100,000 strings. */
+#define MEMO_WAYS 8
+
+struct memo {
+    const char *s[MEMO_WAYS];
+    unsigned next;
+};
+
+static const char *intern_memo(struct ar_pool *pool, struct memo *m, const char *s, const char *dflt)
+{
+    if (!s)
+        s = dflt;
+    if (!m)
+        return ar_pool_intern(pool, s);
+    for (int i = 0; i < MEMO_WAYS && m->s[i]; i++)
+        if (m->s[i][0] == s[0] && strcmp(m->s[i], s) == 0)
+            return m->s[i];
+    const char *v = ar_pool_intern(pool, s);
+    m->s[m->next++ % MEMO_WAYS] = v;
+    return v;
+}
+
+#define KEY_WAYS 64
+
+struct row_memo {
+    struct memo agent, session, category, status, platform, fingerprint, tag, change_key;
+    struct {   /* comparability keys by what they are made of (interned) */
+        const char *fp, *plat, *key;
+        double budget;
+    } keys[KEY_WAYS];
+};
+
+static const char *key_memo(struct ar_pool *pool, struct row_memo *m, const char *fp, double budget,
+                            const char *plat)
+{
+    size_t h = ((uintptr_t)fp * 31 + (uintptr_t)plat) * 0x9E3779B97F4A7C15ULL;
+    uint64_t bits;
+    memcpy(&bits, &budget, sizeof bits);
+    h = (h ^ bits) * 0xff51afd7ed558ccdULL;
+    size_t j = (h >> 40) % KEY_WAYS;
+    if (m && m->keys[j].key && m->keys[j].fp == fp && m->keys[j].plat == plat && m->keys[j].budget == budget)
+        return m->keys[j].key;
+    char key[512];
+    const char *k = ar_pool_intern(pool, ar_stats_keyname(fp, budget, plat, key, sizeof key));
+    if (m) {
+        m->keys[j].fp = fp;
+        m->keys[j].plat = plat;
+        m->keys[j].budget = budget;
+        m->keys[j].key = k;
+    }
+    return k;
+}
+
+static const char **memo_list(struct ar_pool *pool, struct memo *m, const char **v, int n)
+{
+    if (n == 0)
+        return NULL;
+    const char **out = ar_pool_alloc(pool, (size_t)n * sizeof *out);
+    for (int i = 0; i < n; i++)
+        out[i] = intern_memo(pool, m, v[i], "");
+    return out;
+}
+
+static const char **dup_list(struct ar_pool *pool, const char **v, int n)
+{
+    if (n == 0)
+        return NULL;
+    const char **out = ar_pool_alloc(pool, (size_t)n * sizeof *out);
+    for (int i = 0; i < n; i++)
+        out[i] = ar_pool_strndup(pool, v[i], strlen(v[i]));
+    return out;
+}
+
+/* The summary of a card from its index row, strings in pool (interned
+ * where they repeat across cards, so equal ones share a pointer). */
+static void from_row(struct ar_pool *pool, const struct ar_cardrow *r, struct ar_cardsum *c, struct row_memo *m)
+{
+    memset(c, 0, sizeof *c);
+    c->id = ar_pool_strndup(pool, r->id, strlen(r->id));
+    c->created = dup_opt(pool, r->created);
+    c->agent = intern_memo(pool, m ? &m->agent : NULL, r->agent, "");
+    c->session = intern_memo(pool, m ? &m->session : NULL, r->session, "");
+    c->commit = dup_opt(pool, r->commit);
+    c->category = intern_memo(pool, m ? &m->category : NULL, r->category, "other");
+    c->hypothesis = r->hypothesis ? dup_opt(pool, r->hypothesis) : "";
+    c->status = intern_memo(pool, m ? &m->status : NULL, r->status ? ar_card_status_norm(r->status) : NULL, "");
+    c->platform = intern_memo(pool, m ? &m->platform : NULL, r->platform, "");
+    c->fingerprint = intern_memo(pool, m ? &m->fingerprint : NULL, r->fingerprint, "");
+    c->config_hash = r->config_hash ? ar_pool_intern(pool, r->config_hash) : NULL;
+    c->baseline = dup_opt(pool, r->baseline);
+    c->verifies = dup_opt(pool, r->verifies);
+    c->lesson = dup_opt(pool, r->lesson);
+    c->budget_s = r->has_budget ? r->budget_s : 0;
+    c->has_bpb = r->has_bpb;
+    c->val_bpb = r->has_bpb ? r->val_bpb : 0;
+    c->has_delta = r->has_delta;
+    c->delta = r->has_delta ? r->delta : 0;
+    c->training_seconds = r->has_training ? r->training_seconds : 0;
+    c->retracted = r->retracted;
+    c->tags = memo_list(pool, m ? &m->tag : NULL, r->tags, r->ntags);
+    c->ntags = r->ntags;
+    c->prior = dup_list(pool, r->prior, r->nprior);   /* ids: rarely repeated */
+    c->nprior = r->nprior;
+    if (r->nchanges) {
+        c->changes = ar_pool_alloc(pool, (size_t)r->nchanges * sizeof *c->changes);
+        for (int i = 0; i < r->nchanges; i++) {
+            struct ar_change *ch = &c->changes[i];
+            ch->key = intern_memo(pool, m ? &m->change_key : NULL, r->changes[i].key, "");
+            ch->from = ar_pool_intern(pool, r->changes[i].from);
+            ch->to = ar_pool_intern(pool, r->changes[i].to);
+            int a = json_number(ch->from, &ch->from_num), b = json_number(ch->to, &ch->to_num);
+            ch->numeric = a && b;
+        }
+        c->nchanges = r->nchanges;
+    }
+    c->key = key_memo(pool, m, c->fingerprint, c->budget_s, c->platform);
+    c->group = -1;
+    ar_stats_id_key(c->id, &c->idk[0], &c->idk[1]);
+}
+
+int ar_cardsum_parse(struct ar_pool *pool, const char *text, size_t len, struct ar_cardsum *c)
+{
+    struct ar_pool tmp = {0};
+    struct ar_cardrow r;
+    int rc = ar_cardrow_parse(&tmp, text, len, &r);
+    if (rc == 0)
+        from_row(pool, &r, c, NULL);
+    ar_pool_free(&tmp);
+    return rc;
 }
 
 int ar_kbstats_add_text(struct ar_kbstats *st, const char *json, size_t len)
@@ -78,8 +220,6 @@ void ar_kbstats_free(struct ar_kbstats *st)
     free(st->groups);
     free(st->idmap);
     ar_pool_free(&st->pool);
-    if (st->map)
-        munmap(st->map, st->maplen);
     ar_kbstats_free(st->owner);
     free(st);
 }
@@ -358,91 +498,30 @@ static int filter_match(const struct load_ctx *lc, const struct ar_cardsum *c)
                   (!f->tag || has_tag(c, f->tag)));
 }
 
-static int load_line(const char *line, size_t len, void *ctx)
+struct load_rows {
+    struct ar_kbstats *st;
+    struct row_memo memo;
+};
+
+static int load_row(const struct ar_cardrow *r, void *ctx)
 {
-    struct load_ctx *lc = ctx;
-    if (len == 0)
-        return 0;
-    struct ar_cardsum *c = next_slot(lc->st);
-    if (ar_cardsum_parse(&lc->st->pool, line, len, c) != 0)
-        return ar_fail(AR_EFAIL, "index.jsonl: %s (rebuild it with 'ar-card index')", ar_last_error());
-    if (filter_match(lc, c))
-        lc->st->n++;
+    struct load_rows *l = ctx;
+    from_row(&l->st->pool, r, next_slot(l->st), &l->memo);
+    l->st->n++;
     return 0;
 }
 
-/* Reads the fresh index through a read-only mapping: 100,000 views are
- * 230 MB, and copying them into a buffer the kernel first zeroes costs more
- * than parsing them. Writers replace the index by rename or append to it,
- * never truncate it in place, so the mapping stays valid; lines past the
- * last newline (an append under way) are left out. The scanner never reads
- * past a line's closing brace, so lines need no terminator. */
-static int foreach_mapped(const struct ar_kb *kb, struct load_ctx *lc)
-{
-    char path[PATH_MAX];
-    int fd = open(ar_kb_path(kb, "index.jsonl", path), O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return ar_fail(AR_EFAIL, "%s: %s", path, strerror(errno));
-    struct stat sb;
-    if (fstat(fd, &sb) != 0) {
-        close(fd);
-        return ar_fail(AR_EFAIL, "%s: %s", path, strerror(errno));
-    }
-    size_t size = (size_t)sb.st_size;
-    if (size == 0) {
-        close(fd);
-        return 0;
-    }
-    char *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (map == MAP_FAILED)
-        return ar_fail(AR_EFAIL, "%s: cannot map: %s", path, strerror(errno));
-    madvise(map, size, MADV_SEQUENTIAL);
-    int rc = 0;
-    for (char *p = map, *end = map + size; p < end && rc == 0;) {
-        char *nl = memchr(p, '\n', (size_t)(end - p));
-        if (!nl)
-            break;
-        rc = load_line(p, (size_t)(nl - p), lc);
-        p = nl + 1;
-    }
-    munmap(map, size);
-    return rc;
-}
-
-static int same_version(const struct ar_index_version *a, const struct ar_index_version *b)
-{
-    return a->gen == b->gen && a->bytes == b->bytes && strcmp(a->epoch, b->epoch) == 0;
-}
-
-/* Summaries of every card of the fresh index: from the summary cache when
- * it holds this version, or an older generation brought up to date (and
- * written anew once many lines changed), else parsed from the index (and
- * cached). A cache is only kept when the index did not change meanwhile;
- * a knowledge base we may not write is read without one. */
+/* Summaries of every card of the fresh index, from its rows. */
 static struct ar_kbstats *load_all(const struct ar_kb *kb)
 {
-    struct ar_index_version v, after;
-    int versioned = ar_index_version(kb, &v) == 0;
     struct ar_kbstats *all = ar_kbstats_new();
-    long gen = 0;
-    int got = versioned ? ar_sumcache_load(kb, &v, all, &gen) : -1;
-    if (got == 1 && (ar_sumcache_catch_up(kb, &v, gen, all) != 0 || ar_index_version(kb, &after) != 0 ||
-                     !same_version(&v, &after))) {
+    struct load_rows l;
+    memset(&l, 0, sizeof l);
+    l.st = all;
+    if (ar_index_rows(kb, load_row, &l) != 0) {
         ar_kbstats_free(all);
-        all = ar_kbstats_new();
-        got = -1;
+        return NULL;
     }
-    if (got < 0) {
-        struct load_ctx lc = {all, NULL, NULL};
-        if (foreach_mapped(kb, &lc) != 0) {
-            ar_kbstats_free(all);
-            return NULL;
-        }
-    }
-    if ((got < 0 || (got == 1 && v.gen - gen >= AR_SUMCACHE_REWRITE)) && versioned &&
-        ar_index_version(kb, &after) == 0 && same_version(&v, &after))
-        (void)ar_sumcache_write(kb, &v, all);
     return all;
 }
 
@@ -454,8 +533,6 @@ static int filter_active(const struct ar_filter *f)
 int ar_kbstats_load(const struct ar_kb *kb, const struct ar_filter *f, struct ar_kbstats **out)
 {
     if (f && ar_filter_check(f) != 0)
-        return -1;
-    if (ar_index_ensure(kb) != 0)
         return -1;
     struct ar_kbstats *all = load_all(kb);
     if (!all)

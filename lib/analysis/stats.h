@@ -38,12 +38,6 @@ struct ar_change {
     int numeric;
 };
 
-/* The string members of a card summary, for code that treats each alike
- * (the summary cache stores, loads and shares them): X(member) each. */
-#define AR_CARDSUM_STRINGS(X)                                                                         \
-    X(id) X(created) X(agent) X(session) X(commit) X(category) X(hypothesis) X(status) X(platform) \
-    X(fingerprint) X(key) X(config_hash) X(baseline) X(verifies) X(lesson)
-
 struct ar_cardsum {
     uint64_t idk[2];           /* the id as numbers (ar_stats_id_key) */
     const char *id, *created, *agent, *session, *commit, *category, *hypothesis;
@@ -121,8 +115,6 @@ struct ar_kbstats {
     size_t cap, gcap;
     struct ar_idslot *idmap;   /* open-addressing table: id -> index */
     size_t idmap_size;
-    void *map;                 /* the summary cache the strings live in, when loaded from it */
-    size_t maplen;
     struct ar_kbstats *owner;  /* freed with this one (a filtered load's full set) */
 };
 
@@ -131,14 +123,10 @@ struct ar_kbstats {
  * anything else a hash with the top bit set, which only says it may be. */
 void ar_stats_id_key(const char *id, uint64_t *hi, uint64_t *lo);
 
-/* Builds the statistics from the fresh index, keeping the views that pass
- * the filter (NULL: all).
- *
- * Parsing 100,000 index lines takes about half a second, so the summaries
- * of a large knowledge base are kept in a cache outside it (see
- * lib/analysis/sumcache.h) for one version of the index; a load maps it instead of
- * parsing, and re-reads only the lines the index journal says changed
- * since. A cache of another epoch, or none, is rebuilt after the parse. */
+/* Builds the statistics from the fresh index, keeping the cards that pass
+ * the filter (NULL: all). The summaries are the index's rows (the columns
+ * of index.db's cards table, lib/index/index.h: ar_index_rows), so a load
+ * parses no JSON. */
 int ar_kbstats_load(const struct ar_kb *kb, const struct ar_filter *f, struct ar_kbstats **out);
 
 /* Building by hand (tests, tools with their own source of views): new, add
@@ -158,8 +146,8 @@ void ar_kbstats_free(struct ar_kbstats *st);
 struct ar_kbstats *ar_kbstats_subset(const struct ar_kbstats *st, const size_t *idx, size_t n);
 
 /* Parses one view (JSON text of len bytes; a number must not end the text) into *c,
- * strings in pool. Reads only what a summary needs, without building a jv
- * tree. Returns -1 (AR_EINPUT) for malformed JSON or a view without id. */
+ * strings in pool, as the index computes its row (lib/index/cardrow.h).
+ * Returns -1 (AR_EINPUT) for malformed JSON or a view without id. */
 int ar_cardsum_parse(struct ar_pool *pool, const char *text, size_t len, struct ar_cardsum *c);
 
 /* The index of card id, or -1. */

@@ -14,7 +14,8 @@ struct ar_pool_chunk {
     max_align_t data[];
 };
 
-void *ar_pool_alloc(struct ar_pool *p, size_t size)
+/* size bytes of arena memory, not cleared */
+static void *alloc_raw(struct ar_pool *p, size_t size)
 {
     size = (size + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
     struct ar_pool_chunk *c = p->chunks;
@@ -34,12 +35,17 @@ void *ar_pool_alloc(struct ar_pool *p, size_t size)
     }
     void *out = (char *)c->data + c->used;
     c->used += size;
-    return memset(out, 0, size);
+    return out;
+}
+
+void *ar_pool_alloc(struct ar_pool *p, size_t size)
+{
+    return memset(alloc_raw(p, size), 0, size);
 }
 
 const char *ar_pool_strndup(struct ar_pool *p, const char *s, size_t len)
 {
-    char *d = ar_pool_alloc(p, len + 1);
+    char *d = alloc_raw(p, len + 1);   /* every byte written below */
     memcpy(d, s, len);
     d[len] = '\0';
     return d;

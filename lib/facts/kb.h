@@ -19,7 +19,7 @@ struct ar_kb {
  * exists, and cards/ and notes/ are created inside. */
 int ar_kb_open(struct ar_kb *kb, const char *dir, int flags);
 
-/* PATH of a file in the knowledge base root ("index.jsonl", "queue.json",
+/* PATH of a file in the knowledge base root ("index.db", "queue.json",
  * "synthesis/meta.md"); aborts on overflow. */
 const char *ar_kb_path(const struct ar_kb *kb, const char *name, char out[PATH_MAX]);
 /* cards/<id>.json and notes/<id>.json */

@@ -1,9 +1,28 @@
-#define _GNU_SOURCE   /* memmem */
+/* index.db (lib/index/index.h, man/ar-card.5).
+ *
+ * Every connection holds a shared lock on index.lock while it is open; only
+ * replacing the database file (one that SQLite calls corrupt or not a
+ * database) takes it exclusively, so that no process keeps writing to a
+ * file that was replaced. Everything else is SQLite's own locking: WAL,
+ * busy_timeout, BEGIN IMMEDIATE for every write, a rebuild in one
+ * transaction.
+ *
+ * Freshness: the meta table holds, for cards/ and for notes/, how many
+ * facts the index took in (indexed or skipped as invalid) and the XOR of a
+ * 64-bit hash of their ids. Facts are never modified and their names are
+ * their ids, so equal counts and hashes mean the same facts. A reader lists
+ * both directories and compares; facts it finds missing (a writer killed
+ * between its file and its INSERT, a copy, a sync) it indexes itself. The
+ * listing is spared while neither directory changed since a reader last
+ * found the index fresh: meta.stamp holds their change times (ctime, which
+ * no one can set back) taken before that listing, when both were at least
+ * SETTLED_S old (a change in the same clock tick could keep the time). */
 #include "index/index.h"
 
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
-#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,33 +30,69 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "base/atomic.h"
 #include "base/buf.h"
-#include "facts/card.h"
 #include "base/err.h"
-#include "facts/id.h"
 #include "base/json.h"
-#include "base/jtext.h"
-#include "index/index_journal.h"
 #include "base/lock.h"
+#include "base/pool.h"
+#include "facts/card.h"
+#include "facts/id.h"
 #include "facts/note.h"
+#include "index/index_render.h"
 
-#define INDEX_FILE "index.jsonl"
-#define STATE_FILE "index.state"
+#define DB_FILE "index.db"
 #define LOCK_FILE "index.lock"
-#define STATE_SCHEMA "ar.index/1"
-#define DIRS_LEN 96
-/* a directory modified this long before it was looked at is settled: any
- * later change gives it another modification time */
+#define SCHEMA_VERSION 1
 #define SETTLED_S 2
+#define STAMP_LEN 96
+/* more facts missing than this: a rebuild is cheaper than one by one */
+#define CATCH_UP_MAX 2000
 
-struct state {
-    long cards, notes;
-    long long bytes;
-    char last[AR_ID_LEN + 1];
-    char epoch[AR_EPOCH_LEN + 1];   /* new at every rebuild */
-    long gen;                       /* changes since (index_journal.h) */
-    char dirs[DIRS_LEN];            /* settled mtimes of cards/ and notes/ */
+static const char schema_sql[] =
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
+    "CREATE TABLE cards("
+    " id TEXT PRIMARY KEY, created TEXT, agent TEXT, session TEXT, \"commit\" TEXT,"
+    " category TEXT, hypothesis TEXT, status TEXT, card_status TEXT,"
+    " retracted INTEGER NOT NULL, platform TEXT, fingerprint TEXT, budget_s REAL, seed REAL,"
+    " val_bpb REAL, training_seconds REAL, delta REAL, baseline TEXT, config_hash TEXT,"
+    " verifies TEXT, lesson TEXT, tags TEXT NOT NULL, prior_cards TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE changes(card TEXT NOT NULL, pos INTEGER NOT NULL, key TEXT NOT NULL,"
+    " from_value TEXT NOT NULL, to_value TEXT NOT NULL, PRIMARY KEY(card, pos)) WITHOUT ROWID;"
+    "CREATE TABLE views(id TEXT PRIMARY KEY, view TEXT NOT NULL);"
+    "CREATE TABLE notes(id TEXT PRIMARY KEY, card TEXT NOT NULL, kind TEXT NOT NULL, status TEXT,"
+    " created TEXT, agent TEXT, text TEXT, note TEXT NOT NULL);"
+    "CREATE TABLE skipped(kind TEXT NOT NULL, id TEXT NOT NULL, why TEXT NOT NULL,"
+    " PRIMARY KEY(kind, id)) WITHOUT ROWID;";
+
+/* created after a rebuild's rows: cheaper than keeping them up to date */
+static const char indexes_sql[] =
+    "CREATE INDEX cards_key ON cards(fingerprint, budget_s, platform);"
+    "CREATE INDEX cards_status ON cards(status);"
+    "CREATE INDEX cards_session ON cards(session);"
+    "CREATE INDEX cards_platform ON cards(platform);"
+    "CREATE INDEX cards_created ON cards(created);"
+    "CREATE INDEX notes_card ON notes(card, id);";
+
+static const char drop_sql[] =
+    "DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS cards; DROP TABLE IF EXISTS changes;"
+    "DROP TABLE IF EXISTS views; DROP TABLE IF EXISTS notes; DROP TABLE IF EXISTS skipped;";
+
+/* which facts the index holds (see the top) */
+struct held {
+    long long cards, notes;
+    uint64_t cards_x, notes_x;
+};
+
+struct db {
+    sqlite3 *db;
+    int lock;                /* fd of the shared lock on index.lock, -1 when none */
+    const struct ar_kb *kb;
+    char path[PATH_MAX];
+    struct held held;        /* while a write transaction is open */
+    int corrupt;             /* SQLite called it corrupt or not a database */
 };
 
 static int cmp_str(const void *a, const void *b)
@@ -76,22 +131,6 @@ void ar_free_ids(char **ids, size_t n)
     free(ids);
 }
 
-static long count_facts(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return -1;
-    long n = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        size_t len = strlen(e->d_name);
-        if (e->d_name[0] != '.' && len > 5 && strcmp(e->d_name + len - 5, ".json") == 0)
-            n++;
-    }
-    closedir(d);
-    return n;
-}
-
 jv ar_card_view(jv card, jv notes)
 {
     jv view = jv_copy(card);
@@ -115,194 +154,389 @@ jv ar_card_view(jv card, jv notes)
     return view;
 }
 
-static int read_state(const struct ar_kb *kb, struct state *st)
+static uint64_t id_hash(const char *id)
 {
-    char path[PATH_MAX], *text;
-    size_t len;
-    memset(st, 0, sizeof *st);
-    if (access(ar_kb_path(kb, STATE_FILE, path), F_OK) != 0)
-        return -1;
-    if (ar_read_file(path, 4096, &text, &len) != 0)
-        return -1;
-    jv v;
-    int rc = ar_json_parse(text, len, path, &v);
-    free(text);
-    if (rc != 0)
-        return -1;
-    const char *schema = ar_jv_str(v, "schema");
-    const char *last = ar_jv_str(v, "last"), *epoch = ar_jv_str(v, "epoch"), *dirs = ar_jv_str(v, "dirs");
-    /* a state without an epoch (an older ar) makes readers rebuild once */
-    rc = schema && strcmp(schema, STATE_SCHEMA) == 0 && epoch && strlen(epoch) == AR_EPOCH_LEN ? 0 : -1;
-    st->cards = (long)ar_jv_num(v, "cards", -1);
-    st->notes = (long)ar_jv_num(v, "notes", -1);
-    st->bytes = (long long)ar_jv_num(v, "bytes", -1);
-    st->gen = (long)ar_jv_num(v, "gen", -1);
-    rc = st->gen < 0 ? -1 : rc;
-    snprintf(st->last, sizeof st->last, "%s", last ? last : "");
-    snprintf(st->epoch, sizeof st->epoch, "%s", epoch ? epoch : "");
-    snprintf(st->dirs, sizeof st->dirs, "%s", dirs ? dirs : "");
-    jv_free(v);
+    uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
+    for (; *id; id++)
+        h = (h ^ (unsigned char)*id) * 1099511628211ULL;
+    return h;
+}
+
+/* ---------------------------------------------------------------- sqlite */
+
+static int is_corrupt(int rc)
+{
+    rc &= 0xff;
+    return rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB;
+}
+
+/* the last error of d as AR_EFAIL "PATH: WHAT: WHY"; corruption remembered */
+static int db_fail(struct db *d, const char *what)
+{
+    if (is_corrupt(sqlite3_errcode(d->db)))
+        d->corrupt = 1;
+    return ar_fail(AR_EFAIL, "%s: %s: %s", d->path, what, sqlite3_errmsg(d->db));
+}
+
+static int exec(struct db *d, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(d->db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        if (is_corrupt(rc))
+            d->corrupt = 1;
+        ar_fail(AR_EFAIL, "%s: %s", d->path, msg ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+        return rc;
+    }
+    return 0;
+}
+
+static int prepare(struct db *d, const char *sql, sqlite3_stmt **st)
+{
+    int rc = sqlite3_prepare_v2(d->db, sql, -1, st, NULL);
+    if (rc != SQLITE_OK) {
+        db_fail(d, "cannot read");
+        *st = NULL;
+    }
     return rc;
 }
 
-/* The state is written atomically (temp + rename) but not fsync'd: it is
- * written after the index data it describes is on disk, and a state lost
- * or emptied by a power failure only makes the next reader rebuild. */
-static int write_state(const struct ar_kb *kb, const struct state *st)
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
 {
-    char path[PATH_MAX], tmp[PATH_MAX + 64], text[512];
-    int n = snprintf(text, sizeof text,
-                     "{\"bytes\":%lld,\"cards\":%ld,\"dirs\":\"%s\",\"epoch\":\"%s\",\"gen\":%ld,"
-                     "\"last\":\"%s\",\"notes\":%ld,\"schema\":\"%s\"}\n",
-                     st->bytes, st->cards, st->dirs, st->epoch, st->gen, st->last, st->notes, STATE_SCHEMA);
-    ar_kb_path(kb, STATE_FILE, path);
-    snprintf(tmp, sizeof tmp, "%s/.%s.tmp.%ld", kb->root, STATE_FILE, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return ar_fail(AR_EFAIL, "%s: cannot write: %s", path, strerror(errno));
-    int ok = write(fd, text, (size_t)n) == n;
-    ok = close(fd) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return ar_fail(AR_EFAIL, "%s: cannot write: %s", path, strerror(e));
+    if (s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static void bind_num(sqlite3_stmt *st, int i, int has, double v)
+{
+    if (has)
+        sqlite3_bind_double(st, i, v);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* Runs a statement that returns no rows, then resets it. */
+static int step_done(struct db *d, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        db_fail(d, what);
+        return rc;
     }
     return 0;
 }
 
-static long long index_size(const struct ar_kb *kb)
+static void db_close(struct db *d)
 {
-    char path[PATH_MAX];
-    struct stat s;
-    return stat(ar_kb_path(kb, INDEX_FILE, path), &s) == 0 ? (long long)s.st_size : -1;
+    if (d->db)
+        sqlite3_close_v2(d->db);
+    d->db = NULL;
+    if (d->lock >= 0)
+        ar_unlock(d->lock);
+    d->lock = -1;
 }
 
-/* The modification times of cards/ and notes/ into out; -1 when they
- * cannot be read, or when either changed too recently to be trusted (a
- * change in the same clock tick could keep the time). */
-static int dirs_stamp(const struct ar_kb *kb, char out[DIRS_LEN])
+static int lock_path(const struct ar_kb *kb, char out[PATH_MAX])
 {
-    struct stat c, n;
-    struct timespec now;
-    if (stat(kb->cards, &c) != 0 || stat(kb->notes, &n) != 0 || clock_gettime(CLOCK_REALTIME, &now) != 0 ||
-        c.st_mtim.tv_sec > now.tv_sec - SETTLED_S || n.st_mtim.tv_sec > now.tv_sec - SETTLED_S)
-        return -1;
-    snprintf(out, DIRS_LEN, "%lld.%09ld:%lld.%09ld", (long long)c.st_mtim.tv_sec, c.st_mtim.tv_nsec,
-             (long long)n.st_mtim.tv_sec, n.st_mtim.tv_nsec);
+    ar_kb_path(kb, LOCK_FILE, out);
     return 0;
 }
 
-/* 1 when the index matches the facts on disk now. */
-static int is_fresh(const struct ar_kb *kb, const struct state *st)
+/* Opens index.db (created when missing) under the shared lock. */
+static int db_open(const struct ar_kb *kb, struct db *d)
 {
-    return st->cards == count_facts(kb->cards) && st->notes == count_facts(kb->notes) &&
-           st->bytes == index_size(kb);
+    char lp[PATH_MAX];
+    memset(d, 0, sizeof *d);
+    d->kb = kb;
+    d->lock = -1;
+    ar_kb_path(kb, DB_FILE, d->path);
+    lock_path(kb, lp);
+    if ((d->lock = ar_lock(lp, ar_lock_timeout_default(), 0)) < 0)
+        return -1;
+    int rc = sqlite3_open_v2(d->path, &d->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             NULL);
+    if (rc != SQLITE_OK) {
+        ar_fail(AR_EFAIL, "%s: cannot open: %s", d->path, d->db ? sqlite3_errmsg(d->db) : sqlite3_errstr(rc));
+        db_close(d);
+        return rc;
+    }
+    sqlite3_busy_timeout(d->db, (int)(ar_lock_timeout_default() * 1000));
+    sqlite3_extended_result_codes(d->db, 0);
+    /* the last connection to close leaves the WAL to the next checkpoint:
+     * a write costs its own pages, not a checkpoint of every change */
+    sqlite3_db_config(d->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+    /* derived data: a commit need not reach the disk (synchronous=NORMAL
+     * keeps WAL consistent after a crash; a lost commit is a fact the next
+     * reader takes in again) */
+    /* 16 KiB pages hold seven views of 2 KiB where 4 KiB pages hold one
+     * (set before the first table; a no-op on an existing file) */
+    rc = exec(d, "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                 " PRAGMA mmap_size=1073741824;"
+                 "PRAGMA journal_size_limit=67108864; PRAGMA cache_size=-65536;");
+    if (rc != 0) {
+        db_close(d);
+        return rc;
+    }
+    return 0;
 }
 
+/* PRAGMA user_version: 0 for a new file. */
+static int schema_version(struct db *d, int *version)
+{
+    sqlite3_stmt *st;
+    int rc = prepare(d, "PRAGMA user_version", &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    rc = sqlite3_step(st);
+    *version = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    if (rc != SQLITE_ROW)
+        db_fail(d, "cannot read");
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : rc;
+}
 
-/* ---------------------------------------------------------------- render
- *
- * A fact is read on a fast path when its bytes are the canonical form our
- * writers produce: white space stripped gives the canonical compact text,
- * and the id (a content hash) is checked on that text, which proves it
- * canonical too; the view line is then spliced from text, without jv. Any
- * other file takes the slow path: parse, validate against the schema, dump.
- * Facts are validated where they enter the knowledge base (write, import,
- * sync); `ar-card validate` checks every fact against the whole schema.
- * Cards and notes are read in parallel (OpenMP); each thread has its own jv
- * values and error message. */
+static int read_held(struct db *d, struct held *h, char stamp[STAMP_LEN])
+{
+    sqlite3_stmt *st;
+    memset(h, 0, sizeof *h);
+    if (stamp)
+        stamp[0] = '\0';
+    int rc = prepare(d, "SELECT key, value FROM meta", &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *k = (const char *)sqlite3_column_text(st, 0);
+        sqlite3_int64 v = sqlite3_column_int64(st, 1);
+        if (!k)
+            continue;
+        if (strcmp(k, "cards") == 0)
+            h->cards = v;
+        else if (strcmp(k, "cards_x") == 0)
+            h->cards_x = (uint64_t)v;
+        else if (strcmp(k, "notes") == 0)
+            h->notes = v;
+        else if (strcmp(k, "notes_x") == 0)
+            h->notes_x = (uint64_t)v;
+        else if (strcmp(k, "stamp") == 0 && stamp)
+            snprintf(stamp, STAMP_LEN, "%s", (const char *)sqlite3_column_text(st, 1));
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return db_fail(d, "cannot read"), rc;
+    return 0;
+}
 
-struct fact {
-    char *text;             /* canonical compact JSON, NULL when skipped */
-    size_t len;
-    char *warning;          /* why it was skipped */
-    char card[AR_ID_LEN + 1];   /* notes: the card they annotate */
-    char kind;              /* notes: l(esson) s(tatus) r(etract) c(omment) */
-    char status[16];        /* status notes: the status, normalised */
+static int put_meta_int(struct db *d, const char *key, sqlite3_int64 v)
+{
+    sqlite3_stmt *st;
+    int rc = prepare(d, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)", &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, v);
+    rc = step_done(d, st, "cannot write");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int put_stamp(struct db *d, const char *stamp)
+{
+    sqlite3_stmt *st;
+    int rc = prepare(d, "INSERT OR REPLACE INTO meta(key, value) VALUES('stamp', ?1)", &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, stamp, -1, SQLITE_STATIC);
+    rc = step_done(d, st, "cannot write");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Writes d->held; the stamp no longer holds (a fact came in since). */
+static int write_held(struct db *d)
+{
+    int rc = put_meta_int(d, "cards", d->held.cards);
+    if (rc == 0)
+        rc = put_meta_int(d, "cards_x", (sqlite3_int64)d->held.cards_x);
+    if (rc == 0)
+        rc = put_meta_int(d, "notes", d->held.notes);
+    if (rc == 0)
+        rc = put_meta_int(d, "notes_x", (sqlite3_int64)d->held.notes_x);
+    if (rc == 0)
+        rc = put_stamp(d, "");
+    return rc;
+}
+
+static void rollback(struct db *d)
+{
+    if (!sqlite3_get_autocommit(d->db))
+        sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* ------------------------------------------------------------ rows */
+
+static void put_json_string(struct ar_buf *b, const char *s)
+{
+    jv v = jv_string(s);
+    ar_json_dump_buf(b, v, AR_JSON_COMPACT);
+    jv_free(v);
+}
+
+static void put_json_list(struct ar_buf *b, const char **v, int n)
+{
+    ar_buf_putc(b, '[');
+    for (int i = 0; i < n; i++) {
+        if (i)
+            ar_buf_putc(b, ',');
+        put_json_string(b, v[i]);
+    }
+    ar_buf_putc(b, ']');
+}
+
+/* The statements that store a card, prepared once per transaction. */
+struct put {
+    sqlite3_stmt *card, *view, *del_changes, *change;
+    struct ar_pool pool;
+    struct ar_buf tags, prior;
+    size_t uses;
 };
 
-/* The string value of member key of compact text s, unescaped only if it
- * needs no escapes; 0 on success. */
-static int text_str(const char *s, const struct ar_jmember *m, int n, const char *key, char *out,
-                    size_t max)
+static int put_open(struct db *d, struct put *p, int replace)
 {
-    int i = ar_jtext_find(s, m, n, key);
-    if (i < 0 || m[i].vallen < 2 || s[m[i].val] != '"' || m[i].vallen - 2 >= max)
-        return -1;
-    size_t len = m[i].vallen - 2;
-    if (memchr(s + m[i].val + 1, '\\', len))
-        return -1;
-    memcpy(out, s + m[i].val + 1, len);
-    out[len] = '\0';
-    return 0;
+    memset(p, 0, sizeof *p);
+    const char *verb = replace ? "INSERT OR REPLACE" : "INSERT";
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "%s INTO cards(id, created, agent, session, \"commit\", category, hypothesis, status,"
+             " card_status, retracted, platform, fingerprint, budget_s, seed, val_bpb, training_seconds,"
+             " delta, baseline, config_hash, verifies, lesson, tags, prior_cards)"
+             " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,"
+             " ?20, ?21, ?22, ?23)",
+             verb);
+    int rc = prepare(d, sql, &p->card);
+    if (rc == SQLITE_OK) {
+        snprintf(sql, sizeof sql, "%s INTO views(id, view) VALUES(?1, ?2)", verb);
+        rc = prepare(d, sql, &p->view);
+    }
+    if (rc == SQLITE_OK)
+        rc = prepare(d, "DELETE FROM changes WHERE card = ?1", &p->del_changes);
+    if (rc == SQLITE_OK)
+        rc = prepare(d, "INSERT INTO changes(card, pos, key, from_value, to_value) VALUES(?1, ?2, ?3, ?4, ?5)",
+                     &p->change);
+    return rc;
 }
 
-/* Reads a fact file; on the fast path its canonical text is the file's
- * bytes with white space removed. */
-static int read_fact(const char *path, const char *id, int is_note, struct fact *f)
+static void put_close(struct put *p)
 {
-    char *data;
-    size_t len;
-    if (ar_read_file(path, AR_CARD_MAX_BYTES + 4096, &data, &len) != 0)
-        return -1;
-    len = ar_jtext_compact(data, data, len);
-    data[len] = '\0';
-    struct ar_jmember m[64];
-    int n = ar_jtext_members(data, len, m, 64);
-    char fid[AR_ID_LEN + 1];
-    int fast = n > 0 && n <= 64 && text_str(data, m, n, "id", fid, sizeof fid) == 0 &&
-               strcmp(fid, id) == 0 && ar_utf8_valid(data, len) && ar_id_matches_text(data, len);
-    if (!fast) {
-        /* slow path: anything not in the canonical form */
-        free(data);
-        jv v;
-        if ((is_note ? ar_note_read_file(path, &v) : ar_card_read_file(path, &v, AR_CARD_STORED)) != 0)
-            return -1;
-        if (strcmp(ar_jv_str(v, "id"), id) != 0) {
-            jv_free(v);
-            return ar_fail(AR_EINPUT, "%s: file name does not match its id", path);
-        }
-        struct ar_buf b = {0};
-        ar_json_dump_buf(&b, v, AR_JSON_COMPACT);
-        jv_free(v);
-        len = b.len;
-        data = ar_buf_take(&b);
-        n = ar_jtext_members(data, len, m, 64);
-    }
-    if (is_note) {
-        char kind[16];
-        if (text_str(data, m, n, "card", f->card, sizeof f->card) != 0 || !ar_id_valid(f->card) ||
-            text_str(data, m, n, "kind", kind, sizeof kind) != 0) {
-            free(data);
-            return ar_fail(AR_EINPUT, "%s: not a note", path);
-        }
-        f->kind = kind[0];
-        f->status[0] = '\0';
-        char raw[16];
-        if (strcmp(kind, "status") == 0 && text_str(data, m, n, "status", raw, sizeof raw) == 0)
-            snprintf(f->status, sizeof f->status, "%s", ar_card_status_norm(raw));
-    }
-    f->text = data;
-    f->len = len;
-    return 0;
+    sqlite3_finalize(p->card);
+    sqlite3_finalize(p->view);
+    sqlite3_finalize(p->del_changes);
+    sqlite3_finalize(p->change);
+    ar_pool_free(&p->pool);
+    ar_buf_free(&p->tags);
+    ar_buf_free(&p->prior);
 }
 
-static void read_facts(const struct ar_kb *kb, char **ids, size_t n, int is_note, struct fact *out)
+/* Stores the view (text of len bytes, NUL-terminated) and its row. */
+static int put_view(struct db *d, struct put *p, const char *view, size_t len)
 {
-#pragma omp parallel for schedule(dynamic, 32) if (n >= 256)
-    for (size_t i = 0; i < n; i++) {
-        char path[PATH_MAX];
-        memset(&out[i], 0, sizeof out[i]);
-        if (is_note)
-            ar_kb_note_path(kb, ids[i], path);
-        else
-            ar_kb_card_path(kb, ids[i], path);
-        if (read_fact(path, ids[i], is_note, &out[i]) != 0)
-            out[i].warning = ar_xstrdup(ar_last_error());
+    struct ar_cardrow r;
+    if (++p->uses % 4096 == 0) {
+        ar_pool_free(&p->pool);
+        memset(&p->pool, 0, sizeof p->pool);
     }
+    if (ar_cardrow_parse(&p->pool, view, len, &r) != 0)
+        return ar_fail(AR_EFAIL, "%s: cannot index a view: %s", d->path, ar_last_error());
+    p->tags.len = p->prior.len = 0;
+    put_json_list(&p->tags, r.tags, r.ntags);
+    put_json_list(&p->prior, r.prior, r.nprior);
+    sqlite3_stmt *c = p->card;
+    bind_text(c, 1, r.id);
+    bind_text(c, 2, r.created);
+    bind_text(c, 3, r.agent);
+    bind_text(c, 4, r.session);
+    bind_text(c, 5, r.commit);
+    bind_text(c, 6, r.category);
+    bind_text(c, 7, r.hypothesis);
+    bind_text(c, 8, r.status);
+    bind_text(c, 9, r.card_status);
+    sqlite3_bind_int(c, 10, r.retracted);
+    bind_text(c, 11, r.platform);
+    bind_text(c, 12, r.fingerprint);
+    bind_num(c, 13, r.has_budget, r.budget_s);
+    bind_num(c, 14, r.has_seed, r.seed);
+    bind_num(c, 15, r.has_bpb, r.val_bpb);
+    bind_num(c, 16, r.has_training, r.training_seconds);
+    bind_num(c, 17, r.has_delta, r.delta);
+    bind_text(c, 18, r.baseline);
+    bind_text(c, 19, r.config_hash);
+    bind_text(c, 20, r.verifies);
+    bind_text(c, 21, r.lesson);
+    sqlite3_bind_text(c, 22, p->tags.data, (int)p->tags.len, SQLITE_STATIC);
+    sqlite3_bind_text(c, 23, p->prior.data, (int)p->prior.len, SQLITE_STATIC);
+    int rc = step_done(d, c, "cannot write");
+    if (rc == 0) {
+        sqlite3_bind_text(p->view, 1, r.id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(p->view, 2, view, (int)len, SQLITE_STATIC);
+        rc = step_done(d, p->view, "cannot write");
+    }
+    if (rc == 0) {
+        sqlite3_bind_text(p->del_changes, 1, r.id, -1, SQLITE_STATIC);
+        rc = step_done(d, p->del_changes, "cannot write");
+    }
+    for (int i = 0; i < r.nchanges && rc == 0; i++) {
+        sqlite3_bind_text(p->change, 1, r.id, -1, SQLITE_STATIC);
+        sqlite3_bind_int(p->change, 2, i);
+        sqlite3_bind_text(p->change, 3, r.changes[i].key, -1, SQLITE_STATIC);
+        sqlite3_bind_text(p->change, 4, r.changes[i].from, -1, SQLITE_STATIC);
+        sqlite3_bind_text(p->change, 5, r.changes[i].to, -1, SQLITE_STATIC);
+        rc = step_done(d, p->change, "cannot write");
+    }
+    sqlite3_clear_bindings(c);
+    return rc;
 }
 
-static const struct fact *sort_notes;
+static int put_note_text(struct db *d, sqlite3_stmt *st, const char *id, const char *card, const char *kind,
+                         const char *status, const char *text, size_t len)
+{
+    bind_text(st, 1, id);
+    bind_text(st, 2, card);
+    bind_text(st, 3, kind);
+    bind_text(st, 4, status && *status ? status : NULL);
+    sqlite3_bind_text(st, 5, text, (int)len, SQLITE_STATIC);
+    return step_done(d, st, "cannot write");
+}
+
+static const char note_sql[] =
+    "INSERT OR IGNORE INTO notes(id, card, kind, status, created, agent, text, note)"
+    " VALUES(?1, ?2, ?3, ?4, json_extract(?5, '$.created'), json_extract(?5, '$.agent'),"
+    " json_extract(?5, '$.text'), ?5)";
+
+static int put_skipped(struct db *d, const char *kind, const char *id, const char *why)
+{
+    sqlite3_stmt *st;
+    int rc = prepare(d, "INSERT OR IGNORE INTO skipped(kind, id, why) VALUES(?1, ?2, ?3)", &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    bind_text(st, 1, kind);
+    bind_text(st, 2, id);
+    bind_text(st, 3, why);
+    rc = step_done(d, st, "cannot write");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- rebuild */
+
+static const char *note_kind_name(char k)
+{
+    return k == 'l' ? "lesson" : k == 's' ? "status" : k == 'r' ? "retract" : "comment";
+}
+
+static const struct ar_fact *sort_notes;
 
 static int cmp_note(const void *a, const void *b)
 {
@@ -311,94 +545,11 @@ static int cmp_note(const void *a, const void *b)
     return c ? c : (i > j) - (i < j);
 }
 
-/* Appends member "key":value to a view being spliced. */
-static void put_member(struct ar_buf *b, int *first, const char *key, const char *val, size_t vlen)
+/* Fills the empty tables of d (in its open transaction) from the facts;
+ * d->held is set to what they hold. */
+static int fill(struct db *d)
 {
-    if (!*first)
-        ar_buf_putc(b, ',');
-    *first = 0;
-    ar_buf_putc(b, '"');
-    ar_buf_puts(b, key);
-    ar_buf_puts(b, "\":");
-    ar_buf_add(b, val, vlen);
-}
-
-/* The view line of a card from its canonical text and its notes (id order):
- * byte for byte what ar_json_dump(ar_card_view(card, notes)) gives. */
-static void splice_view(struct ar_buf *b, const struct fact *card, const struct fact *notes,
-                        const size_t *order, size_t nn)
-{
-    struct ar_jmember m[64];
-    int n = ar_jtext_members(card->text, card->len, m, 64);
-    char raw[16] = "", status[16];
-    text_str(card->text, m, n, "status", raw, sizeof raw);
-    snprintf(status, sizeof status, "%s", ar_card_status_norm(raw));
-    const char *effective = status;
-    int retracted = 0;
-    struct ar_buf list = {0};
-    ar_buf_putc(&list, '[');
-    for (size_t i = 0; i < nn; i++) {
-        const struct fact *f = &notes[order[i]];
-        if (f->kind == 's' && f->status[0])
-            effective = f->status;
-        else if (f->kind == 'r')
-            retracted = 1;
-        if (i)
-            ar_buf_putc(&list, ',');
-        ar_buf_add(&list, f->text, f->len);
-    }
-    ar_buf_putc(&list, ']');
-    char cs[24], es[24];
-    int cslen = snprintf(cs, sizeof cs, "\"%s\"", status);
-    int eslen = snprintf(es, sizeof es, "\"%s\"", effective);
-    /* the view's own members, in key order; status replaces the card's */
-    struct { const char *key; const char *val; size_t len; } add[] = {
-        {"card_status", cs, (size_t)cslen},
-        {"notes", list.data, list.len},
-        {"retracted", retracted ? "true" : "false", retracted ? 4u : 5u},
-        {"status", es, (size_t)eslen},
-    };
-    int na = 4, a = 0, first = 1;
-    ar_buf_putc(b, '{');
-    for (int i = 0; i < n && i < 64; i++) {
-        const char *key = card->text + m[i].key;
-        size_t kl = m[i].keylen;
-        while (a < na) {
-            size_t al = strlen(add[a].key);
-            int c = memcmp(add[a].key, key, al < kl ? al : kl);
-            if (c > 0 || (c == 0 && al >= kl))
-                break;
-            put_member(b, &first, add[a].key, add[a].val, add[a].len);
-            a++;
-        }
-        if (a < na && kl == strlen(add[a].key) && memcmp(key, add[a].key, kl) == 0) {
-            put_member(b, &first, add[a].key, add[a].val, add[a].len);
-            a++;
-            continue;
-        }
-        if (!first)
-            ar_buf_putc(b, ',');
-        first = 0;
-        ar_buf_add(b, card->text + m[i].key - 1, m[i].val + m[i].vallen - (m[i].key - 1));
-    }
-    for (; a < na; a++)
-        put_member(b, &first, add[a].key, add[a].val, add[a].len);
-    ar_buf_putc(b, '}');
-    ar_buf_free(&list);
-}
-
-static void free_facts(struct fact *f, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        free(f[i].text);
-        free(f[i].warning);
-    }
-    free(f);
-}
-
-/* Renders the whole index from the facts into b; fills st. */
-static int render(const struct ar_kb *kb, struct ar_buf *b, struct state *st)
-{
+    const struct ar_kb *kb = d->kb;
     size_t ncards, nnotes;
     char **cards = ar_list_ids(kb->cards, &ncards);
     char **notes = ar_list_ids(kb->notes, &nnotes);
@@ -407,27 +558,41 @@ static int render(const struct ar_kb *kb, struct ar_buf *b, struct state *st)
         ar_free_ids(notes, notes ? nnotes : 0);
         return ar_fail(AR_EFAIL, "knowledge base %s: cannot read cards/ or notes/", kb->root);
     }
-    struct fact *nf = ar_xmalloc((nnotes ? nnotes : 1) * sizeof *nf);
-    read_facts(kb, notes, nnotes, 1, nf);
+    memset(&d->held, 0, sizeof d->held);
+    struct ar_fact *nf = ar_xmalloc((nnotes ? nnotes : 1) * sizeof *nf);
+    ar_facts_read(kb, notes, nnotes, 1, nf);
+    sqlite3_stmt *ins_note = NULL;
+    int rc = prepare(d, note_sql, &ins_note);
     /* notes grouped by card, in id order within each card */
     size_t *order = ar_xmalloc((nnotes ? nnotes : 1) * sizeof *order), nvalid = 0;
-    for (size_t i = 0; i < nnotes; i++) {
-        if (nf[i].warning)
+    for (size_t i = 0; i < nnotes && rc == 0; i++) {
+        d->held.notes++;
+        d->held.notes_x ^= id_hash(notes[i]);
+        if (nf[i].warning) {
             ar_warn("index: skipping note: %s", nf[i].warning);
-        else
-            order[nvalid++] = i;
+            rc = put_skipped(d, "note", notes[i], nf[i].warning);
+            continue;
+        }
+        order[nvalid++] = i;
+        rc = put_note_text(d, ins_note, notes[i], nf[i].card, note_kind_name(nf[i].kind), nf[i].status,
+                           nf[i].text, nf[i].len);
     }
+    sqlite3_finalize(ins_note);
     sort_notes = nf;
     qsort(order, nvalid, sizeof *order, cmp_note);
 
-    memset(st, 0, sizeof *st);
-    ar_buf_puts(b, "");
+    struct put p;
+    if (rc == 0)
+        rc = put_open(d, &p, 0);
+    else
+        memset(&p, 0, sizeof p);
     enum { CHUNK = 4096 };
-    struct fact *cf = ar_xmalloc(CHUNK * sizeof *cf);
+    struct ar_fact *cf = ar_xmalloc(CHUNK * sizeof *cf);
+    struct ar_buf b = {0};
     size_t at = 0;   /* next note in order */
-    for (size_t base = 0; base < ncards; base += CHUNK) {
+    for (size_t base = 0; base < ncards && rc == 0; base += CHUNK) {
         size_t n = ncards - base < CHUNK ? ncards - base : CHUNK;
-        read_facts(kb, cards + base, n, 0, cf);
+        ar_facts_read(kb, cards + base, n, 0, cf);
         for (size_t i = 0; i < n; i++) {
             const char *id = cards[base + i];
             while (at < nvalid && strcmp(nf[order[at]].card, id) < 0)
@@ -435,344 +600,349 @@ static int render(const struct ar_kb *kb, struct ar_buf *b, struct state *st)
             size_t end = at;
             while (end < nvalid && strcmp(nf[order[end]].card, id) == 0)
                 end++;
-            if (cf[i].warning) {
+            d->held.cards++;
+            d->held.cards_x ^= id_hash(id);
+            if (rc != 0) {
+            } else if (cf[i].warning) {
                 ar_warn("index: skipping card: %s", cf[i].warning);
+                rc = put_skipped(d, "card", id, cf[i].warning);
             } else {
-                splice_view(b, &cf[i], nf, order + at, end - at);
-                ar_buf_putc(b, '\n');
-                snprintf(st->last, sizeof st->last, "%s", id);
+                b.len = 0;
+                ar_fact_splice_view(&b, &cf[i], nf, order + at, end - at);
+                ar_buf_putc(&b, '\0');
+                rc = put_view(d, &p, b.data, b.len - 1);
             }
             at = end;
             free(cf[i].text);
             free(cf[i].warning);
         }
     }
+    ar_buf_free(&b);
     free(cf);
+    put_close(&p);
     free(order);
-    free_facts(nf, nnotes);
-    st->cards = (long)ncards;
-    st->notes = (long)nnotes;
-    st->bytes = (long long)b->len;
+    ar_facts_free(nf, nnotes);
     ar_free_ids(cards, ncards);
     ar_free_ids(notes, nnotes);
-    return 0;
+    return rc;
 }
 
-static int rebuild_locked(const struct ar_kb *kb)
+/* Builds the whole index anew in d's open write transaction. */
+static int rebuild_in(struct db *d)
 {
-    struct ar_buf b = {0};
-    struct state st;
-    char path[PATH_MAX];
-    ar_clean_temps(kb->root);
-    ar_clean_temps(kb->cards);
-    ar_clean_temps(kb->notes);
-    if (render(kb, &b, &st) != 0)
-        return -1;
-    ar_ijournal_new_epoch(st.epoch);
-    /* the index and journal before the state: a crash between them leaves
-     * a stale state, so the next reader rebuilds */
-    int rc = ar_write_atomic(ar_kb_path(kb, INDEX_FILE, path), b.data, b.len);
-    ar_buf_free(&b);
+    char sql[64];
+    int rc = exec(d, drop_sql);
     if (rc == 0)
-        rc = ar_ijournal_reset(kb, st.epoch);
+        rc = exec(d, schema_sql);
     if (rc == 0)
-        rc = write_state(kb, &st);
+        rc = fill(d);
+    if (rc == 0)
+        rc = exec(d, indexes_sql);
+    if (rc == 0)
+        rc = write_held(d);
+    snprintf(sql, sizeof sql, "PRAGMA user_version=%d", SCHEMA_VERSION);
+    if (rc == 0)
+        rc = exec(d, sql);
     return rc;
 }
 
-static int lock_index(const struct ar_kb *kb)
+/* Files of the index before index.db: gone at a rebuild. */
+static void remove_old_files(const struct ar_kb *kb)
 {
+    static const char *const old[] = {"index.jsonl", "index.state", "index.journal"};
     char path[PATH_MAX];
-    return ar_lock(ar_kb_path(kb, LOCK_FILE, path), ar_lock_timeout_default(), 1);
+    for (size_t i = 0; i < sizeof old / sizeof *old; i++)
+        unlink(ar_kb_path(kb, old[i], path));
 }
 
-int ar_index_rebuild(const struct ar_kb *kb)
+/* After a rebuild: the old format's files go, and the WAL (as large as the
+ * database now) is copied into it and emptied here, rather than by the next
+ * writer, and before readers read every page through it. Readers still in
+ * the old snapshot are waited for a moment, else it is left to the next
+ * checkpoint. */
+static void after_rebuild(struct db *d)
 {
-    int fd = lock_index(kb);
-    if (fd < 0)
-        return -1;
-    int rc = rebuild_locked(kb);
-    ar_unlock(fd);
+    remove_old_files(d->kb);
+    sqlite3_busy_timeout(d->db, 2000);
+    sqlite3_exec(d->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+    sqlite3_busy_timeout(d->db, (int)(ar_lock_timeout_default() * 1000));
+}
+
+static int rebuild_txn(struct db *d)
+{
+    ar_clean_temps(d->kb->root);
+    ar_clean_temps(d->kb->cards);
+    ar_clean_temps(d->kb->notes);
+    int rc = exec(d, "BEGIN IMMEDIATE");
+    if (rc == 0)
+        rc = rebuild_in(d);
+    if (rc == 0)
+        rc = exec(d, "COMMIT");
+    if (rc != 0)
+        rollback(d);
+    else
+        after_rebuild(d);
     return rc;
 }
 
-/* Records the settled directory times dirs, taken before st was found
- * fresh, in the state, unless a writer holds the lock or changed the state
- * meanwhile; a reader that may not write just goes without. */
-static void remember_dirs(const struct ar_kb *kb, const struct state *st, const char *dirs)
+/* Replaces a database SQLite cannot read: under the exclusive lock (no
+ * other connection is open), the files are removed and built anew. */
+static int replace_db(const struct ar_kb *kb)
 {
-    char path[PATH_MAX];
-    int fd = ar_lock(ar_kb_path(kb, LOCK_FILE, path), 0, 1);
-    if (fd < 0)
-        return;
-    struct state now;
-    if (read_state(kb, &now) == 0 && now.cards == st->cards && now.notes == st->notes &&
-        now.bytes == st->bytes && now.gen == st->gen && strcmp(now.epoch, st->epoch) == 0) {
-        snprintf(now.dirs, sizeof now.dirs, "%s", dirs);
-        (void)write_state(kb, &now);
-    }
-    ar_unlock(fd);
-}
-
-int ar_index_ensure(const struct ar_kb *kb)
-{
-    struct state st;
-    char dirs[DIRS_LEN];
-    int settled = dirs_stamp(kb, dirs) == 0;   /* before the facts are counted */
-    if (read_state(kb, &st) == 0) {
-        /* neither facts directory changed since the state's stamp: the
-         * facts are those it counted, without listing 100,000 files */
-        if (settled && st.dirs[0] && strcmp(dirs, st.dirs) == 0 && st.bytes == index_size(kb))
-            return 0;
-        if (is_fresh(kb, &st)) {
-            if (settled)
-                remember_dirs(kb, &st, dirs);
-            return 0;
-        }
-    }
-    int fd = lock_index(kb);
+    char lp[PATH_MAX], path[PATH_MAX], side[PATH_MAX + 16];
+    lock_path(kb, lp);
+    int fd = ar_lock(lp, ar_lock_timeout_default(), 1);
     if (fd < 0)
         return -1;
+    ar_kb_path(kb, DB_FILE, path);
+    /* another process may have replaced it while we waited */
+    sqlite3 *probe = NULL;
+    int ok = 0;
+    if (sqlite3_open_v2(path, &probe, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK) {
+        sqlite3_stmt *st = NULL;
+        ok = sqlite3_prepare_v2(probe, "PRAGMA quick_check", -1, &st, NULL) == SQLITE_OK &&
+             sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) &&
+             strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0;
+        sqlite3_finalize(st);
+    }
+    sqlite3_close_v2(probe);
     int rc = 0;
-    if (read_state(kb, &st) != 0 || !is_fresh(kb, &st))
-        rc = rebuild_locked(kb);
-    ar_unlock(fd);
-    return rc;
-}
-
-/* 1 when note's id sorts after every other note of the knowledge base, so
- * it belongs at the end of its card's notes. */
-static int last_note_is(const struct ar_kb *kb, jv note)
-{
-    const char *id = ar_jv_str(note, "id");
-    size_t n;
-    char **ids = ar_list_ids(kb->notes, &n);
-    int last = id && n > 0 && strcmp(ids[n - 1], id) == 0;
-    ar_free_ids(ids, n);
-    return last;
-}
-
-/* Journals the change of card id's line (after the index is written,
- * before the state): the state's generation moves on, and its directory
- * stamp no longer holds. */
-static int journal_change(const struct ar_kb *kb, struct state *st, const char *id)
-{
-    if (ar_ijournal_put(kb, st->epoch, st->gen + 1, id) != 0)
-        return -1;
-    st->gen++;
-    st->dirs[0] = '\0';
-    return 0;
-}
-
-/* The id of the line at text (the line's top-level "id"), into id. */
-static int line_id(const char *text, size_t len, char id[AR_ID_LEN + 1])
-{
-    struct ar_jmember m[64];
-    int n = ar_jtext_members(text, len, m, 64);
-    return n > 0 && n <= 64 ? text_str(text, m, n, "id", id, AR_ID_LEN + 1) : -1;
-}
-
-int ar_index_version(const struct ar_kb *kb, struct ar_index_version *v)
-{
-    struct state st;
-    memset(v, 0, sizeof *v);
-    if (read_state(kb, &st) != 0)
-        return -1;
-    memcpy(v->epoch, st.epoch, sizeof v->epoch);
-    v->gen = st.gen;
-    v->bytes = st.bytes;
-    return 0;
-}
-
-int ar_index_find_sorted(const char *text, size_t len, const char *id, size_t *start, size_t *end)
-{
-    size_t lo = 0, hi = len;   /* both at line starts (or the end) */
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        const char *nl = memrchr(text + lo, '\n', mid - lo);
-        size_t s = nl ? (size_t)(nl - text) + 1 : lo;
-        const char *en = memchr(text + s, '\n', hi - s);
-        size_t e = en ? (size_t)(en - text) : hi;
-        char line[AR_ID_LEN + 1];
-        if (line_id(text + s, e - s, line) != 0)
-            return -1;
-        int c = strcmp(line, id);
-        if (c == 0) {
-            *start = s;
-            *end = e;
-            return 0;
+    if (!ok) {
+        ar_warn("%s: unreadable, rebuilt from the facts", path);
+        static const char *const sfx[] = {"", "-wal", "-shm", "-journal"};
+        for (size_t i = 0; i < 4; i++) {
+            snprintf(side, sizeof side, "%s%s", path, sfx[i]);
+            if (unlink(side) != 0 && errno != ENOENT) {
+                rc = ar_fail(AR_EFAIL, "%s: cannot remove: %s", side, strerror(errno));
+                break;
+            }
         }
-        if (c < 0)
-            lo = e < hi ? e + 1 : hi;
-        else
-            hi = s;
-    }
-    return -1;
-}
-
-/* Inserts the view line of a card whose id does not sort last: the index
- * is rewritten (atomically), the facts are not read again. */
-static int insert_line(const struct ar_kb *kb, const char *id, const struct ar_buf *line, struct state *st)
-{
-    char path[PATH_MAX], *text;
-    size_t len;
-    if (ar_read_file(ar_kb_path(kb, INDEX_FILE, path), (size_t)1 << 40, &text, &len) != 0)
-        return -1;
-    /* binary search over line starts for the first line with a larger id */
-    size_t n = 0, cap = 1024;
-    size_t *starts = ar_xmalloc(cap * sizeof *starts);
-    for (size_t p = 0; p < len;) {
-        if (n == cap)
-            starts = ar_xrealloc(starts, (cap *= 2) * sizeof *starts);
-        starts[n++] = p;
-        char *nl = memchr(text + p, '\n', len - p);
-        p = nl ? (size_t)(nl - text) + 1 : len;
-    }
-    size_t lo = 0, hi = n;
-    int rc = 0;
-    while (lo < hi && rc == 0) {
-        size_t mid = (lo + hi) / 2, end = mid + 1 < n ? starts[mid + 1] - 1 : len;
-        char mid_id[AR_ID_LEN + 1];
-        if (line_id(text + starts[mid], end - starts[mid], mid_id) != 0)
-            rc = -1;
-        else if (strcmp(mid_id, id) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    size_t at = lo < n ? starts[lo] : len;
-    if (rc == 0 && lo < n) {
-        /* already there: a rebuild took the card in, and the fact the
-         * counts miss is another one, so the index must be rebuilt */
-        char at_id[AR_ID_LEN + 1];
-        size_t end = lo + 1 < n ? starts[lo + 1] - 1 : len;
-        if (line_id(text + at, end - at, at_id) != 0 || strcmp(at_id, id) == 0)
-            rc = -1;
-    }
-    if (rc == 0) {
-        struct ar_buf b = {0};
-        ar_buf_add(&b, text, at);
-        ar_buf_add(&b, line->data, line->len);
-        ar_buf_add(&b, text + at, len - at);
-        rc = ar_write_atomic(path, b.data, b.len);
-        if (rc == 0)
-            rc = journal_change(kb, st, id);
+        struct db d;
         if (rc == 0) {
-            st->cards++;
-            st->bytes = (long long)b.len;
-            rc = write_state(kb, st);
+            memset(&d, 0, sizeof d);
+            d.kb = kb;
+            d.lock = -1;
+            snprintf(d.path, sizeof d.path, "%s", path);
+            rc = sqlite3_open_v2(path, &d.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) == SQLITE_OK
+                     ? 0
+                     : ar_fail(AR_EFAIL, "%s: cannot create: %s", path, sqlite3_errmsg(d.db));
+            if (rc == 0)
+                rc = exec(&d, "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                              " PRAGMA cache_size=-65536;");
+            if (rc == 0)
+                rc = rebuild_txn(&d);
+            db_close(&d);
         }
-        ar_buf_free(&b);
     }
-    free(starts);
+    ar_unlock(fd);
+    return rc;
+}
+
+/* Opens the index ready for use: of the current schema, with its meta;
+ * built when new or old, replaced when unreadable. *built: 1 when this
+ * call built it (so it holds every fact on disk). */
+static int open_ready(const struct ar_kb *kb, struct db *d, int *built)
+{
+    *built = 0;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int rc = db_open(kb, d);
+        int version = -1;
+        if (rc == 0)
+            rc = schema_version(d, &version);
+        if (rc == 0 && version == SCHEMA_VERSION)
+            return 0;
+        if (rc == 0) {
+            /* new or of another schema: built in a transaction that checks
+             * again, as another process may be at it too */
+            rc = exec(d, "BEGIN IMMEDIATE");
+            if (rc == 0)
+                rc = schema_version(d, &version);
+            if (rc == 0 && version == SCHEMA_VERSION) {
+                rc = exec(d, "COMMIT");
+                if (rc == 0)
+                    return 0;
+            } else if (rc == 0) {
+                ar_clean_temps(kb->root);
+                ar_clean_temps(kb->cards);
+                ar_clean_temps(kb->notes);
+                rc = rebuild_in(d);
+                if (rc == 0)
+                    rc = exec(d, "COMMIT");
+                if (rc == 0) {
+                    after_rebuild(d);
+                    *built = 1;
+                    return 0;
+                }
+            }
+            rollback(d);
+        }
+        int corrupt = d->corrupt;
+        db_close(d);
+        if (!corrupt || replace_db(kb) != 0)
+            return -1;
+        *built = 1;
+    }
+    return ar_fail(AR_EFAIL, "%s/" DB_FILE ": unreadable after a rebuild", kb->root);
+}
+
+/* ------------------------------------------------------------ freshness */
+
+/* The change times of cards/ and notes/ into out; -1 when they cannot be
+ * read or either changed too recently to be trusted. */
+static int dirs_stamp(const struct ar_kb *kb, char out[STAMP_LEN])
+{
+    struct stat c, n;
+    struct timespec now;
+    if (stat(kb->cards, &c) != 0 || stat(kb->notes, &n) != 0 || clock_gettime(CLOCK_REALTIME, &now) != 0 ||
+        c.st_ctim.tv_sec > now.tv_sec - SETTLED_S || n.st_ctim.tv_sec > now.tv_sec - SETTLED_S)
+        return -1;
+    snprintf(out, STAMP_LEN, "%llu.%lld.%09ld:%llu.%lld.%09ld", (unsigned long long)c.st_ino,
+             (long long)c.st_ctim.tv_sec, c.st_ctim.tv_nsec, (unsigned long long)n.st_ino,
+             (long long)n.st_ctim.tv_sec, n.st_ctim.tv_nsec);
+    return 0;
+}
+
+struct listing {
+    char **cards, **notes;
+    size_t ncards, nnotes;
+    struct held held;
+};
+
+static void listing_free(struct listing *l)
+{
+    ar_free_ids(l->cards, l->ncards);
+    ar_free_ids(l->notes, l->nnotes);
+}
+
+static int list_facts(const struct ar_kb *kb, struct listing *l)
+{
+    memset(l, 0, sizeof *l);
+    l->cards = ar_list_ids(kb->cards, &l->ncards);
+    l->notes = ar_list_ids(kb->notes, &l->nnotes);
+    if (!l->cards || !l->notes) {
+        listing_free(l);
+        return ar_fail(AR_EFAIL, "knowledge base %s: cannot read cards/ or notes/", kb->root);
+    }
+    l->held.cards = (long long)l->ncards;
+    l->held.notes = (long long)l->nnotes;
+    for (size_t i = 0; i < l->ncards; i++)
+        l->held.cards_x ^= id_hash(l->cards[i]);
+    for (size_t i = 0; i < l->nnotes; i++)
+        l->held.notes_x ^= id_hash(l->notes[i]);
+    return 0;
+}
+
+/* The count and hash of the facts in dir, without keeping or sorting
+ * their names: what a reader needs while the index holds them all. */
+static int count_dir(const char *dir, long long *n, uint64_t *x)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    struct dirent *e;
+    *n = 0;
+    *x = 0;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (e->d_name[0] == '.' || len < 6 || strcmp(e->d_name + len - 5, ".json") != 0)
+            continue;
+        uint64_t h = 1469598103934665603ULL;   /* id_hash of the name without .json */
+        for (size_t i = 0; i < len - 5; i++)
+            h = (h ^ (unsigned char)e->d_name[i]) * 1099511628211ULL;
+        (*n)++;
+        *x ^= h;
+    }
+    closedir(d);
+    return 0;
+}
+
+static int same_held(const struct held *a, const struct held *b)
+{
+    return a->cards == b->cards && a->notes == b->notes && a->cards_x == b->cards_x && a->notes_x == b->notes_x;
+}
+
+/* 1 when the index has fact id (indexed or skipped). */
+static int has_fact(struct db *d, int is_note, const char *id)
+{
+    sqlite3_stmt *st;
+    const char *sql = is_note ? "SELECT 1 FROM notes WHERE id = ?1 UNION ALL "
+                                "SELECT 1 FROM skipped WHERE kind = 'note' AND id = ?1"
+                              : "SELECT 1 FROM cards WHERE id = ?1 UNION ALL "
+                                "SELECT 1 FROM skipped WHERE kind = 'card' AND id = ?1";
+    if (prepare(d, sql, &st) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_fail(d, "cannot read");
+    return rc == SQLITE_ROW;
+}
+
+/* The notes of card (JSON texts, id order) as a jv array. */
+static int card_notes(struct db *d, const char *card, jv *out)
+{
+    sqlite3_stmt *st;
+    *out = jv_array();
+    if (prepare(d, "SELECT note FROM notes WHERE card = ?1 ORDER BY id", &st) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, card, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        jv n;
+        if (ar_json_parse((const char *)sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0),
+                          "index note", &n) != 0) {
+            sqlite3_finalize(st);
+            return -1;
+        }
+        *out = jv_array_append(*out, n);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return db_fail(d, "cannot read");
+    return 0;
+}
+
+/* Stores the view and row of card (borrowed) with its notes in the index. */
+static int put_card(struct db *d, jv card)
+{
+    jv notes;
+    if (card_notes(d, ar_jv_str(card, "id"), &notes) != 0) {
+        jv_free(notes);
+        return -1;
+    }
+    jv view = ar_card_view(card, notes);
+    jv_free(notes);
+    char *text = ar_json_dump(view, AR_JSON_COMPACT);
+    jv_free(view);
+    struct put p;
+    int rc = put_open(d, &p, 1);
+    if (rc == 0)
+        rc = put_view(d, &p, text, strlen(text));
+    put_close(&p);
     free(text);
     return rc;
 }
 
-/* Adds the line of a new card (no notes yet): appended when its id sorts
- * last, else inserted in order. The counts only say one card is missing;
- * an id after the last cannot be in the index, and an insert checks the
- * card is not there, else it fails and the caller rebuilds. */
-static int add_line(const struct ar_kb *kb, jv card, struct state *st)
+/* Renders card id's view again from its stored view and the notes table
+ * (after a note came in); nothing when the card is not indexed. */
+static int refresh_card(struct db *d, const char *id)
 {
-    struct ar_buf b = {0};
-    jv notes = jv_array();
-    jv view = ar_card_view(card, notes);
-    ar_json_dump_buf(&b, view, AR_JSON_COMPACT);
-    ar_buf_putc(&b, '\n');
-    jv_free(view);
-    jv_free(notes);
-    const char *id = ar_jv_str(card, "id");
-    if (strcmp(id, st->last) < 0) {
-        int rc = insert_line(kb, id, &b, st);
-        ar_buf_free(&b);
-        return rc;
-    }
-    char path[PATH_MAX];
-    int fd = open(ar_kb_path(kb, INDEX_FILE, path), O_WRONLY | O_APPEND | O_CLOEXEC);
-    int rc = -1;
-    if (fd >= 0) {
-        ssize_t w = write(fd, b.data, b.len);
-        /* no fsync: the index is derived, and its state (written next)
-         * makes readers rebuild when the two disagree */
-        rc = w == (ssize_t)b.len ? 0 : -1;
-        close(fd);
-    }
-    if (rc == 0)
-        rc = journal_change(kb, st, id);
-    if (rc == 0) {
-        st->cards++;
-        st->bytes += (long long)b.len;
-        snprintf(st->last, sizeof st->last, "%s", id);
-        rc = write_state(kb, st);
-    }
-    ar_buf_free(&b);
-    return rc;
-}
-
-int ar_index_add(const struct ar_kb *kb, jv card)
-{
-    int fd = lock_index(kb);
-    if (fd < 0)
+    sqlite3_stmt *st;
+    if (prepare(d, "SELECT view FROM views WHERE id = ?1", &st) != SQLITE_OK)
         return -1;
-    struct state st;
-    int rc = 0;
-    const char *id = ar_jv_str(card, "id");
-    if (read_state(kb, &st) != 0) {
-        rc = rebuild_locked(kb);
-    } else {
-        long cards = count_facts(kb->cards), notes = count_facts(kb->notes);
-        long long size = index_size(kb);
-        int sizes_ok = st.notes == notes && st.bytes == size;
-        if (sizes_ok && st.cards == cards)
-            rc = 0;   /* a rebuild since the card landed already holds it */
-        else if (sizes_ok && st.cards == cards - 1 && id && strcmp(id, st.last) != 0)
-            rc = add_line(kb, card, &st) == 0 ? 0 : rebuild_locked(kb);
-        else
-            rc = rebuild_locked(kb);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return rc == SQLITE_DONE ? 0 : db_fail(d, "cannot read");
     }
-    ar_unlock(fd);
-    return rc;
-}
-
-int ar_index_find_line(const char *text, size_t len, const char *id, size_t *start, size_t *end)
-{
-    char needle[AR_ID_LEN + 16];
-    int nl = snprintf(needle, sizeof needle, "\"id\":\"%s\"", id);
-    const char *p = text, *stop = text + len;
-    while ((p = memmem(p, (size_t)(stop - p), needle, (size_t)nl))) {
-        const char *a = p, *b;
-        while (a > text && a[-1] != '\n')
-            a--;
-        b = memchr(p, '\n', (size_t)(stop - p));
-        if (!b)
-            b = stop;
-        /* the line's own id, not one inside its notes or extra */
-        struct ar_jmember m[64];
-        int n = ar_jtext_members(a, (size_t)(b - a), m, 64);
-        int i = n > 0 && n <= 64 ? ar_jtext_find(a, m, n, "id") : -1;
-        if (i >= 0 && a + m[i].key - 1 == p) {
-            *start = (size_t)(a - text);
-            *end = (size_t)(b - text);
-            return 0;
-        }
-        p += nl;
-    }
-    return -1;
-}
-
-/* The view of the card of line with one more note. */
-static int view_plus_note(const char *line, size_t len, jv note, struct ar_buf *out)
-{
     jv view;
-    if (ar_json_parse(line, len, "index line", &view) != 0)
+    rc = ar_json_parse((const char *)sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0),
+                       "index view", &view);
+    sqlite3_finalize(st);
+    if (rc != 0)
         return -1;
-    jv notes = ar_jv_get(view, "notes");
-    if (jv_get_kind(notes) != JV_KIND_ARRAY) {
-        jv_free(notes);
-        jv_free(view);
-        return ar_fail(AR_EFAIL, "index line: no notes");
-    }
     /* the card back from its view: the status as it was (normalised, which
      * is all a view looks at) */
     jv card = jv_copy(view);
@@ -780,135 +950,918 @@ static int view_plus_note(const char *line, size_t len, jv note, struct ar_buf *
     card = jv_object_delete(card, jv_string("card_status"));
     card = jv_object_delete(card, jv_string("retracted"));
     card = jv_object_delete(card, jv_string("notes"));
-    /* already there: a rebuild took the note in, and the fact the counts
-     * miss is another one */
-    const char *nid = ar_jv_str(note, "id");
-    int there = 0;
-    jv_array_foreach(notes, i, n) {
-        const char *x = ar_jv_str(n, "id");
-        there |= x && nid && strcmp(x, nid) == 0;
-        jv_free(n);
-    }
-    if (there) {
-        jv_free(card);
-        jv_free(notes);
-        jv_free(view);
-        return ar_fail(AR_EFAIL, "index: note %s already there", nid);
-    }
-    notes = jv_array_append(notes, jv_copy(note));
-    jv next = ar_card_view(card, notes);
-    ar_json_dump_buf(out, next, AR_JSON_COMPACT);
-    jv_free(next);
-    jv_free(card);
-    jv_free(notes);
     jv_free(view);
+    rc = put_card(d, card);
+    jv_free(card);
+    return rc;
+}
+
+/* Takes in note fact id (read from its file), in d's write transaction;
+ * *card gets the card it annotates ("" when skipped). */
+static int catch_note(struct db *d, const char *id, char card[AR_ID_LEN + 1])
+{
+    char path[PATH_MAX];
+    struct ar_fact f;
+    memset(&f, 0, sizeof f);
+    card[0] = '\0';
+    d->held.notes++;
+    d->held.notes_x ^= id_hash(id);
+    if (ar_fact_read(ar_kb_note_path(d->kb, id, path), id, 1, &f) != 0) {
+        ar_warn("index: skipping note: %s", ar_last_error());
+        return put_skipped(d, "note", id, ar_last_error());
+    }
+    sqlite3_stmt *st;
+    int rc = prepare(d, note_sql, &st);
+    if (rc == 0)
+        rc = put_note_text(d, st, id, f.card, note_kind_name(f.kind), f.status, f.text, f.len);
+    sqlite3_finalize(st);
+    snprintf(card, AR_ID_LEN + 1, "%s", f.card);
+    free(f.text);
+    return rc;
+}
+
+static int catch_card(struct db *d, const char *id)
+{
+    char path[PATH_MAX];
+    struct ar_fact f;
+    memset(&f, 0, sizeof f);
+    d->held.cards++;
+    d->held.cards_x ^= id_hash(id);
+    jv card;
+    if (ar_fact_read(ar_kb_card_path(d->kb, id, path), id, 0, &f) != 0 ||
+        ar_json_parse(f.text, f.len, path, &card) != 0) {
+        free(f.text);
+        ar_warn("index: skipping card: %s", ar_last_error());
+        return put_skipped(d, "card", id, ar_last_error());
+    }
+    free(f.text);
+    int rc = put_card(d, card);
+    jv_free(card);
+    return rc;
+}
+
+/* The ids the index holds of one kind, sorted. */
+static int held_ids(struct db *d, int is_note, char ***ids, size_t *n)
+{
+    sqlite3_stmt *st;
+    const char *sql = is_note ? "SELECT id FROM notes UNION ALL SELECT id FROM skipped WHERE kind = 'note' ORDER BY 1"
+                              : "SELECT id FROM cards UNION ALL SELECT id FROM skipped WHERE kind = 'card' ORDER BY 1";
+    *ids = NULL;
+    *n = 0;
+    if (prepare(d, sql, &st) != SQLITE_OK)
+        return -1;
+    size_t cap = 1024;
+    *ids = ar_xmalloc(cap * sizeof **ids);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap)
+            *ids = ar_xrealloc(*ids, (cap *= 2) * sizeof **ids);
+        (*ids)[(*n)++] = ar_xstrdup((const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : db_fail(d, "cannot read");
+}
+
+/* The listed ids the index lacks into *missing (borrowed from listed);
+ * -1 without an error recorded when the index holds a fact that is no
+ * longer there (it must be rebuilt). */
+static int missing_ids(struct db *d, int is_note, char **listed, size_t nl, const char ***missing, size_t *nm)
+{
+    char **have;
+    size_t nh;
+    *missing = NULL;
+    *nm = 0;
+    if (held_ids(d, is_note, &have, &nh) != 0)
+        return -2;
+    *missing = ar_xmalloc((nl ? nl : 1) * sizeof **missing);
+    size_t i = 0, j = 0;
+    int rc = 0;
+    while ((i < nl || j < nh) && rc == 0) {
+        int c = i == nl ? 1 : j == nh ? -1 : strcmp(listed[i], have[j]);
+        if (c == 0) {
+            i++, j++;
+        } else if (c < 0) {
+            (*missing)[(*nm)++] = listed[i++];
+        } else {
+            /* indexed but not listed: written after the listing, or gone */
+            char path[PATH_MAX];
+            if (is_note)
+                ar_kb_note_path(d->kb, have[j], path);
+            else
+                ar_kb_card_path(d->kb, have[j], path);
+            if (access(path, F_OK) != 0)
+                rc = -1;
+            j++;
+        }
+    }
+    ar_free_ids(have, nh);
+    return rc;
+}
+
+/* Takes in the facts of the listing the index lacks, in one transaction;
+ * rebuilds when many are missing or one it holds is gone. */
+static int catch_up(struct db *d, const struct listing *l)
+{
+    int rc = exec(d, "BEGIN IMMEDIATE");
+    if (rc != 0)
+        return -1;
+    rc = read_held(d, &d->held, NULL);
+    if (rc == 0 && same_held(&d->held, &l->held))
+        return exec(d, "COMMIT") == 0 ? 0 : (rollback(d), -1);
+    const char **mc = NULL, **mn = NULL;
+    size_t nmc = 0, nmn = 0;
+    int redo = 0;
+    if (rc == 0) {
+        int a = missing_ids(d, 0, l->cards, l->ncards, &mc, &nmc);
+        int b = a == -2 ? -2 : missing_ids(d, 1, l->notes, l->nnotes, &mn, &nmn);
+        if (a == -2 || b == -2)
+            rc = -1;
+        redo = a == -1 || b == -1 || nmc + nmn > CATCH_UP_MAX;
+    }
+    if (rc == 0 && redo) {
+        rc = rebuild_in(d);
+    } else if (rc == 0) {
+        char (*touched)[AR_ID_LEN + 1] = ar_xmalloc((nmn ? nmn : 1) * sizeof *touched);
+        for (size_t i = 0; i < nmn && rc == 0; i++)
+            rc = catch_note(d, mn[i], touched[i]);
+        for (size_t i = 0; i < nmc && rc == 0; i++)
+            rc = catch_card(d, mc[i]);
+        /* cards that got a note and were not new: their views again */
+        for (size_t i = 0; i < nmn && rc == 0; i++) {
+            int is_new = 0;
+            for (size_t j = 0; j < nmc && !is_new; j++)
+                is_new = strcmp(mc[j], touched[i]) == 0;
+            if (touched[i][0] && !is_new)
+                rc = refresh_card(d, touched[i]);
+        }
+        free(touched);
+        if (rc == 0)
+            rc = write_held(d);
+    }
+    free(mc);
+    free(mn);
+    if (rc == 0)
+        rc = exec(d, "COMMIT");
+    if (rc != 0)
+        rollback(d);
+    return rc;
+}
+
+/* Records stamp as the directories' state in which the index was found
+ * to hold held; skipped when a writer is at it (it is only a shortcut). */
+static void remember_stamp(struct db *d, const struct held *held, const char *stamp)
+{
+    sqlite3_busy_timeout(d->db, 0);
+    struct held now;
+    if (sqlite3_exec(d->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK) {
+        if (read_held(d, &now, NULL) == 0 && same_held(&now, held) && put_stamp(d, stamp) == 0)
+            sqlite3_exec(d->db, "COMMIT", NULL, NULL, NULL);
+        rollback(d);
+    }
+    sqlite3_busy_timeout(d->db, (int)(ar_lock_timeout_default() * 1000));
+}
+
+static int ts_after(struct timespec a, struct timespec b)
+{
+    return a.tv_sec > b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec > b.tv_nsec);
+}
+
+/* The change times of cards/ and notes/ now, when any later change is sure
+ * to give them other times: the coarse clock (which stamps them) had passed
+ * both before they were read, and they have a fine granularity. */
+static int dirs_now(const struct ar_kb *kb, char out[STAMP_LEN])
+{
+    struct stat c, n;
+    struct timespec t0;
+    if (clock_gettime(CLOCK_REALTIME_COARSE, &t0) != 0 || stat(kb->cards, &c) != 0 || stat(kb->notes, &n) != 0 ||
+        !ts_after(t0, c.st_ctim) || !ts_after(t0, n.st_ctim) || c.st_ctim.tv_nsec == 0 || n.st_ctim.tv_nsec == 0)
+        return -1;
+    snprintf(out, STAMP_LEN, "%llu.%lld.%09ld:%llu.%lld.%09ld", (unsigned long long)c.st_ino,
+             (long long)c.st_ctim.tv_sec, c.st_ctim.tv_nsec, (unsigned long long)n.st_ino,
+             (long long)n.st_ctim.tv_sec, n.st_ctim.tv_nsec);
     return 0;
 }
 
-/* Rewrites the one line of the note's card, when the index was fresh
- * before the note and the note sorts after the card's other notes. */
-static int patch_note(const struct ar_kb *kb, jv note, struct state *st)
+/* What this process last found by listing: the directories' times taken
+ * before the listing (dirs_now), and what the index then held. A later
+ * call that finds both unchanged skips the listing. Kept in the process
+ * only; the database's stamp asks for SETTLED_S, which also covers clocks
+ * set back. */
+static _Thread_local struct {
+    char root[PATH_MAX];
+    char dirs[STAMP_LEN];
+    struct held held;
+} seen;
+
+/* Opens the index, fresh: every fact on disk is in it. */
+static int open_fresh(const struct ar_kb *kb, struct db *d)
 {
-    char path[PATH_MAX], *text;
-    size_t len, start, end;
-    const char *card = ar_jv_str(note, "card");
-    if (!card || ar_read_file(ar_kb_path(kb, INDEX_FILE, path), (size_t)1 << 40, &text, &len) != 0)
+    int built;
+    if (open_ready(kb, d, &built) != 0)
         return -1;
-    int rc = -1;
-    if (ar_index_find_line(text, len, card, &start, &end) == 0 && end < len) {
-        struct ar_buf b = {0};
-        ar_buf_add(&b, text, start);
-        rc = view_plus_note(text + start, end - start, note, &b);
-        ar_buf_add(&b, text + end, len - end);
-        if (rc == 0)
-            rc = ar_write_atomic(path, b.data, b.len);
-        if (rc == 0)
-            rc = journal_change(kb, st, card);
+    if (built)
+        return 0;
+    char stamp[STAMP_LEN], now[STAMP_LEN];
+    struct held held;
+    char dirs[STAMP_LEN];
+    int settled = dirs_stamp(kb, now) == 0;   /* before the facts are listed */
+    int timed = dirs_now(kb, dirs) == 0;
+    int rc = read_held(d, &held, stamp);
+    if (rc == 0 && settled && stamp[0] && strcmp(stamp, now) == 0)
+        return 0;   /* neither directory changed since it was last found fresh */
+    if (rc == 0 && timed && strcmp(seen.root, kb->root) == 0 && strcmp(seen.dirs, dirs) == 0 &&
+        same_held(&seen.held, &held))
+        return 0;   /* nor since this process listed them */
+    struct held disk;
+    if (rc == 0 && (count_dir(kb->cards, &disk.cards, &disk.cards_x) != 0 ||
+                    count_dir(kb->notes, &disk.notes, &disk.notes_x) != 0))
+        rc = ar_fail(AR_EFAIL, "knowledge base %s: cannot read cards/ or notes/", kb->root);
+    if (rc == 0 && same_held(&held, &disk)) {
+        if (settled)
+            remember_stamp(d, &held, now);
+    } else if (rc == 0) {
+        struct listing l;
+        rc = list_facts(kb, &l);
         if (rc == 0) {
-            st->notes++;
-            st->bytes = (long long)b.len;
-            rc = write_state(kb, st);
+            rc = catch_up(d, &l);
+            listing_free(&l);
         }
-        ar_buf_free(&b);
+        if (rc == 0)
+            rc = read_held(d, &held, NULL);
     }
+    if (rc == 0 && timed) {
+        snprintf(seen.root, sizeof seen.root, "%s", kb->root);
+        snprintf(seen.dirs, sizeof seen.dirs, "%s", dirs);
+        seen.held = held;
+    }
+    if (rc != 0) {
+        db_close(d);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- the API */
+
+/* Runs job on the fresh index. A database found corrupt on the way is
+ * replaced and the job run again, unless it already handed out results
+ * (*delivered) that cannot be taken back. */
+typedef int (*db_job)(struct db *d, void *arg, int *delivered);
+
+static int run_fresh(const struct ar_kb *kb, db_job job, void *arg)
+{
+    for (int attempt = 0;; attempt++) {
+        struct db d;
+        int delivered = 0;
+        int rc = open_fresh(kb, &d);
+        if (rc == 0)
+            rc = job(&d, arg, &delivered);
+        int corrupt = d.corrupt;
+        db_close(&d);
+        if (rc == 0 || !corrupt || delivered || attempt > 0)
+            return rc;
+        if (replace_db(kb) != 0)
+            return -1;
+    }
+}
+
+static int no_job(struct db *d, void *arg, int *delivered)
+{
+    (void)d, (void)arg, (void)delivered;
+    return 0;
+}
+
+int ar_index_ensure(const struct ar_kb *kb)
+{
+    return run_fresh(kb, no_job, NULL) ? -1 : 0;
+}
+
+int ar_index_rebuild(const struct ar_kb *kb)
+{
+    struct db d;
+    int built;
+    if (open_ready(kb, &d, &built) != 0)
+        return -1;
+    int rc = built ? 0 : rebuild_txn(&d);
+    int corrupt = d.corrupt;
+    db_close(&d);
+    if (rc != 0 && corrupt)
+        return replace_db(kb);
+    return rc ? -1 : 0;
+}
+
+/* Adds fact id with fn in one write transaction, unless the index has it
+ * (a reader or a rebuild took it in since the file landed). */
+static int add_fact(const struct ar_kb *kb, int is_note, const char *id, int (*fn)(struct db *, jv), jv fact)
+{
+    if (!id)
+        return ar_fail(AR_EINPUT, "index: a fact without an id");
+    struct db d;
+    int built;
+    if (open_ready(kb, &d, &built) != 0)
+        return -1;
+    if (built) {
+        db_close(&d);
+        return 0;
+    }
+    int rc = exec(&d, "BEGIN IMMEDIATE");
+    if (rc == 0)
+        rc = read_held(&d, &d.held, NULL);
+    int there = rc == 0 ? has_fact(&d, is_note, id) : -1;
+    if (there < 0)
+        rc = -1;
+    if (rc == 0 && !there) {
+        rc = fn(&d, fact);
+        if (rc == 0) {
+            if (is_note) {
+                d.held.notes++;
+                d.held.notes_x ^= id_hash(id);
+            } else {
+                d.held.cards++;
+                d.held.cards_x ^= id_hash(id);
+            }
+            rc = write_held(&d);
+        }
+    }
+    if (rc == 0)
+        rc = exec(&d, "COMMIT");
+    if (rc != 0)
+        rollback(&d);
+    int corrupt = d.corrupt;
+    db_close(&d);
+    if (rc != 0 && corrupt)
+        return replace_db(kb);   /* the fact's file is there: the new database has it */
+    return rc ? -1 : 0;
+}
+
+int ar_index_add(const struct ar_kb *kb, jv card)
+{
+    return add_fact(kb, 0, ar_jv_str(card, "id"), put_card, card);
+}
+
+static int put_note(struct db *d, jv note)
+{
+    const char *id = ar_jv_str(note, "id"), *card = ar_jv_str(note, "card"), *kind = ar_jv_str(note, "kind");
+    if (!card || !kind)
+        return ar_fail(AR_EINPUT, "index: note %s: no card or kind", id);
+    const char *status = ar_jv_str(note, "status");
+    char *text = ar_json_dump(note, AR_JSON_COMPACT);
+    sqlite3_stmt *st;
+    int rc = prepare(d, note_sql, &st);
+    if (rc == 0)
+        rc = put_note_text(d, st, id, card, kind,
+                           strcmp(kind, "status") == 0 && status ? ar_card_status_norm(status) : NULL, text,
+                           strlen(text));
+    sqlite3_finalize(st);
     free(text);
+    if (rc == 0)
+        rc = refresh_card(d, card);
     return rc;
 }
 
 int ar_index_add_note(const struct ar_kb *kb, jv note)
 {
-    int fd = lock_index(kb);
-    if (fd < 0)
+    return add_fact(kb, 1, ar_jv_str(note, "id"), put_note, note);
+}
+
+static int version_job(struct db *d, void *arg, int *delivered)
+{
+    char *out = arg;
+    struct held h;
+    (void)delivered;
+    if (read_held(d, &h, NULL) != 0)
         return -1;
-    struct state st;
-    int rc = 0;
-    if (read_state(kb, &st) != 0) {
-        rc = rebuild_locked(kb);
-    } else {
-        long cards = count_facts(kb->cards), notes = count_facts(kb->notes);
-        int sizes_ok = st.cards == cards && st.bytes == index_size(kb);
-        if (sizes_ok && st.notes == notes)
-            rc = 0;   /* a rebuild since the note landed already holds it */
-        else if (!(sizes_ok && st.notes == notes - 1 && last_note_is(kb, note) && patch_note(kb, note, &st) == 0))
-            rc = rebuild_locked(kb);
+    snprintf(out, AR_INDEX_VERSION_LEN, "%d:%lld:%016llx:%lld:%016llx", SCHEMA_VERSION, h.cards,
+             (unsigned long long)h.cards_x, h.notes, (unsigned long long)h.notes_x);
+    return 0;
+}
+
+int ar_index_version(const struct ar_kb *kb, char out[AR_INDEX_VERSION_LEN])
+{
+    out[0] = '\0';
+    return run_fresh(kb, version_job, out) ? -1 : 0;
+}
+
+struct view_job {
+    const char *id;
+    jv *view;
+    int found;
+};
+
+static int view_job(struct db *d, void *arg, int *delivered)
+{
+    struct view_job *j = arg;
+    sqlite3_stmt *st;
+    (void)delivered;
+    j->found = 0;
+    int rc = prepare(d, "SELECT view FROM views WHERE id = ?1", &st);
+    if (rc == 0) {
+        sqlite3_bind_text(st, 1, j->id, -1, SQLITE_STATIC);
+        int s = sqlite3_step(st);
+        if (s == SQLITE_ROW) {
+            j->found = 1;
+            rc = ar_json_parse((const char *)sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0),
+                               "index view", j->view);
+        } else if (s != SQLITE_DONE) {
+            rc = db_fail(d, "cannot read");
+        }
     }
-    ar_unlock(fd);
+    sqlite3_finalize(st);
     return rc;
 }
 
-int ar_index_check(const struct ar_kb *kb)
+int ar_index_view(const struct ar_kb *kb, const char *id, jv *view)
 {
-    struct ar_buf b = {0};
-    struct state st;
-    char path[PATH_MAX], *text = NULL;
-    size_t len = 0;
-    if (render(kb, &b, &st) != 0)
+    *view = jv_invalid();
+    struct view_job j = {id, view, 0};
+    if (run_fresh(kb, view_job, &j) != 0)
         return -1;
-    ar_kb_path(kb, INDEX_FILE, path);
-    int rc = 0;
-    if (access(path, F_OK) != 0) {
-        rc = ar_fail(AR_EFAIL, "%s: missing", path);
-    } else if (ar_read_file(path, (size_t)1 << 40, &text, &len) != 0) {
-        rc = -1;
-    } else if (len != b.len || memcmp(text, b.data, len) != 0) {
-        long lines = 0;
-        for (size_t i = 0; i < len; i++)
-            lines += text[i] == '\n';
-        rc = ar_fail(AR_EFAIL, "%s: disagrees with the facts (%ld lines, %ld cards)", path, lines,
-                     st.cards);
+    return j.found ? 0 : 1;
+}
+
+struct foreach_job {
+    ar_index_fn fn;
+    void *ctx;
+    struct ar_buf *all;   /* ar_index_read: the lines, instead of fn */
+};
+
+static int foreach_job(struct db *d, void *arg, int *delivered)
+{
+    struct foreach_job *j = arg;
+    sqlite3_stmt *st;
+    int rc = prepare(d, "SELECT view FROM views ORDER BY id", &st) ? -1 : 0;
+    struct ar_buf b = {0};
+    int s = SQLITE_DONE;
+    if (j->all)
+        j->all->len = 0;
+    while (rc == 0 && (s = sqlite3_step(st)) == SQLITE_ROW) {
+        const void *v = sqlite3_column_text(st, 0);
+        size_t len = (size_t)sqlite3_column_bytes(st, 0);
+        if (j->all) {
+            ar_buf_add(j->all, v, len);
+            ar_buf_putc(j->all, '\n');
+            continue;
+        }
+        b.len = 0;
+        ar_buf_add(&b, v, len);
+        ar_buf_putc(&b, '\0');
+        *delivered = 1;
+        rc = j->fn(b.data, b.len - 1, j->ctx);
     }
-    free(text);
+    if (rc == 0 && s != SQLITE_DONE)
+        rc = db_fail(d, "cannot read");
+    sqlite3_finalize(st);
     ar_buf_free(&b);
     return rc;
 }
 
+int ar_index_foreach(const struct ar_kb *kb, ar_index_fn fn, void *ctx)
+{
+    struct foreach_job j = {fn, ctx, NULL};
+    struct db d;
+    /* fn's non-zero result is passed on as it is */
+    for (int attempt = 0;; attempt++) {
+        int delivered = 0;
+        int rc = open_fresh(kb, &d);
+        if (rc == 0)
+            rc = foreach_job(&d, &j, &delivered);
+        int corrupt = d.corrupt;
+        db_close(&d);
+        if (rc == 0 || !corrupt || delivered || attempt > 0)
+            return rc;
+        if (replace_db(kb) != 0)
+            return -1;
+    }
+}
+
 int ar_index_read(const struct ar_kb *kb, char **text, size_t *len)
 {
-    if (ar_index_ensure(kb) != 0)
+    struct ar_buf b = {0};
+    struct foreach_job j = {NULL, NULL, &b};
+    *text = NULL;
+    *len = 0;
+    if (run_fresh(kb, foreach_job, &j) != 0) {
+        ar_buf_free(&b);
         return -1;
-    char path[PATH_MAX];
-    if (ar_read_file(ar_kb_path(kb, INDEX_FILE, path), (size_t)1 << 40, text, len) != 0)
-        return -1;
-    /* an append may be under way: keep complete lines only */
-    while (*len > 0 && (*text)[*len - 1] != '\n')
-        (*len)--;
-    (*text)[*len] = '\0';
+    }
+    ar_buf_putc(&b, '\0');
+    *len = b.len - 1;
+    *text = ar_buf_take(&b);
     return 0;
 }
 
-int ar_index_foreach(const struct ar_kb *kb, ar_index_fn fn, void *ctx)
+/* ----------------------------------------------------------- rows back
+ *
+ * Reading 100,000 rows costs SQLite about as much as the caller spends on
+ * them, so the two run side by side: a thread steps the statements and
+ * copies rows into batches, the caller's thread hands each row of a full
+ * batch to fn. */
+
+#define BATCH_ROWS 1024
+#define NBATCH 4
+#define NO_STR ((size_t)-1)
+
+/* the text columns, in the statement's order, then the numbers */
+enum { S_ID, S_CREATED, S_AGENT, S_SESSION, S_COMMIT, S_CATEGORY, S_HYPOTHESIS, S_STATUS, S_CARD_STATUS,
+       S_PLATFORM, S_FINGERPRINT, S_BASELINE, S_CONFIG_HASH, S_VERIFIES, S_LESSON, S_TAGS, S_PRIOR, NSTR };
+enum { N_BUDGET, N_SEED, N_BPB, N_TRAINING, N_DELTA, NNUM };
+
+static const char rows_sql[] =
+    "SELECT id, created, agent, session, \"commit\", category, hypothesis, status, card_status, platform,"
+    " fingerprint, baseline, config_hash, verifies, lesson, tags, prior_cards,"
+    " budget_s, seed, val_bpb, training_seconds, delta, retracted FROM cards ORDER BY id";
+
+/* a row in a batch: this head (copied in and out, so unaligned is fine),
+ * then its strings; changes as key, from, to strings one after another */
+struct rowhead {
+    size_t str[NSTR];   /* offsets into the batch, NO_STR for NULL */
+    double num[NNUM];
+    int has[NNUM];
+    int retracted, nchanges;
+    size_t changes;     /* offset of the first change's key */
+};
+
+struct batch {
+    struct ar_buf data;
+    size_t *heads;      /* offsets of the rows' heads */
+    size_t n;
+};
+
+struct pipe {
+    struct db *d;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct batch b[NBATCH];
+    size_t produced, consumed;   /* batches; batch k lives in b[k % NBATCH] */
+    int done, stop;              /* the producer ended; the consumer wants no more */
+    int rc, code;                /* the producer's result, and its error */
+    char msg[1024];
+};
+
+static void put_col(struct ar_buf *b, sqlite3_stmt *st, int i, size_t *off)
 {
-    char *text;
-    size_t len;
-    if (ar_index_read(kb, &text, &len) != 0)
-        return -1;
-    int rc = 0;
-    for (char *p = text, *end = text + len; p < end && rc == 0;) {
-        char *nl = memchr(p, '\n', (size_t)(end - p));
-        *nl = '\0';
-        rc = fn(p, (size_t)(nl - p), ctx);
-        p = nl + 1;
+    const char *t = (const char *)sqlite3_column_text(st, i);
+    if (!t) {
+        *off = NO_STR;
+        return;
     }
-    free(text);
+    *off = b->len;
+    ar_buf_add(b, t, (size_t)sqlite3_column_bytes(st, i) + 1);   /* with its NUL */
+}
+
+static int produce(struct pipe *p)
+{
+    struct db *d = p->d;
+    sqlite3_stmt *st = NULL, *ch = NULL;
+    if (prepare(d, rows_sql, &st) != SQLITE_OK ||
+        prepare(d, "SELECT card, key, from_value, to_value FROM changes ORDER BY card, pos", &ch) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return -1;
+    }
+    int rc = 0, s = SQLITE_ROW, cs = sqlite3_step(ch);
+    while (rc == 0 && s == SQLITE_ROW) {
+        pthread_mutex_lock(&p->mu);
+        while (p->produced - p->consumed == NBATCH && !p->stop)
+            pthread_cond_wait(&p->cv, &p->mu);
+        int stop = p->stop;
+        pthread_mutex_unlock(&p->mu);
+        if (stop)
+            break;
+        struct batch *b = &p->b[p->produced % NBATCH];
+        b->data.len = 0;
+        b->n = 0;
+        while (b->n < BATCH_ROWS && (s = sqlite3_step(st)) == SQLITE_ROW) {
+            struct rowhead h;
+            memset(&h, 0, sizeof h);
+            size_t at = b->data.len;
+            ar_buf_add(&b->data, &h, sizeof h);
+            for (int i = 0; i < NSTR; i++)
+                put_col(&b->data, st, i, &h.str[i]);
+            if (h.str[S_ID] == NO_STR) {
+                rc = ar_fail(AR_EFAIL, "%s: a card without an id", d->path);
+                break;
+            }
+            for (int i = 0; i < NNUM; i++)
+                if ((h.has[i] = sqlite3_column_type(st, NSTR + i) != SQLITE_NULL))
+                    h.num[i] = sqlite3_column_double(st, NSTR + i);
+            h.retracted = sqlite3_column_int(st, NSTR + NNUM);
+            /* changes are in card order too: a merge */
+            const char *id = b->data.data + h.str[S_ID];
+            int cmp = -1;
+            while (cs == SQLITE_ROW && (cmp = strcmp((const char *)sqlite3_column_text(ch, 0), id)) < 0)
+                cs = sqlite3_step(ch);
+            h.changes = b->data.len;
+            while (cs == SQLITE_ROW && cmp == 0) {
+                size_t ignored;
+                for (int k = 1; k <= 3; k++)
+                    put_col(&b->data, ch, k, &ignored);
+                h.nchanges++;
+                cs = sqlite3_step(ch);
+                id = b->data.data + h.str[S_ID];
+                cmp = cs == SQLITE_ROW ? strcmp((const char *)sqlite3_column_text(ch, 0), id) : 1;
+            }
+            memcpy(b->data.data + at, &h, sizeof h);
+            b->heads[b->n++] = at;
+        }
+        if (s != SQLITE_ROW && s != SQLITE_DONE)
+            rc = db_fail(d, "cannot read");
+        else if (cs != SQLITE_ROW && cs != SQLITE_DONE)
+            rc = db_fail(d, "cannot read");
+        if (rc == 0 && b->n > 0) {
+            pthread_mutex_lock(&p->mu);
+            p->produced++;
+            pthread_cond_broadcast(&p->cv);
+            pthread_mutex_unlock(&p->mu);
+        }
+    }
+    sqlite3_finalize(st);
+    sqlite3_finalize(ch);
     return rc;
+}
+
+static void *producer(void *arg)
+{
+    struct pipe *p = arg;
+    int rc = produce(p);
+    pthread_mutex_lock(&p->mu);
+    p->rc = rc;
+    if (rc != 0) {
+        p->code = ar_last_code();
+        snprintf(p->msg, sizeof p->msg, "%s", ar_last_error());
+    }
+    p->done = 1;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/* The strings of a JSON array of strings (as put_json_list writes them) at
+ * text, split in place (the quotes become NULs), into *v (capacity *cap).
+ * Returns the count, -1 when malformed. Escapes are decoded into a copy. */
+static int split_list(char *text, const char ***v, int *cap, struct ar_buf *esc)
+{
+    int n = 0;
+    if (!text || !strchr(text, '"'))
+        return 0;
+    if (!strchr(text, '\\')) {
+        for (char *p = text; (p = strchr(p, '"'));) {
+            char *e = strchr(p + 1, '"');
+            if (!e)
+                return -1;
+            *e = '\0';
+            if (n == *cap)
+                *v = ar_xrealloc(*v, (size_t)(*cap = *cap ? 2 * *cap : 8) * sizeof **v);
+            (*v)[n++] = p + 1;
+            p = e + 1;
+        }
+        return n;
+    }
+    jv a;
+    if (ar_json_parse(text, strlen(text), "index list", &a) != 0)
+        return -1;
+    size_t start = esc->len;
+    int first = n;
+    jv_array_foreach(a, i, s) {
+        if (jv_get_kind(s) == JV_KIND_STRING) {
+            if (n == *cap)
+                *v = ar_xrealloc(*v, (size_t)(*cap = *cap ? 2 * *cap : 8) * sizeof **v);
+            (*v)[n++] = (const char *)(uintptr_t)(esc->len - start);   /* offsets until esc stops growing */
+            ar_buf_add(esc, jv_string_value(s), strlen(jv_string_value(s)) + 1);
+        }
+        jv_free(s);
+    }
+    jv_free(a);
+    for (int k = first; k < n; k++)
+        (*v)[k] = esc->data + start + (size_t)(uintptr_t)(*v)[k];
+    return n;
+}
+
+struct rows_job {
+    ar_index_row_fn fn;
+    void *ctx;
+};
+
+static int consume(struct pipe *p, struct rows_job *j, int *delivered)
+{
+    const char **tags = NULL, **prior = NULL;
+    int tcap = 0, pcap = 0, chcap = 0, rc = 0;
+    struct ar_rowchange *changes = NULL;
+    struct ar_buf esc = {0};
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        while (p->consumed == p->produced && !p->done)
+            pthread_cond_wait(&p->cv, &p->mu);
+        int have = p->consumed < p->produced;
+        pthread_mutex_unlock(&p->mu);
+        if (!have)
+            break;
+        struct batch *b = &p->b[p->consumed % NBATCH];
+        for (size_t i = 0; i < b->n && rc == 0; i++) {
+            struct rowhead h;
+            memcpy(&h, b->data.data + b->heads[i], sizeof h);
+            const char *str[NSTR];
+            for (int k = 0; k < NSTR; k++)
+                str[k] = h.str[k] == NO_STR ? NULL : b->data.data + h.str[k];
+            struct ar_cardrow r = {
+                .id = str[S_ID], .created = str[S_CREATED], .agent = str[S_AGENT], .session = str[S_SESSION],
+                .commit = str[S_COMMIT], .category = str[S_CATEGORY], .hypothesis = str[S_HYPOTHESIS],
+                .status = str[S_STATUS], .card_status = str[S_CARD_STATUS], .platform = str[S_PLATFORM],
+                .fingerprint = str[S_FINGERPRINT], .config_hash = str[S_CONFIG_HASH],
+                .baseline = str[S_BASELINE], .verifies = str[S_VERIFIES], .lesson = str[S_LESSON],
+                .budget_s = h.num[N_BUDGET], .seed = h.num[N_SEED], .val_bpb = h.num[N_BPB],
+                .delta = h.num[N_DELTA], .training_seconds = h.num[N_TRAINING],
+                .has_budget = h.has[N_BUDGET], .has_seed = h.has[N_SEED], .has_bpb = h.has[N_BPB],
+                .has_delta = h.has[N_DELTA], .has_training = h.has[N_TRAINING], .retracted = h.retracted,
+            };
+            esc.len = 0;
+            r.ntags = split_list(b->data.data + (h.str[S_TAGS] == NO_STR ? 0 : h.str[S_TAGS]), &tags, &tcap, &esc);
+            r.nprior = split_list(b->data.data + (h.str[S_PRIOR] == NO_STR ? 0 : h.str[S_PRIOR]), &prior, &pcap, &esc);
+            if (h.str[S_TAGS] == NO_STR || h.str[S_PRIOR] == NO_STR || r.ntags < 0 || r.nprior < 0) {
+                rc = ar_fail(AR_EFAIL, "%s: card %s: unreadable tags or prior_cards", p->d->path, r.id);
+                break;
+            }
+            if (h.nchanges > chcap)
+                changes = ar_xrealloc(changes, (size_t)(chcap = 2 * h.nchanges) * sizeof *changes);
+            const char *c = b->data.data + h.changes;
+            for (int k = 0; k < h.nchanges; k++) {
+                changes[k].key = c;
+                c += strlen(c) + 1;
+                changes[k].from = c;
+                c += strlen(c) + 1;
+                changes[k].to = c;
+                c += strlen(c) + 1;
+            }
+            r.nchanges = h.nchanges;
+            r.tags = tags;
+            r.prior = prior;
+            r.changes = changes;
+            *delivered = 1;
+            rc = j->fn(&r, j->ctx);
+        }
+        pthread_mutex_lock(&p->mu);
+        p->consumed++;
+        if (rc != 0)
+            p->stop = 1;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+        if (rc != 0)
+            break;
+    }
+    free(tags);
+    free(prior);
+    free(changes);
+    ar_buf_free(&esc);
+    return rc;
+}
+
+static int rows_job(struct db *d, void *arg, int *delivered)
+{
+    if (exec(d, "BEGIN") != 0)   /* one snapshot for both statements */
+        return -1;
+    struct pipe p;
+    memset(&p, 0, sizeof p);
+    p.d = d;
+    pthread_mutex_init(&p.mu, NULL);
+    pthread_cond_init(&p.cv, NULL);
+    for (int i = 0; i < NBATCH; i++)
+        p.b[i].heads = ar_xmalloc(BATCH_ROWS * sizeof *p.b[i].heads);
+    pthread_t t;
+    int rc;
+    if (pthread_create(&t, NULL, producer, &p) != 0) {
+        rc = ar_fail(AR_EFAIL, "%s: cannot start a thread", d->path);
+    } else {
+        rc = consume(&p, arg, delivered);
+        pthread_join(t, NULL);
+        if (rc == 0 && p.rc != 0) {
+            rc = ar_fail(p.code ? p.code : AR_EFAIL, "%s", p.msg);
+            if (strstr(p.msg, "malformed") || strstr(p.msg, "not a database"))
+                d->corrupt = 1;
+        }
+    }
+    for (int i = 0; i < NBATCH; i++) {
+        ar_buf_free(&p.b[i].data);
+        free(p.b[i].heads);
+    }
+    pthread_mutex_destroy(&p.mu);
+    pthread_cond_destroy(&p.cv);
+    rollback(d);
+    return rc;
+}
+
+int ar_index_rows(const struct ar_kb *kb, ar_index_row_fn fn, void *ctx)
+{
+    struct rows_job j = {fn, ctx};
+    return run_fresh(kb, rows_job, &j);
+}
+
+/* ----------------------------------------------------------------- check */
+
+static long long count_of(struct db *d, const char *sql)
+{
+    sqlite3_stmt *st;
+    if (prepare(d, sql, &st) != SQLITE_OK)
+        return -1;
+    long long n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    if (n < 0)
+        db_fail(d, "cannot read");
+    sqlite3_finalize(st);
+    return n;
+}
+
+int ar_index_check(const struct ar_kb *kb)
+{
+    char path[PATH_MAX];
+    ar_kb_path(kb, DB_FILE, path);
+    if (access(path, F_OK) != 0)
+        return ar_fail(AR_EFAIL, "%s: missing", path);
+    /* what the facts give, in a temporary database; then the two compared
+     * table by table */
+    struct db m;
+    memset(&m, 0, sizeof m);
+    m.kb = kb;
+    m.lock = -1;
+    snprintf(m.path, sizeof m.path, "%s", path);
+    /* "": a temporary database, spilled to a temp file beyond its cache */
+    if (sqlite3_open_v2("", &m.db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        db_close(&m);
+        return ar_fail(AR_EFAIL, "index check: cannot open a temporary database");
+    }
+    char lp[PATH_MAX];
+    lock_path(kb, lp);
+    m.lock = ar_lock(lp, ar_lock_timeout_default(), 0);
+    if (m.lock < 0) {
+        db_close(&m);
+        return -1;
+    }
+    sqlite3_busy_timeout(m.db, (int)(ar_lock_timeout_default() * 1000));
+    int rc = exec(&m, "BEGIN");
+    if (rc == 0)
+        rc = exec(&m, schema_sql);
+    if (rc == 0)
+        rc = fill(&m);
+    if (rc == 0)
+        rc = exec(&m, "COMMIT");
+    struct held want = m.held;
+    if (rc == 0) {
+        sqlite3_stmt *st;
+        rc = prepare(&m, "ATTACH ?1 AS cur", &st);
+        if (rc == 0) {
+            sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+            rc = step_done(&m, st, "cannot open");
+            sqlite3_finalize(st);
+        }
+    }
+    int version = -1;
+    if (rc == 0) {
+        long long v = count_of(&m, "PRAGMA cur.user_version");
+        version = (int)v;
+        rc = v < 0 ? -1 : 0;
+    }
+    if (rc == 0 && version != SCHEMA_VERSION)
+        rc = ar_fail(AR_EFAIL, "%s: schema version %d, not %d (rebuild it with 'ar-card index')", path, version,
+                     SCHEMA_VERSION);
+    static const char *const tables[] = {"cards", "views", "changes", "notes", "skipped"};
+    for (size_t i = 0; i < sizeof tables / sizeof *tables && rc == 0; i++) {
+        char sql[256];
+        snprintf(sql, sizeof sql,
+                 "SELECT (SELECT count(*) FROM (SELECT * FROM main.%s EXCEPT SELECT * FROM cur.%s))"
+                 " + (SELECT count(*) FROM (SELECT * FROM cur.%s EXCEPT SELECT * FROM main.%s))",
+                 tables[i], tables[i], tables[i], tables[i]);
+        long long diff = count_of(&m, sql);
+        if (diff < 0) {
+            rc = -1;
+        } else if (diff > 0) {
+            snprintf(sql, sizeof sql, "SELECT count(*) FROM cur.%s", tables[i]);
+            long long have = count_of(&m, sql);
+            snprintf(sql, sizeof sql, "SELECT count(*) FROM main.%s", tables[i]);
+            rc = ar_fail(AR_EFAIL, "%s: disagrees with the facts (%s: %lld rows differ; %lld rows, %lld from the facts)",
+                         path, tables[i], diff, have, count_of(&m, sql));
+        }
+    }
+    if (rc == 0) {
+        struct held have;
+        sqlite3_stmt *st;
+        rc = prepare(&m, "SELECT key, value FROM cur.meta", &st);
+        memset(&have, 0, sizeof have);
+        while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+            const char *k = (const char *)sqlite3_column_text(st, 0);
+            sqlite3_int64 v = sqlite3_column_int64(st, 1);
+            if (!k)
+                continue;
+            if (strcmp(k, "cards") == 0)
+                have.cards = v;
+            else if (strcmp(k, "cards_x") == 0)
+                have.cards_x = (uint64_t)v;
+            else if (strcmp(k, "notes") == 0)
+                have.notes = v;
+            else if (strcmp(k, "notes_x") == 0)
+                have.notes_x = (uint64_t)v;
+        }
+        sqlite3_finalize(st);
+        if (rc == 0 && !same_held(&have, &want))
+            rc = ar_fail(AR_EFAIL, "%s: disagrees with the facts (holds %lld cards and %lld notes, the facts %lld and %lld)",
+                         path, have.cards, have.notes, want.cards, want.notes);
+    }
+    db_close(&m);
+    return rc ? -1 : 0;
 }

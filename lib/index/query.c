@@ -131,17 +131,9 @@ int ar_query_view(const struct ar_kb *kb, const char *id, jv *view)
     *view = jv_invalid();
     if (!ar_id_valid(id))
         return ar_fail(AR_EINPUT, "card id '%.80s': not of the form YYYYMMDDTHHMMSSZ-<12 hex>", id);
-    char *text;
-    size_t len;
-    if (ar_index_read(kb, &text, &len) != 0)
-        return -1;
-    size_t start, end;
-    int rc;
-    if (ar_index_find_line(text, len, id, &start, &end) != 0)
-        rc = ar_fail(AR_EINPUT, "card %s: not found in %s", id, kb->root);
-    else
-        rc = ar_json_parse(text + start, end - start, "index", view);
-    free(text);
+    int rc = ar_index_view(kb, id, view);
+    if (rc == 1)
+        return ar_fail(AR_EINPUT, "card %s: not found in %s", id, kb->root);
     return rc;
 }
 
@@ -204,7 +196,7 @@ int ar_query_list(const struct ar_kb *kb, const struct ar_filter *f, int json, F
         jv v = jv_parse_sized(p, (int)(nl - p));
         if (!jv_is_valid(v)) {
             jv_free(v);
-            rc = ar_fail(AR_EFAIL, "%s/index.jsonl: unreadable line (run ar-card index)", kb->root);
+            rc = ar_fail(AR_EFAIL, "%s/index.db: unreadable view (run ar-card index)", kb->root);
             break;
         }
         if (ar_filter_match(f, v)) {
@@ -258,7 +250,7 @@ static int jq_range(jq_state *jq, const char *root, char *p, char *end, FILE *ou
         p = nl + 1;
         if (!jv_is_valid(v)) {
             jv_free(v);
-            rc = ar_fail(AR_EFAIL, "%s/index.jsonl: unreadable line (run ar-card index)", root);
+            rc = ar_fail(AR_EFAIL, "%s/index.db: unreadable view (run ar-card index)", root);
             break;
         }
         jq_start(jq, v, 0);

@@ -29,6 +29,10 @@
 static const char gitignore_text[] =
     "# Derived files and local state: rebuilt from the facts or private to\n"
     "# this machine, never synced (ar-sync tracks cards/, notes/, patches/).\n"
+    "/index.db\n"
+    "/index.db-wal\n"
+    "/index.db-shm\n"
+    "/index.db-journal\n"
     "/index.jsonl\n"
     "/index.state\n"
     "/index.journal\n"
@@ -884,7 +888,7 @@ int ar_sync_run(const struct ar_kb *kb, const struct ar_sync_opts *o, struct ar_
         char first[1024];
         int code = ar_last_code();
         snprintf(first, sizeof first, "%s", rc ? ar_last_error() : "");
-        if (ar_index_rebuild(kb) != 0 && rc == 0)
+        if (ar_index_ensure(kb) != 0 && rc == 0)   /* takes in what arrived */
             rc = -1;
         else if (rc != 0)
             ar_fail(code, "%s", first);

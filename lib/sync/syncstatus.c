@@ -116,7 +116,7 @@ static int peer_line(char *line, size_t len, void *ctx)
 {
     struct peers *p = ctx;
     jv view;
-    if (ar_json_parse(line, len, "index.jsonl", &view) != 0)
+    if (ar_json_parse(line, len, "index.db view", &view) != 0)
         return 0;
     const char *agent = ar_jv_str(view, "agent");
     if (agent) {

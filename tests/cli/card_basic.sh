@@ -24,7 +24,7 @@ expect "query runs jq over views" test "$OUT" = '"higher matrix lr helps"'
 run ar-card show "$id"
 expect "show includes the notes" grep -q '"kind": "lesson"' <<<"$OUT"
 expect_rc "index --check accepts a fresh index" 0 ar-card index --check
-rm "$KB/index.jsonl"
+rm -f "$KB/index.db" "$KB/index.db-wal" "$KB/index.db-shm"
 expect_rc "index --check reports a missing index" 1 ar-card index --check
 run ar-card list --json
 expect "readers rebuild a missing index" test "$(grep -c '' <<<"$OUT")" -eq 2

@@ -2,6 +2,7 @@
 # ar-card: a writer killed with SIGKILL at a random point never leaves a
 # torn or invalid card, note or index behind: every fact file is valid, the
 # readers see every card exactly once, and the index agrees with the facts.
+# Then the same for rebuilds (ar-card index) killed in their transaction.
 . "$(dirname "$0")/lib.sh"
 P='{"class":"cpu-avx512"}'
 first=$(ar-card write --hypothesis first --category other --status keep --commit abc1234 \
@@ -35,6 +36,33 @@ for r in $(seq 1 "$rounds"); do
     fi
 done
 expect "$rounds kills left no torn or invalid fact or index" test "$bad" -eq 0
+
+# rebuilds killed mid-transaction, with a writer beside them: the database
+# still opens, holding the old index or the new one, and no fact is lost
+bad=0
+for r in $(seq 1 "$rounds"); do
+    setsid bash -c '
+        for j in $(seq 1 30); do ar-card index 2>/dev/null; done &   # bounded: never outlives the test
+        for i in 1 2 3; do
+            ar-card write --hypothesis "rebuild round $1 card $i" --category optimizer --status keep \
+                --commit abc1234 --val-bpb 1.$1$i --platform "$2" >/dev/null
+        done
+        wait' burst "$r" "$P" 2>/dev/null &
+    pid=$!
+    sleep "0.0$((RANDOM % 10))$((RANDOM % 10))"
+    kill -9 -- "-$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    cards=$(ls "$KB/cards" | grep -c '\.json$')
+    run ar-card list --json
+    if [ "$RC" -ne 0 ] || [ "$(jq -r .id <<<"$OUT" | sort -u | wc -l)" -ne "$cards" ]; then
+        bad=1; fail "rebuild round $r: the readers do not see every card once" "rc $RC, $cards files; $ERR"; break
+    fi
+    if ! ar-card index --check >"$T/check.out" 2>&1; then
+        bad=1; fail "rebuild round $r: the index disagrees with the facts" "$(cat "$T/check.out")"; break
+    fi
+done
+expect "$rounds kills during rebuilds left an index that opens and agrees" test "$bad" -eq 0
+expect "no rebuild left a temp file" test -z "$(ls -A "$KB" | grep '\.tmp\.')"
 expect "writes happened between the kills" test "$(ls "$KB/cards" | grep -c '\.json$')" -gt 5
 expect "no temp file is taken for a fact" test -z "$(ls "$KB/cards" "$KB/notes" | grep -v '^\(20[0-9]*T[0-9]*Z-[0-9a-f]*\.json\)\?$' | grep -v ':$')"
 finish

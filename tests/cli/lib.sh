@@ -46,9 +46,8 @@ expect() {
 }
 
 # tree_sum DIR: a fingerprint of every file (name and content) under DIR,
-# but the derived index (index.*), which any reader may bring up to date
-# from the facts at any time (so comparing it would make a test depend on
-# how long the machine took between two commands)
+# but the derived index (index.db and SQLite's files beside it, index.lock),
+# which any reader may bring up to date from the facts at any time
 tree_sum() {
     if [ -d "$1" ]; then
         (cd "$1" && find . -type f ! -path './index.*' -print0 | sort -z | xargs -0r sha256sum) | sha256sum

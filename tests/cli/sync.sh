@@ -51,8 +51,11 @@ expect "all five cards arrived" test "$(ls "$A/cards" | wc -l)" -eq 5
 expect "the note arrived" test "$(ls "$C/notes" | wc -l)" -eq 1
 expect "fact files are byte-identical" test "$(tree_sum "$A/cards")$(tree_sum "$A/notes")" = \
     "$(tree_sum "$C/cards")$(tree_sum "$C/notes")"
-expect "derived index is byte-identical (alice, bob)" cmp -s "$A/index.jsonl" "$B/index.jsonl"
-expect "derived index is byte-identical (alice, carol)" cmp -s "$A/index.jsonl" "$C/index.jsonl"
+ar-card list --json --kb "$A" >"$T/views.a"; ar-card list --json --kb "$B" >"$T/views.b"
+ar-card list --json --kb "$C" >"$T/views.c"
+expect "derived views are byte-identical (alice, bob)" cmp -s "$T/views.a" "$T/views.b"
+expect "derived views are byte-identical (alice, carol)" cmp -s "$T/views.a" "$T/views.c"
+expect "the index is not synced" test -z "$(git -C "$R" ls-tree -r --name-only main | grep '^index')"
 expect_rc "the index agrees with the facts" 0 ar-card index --check --kb "$C"
 expect "sync wrote the synthesis" test -s "$A/synthesis/meta.md"
 expect "synthesis is byte-identical (alice, bob)" test "$(tree_sum "$A/synthesis")" = "$(tree_sum "$B/synthesis")"

@@ -8,12 +8,12 @@
 #include "base/err.h"
 #include "facts/id.h"
 #include "index/index.h"
-#include "index/index_journal.h"
 #include "base/json.h"
 #include "facts/kb.h"
 #include "facts/note.h"
 
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,127 +161,219 @@ START_TEST(id_check_on_text)
     jv_free(a);
 }
 END_TEST
-/* The text of a file of the knowledge base (malloc'd). */
-static char *slurp(const char *name)
+/* One value of index.db (the first column of the first row of sql). */
+static char *db_value(const char *sql)
 {
-    char path[PATH_MAX], *text;
-    size_t len;
-    ck_assert_int_eq(ar_read_file(ar_kb_path(&kb, name, path), 1 << 24, &text, &len), 0);
-    return text;
+    char path[PATH_MAX];
+    sqlite3 *db;
+    ck_assert_int_eq(sqlite3_open(ar_kb_path(&kb, "index.db", path), &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    char *out = NULL;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        out = strdup(sqlite3_column_text(st, 0) ? (const char *)sqlite3_column_text(st, 0) : "");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
 }
 
-START_TEST(journal_names_each_changed_line_in_order)
+static void db_exec(const char *sql)
+{
+    char path[PATH_MAX];
+    sqlite3 *db;
+    ck_assert_int_eq(sqlite3_open(ar_kb_path(&kb, "index.db", path), &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/* Writes card c (completed, borrowed) as a fact file without indexing it,
+ * as a writer killed before its INSERT, a copy or a sync leaves it. */
+static void drop_card(jv c, char id[AR_ID_LEN + 1])
+{
+    char path[PATH_MAX];
+    jv x = jv_copy(c);
+    ck_assert_int_eq(ar_id_compute(x, id), 0);
+    ar_jv_set(&x, "id", jv_string(id));
+    char *text = ar_json_dump(x, AR_JSON_PRETTY);
+    ck_assert_int_eq(ar_write_atomic(ar_kb_card_path(&kb, id, path), text, strlen(text)), 0);
+    free(text);
+    jv_free(x);
+}
+
+static int has_view(const char *id)
+{
+    jv v;
+    int rc = ar_index_view(&kb, id, &v);
+    jv_free(v);
+    ck_assert_int_ge(rc, 0);
+    return rc == 0;
+}
+
+START_TEST(incremental_adds_equal_a_rebuild)
 {
     jv a = card("2026-01-01T00:00:00.000Z", "keep", 1.5);
     jv b = card("2026-01-03T00:00:00.000Z", "keep", 1.4);
-    jv c = card("2026-01-02T00:00:00.000Z", "keep", 1.3);   /* sorts before b: inserted */
+    jv c = card("2026-01-02T00:00:00.000Z", "keep", 1.3);   /* sorts before b */
     char ida[AR_ID_LEN + 1], idb[AR_ID_LEN + 1], idc[AR_ID_LEN + 1], n1[AR_ID_LEN + 1];
+    char v0[AR_INDEX_VERSION_LEN], v[AR_INDEX_VERSION_LEN], v2[AR_INDEX_VERSION_LEN];
     ck_assert_int_eq(ar_store_card(&kb, a, ida), 0);   /* the first card builds the index */
-    struct ar_index_version v0, v;
-    ck_assert_int_eq(ar_index_version(&kb, &v0), 0);
-    ck_assert_int_eq((int)strlen(v0.epoch), AR_EPOCH_LEN);
-    ck_assert_int_eq(ar_store_card(&kb, b, idb), 0);   /* appended */
-    ck_assert_int_eq(ar_store_card(&kb, c, idc), 0);   /* inserted */
+    ck_assert_int_eq(ar_index_version(&kb, v0), 0);
+    ck_assert_int_eq(ar_store_card(&kb, b, idb), 0);
+    ck_assert_int_eq(ar_index_check(&kb), 0);
+    ck_assert_int_eq(ar_store_card(&kb, c, idc), 0);
+    ck_assert_int_eq(ar_index_check(&kb), 0);
     setenv("AR_NOW", "2026-01-04T00:00:00.000Z", 1);
-    ck_assert_int_eq(ar_store_note(&kb, ida, "lesson", "noted", NULL, n1), 0);   /* a's line rewritten */
+    ck_assert_int_eq(ar_store_note(&kb, ida, "lesson", "noted", NULL, n1), 0);
+    setenv("AR_NOW", "2026-01-05T00:00:00.000Z", 1);
+    ck_assert_int_eq(ar_store_note(&kb, ida, "status", "", "discard", n1), 0);
     unsetenv("AR_NOW");
-    ck_assert_int_eq(ar_index_version(&kb, &v), 0);
-    ck_assert_str_eq(v.epoch, v0.epoch);
-    ck_assert_int_eq(v.gen, v0.gen + 3);
-    ar_card_id *ids;
-    size_t n;
-    ck_assert_int_eq(ar_ijournal_read(&kb, v.epoch, v0.gen, v.gen, &ids, &n), 0);
-    ck_assert_int_eq((int)n, 3);
-    ck_assert_str_eq(ids[0], idb);
-    ck_assert_str_eq(ids[1], idc);
-    ck_assert_str_eq(ids[2], ida);
-    free(ids);
-    /* the journal only answers for its own epoch and the entries it has */
-    ck_assert_int_eq(ar_ijournal_read(&kb, "0123456789abcdef", v0.gen, v.gen, &ids, &n), -1);
-    ck_assert_int_eq(ar_ijournal_read(&kb, v.epoch, v0.gen, v.gen + 1, &ids, &n), -1);
-
-    /* a torn entry is not trusted */
-    char path[PATH_MAX];
-    int fd = open(ar_kb_path(&kb, "index.journal", path), O_WRONLY);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(pwrite(fd, "00000000000X", 12, 36 + 43 * (v.gen - 1)), 12);
-    close(fd);
-
-    ck_assert_int_eq(ar_ijournal_read(&kb, v.epoch, v0.gen, v.gen, &ids, &n), -1);
-    ck_assert_int_eq(ar_ijournal_read(&kb, v.epoch, v0.gen, v.gen - 1, &ids, &n), 0);
-    free(ids);
-
-    /* every line is found by binary search */
-    char *text;
-    size_t len, start, end;
-    ck_assert_int_eq(ar_index_read(&kb, &text, &len), 0);
-    const char *all[] = {ida, idc, idb};
-    for (int i = 0; i < 3; i++) {
-        ck_assert_int_eq(ar_index_find_sorted(text, len, all[i], &start, &end), 0);
-        size_t s2, e2;
-        ck_assert_int_eq(ar_index_find_line(text, len, all[i], &s2, &e2), 0);
-        ck_assert_uint_eq(start, s2);
-        ck_assert_uint_eq(end, e2);
-    }
-    ck_assert_int_eq(ar_index_find_sorted(text, len, "20260101T000000Z-000000000000", &start, &end), -1);
-    ck_assert_int_eq(ar_index_find_sorted(text, len, "20270101T000000Z-000000000000", &start, &end), -1);
-    free(text);
-
-    /* a rebuild starts a new epoch with an empty journal */
+    ck_assert_int_eq(ar_index_check(&kb), 0);
+    ck_assert_int_eq(ar_index_version(&kb, v), 0);
+    ck_assert_str_ne(v, v0);
+    /* storing a fact the index holds changes nothing */
+    ck_assert_int_eq(ar_index_add(&kb, b), 0);
+    ck_assert_int_eq(ar_index_version(&kb, v2), 0);
+    ck_assert_str_eq(v, v2);
+    /* a rebuild of the same facts: the same version, the same rows */
     ck_assert_int_eq(ar_index_rebuild(&kb), 0);
-    ck_assert_int_eq(ar_index_version(&kb, &v), 0);
-    ck_assert_str_ne(v.epoch, v0.epoch);
-    ck_assert_int_eq(v.gen, 0);
-    char *j = slurp("index.journal");
-    ck_assert_int_eq((int)strlen(j), 36);
-    free(j);
+    ck_assert_int_eq(ar_index_version(&kb, v2), 0);
+    ck_assert_str_eq(v, v2);
+    ck_assert_int_eq(ar_index_check(&kb), 0);
+    char *st = db_value("SELECT status || ' ' || lesson || ' ' || card_status FROM cards WHERE id IN "
+                        "(SELECT card FROM notes)");
+    ck_assert_str_eq(st, "discard noted keep");
+    free(st);
+    st = db_value("PRAGMA user_version");
+    ck_assert_str_eq(st, "1");
+    free(st);
+    st = db_value("PRAGMA journal_mode");
+    ck_assert_str_eq(st, "wal");
+    free(st);
+    /* the check notices a row that disagrees */
+    db_exec("UPDATE cards SET val_bpb = 9 WHERE val_bpb = 1.3");
+    ck_assert_int_eq(ar_index_check(&kb), -1);
+    ck_assert_ptr_nonnull(strstr(ar_last_error(), "disagrees with the facts"));
+    ck_assert_int_eq(ar_index_rebuild(&kb), 0);
+    ck_assert_int_eq(ar_index_check(&kb), 0);
     jv_free(a), jv_free(b), jv_free(c);
 }
 END_TEST
 
-/* Sets the modification times of cards/ and notes/ back by s seconds. */
-static void age_dirs(int s)
-{
-    const char *dirs[] = {kb.cards, kb.notes};
-    for (int i = 0; i < 2; i++) {
-        struct stat sb;
-        ck_assert_int_eq(stat(dirs[i], &sb), 0);
-        struct timespec t[2] = {sb.st_atim, sb.st_mtim};
-        t[0].tv_sec -= s;
-        t[1].tv_sec -= s;
-        ck_assert_int_eq(utimensat(AT_FDCWD, dirs[i], t, 0), 0);
-    }
-}
-
-START_TEST(settled_directories_spare_the_listing_but_not_a_new_fact)
+START_TEST(facts_written_without_the_index_are_taken_in)
 {
     jv a = card("2026-01-01T00:00:00.000Z", "keep", 1.5);
-    char ida[AR_ID_LEN + 1], path[PATH_MAX];
+    char ida[AR_ID_LEN + 1], idb[AR_ID_LEN + 1], path[PATH_MAX];
     ck_assert_int_eq(ar_store_card(&kb, a, ida), 0);
-    char *st = slurp("index.state");
-    ck_assert_ptr_nonnull(strstr(st, "\"dirs\":\"\""));   /* just changed: not settled */
-    free(st);
-    age_dirs(10);
+    char *stamp = db_value("SELECT value FROM meta WHERE key = 'stamp'");
+    ck_assert_str_eq(stamp, "");   /* just changed: not settled */
+    free(stamp);
+    sleep(3);
     ck_assert_int_eq(ar_index_ensure(&kb), 0);
-    st = slurp("index.state");
-    ck_assert_ptr_null(strstr(st, "\"dirs\":\"\""));      /* a reader recorded the settled times */
-    free(st);
+    stamp = db_value("SELECT value FROM meta WHERE key = 'stamp'");
+    ck_assert_str_ne(stamp, "");   /* a reader recorded the settled times */
+    free(stamp);
     ck_assert_int_eq(ar_index_ensure(&kb), 0);
 
-    /* a card that arrives without the index (as a copy or a sync would
-     * leave it) changes cards/'s time, and the next reader takes it in */
+    /* a card that arrives without the index changes cards/, and the next
+     * reader takes it in */
     jv b = card("2026-01-02T00:00:00.000Z", "keep", 1.4);
-    char idb[AR_ID_LEN + 1];
-    ck_assert_int_eq(ar_id_compute(b, idb), 0);
-    ar_jv_set(&b, "id", jv_string(idb));
-    char *text = ar_json_dump(b, AR_JSON_PRETTY);
-    ck_assert_int_eq(ar_write_atomic(ar_kb_card_path(&kb, idb, path), text, strlen(text)), 0);
+    drop_card(b, idb);
+    ck_assert(has_view(idb));
+    ck_assert_int_eq(ar_index_check(&kb), 0);
+    /* so does a note, into its card's view */
+    char nid[AR_ID_LEN + 1];
+    jv note = parse("{\"schema\":\"ar.note/1\",\"created\":\"2026-01-03T00:00:00.000Z\",\"agent\":\"x\","
+                    "\"kind\":\"status\",\"status\":\"discard\",\"text\":\"\"}");
+    ar_jv_set(&note, "card", jv_string(ida));
+    ck_assert_int_eq(ar_id_compute(note, nid), 0);
+    ar_jv_set(&note, "id", jv_string(nid));
+    char *text = ar_json_dump(note, AR_JSON_PRETTY);
+    ck_assert_int_eq(ar_write_atomic(ar_kb_note_path(&kb, nid, path), text, strlen(text)), 0);
+    free(text);
+    jv view;
+    ck_assert_int_eq(ar_index_view(&kb, ida, &view), 0);
+    ck_assert_str_eq(ar_jv_str(view, "status"), "discard");
+    jv_free(view);
+    ck_assert_int_eq(ar_index_check(&kb), 0);
+    /* a note whose card is not there yet, then the card: its view has it */
+    jv c = card("2026-01-04T00:00:00.000Z", "keep", 1.3);
+    char idc[AR_ID_LEN + 1];
+    ck_assert_int_eq(ar_id_compute(c, idc), 0);
+    ar_jv_set(&note, "card", jv_string(idc));
+    ar_jv_set(&note, "created", jv_string("2026-01-05T00:00:00.000Z"));
+    note = jv_object_delete(note, jv_string("id"));
+    ck_assert_int_eq(ar_id_compute(note, nid), 0);
+    ar_jv_set(&note, "id", jv_string(nid));
+    text = ar_json_dump(note, AR_JSON_PRETTY);
+    ck_assert_int_eq(ar_write_atomic(ar_kb_note_path(&kb, nid, path), text, strlen(text)), 0);
     free(text);
     ck_assert_int_eq(ar_index_ensure(&kb), 0);
-    size_t len;
-    ck_assert_int_eq(ar_index_read(&kb, &text, &len), 0);
-    ck_assert_ptr_nonnull(strstr(text, idb));
-    free(text);
+    ck_assert(!has_view(idc));
+    ck_assert_int_eq(ar_store_card(&kb, c, idc), 0);
+    ck_assert_int_eq(ar_index_view(&kb, idc, &view), 0);
+    ck_assert_str_eq(ar_jv_str(view, "status"), "discard");
+    jv_free(view);
+    ck_assert_int_eq(ar_index_check(&kb), 0);
+    /* an invalid fact is skipped once, not read again by every reader */
+    ar_kb_card_path(&kb, "20260101T000000Z-000000000000", path);
+    ck_assert_int_eq(ar_write_atomic(path, "{\"torn\":", 8), 0);
+    ck_assert_int_eq(ar_index_ensure(&kb), 0);
+    char *n = db_value("SELECT count(*) FROM skipped");
+    ck_assert_str_eq(n, "1");
+    free(n);
+    ck_assert_int_eq(ar_index_check(&kb), 0);
+    /* a fact the index holds that is gone (moved aside by hand): rebuilt */
+    ar_kb_card_path(&kb, idb, path);
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert(!has_view(idb));
+    ck_assert_int_eq(ar_index_check(&kb), 0);
+    jv_free(a), jv_free(b), jv_free(c), jv_free(note);
+}
+END_TEST
+
+START_TEST(old_missing_or_corrupt_database_is_rebuilt)
+{
+    jv a = card("2026-01-01T00:00:00.000Z", "keep", 1.5);
+    jv b = card("2026-01-02T00:00:00.000Z", "keep", 1.4);
+    char ida[AR_ID_LEN + 1], idb[AR_ID_LEN + 1], path[PATH_MAX], side[PATH_MAX + 8];
+    ck_assert_int_eq(ar_store_card(&kb, a, ida), 0);
+    ck_assert_int_eq(ar_store_card(&kb, b, idb), 0);
+    ar_kb_path(&kb, "index.db", path);
+    /* an old schema */
+    db_exec("PRAGMA user_version = 0; DROP TABLE cards;");
+    ck_assert(has_view(ida));
+    ck_assert_int_eq(ar_index_check(&kb), 0);
+    /* missing */
+    const char *sfx[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(side, sizeof side, "%s%s", path, sfx[i]);
+        unlink(side);
+    }
+    ck_assert_int_eq(ar_index_check(&kb), -1);
+    ck_assert_ptr_nonnull(strstr(ar_last_error(), "missing"));
+    ck_assert(has_view(idb));
+    ck_assert_int_eq(ar_index_check(&kb), 0);
+    /* not a database */
+    for (int i = 0; i < 3; i++) {
+        snprintf(side, sizeof side, "%s%s", path, sfx[i]);
+        unlink(side);
+    }
+    ck_assert_int_eq(ar_write_atomic(path, "garbage, not a database, garbage, not a database!!", 50), 0);
+    ck_assert_int_eq(ar_index_check(&kb), -1);
+    ck_assert(has_view(ida));
+    ck_assert_int_eq(ar_index_check(&kb), 0);
+    /* its pages overwritten */
+    char *n = db_value("PRAGMA wal_checkpoint(TRUNCATE)");
+    free(n);
+    int fd = open(path, O_WRONLY);
+    ck_assert_int_ge(fd, 0);
+    char junk[4096];
+    memset(junk, 0x5a, sizeof junk);
+    for (off_t off = 4096; off < 4096 * 8; off += 4096)
+        ck_assert_int_eq(pwrite(fd, junk, sizeof junk, off), (ssize_t)sizeof junk);
+    close(fd);
+    ck_assert_int_eq(ar_index_rebuild(&kb), 0);
+    ck_assert(has_view(ida) && has_view(idb));
     ck_assert_int_eq(ar_index_check(&kb), 0);
     jv_free(a), jv_free(b);
 }
@@ -295,8 +387,9 @@ Suite *make_suite(void)
     tcase_add_test(tc, rebuild_matches_views);
     tcase_add_test(tc, skips_bad_facts);
     tcase_add_test(tc, id_check_on_text);
-    tcase_add_test(tc, journal_names_each_changed_line_in_order);
-    tcase_add_test(tc, settled_directories_spare_the_listing_but_not_a_new_fact);
+    tcase_add_test(tc, incremental_adds_equal_a_rebuild);
+    tcase_add_test(tc, facts_written_without_the_index_are_taken_in);
+    tcase_add_test(tc, old_missing_or_corrupt_database_is_rebuilt);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -306,122 +306,124 @@ START_TEST(load_reads_the_index_with_filters)
 }
 END_TEST
 
-START_TEST(summary_cache_is_used_while_fresh)
+static int add_line(char *line, size_t len, void *ctx)
 {
-    char dir[] = "/tmp/ar-test-sum-XXXXXX", path[512], cache[300];
+    return ar_kbstats_add_text(ctx, line, len);
+}
+
+static void opt_str_eq(const char *a, const char *b)
+{
+    ck_assert_int_eq(a == NULL, b == NULL);
+    if (a)
+        ck_assert_str_eq(a, b);
+}
+
+/* The summaries ar_kbstats_load reads from the index's rows equal those
+ * parsed from its views, member by member. */
+static void rows_match_views(const struct ar_kb *kb)
+{
+    struct ar_kbstats *a, *b = ar_kbstats_new();
+    ck_assert_msg(ar_kbstats_load(kb, NULL, &a) == 0, "%s", ar_last_error());
+    ck_assert_int_eq(ar_index_foreach(kb, add_line, b), 0);
+    ar_kbstats_finish(b);
+    ck_assert_int_eq((int)a->n, (int)b->n);
+    for (size_t i = 0; i < a->n; i++) {
+        const struct ar_cardsum *x = &a->cards[i], *y = &b->cards[i];
+        ck_assert_str_eq(x->id, y->id);
+        opt_str_eq(x->created, y->created);
+        ck_assert_str_eq(x->agent, y->agent);
+        ck_assert_str_eq(x->session, y->session);
+        opt_str_eq(x->commit, y->commit);
+        ck_assert_str_eq(x->category, y->category);
+        ck_assert_str_eq(x->hypothesis, y->hypothesis);
+        ck_assert_str_eq(x->status, y->status);
+        ck_assert_str_eq(x->platform, y->platform);
+        ck_assert_str_eq(x->fingerprint, y->fingerprint);
+        ck_assert_str_eq(x->key, y->key);
+        opt_str_eq(x->config_hash, y->config_hash);
+        opt_str_eq(x->baseline, y->baseline);
+        opt_str_eq(x->verifies, y->verifies);
+        opt_str_eq(x->lesson, y->lesson);
+        ck_assert(x->budget_s == y->budget_s && x->val_bpb == y->val_bpb && x->delta == y->delta);
+        ck_assert(x->training_seconds == y->training_seconds);
+        ck_assert_int_eq(x->has_bpb, y->has_bpb);
+        ck_assert_int_eq(x->has_delta, y->has_delta);
+        ck_assert_int_eq(x->retracted, y->retracted);
+        ck_assert_int_eq(x->counts, y->counts);
+        ck_assert_int_eq(x->ntags, y->ntags);
+        for (int j = 0; j < x->ntags; j++)
+            ck_assert_str_eq(x->tags[j], y->tags[j]);
+        ck_assert_int_eq(x->nprior, y->nprior);
+        for (int j = 0; j < x->nprior; j++)
+            ck_assert_str_eq(x->prior[j], y->prior[j]);
+        ck_assert_int_eq(x->nchanges, y->nchanges);
+        for (int j = 0; j < x->nchanges; j++) {
+            ck_assert_str_eq(x->changes[j].key, y->changes[j].key);
+            ck_assert_str_eq(x->changes[j].from, y->changes[j].from);
+            ck_assert_str_eq(x->changes[j].to, y->changes[j].to);
+            ck_assert_int_eq(x->changes[j].numeric, y->changes[j].numeric);
+            ck_assert(x->changes[j].from_num == y->changes[j].from_num);
+            ck_assert(x->changes[j].to_num == y->changes[j].to_num);
+        }
+    }
+    ck_assert_int_eq((int)a->nkeys, (int)b->nkeys);
+    ck_assert_int_eq((int)a->ngroups, (int)b->ngroups);
+    /* equal strings share a pointer, as interned ones do */
+    for (size_t i = 1; i < a->n; i++)
+        if (strcmp(a->cards[i].key, a->cards[0].key) == 0)
+            ck_assert_ptr_eq(a->cards[i].key, a->cards[0].key);
+    ar_kbstats_free(a);
+    ar_kbstats_free(b);
+}
+
+START_TEST(summaries_from_index_rows_equal_parsed_views)
+{
+    char dir[] = "/tmp/ar-test-sum-XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(cache, sizeof cache, "%s/cache", dir);
-    setenv("AR_CACHE_DIR", cache, 1);
-    setenv("AR_CACHE_MIN_CARDS", "0", 1);
     struct ar_kb kb;
     ck_assert_int_eq(ar_kb_open(&kb, dir, AR_KB_CREATE), 0);
     store(&kb, "2026-11-20T10:00:00.000Z", "s1", "cpu", "keep", "lr");
     store(&kb, "2026-11-21T10:00:00.000Z", "s1", "h100", "crash", "lr");
-    struct ar_kbstats *a, *b;
-    ck_assert_int_eq(ar_kbstats_load(&kb, NULL, &a), 0);   /* parses and writes the cache */
-    ck_assert_ptr_null(a->map);
-    char cmdl[600];
-    snprintf(cmdl, sizeof cmdl, "ls %s/index-*.sum", cache);
-    FILE *ls = popen(cmdl, "r");
-    ck_assert_ptr_nonnull(fgets(path, sizeof path, ls));
-    pclose(ls);
-    path[strcspn(path, "\n")] = '\0';
-    ck_assert_int_eq(access(path, F_OK), 0);
-    /* the knowledge base itself is unchanged by reading */
-    snprintf(cmdl, sizeof cmdl, "test ! -e %s/index.sum", dir);
-    ck_assert_int_eq(system(cmdl), 0);
-    ck_assert_int_eq(ar_kbstats_load(&kb, NULL, &b), 0);   /* maps it */
-    ck_assert_ptr_nonnull(b->map);
-    ck_assert_int_eq((int)b->n, 2);
-    for (size_t i = 0; i < a->n; i++) {
-        ck_assert_str_eq(a->cards[i].id, b->cards[i].id);
-        ck_assert_str_eq(a->cards[i].key, b->cards[i].key);
-        ck_assert_str_eq(a->cards[i].tags[0], b->cards[i].tags[0]);
-        ck_assert_int_eq(a->cards[i].counts, b->cards[i].counts);
-        ck_assert(a->cards[i].val_bpb == b->cards[i].val_bpb);
-    }
-    /* equal strings share a pointer, as interned ones do */
-    ck_assert_ptr_eq(b->cards[0].session, b->cards[1].session);
-    ar_kbstats_free(a);
-
-    /* a new card, a card inserted before others and a note: the cache
-     * stays, the lines the journal names are read again, and the result is
-     * what a full parse gives */
-    store(&kb, "2026-11-22T10:00:00.000Z", "s1", "cpu", "keep", "x");
+    /* a card with every member a summary reads */
+    jv full = jv_parse("{\"created\":\"2026-11-21T11:00:00.000Z\",\"agent\":\"b\",\"session\":\"s2\","
+                       "\"commit\":\"abc1234\",\"hypothesis\":\"h \\\"quoted\\\" \\u00e9\",\"category\":\"optimizer\","
+                       "\"status\":\"revert\",\"tags\":[\"x\",\"y.z\"],\"platform\":{\"class\":\"cpu\"},"
+                       "\"data\":{\"fingerprint\":\"fp1\"},\"budget_s\":300,\"seed\":7,"
+                       "\"metrics\":{\"val_bpb\":1.25,\"training_seconds\":299.5},\"delta\":-0.01,"
+                       "\"config\":{\"lr\":0.04,\"opt\":{\"name\":\"adam\"}},"
+                       "\"changes\":[{\"key\":\"lr\",\"from\":0.02,\"to\":0.04},"
+                       "{\"key\":\"opt\",\"from\":null,\"to\":{\"name\":\"adam\"}}]}");
+    ck_assert_msg(ar_card_complete(&full) == 0, "%s", ar_last_error());
+    char fid[AR_ID_LEN + 1], note[AR_ID_LEN + 1];
+    ck_assert_msg(ar_store_card(&kb, full, fid) == 0, "%s", ar_last_error());
+    jv_free(full);
+    rows_match_views(&kb);
+    /* a card inserted before others, notes: rows rewritten */
     store(&kb, "2026-11-20T12:00:00.000Z", "s3", "tpu", "discard", "y");
-    char first[AR_ID_LEN + 1], note[AR_ID_LEN + 1];
-    snprintf(first, sizeof first, "%s", b->cards[0].id);
-    ck_assert_int_eq(ar_store_note(&kb, first, "status", "", "discard", note), 0);
-    ck_assert_int_eq(ar_kbstats_load(&kb, NULL, &a), 0);
-    ck_assert_ptr_nonnull(a->map);
-    ck_assert_int_eq((int)a->n, 4);
-    setenv("AR_CACHE_DIR", "off", 1);
-    struct ar_kbstats *full;
-    ck_assert_int_eq(ar_kbstats_load(&kb, NULL, &full), 0);
-    setenv("AR_CACHE_DIR", cache, 1);
-    ck_assert_ptr_null(full->map);
-    ck_assert_int_eq((int)full->n, 4);
-    for (size_t i = 0; i < full->n; i++) {
-        ck_assert_str_eq(a->cards[i].id, full->cards[i].id);
-        ck_assert_str_eq(a->cards[i].status, full->cards[i].status);
-        ck_assert_str_eq(a->cards[i].session, full->cards[i].session);
-        ck_assert_str_eq(a->cards[i].key, full->cards[i].key);
-        ck_assert_int_eq(a->cards[i].counts, full->cards[i].counts);
-    }
-    ck_assert_str_eq(a->cards[0].status, "discard");
-    ck_assert_str_eq(a->cards[1].session, "s3");
-    /* a string read again shares the cached one's pointer */
-    ck_assert_ptr_eq(a->cards[0].session, a->cards[3].session);
-    ck_assert_ptr_eq(a->cards[0].key, a->cards[3].key);
-    ck_assert_int_eq((int)a->nkeys, (int)full->nkeys);
-    ar_kbstats_free(full);
-    ar_kbstats_free(b);
-    ar_kbstats_free(a);
-    ck_assert_int_eq(count(&kb, (struct ar_filter){.session = "s3"}), 1);   /* filtered, from the cache */
-    /* a journal that cannot say what changed: the whole index is parsed */
-    store(&kb, "2026-11-23T10:00:00.000Z", "s4", "cpu", "keep", "z");
-    char jpath[PATH_MAX];
-    FILE *jf = fopen(ar_kb_path(&kb, "index.journal", jpath), "r+");
-    ck_assert_ptr_nonnull(jf);
-    fseek(jf, -3, SEEK_END);
-    fputs("?", jf);
-    fclose(jf);
-    ck_assert_int_eq(ar_kbstats_load(&kb, NULL, &a), 0);
-    ck_assert_ptr_null(a->map);
-    ck_assert_int_eq((int)a->n, 5);
-    ar_kbstats_free(a);
-    /* a rebuild starts another epoch: the cache is rebuilt from the index */
+    ck_assert_int_eq(ar_store_note(&kb, fid, "status", "", "keep", note), 0);
+    setenv("AR_NOW", "2026-11-22T10:00:00.000Z", 1);   /* ids in this order */
+    ck_assert_int_eq(ar_store_note(&kb, fid, "lesson", "lesson one", NULL, note), 0);
+    setenv("AR_NOW", "2026-11-23T10:00:00.000Z", 1);
+    ck_assert_int_eq(ar_store_note(&kb, fid, "lesson", "lesson two", NULL, note), 0);
+    unsetenv("AR_NOW");
+    rows_match_views(&kb);
+    struct ar_kbstats *st;
+    ck_assert_int_eq(ar_kbstats_load(&kb, NULL, &st), 0);
+    long i = ar_stats_find(st, fid);
+    ck_assert_int_ge(i, 0);
+    ck_assert_str_eq(st->cards[i].status, "keep");
+    ck_assert_str_eq(st->cards[i].lesson, "lesson two");
+    ck_assert_str_eq(st->cards[i].fingerprint, "fp1");
+    ck_assert_int_eq(st->cards[i].nchanges, 2);
+    ck_assert_str_eq(st->cards[i].changes[1].to, "{\"name\":\"adam\"}");
+    ck_assert_int_eq(st->cards[i].changes[0].numeric, 1);
+    ck_assert_int_eq(st->cards[i].changes[1].numeric, 0);
+    ar_kbstats_free(st);
+    ck_assert_int_eq(ar_store_note(&kb, fid, "retract", "wrong", NULL, note), 0);
+    rows_match_views(&kb);
     ck_assert_int_eq(ar_index_rebuild(&kb), 0);
-    ck_assert_int_eq(ar_kbstats_load(&kb, NULL, &a), 0);
-    ck_assert_ptr_null(a->map);
-    ck_assert_int_eq((int)a->n, 5);
-    ar_kbstats_free(a);
-    ck_assert_int_eq(ar_kbstats_load(&kb, NULL, &a), 0);
-    ck_assert_ptr_nonnull(a->map);
-    ar_kbstats_free(a);
-
-    /* a damaged cache is ignored and rebuilt */
-    FILE *fp = fopen(path, "r+");
-    ck_assert_ptr_nonnull(fp);
-    fseek(fp, 300, SEEK_SET);   /* inside the first record */
-    fputs("\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f", fp);   /* string offsets past the blob */
-    fclose(fp);
-    ck_assert_int_eq(ar_kbstats_load(&kb, NULL, &a), 0);
-    ck_assert_int_eq((int)a->n, 5);
-    ck_assert_ptr_null(a->map);
-    ar_kbstats_free(a);
-    truncate(path, 100);
-    ck_assert_int_eq(ar_kbstats_load(&kb, NULL, &a), 0);
-    ck_assert_int_eq((int)a->n, 5);
-    ar_kbstats_free(a);
-    /* small knowledge bases get no cache */
-    unlink(path);
-    setenv("AR_CACHE_MIN_CARDS", "10", 1);
-    ck_assert_int_eq(ar_kbstats_load(&kb, NULL, &a), 0);
-    ar_kbstats_free(a);
-    ck_assert_int_ne(access(path, F_OK), 0);
-    unsetenv("AR_CACHE_MIN_CARDS");
-    unsetenv("AR_CACHE_DIR");
+    rows_match_views(&kb);
+    ck_assert_int_eq(count(&kb, (struct ar_filter){.session = "s3"}), 1);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     ck_assert_int_eq(system(cmd), 0);
@@ -443,7 +445,7 @@ Suite *make_suite(void)
     tcase_add_test(t, a_view_without_id_is_rejected);
     tcase_add_test(t, scanner_reads_any_valid_json);
     tcase_add_test(t, load_reads_the_index_with_filters);
-    tcase_add_test(t, summary_cache_is_used_while_fresh);
+    tcase_add_test(t, summaries_from_index_rows_equal_parsed_views);
     suite_add_tcase(s, t);
     return s;
 }

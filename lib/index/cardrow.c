@@ -1,15 +1,16 @@
-/* Reading one index line into a card summary without building a jv tree:
- * the index holds 100,000 views of 2 KiB each and a full parse of every
- * config snapshot and note costs seconds, so this scanner reads only the
- * members a summary needs and skips the rest by bracket matching. It accepts
+/* The summary columns of a card view (lib/index/cardrow.h) without building
+ * a jv tree: a rebuild reads 100,000 views of 2 KiB each and a full parse of
+ * every config snapshot and note costs seconds, so this scanner reads only
+ * the members a row needs and skips the rest by bracket matching. It accepts
  * any valid JSON object (white space, escapes, member order). */
+#include "index/cardrow.h"
+
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/buf.h"
-#include "facts/card.h"
 #include "base/err.h"
-#include "analysis/stats.h"
+#include "facts/card.h"
 
 struct scan {
     const char *p, *end;
@@ -199,13 +200,6 @@ static int skip(struct scan *s)
     return -1;
 }
 
-static const char *intern_string(struct scan *s)
-{
-    size_t n;
-    const char *v = string(s, &n);
-    return v ? ar_pool_internn(s->pool, v, n) : NULL;
-}
-
 static const char *dup_string(struct scan *s)
 {
     size_t n;
@@ -214,10 +208,10 @@ static const char *dup_string(struct scan *s)
 }
 
 /* A string, or NULL for null or another kind (skipped). */
-static const char *opt_string(struct scan *s, int intern)
+static const char *opt_string(struct scan *s)
 {
     if (peek(s) == '"')
-        return intern ? intern_string(s) : dup_string(s);
+        return dup_string(s);
     skip(s);
     return NULL;
 }
@@ -316,7 +310,7 @@ static void str_elem(struct scan *s, int i, void *ctx)
 {
     struct strs *l = ctx;
     (void)i;
-    const char *v = opt_string(s, 1);
+    const char *v = opt_string(s);
     if (!v)
         return;
     if (l->n == l->cap) {
@@ -338,75 +332,60 @@ static const char **string_list(struct scan *s, int *n)
     return l.v;
 }
 
-/* The raw text of a value (canonical in the index), interned. */
-static const char *value_text(struct scan *s, double *num, int *is_num)
+/* The raw text of a value (canonical in a view). */
+static const char *value_text(struct scan *s)
 {
     ws(s);
     const char *start = s->p;
-    int c = peek(s);
-    *is_num = c == '-' || (c >= '0' && c <= '9');
-    if (*is_num) {
-        number(s, num);
-    } else if (skip(s)) {
-        s->bad = 1;
+    if (skip(s))
         return NULL;
-    }
-    return ar_pool_internn(s->pool, start, (size_t)(s->p - start));
+    return ar_pool_strndup(s->pool, start, (size_t)(s->p - start));
 }
-
-struct change_ctx {
-    struct ar_change ch;
-    int has_key, from_num, to_num;
-};
 
 static void change_member(struct scan *s, const char *k, size_t n, void *ctx)
 {
-    struct change_ctx *cc = ctx;
-    if (key_is(k, n, "key")) {
-        cc->ch.key = opt_string(s, 1);
-        cc->has_key = cc->ch.key != NULL;
-    } else if (key_is(k, n, "from")) {
-        cc->ch.from = value_text(s, &cc->ch.from_num, &cc->from_num);
-    } else if (key_is(k, n, "to")) {
-        cc->ch.to = value_text(s, &cc->ch.to_num, &cc->to_num);
-    } else {
+    struct ar_rowchange *ch = ctx;
+    if (key_is(k, n, "key"))
+        ch->key = opt_string(s);
+    else if (key_is(k, n, "from"))
+        ch->from = value_text(s);
+    else if (key_is(k, n, "to"))
+        ch->to = value_text(s);
+    else
         skip(s);
-    }
 }
 
 struct changes_ctx {
-    struct ar_change *v;
+    struct ar_rowchange *v;
     int n, cap;
 };
 
 static void change_elem(struct scan *s, int i, void *ctx)
 {
     struct changes_ctx *l = ctx;
-    struct change_ctx cc = {0};
+    struct ar_rowchange ch = {0};
     (void)i;
-    object(s, change_member, &cc);
-    if (!cc.has_key)
+    object(s, change_member, &ch);
+    if (!ch.key)
         return;
-    if (!cc.ch.from)
-        cc.ch.from = ar_pool_intern(s->pool, "null");
-    if (!cc.ch.to)
-        cc.ch.to = ar_pool_intern(s->pool, "null");
-    cc.ch.numeric = cc.from_num && cc.to_num;
+    if (!ch.from)
+        ch.from = "null";
+    if (!ch.to)
+        ch.to = "null";
     if (l->n == l->cap) {
         int cap = l->cap ? l->cap * 2 : 4;
-        struct ar_change *nv = ar_pool_alloc(s->pool, (size_t)cap * sizeof *nv);
+        struct ar_rowchange *nv = ar_pool_alloc(s->pool, (size_t)cap * sizeof *nv);
         if (l->n)
             memcpy(nv, l->v, (size_t)l->n * sizeof *nv);
         l->v = nv;
         l->cap = cap;
     }
-    l->v[l->n++] = cc.ch;
+    l->v[l->n++] = ch;
 }
 
 struct note_ctx {
     int lesson;
     const char *text;
-    size_t len;
     const char *out;   /* the last lesson */
 };
 
@@ -418,7 +397,7 @@ static void note_member(struct scan *s, const char *k, size_t n, void *ctx)
         const char *v = peek(s) == '"' ? string(s, &len) : (skip(s), NULL);
         nc->lesson = v && len == 6 && memcmp(v, "lesson", 6) == 0;
     } else if (key_is(k, n, "text")) {
-        nc->text = opt_string(s, 0);
+        nc->text = opt_string(s);
     } else {
         skip(s);
     }
@@ -435,56 +414,58 @@ static void note_elem(struct scan *s, int i, void *ctx)
 
 static void platform_member(struct scan *s, const char *k, size_t n, void *ctx)
 {
-    struct ar_cardsum *c = ctx;
+    struct ar_cardrow *c = ctx;
     if (key_is(k, n, "class"))
-        c->platform = opt_string(s, 1);
+        c->platform = opt_string(s);
     else
         skip(s);
 }
 
 static void data_member(struct scan *s, const char *k, size_t n, void *ctx)
 {
-    struct ar_cardsum *c = ctx;
+    struct ar_cardrow *c = ctx;
     if (key_is(k, n, "fingerprint"))
-        c->fingerprint = opt_string(s, 1);
+        c->fingerprint = opt_string(s);
     else
         skip(s);
 }
 
 static void metrics_member(struct scan *s, const char *k, size_t n, void *ctx)
 {
-    struct ar_cardsum *c = ctx;
+    struct ar_cardrow *c = ctx;
     if (key_is(k, n, "val_bpb"))
         c->has_bpb = number(s, &c->val_bpb);
     else if (key_is(k, n, "training_seconds"))
-        number(s, &c->training_seconds);
+        c->has_training = number(s, &c->training_seconds);
     else
         skip(s);
 }
 
 static void card_member(struct scan *s, const char *k, size_t n, void *ctx)
 {
-    struct ar_cardsum *c = ctx;
+    struct ar_cardrow *c = ctx;
     switch (k[0]) {
     case 'a':
         if (key_is(k, n, "agent"))
-            return (void)(c->agent = opt_string(s, 1));
+            return (void)(c->agent = opt_string(s));
         break;
     case 'b':
         if (key_is(k, n, "baseline"))
-            return (void)(c->baseline = opt_string(s, 0));
+            return (void)(c->baseline = opt_string(s));
         if (key_is(k, n, "budget_s"))
-            return (void)number(s, &c->budget_s);
+            return (void)(c->has_budget = number(s, &c->budget_s));
         break;
     case 'c':
         if (key_is(k, n, "category"))
-            return (void)(c->category = opt_string(s, 1));
+            return (void)(c->category = opt_string(s));
         if (key_is(k, n, "commit"))
-            return (void)(c->commit = opt_string(s, 0));
+            return (void)(c->commit = opt_string(s));
         if (key_is(k, n, "created"))
-            return (void)(c->created = opt_string(s, 0));
+            return (void)(c->created = opt_string(s));
         if (key_is(k, n, "config_hash"))
-            return (void)(c->config_hash = opt_string(s, 1));
+            return (void)(c->config_hash = opt_string(s));
+        if (key_is(k, n, "card_status"))
+            return (void)(c->card_status = opt_string(s));
         if (key_is(k, n, "changes")) {
             struct changes_ctx l = {0};
             array(s, change_elem, &l);
@@ -501,11 +482,11 @@ static void card_member(struct scan *s, const char *k, size_t n, void *ctx)
         break;
     case 'h':
         if (key_is(k, n, "hypothesis"))
-            return (void)(c->hypothesis = opt_string(s, 1));
+            return (void)(c->hypothesis = opt_string(s));
         break;
     case 'i':
         if (key_is(k, n, "id"))
-            return (void)(c->id = opt_string(s, 0));
+            return (void)(c->id = opt_string(s));
         break;
     case 'm':
         if (key_is(k, n, "metrics"))
@@ -523,7 +504,7 @@ static void card_member(struct scan *s, const char *k, size_t n, void *ctx)
         if (key_is(k, n, "platform"))
             return object(s, platform_member, c);
         if (key_is(k, n, "prior_cards"))
-            return (void)(c->prior = string_list(s, &c->nprior));   /* interned: priors repeat */
+            return (void)(c->prior = string_list(s, &c->nprior));
         break;
     case 'r':
         if (key_is(k, n, "retracted"))
@@ -531,9 +512,11 @@ static void card_member(struct scan *s, const char *k, size_t n, void *ctx)
         break;
     case 's':
         if (key_is(k, n, "session"))
-            return (void)(c->session = opt_string(s, 1));
+            return (void)(c->session = opt_string(s));
         if (key_is(k, n, "status"))
-            return (void)(c->status = opt_string(s, 1));
+            return (void)(c->status = opt_string(s));
+        if (key_is(k, n, "seed"))
+            return (void)(c->has_seed = number(s, &c->seed));
         break;
     case 't':
         if (key_is(k, n, "tags"))
@@ -541,20 +524,14 @@ static void card_member(struct scan *s, const char *k, size_t n, void *ctx)
         break;
     case 'v':
         if (key_is(k, n, "verifies"))
-            return (void)(c->verifies = opt_string(s, 0));
+            return (void)(c->verifies = opt_string(s));
         break;
     }
     if (skip(s))
         s->bad = 1;
 }
 
-static const char *key_of(struct ar_pool *pool, const struct ar_cardsum *c)
-{
-    char key[512];
-    return ar_pool_intern(pool, ar_stats_keyname(c->fingerprint, c->budget_s, c->platform, key, sizeof key));
-}
-
-int ar_cardsum_parse(struct ar_pool *pool, const char *text, size_t len, struct ar_cardsum *c)
+int ar_cardrow_parse(struct ar_pool *pool, const char *text, size_t len, struct ar_cardrow *c)
 {
     struct scan s = {text, text + len, pool, {0}, 0};
     memset(c, 0, sizeof *c);
@@ -566,20 +543,10 @@ int ar_cardsum_parse(struct ar_pool *pool, const char *text, size_t len, struct 
         return ar_fail(AR_EINPUT, "card view: malformed JSON");
     if (!c->id)
         return ar_fail(AR_EINPUT, "card view: no id");
-#define DEF(f, v) if (!c->f) c->f = ar_pool_intern(pool, v)
-    DEF(agent, "");
-    DEF(session, "");
-    DEF(category, "other");
-    DEF(hypothesis, "");
-    DEF(status, "");
-    DEF(platform, "");
-    DEF(fingerprint, "");
-#undef DEF
-    const char *norm = ar_card_status_norm(c->status);
-    if (norm != c->status && strcmp(norm, c->status) != 0)
-        c->status = ar_pool_intern(pool, norm);
-    c->key = key_of(pool, c);
-    c->group = -1;
-    ar_stats_id_key(c->id, &c->idk[0], &c->idk[1]);
+    if (c->status) {
+        const char *norm = ar_card_status_norm(c->status);
+        if (strcmp(norm, c->status) != 0)
+            c->status = norm;
+    }
     return 0;
 }
