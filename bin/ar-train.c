@@ -47,7 +47,8 @@ static const char usage_run[] =
     "Trains the GPT of the config for a fixed wall-clock budget (start-up and\n"
     "evaluation excluded), prints progress on stderr and the summary block on\n"
     "stdout, and records an experiment card. Exit status: 0 trained, 1 run-time\n"
-    "failure or crashed training, 2 invalid input. See ar-train(1).\n";
+    "failure or crashed training, 2 invalid input, 128+N stopped by signal N\n"
+    "(SIGTERM, SIGINT, SIGHUP: a crash card is recorded). See ar-train(1).\n";
 
 static const char usage_eval[] =
     "usage: ar-train eval --init-from FILE [--data DIR] [--set KEY=VALUE]...\n"
@@ -379,6 +380,10 @@ static int cmd_run(int argc, char **argv)
     o.max_steps = (long)a.max_steps;
     o.peak_flops = train_measure_peak_gflops() * 1e9;
     o.t_start = t_start;
+    /* a signal from here on stops training and records a crash card; a
+     * queue worker keeps the queue's rule instead (the entry is released) */
+    if (!job)
+        train_catch_signals();
     struct train_result r;
     if (train_run(m, &cfg, &d, &o, &r) < 0)
         ar_die_last();
@@ -453,7 +458,9 @@ static int cmd_run(int argc, char **argv)
         free(a.queue_sets[i]);
     free(a.queue_sets);
     ar_patch_free(&patch);
-    return ar_finish_stdout(r.crashed ? AR_EFAIL : AR_OK);
+    /* stopped by a signal (or one came while recording): 128 + signal */
+    int sig = r.signal ? r.signal : (int)train_stop_signal;
+    return ar_finish_stdout(sig ? 128 + sig : r.crashed ? AR_EFAIL : AR_OK);
 }
 
 static int cmd_eval(int argc, char **argv)

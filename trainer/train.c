@@ -1,6 +1,8 @@
 #include "train.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -15,6 +17,52 @@ double train_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* ------------------------------------------------------------------------ */
+/* signals */
+
+volatile sig_atomic_t train_stop_signal;
+
+static void on_stop_signal(int sig)
+{
+    if (train_stop_signal) {   /* the second one: die of it now */
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, sig);
+        signal(sig, SIG_DFL);
+        pthread_sigmask(SIG_UNBLOCK, &set, NULL);   /* it is blocked in its handler */
+        raise(sig);
+        _exit(128 + sig);
+    }
+    train_stop_signal = sig;
+}
+
+void train_catch_signals(void)
+{
+    static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        struct sigaction old, sa;
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+            continue;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_stop_signal;
+        sa.sa_flags = SA_RESTART;   /* reads and writes go on; the loop looks at the flag */
+        sigemptyset(&sa.sa_mask);
+        sigaction(sigs[i], &sa, NULL);
+    }
+}
+
+const char *train_signal_name(int sig)
+{
+    static char buf[24];
+    switch (sig) {
+    case SIGTERM: return "SIGTERM";
+    case SIGINT: return "SIGINT";
+    case SIGHUP: return "SIGHUP";
+    }
+    snprintf(buf, sizeof buf, "signal %d", sig);
+    return buf;
 }
 
 double train_lr_mult(const struct train_config *cfg, double p)
@@ -102,6 +150,25 @@ static int crash(struct train_result *r, const char *fmt, double a, long b)
     return 0;
 }
 
+/* Stopped by train_stop_signal after step steps. */
+static void killed(struct train_result *r, const struct train_options *o, long step,
+                   double trained)
+{
+    int sig = train_stop_signal;
+    r->crashed = 1;
+    r->signal = sig;
+    char steps[64];
+    if (o->max_steps > 0)
+        snprintf(steps, sizeof steps, "%ld of %ld steps", step, o->max_steps);
+    else
+        snprintf(steps, sizeof steps, "%ld steps", step);
+    snprintf(r->crash_reason, sizeof r->crash_reason, "killed by %s after %s (%.1f of %g s trained)",
+             train_signal_name(sig), steps, trained, o->budget_s);
+    fprintf(stderr, "%s%s: %s: stopping (%s); a second signal exits at once\n",
+            o->progress == PROGRESS_BAR ? "\n" : "", ar_prog(), train_signal_name(sig),
+            r->crash_reason);
+}
+
 int train_run(struct gpt *m, const struct train_config *cfg, const struct train_data *d,
               const struct train_options *o, struct train_result *r)
 {
@@ -121,13 +188,20 @@ int train_run(struct gpt *m, const struct train_config *cfg, const struct train_
     int rc = 0;
     for (;;) {
         double t0 = train_now(), loss = 0;
-        for (int a = 0; a < accum && rc == 0; a++) {
+        int stop = 0;
+        for (int a = 0; a < accum && rc == 0 && !(stop = train_stop_signal != 0); a++) {
             rc = d->next_batch(d->ctx, inputs, targets);
             if (rc == 0)
                 loss += gpt_step_loss(m, inputs, targets, 1, 1.0f / accum) / accum;
         }
         if (rc < 0)
             break;
+        if (stop) {   /* the step is not finished: it is not counted */
+            killed(r, o, step, trained);
+            prog.drawn = 0;
+            gpt_zero_grad(m);
+            break;
+        }
         if (!isfinite(loss) || loss > 100) {
             crash(r, isfinite(loss) ? "loss %.4g at step %ld" : "loss %g at step %ld", loss, step + 1);
             break;
@@ -188,6 +262,20 @@ int train_evaluate(struct gpt *m, const struct train_config *cfg, const struct t
     long want = cfg->eval_tokens, seen = 0, scored = 0;
     int rc = 0;
     for (long b = 0; b < d->val_batches && seen < want; b++) {
+        if (train_stop_signal) {
+            int sig = train_stop_signal;
+            r->crashed = 1;
+            r->signal = sig;
+            snprintf(r->crash_reason, sizeof r->crash_reason,
+                     "killed by %s during the evaluation after %ld steps (%.1f s trained)",
+                     train_signal_name(sig), r->num_steps, r->training_seconds);
+            fprintf(stderr, "%s: %s: stopping (%s); a second signal exits at once\n", ar_prog(),
+                    train_signal_name(sig), r->crash_reason);
+            free(inputs);
+            free(targets);
+            free(nats);
+            return 0;
+        }
         if ((rc = d->val_batch(d->ctx, b, inputs, targets)) < 0)
             break;
         gpt_eval_nats(m, inputs, targets, nats);

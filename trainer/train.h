@@ -13,6 +13,7 @@
 #ifndef AR_TRAINER_TRAIN_H
 #define AR_TRAINER_TRAIN_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -46,6 +47,7 @@ struct train_options {
 struct train_result {
     int crashed;
     char crash_reason[160];
+    int signal;              /* the signal that stopped the run (crashed); 0: none */
     double val_bpb;          /* NaN when not evaluated */
     double val_nats, val_bytes;
     long val_tokens;         /* target positions evaluated (including 0-byte ones) */
@@ -56,6 +58,21 @@ struct train_result {
     int depth;
     double final_loss;       /* smoothed training loss at the end */
 };
+
+/* A stop asked by a signal: SIGTERM (timeout(1)), SIGINT (^C) and SIGHUP
+ * set train_stop_signal, and nothing else happens in the handler; the
+ * training loop looks at it before each micro-batch and the evaluation
+ * before each batch, and stops as a crash ("killed by SIGTERM after N
+ * steps..."), so the caller records the card from normal code and exits
+ * 128 + signal. A second signal while that happens ends the process at once
+ * (the default action of that signal: a card is written whole or not at
+ * all). train_catch_signals installs the handler; a signal ignored when it
+ * is called (nohup's SIGHUP, a shell's background SIGINT) stays ignored. */
+extern volatile sig_atomic_t train_stop_signal;
+void train_catch_signals(void);
+
+/* "SIGTERM", "SIGINT", "SIGHUP", else "signal N" (a static buffer). */
+const char *train_signal_name(int sig);
 
 /* Monotonic seconds. */
 double train_now(void);
@@ -68,12 +85,15 @@ double train_lr_mult(const struct train_config *cfg, double progress);
 double train_bpb(double nats, double bytes);
 
 /* Trains m in place for the budget; fills r. Returns 0 (a crashed run is a
- * success of this function with r->crashed set), or -1 when the data fails. */
+ * success of this function with r->crashed set, as is one stopped by a
+ * signal, with r->signal set too), or -1 when the data fails. */
 int train_run(struct gpt *m, const struct train_config *cfg, const struct train_data *d,
               const struct train_options *o, struct train_result *r);
 
 /* Evaluates m over cfg->eval_tokens validation target positions (fewer when
- * the validation set is smaller), filling the val_* fields of r. */
+ * the validation set is smaller), filling the val_* fields of r. A signal
+ * (train_stop_signal) stops it between batches: r->crashed and r->signal
+ * are set, val_bpb stays NaN, and it returns 0. */
 int train_evaluate(struct gpt *m, const struct train_config *cfg, const struct train_data *d,
                    struct train_result *r);
 
