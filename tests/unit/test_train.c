@@ -156,6 +156,23 @@ START_TEST(budget_and_steps)
     ck_assert_int_eq(train_run(m, &c, &d, &o, &r), 0);
     ck_assert_int_eq(r.num_steps, 3);
     gpt_free(m);
+
+    /* a measured peak far below what the steps reach is raised to the
+     * fastest step's rate: MFU stays in (0, 100] */
+    m = gpt_create(&c, V, 1);
+    o.peak_flops = 1;
+    o.max_steps = 5;
+    ck_assert_int_eq(train_run(m, &c, &d, &o, &r), 0);
+    ck_assert_int_eq(r.peak_raised, 1);
+    ck_assert(r.peak_flops > 1);
+    ck_assert_msg(r.mfu_percent > 0 && r.mfu_percent <= 100, "mfu %g", r.mfu_percent);
+    /* a peak no step reaches stays */
+    o.peak_flops = 1e18;
+    ck_assert_int_eq(train_run(m, &c, &d, &o, &r), 0);
+    ck_assert_int_eq(r.peak_raised, 0);
+    ck_assert(r.peak_flops == 1e18);
+    ck_assert(r.mfu_percent < 1e-3);
+    gpt_free(m);
 }
 END_TEST
 
