@@ -47,7 +47,8 @@ static const char usage_run[] =
     "Trains the GPT of the config for a fixed wall-clock budget (start-up and\n"
     "evaluation excluded), prints progress on stderr and the summary block on\n"
     "stdout, and records an experiment card. Exit status: 0 trained, 1 run-time\n"
-    "failure or crashed training, 2 invalid input. See ar-train(1).\n";
+    "failure or crashed training, 2 invalid input, 128+N stopped by signal N\n"
+    "(SIGTERM, SIGINT, SIGHUP: a crash card is recorded). See ar-train(1).\n";
 
 static const char usage_eval[] =
     "usage: ar-train eval --init-from FILE [--data DIR] [--set KEY=VALUE]...\n"
@@ -379,6 +380,10 @@ static int cmd_run(int argc, char **argv)
     o.max_steps = (long)a.max_steps;
     o.peak_flops = train_measure_peak_gflops() * 1e9;
     o.t_start = t_start;
+    /* a signal from here on stops training and records a crash card; a
+     * queue worker keeps the queue's rule instead (the entry is released) */
+    if (!job)
+        train_catch_signals();
     struct train_result r;
     if (train_run(m, &cfg, &d, &o, &r) < 0)
         ar_die_last();
@@ -389,9 +394,11 @@ static int cmd_run(int argc, char **argv)
     r.total_seconds = train_now() - t_start;
     r.peak_mem_mb = train_peak_mem_mb();
     if (!a.quiet)
-        fprintf(stderr, "throughput: %.0f tok/s, %.1f GFLOP/s, mfu %.2f%% of %.1f GFLOP/s, %s\n",
+        fprintf(stderr, "throughput: %.0f tok/s, %.1f GFLOP/s, mfu %.2f%% of %.1f GFLOP/s%s, %s\n",
                 r.tokens_per_s, r.tokens_per_s * r.flops_per_token / 1e9, r.mfu_percent,
-                o.peak_flops / 1e9, kernels_blas_info());
+                r.peak_flops / 1e9,
+                r.peak_raised ? " (the fastest step's: the start-up sgemm measured less)" : "",
+                kernels_blas_info());
 
     if (a.save && !r.crashed && checkpoint_save(a.save, m, &cfg, d.vocab_size) < 0)
         ar_die_last();
@@ -401,7 +408,9 @@ static int cmd_run(int argc, char **argv)
         jv extra = jv_object();
         ar_jv_set(&extra, "dirty", jv_bool(!have_git || git.dirty));
         ar_jv_set(&extra, "tokens_per_s", jv_number(round(r.tokens_per_s)));
-        ar_jv_set(&extra, "peak_gflops", jv_number(round(o.peak_flops / 1e8) / 10));
+        ar_jv_set(&extra, "peak_gflops", jv_number(round(r.peak_flops / 1e8) / 10));
+        ar_jv_set(&extra, "peak_measured_gflops", jv_number(round(o.peak_flops / 1e8) / 10));
+        ar_jv_set(&extra, "peak_from", jv_string(r.peak_raised ? "fastest step" : "sgemm"));
         ar_jv_set(&extra, "train_loss", jv_number(round(r.final_loss * 1e6) / 1e6));
         ar_jv_set(&extra, "eval_tokens", jv_number((double)r.val_tokens));
         if (r.crashed)
@@ -453,7 +462,9 @@ static int cmd_run(int argc, char **argv)
         free(a.queue_sets[i]);
     free(a.queue_sets);
     ar_patch_free(&patch);
-    return ar_finish_stdout(r.crashed ? AR_EFAIL : AR_OK);
+    /* stopped by a signal (or one came while recording): 128 + signal */
+    int sig = r.signal ? r.signal : (int)train_stop_signal;
+    return ar_finish_stdout(sig ? 128 + sig : r.crashed ? AR_EFAIL : AR_OK);
 }
 
 static int cmd_eval(int argc, char **argv)

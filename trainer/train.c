@@ -1,6 +1,8 @@
 #include "train.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -15,6 +17,52 @@ double train_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* ------------------------------------------------------------------------ */
+/* signals */
+
+volatile sig_atomic_t train_stop_signal;
+
+static void on_stop_signal(int sig)
+{
+    if (train_stop_signal) {   /* the second one: die of it now */
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, sig);
+        signal(sig, SIG_DFL);
+        pthread_sigmask(SIG_UNBLOCK, &set, NULL);   /* it is blocked in its handler */
+        raise(sig);
+        _exit(128 + sig);
+    }
+    train_stop_signal = sig;
+}
+
+void train_catch_signals(void)
+{
+    static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        struct sigaction old, sa;
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+            continue;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_stop_signal;
+        sa.sa_flags = SA_RESTART;   /* reads and writes go on; the loop looks at the flag */
+        sigemptyset(&sa.sa_mask);
+        sigaction(sigs[i], &sa, NULL);
+    }
+}
+
+const char *train_signal_name(int sig)
+{
+    static char buf[24];
+    switch (sig) {
+    case SIGTERM: return "SIGTERM";
+    case SIGINT: return "SIGINT";
+    case SIGHUP: return "SIGHUP";
+    }
+    snprintf(buf, sizeof buf, "signal %d", sig);
+    return buf;
 }
 
 double train_lr_mult(const struct train_config *cfg, double p)
@@ -102,6 +150,25 @@ static int crash(struct train_result *r, const char *fmt, double a, long b)
     return 0;
 }
 
+/* Stopped by train_stop_signal after step steps. */
+static void killed(struct train_result *r, const struct train_options *o, long step,
+                   double trained)
+{
+    int sig = train_stop_signal;
+    r->crashed = 1;
+    r->signal = sig;
+    char steps[64];
+    if (o->max_steps > 0)
+        snprintf(steps, sizeof steps, "%ld of %ld steps", step, o->max_steps);
+    else
+        snprintf(steps, sizeof steps, "%ld steps", step);
+    snprintf(r->crash_reason, sizeof r->crash_reason, "killed by %s after %s (%.1f of %g s trained)",
+             train_signal_name(sig), steps, trained, o->budget_s);
+    fprintf(stderr, "%s%s: %s: stopping (%s); a second signal exits at once\n",
+            o->progress == PROGRESS_BAR ? "\n" : "", ar_prog(), train_signal_name(sig),
+            r->crash_reason);
+}
+
 int train_run(struct gpt *m, const struct train_config *cfg, const struct train_data *d,
               const struct train_options *o, struct train_result *r)
 {
@@ -117,17 +184,25 @@ int train_run(struct gpt *m, const struct train_config *cfg, const struct train_
     }
     struct progress prog = { o->progress, o->log_every_s > 0 ? o->log_every_s : 10, 0, 0 };
     double trained = 0, ema = 0, beta = 0.9, counted_tokens = 0;
+    double peak = o->peak_flops > 0 ? o->peak_flops : 0;   /* raised by a faster step */
     long step = 0;
     int rc = 0;
     for (;;) {
         double t0 = train_now(), loss = 0;
-        for (int a = 0; a < accum && rc == 0; a++) {
+        int stop = 0;
+        for (int a = 0; a < accum && rc == 0 && !(stop = train_stop_signal != 0); a++) {
             rc = d->next_batch(d->ctx, inputs, targets);
             if (rc == 0)
                 loss += gpt_step_loss(m, inputs, targets, 1, 1.0f / accum) / accum;
         }
         if (rc < 0)
             break;
+        if (stop) {   /* the step is not finished: it is not counted */
+            killed(r, o, step, trained);
+            prog.drawn = 0;
+            gpt_zero_grad(m);
+            break;
+        }
         if (!isfinite(loss) || loss > 100) {
             crash(r, isfinite(loss) ? "loss %.4g at step %ld" : "loss %g at step %ld", loss, step + 1);
             break;
@@ -149,7 +224,12 @@ int train_run(struct gpt *m, const struct train_config *cfg, const struct train_
         ema = beta * ema + (1 - beta) * loss;
         double smooth = ema / (1 - pow(beta, (double)step));
         double tok_s = cfg->total_batch_tokens / dt;
-        double mfu = o->peak_flops > 0 ? 100 * r->flops_per_token * tok_s / o->peak_flops : 0;
+        double rate = r->flops_per_token * tok_s;
+        if (peak > 0 && rate > peak) {   /* the measured peak was low */
+            peak = rate;
+            r->peak_raised = 1;
+        }
+        double mfu = peak > 0 ? 100 * rate / peak : 0;
         int done = (step > cfg->warmup_steps_uncounted && trained >= o->budget_s) ||
                    (o->max_steps > 0 && step >= o->max_steps);
         progress_report(&prog, step, smooth, lrm, tok_s, mfu, trained, o->budget_s, done);
@@ -165,8 +245,10 @@ int train_run(struct gpt *m, const struct train_config *cfg, const struct train_
     r->training_seconds = trained;
     r->total_tokens_M = (double)step * cfg->total_batch_tokens / 1e6;
     r->tokens_per_s = trained > 0 ? counted_tokens / trained : 0;
-    r->mfu_percent = o->peak_flops > 0 && trained > 0
-                         ? 100 * r->flops_per_token * r->tokens_per_s / o->peak_flops : 0;
+    r->peak_flops = peak;
+    r->mfu_percent = peak > 0 && trained > 0 ? 100 * r->flops_per_token * r->tokens_per_s / peak : 0;
+    if (r->mfu_percent > 100)   /* only by rounding: the mean rate is at most the fastest step's */
+        r->mfu_percent = 100;
     r->peak_mem_mb = train_peak_mem_mb();
     return rc;
 }
@@ -188,6 +270,20 @@ int train_evaluate(struct gpt *m, const struct train_config *cfg, const struct t
     long want = cfg->eval_tokens, seen = 0, scored = 0;
     int rc = 0;
     for (long b = 0; b < d->val_batches && seen < want; b++) {
+        if (train_stop_signal) {
+            int sig = train_stop_signal;
+            r->crashed = 1;
+            r->signal = sig;
+            snprintf(r->crash_reason, sizeof r->crash_reason,
+                     "killed by %s during the evaluation after %ld steps (%.1f s trained)",
+                     train_signal_name(sig), r->num_steps, r->training_seconds);
+            fprintf(stderr, "%s: %s: stopping (%s); a second signal exits at once\n", ar_prog(),
+                    train_signal_name(sig), r->crash_reason);
+            free(inputs);
+            free(targets);
+            free(nats);
+            return 0;
+        }
         if ((rc = d->val_batch(d->ctx, b, inputs, targets)) < 0)
             break;
         gpt_eval_nats(m, inputs, targets, nats);
@@ -222,19 +318,31 @@ double train_measure_peak_gflops(void)
     const char *env = getenv("AR_PEAK_GFLOPS");
     if (env && atof(env) > 0)
         return atof(env);
-    const int N = 1536;
-    float *a = k_alloc((size_t)N * N), *b = k_alloc((size_t)N * N), *c = k_alloc((size_t)N * N);
+    static const int sizes[] = { 1024, 1536, 2048 };
+    const int NMAX = 2048;
+    size_t nn = (size_t)NMAX * NMAX;
+    float *a = k_alloc(nn), *b = k_alloc(nn), *c = k_alloc(nn);
     double best = 0;
     if (a && b && c) {
-        for (int rep = 0; rep < 5; rep++) {
-            double t0 = train_now();
-            k_gemm(0, 1, N, N, N, 1.0f, a, N, b, N, 0.0f, c, N);
-            float one;
-            k_download(&one, c, 1);   /* waits for a device that computes asynchronously */
-            double dt = train_now() - t0;
-            double g = 2.0 * N * N * N / dt / 1e9;
-            if (rep > 0 && g > best)   /* the first call warms up threads */
-                best = g;
+        float *h = malloc(nn * sizeof *h);   /* finite inputs: no denormal or NaN slow paths */
+        if (h) {
+            for (size_t i = 0; i < nn; i++)
+                h[i] = (float)(i % 13) * 0.01f;
+            k_upload(a, h, nn);
+            k_upload(b, h, nn);
+            free(h);
+        }
+        for (int s = 0; s < 3; s++) {
+            int N = sizes[s];
+            for (int rep = s == 0 ? -1 : 0; rep < 3; rep++) {   /* -1: warms the threads */
+                double t0 = train_now();
+                k_gemm(0, 1, N, N, N, 1.0f, a, N, b, N, 0.0f, c, N);
+                float one;
+                k_download(&one, c, 1);   /* waits for a device that computes asynchronously */
+                double g = 2.0 * N * N * N / (train_now() - t0) / 1e9;
+                if (rep >= 0 && g > best)
+                    best = g;
+            }
         }
     }
     k_free(a);

@@ -83,6 +83,26 @@ expect "card has the data fingerprint" grep -qE '"fingerprint": "[0-9a-f]{64}"' 
 expect "card has the platform class" grep -qE '"class": "cpu' <<<"$card"
 expect "card has the blas kernel" grep -q '"blas": "OpenBLAS' <<<"$card"
 expect "card has the budget" grep -q '"budget_s": 1.5' <<<"$card"
+expect "card's mfu_percent is in (0, 100]" \
+    jq -e '.metrics.mfu_percent > 0 and .metrics.mfu_percent <= 100' "$KB/cards/$ID1.json"
+expect "card's peak is at least the measured one" \
+    jq -e '.extra.peak_gflops >= .extra.peak_measured_gflops and
+           (.extra.peak_from == "sgemm" or .extra.peak_from == "fastest step")' "$KB/cards/$ID1.json"
+
+# a measured peak far too low is raised to the fastest step's rate: MFU <= 100
+run env AR_PEAK_GFLOPS=0.001 ar-train "${TINY[@]}" --budget 100 --max-steps 6 --session mfutest \
+    --hypothesis "a peak too low"
+IDP=$(awk '/^card:/ {print $2}' <<<"$OUT")
+expect "a low peak: mfu_percent <= 100 in the summary" \
+    awk '/^mfu_percent:/ {m = $2} END {exit !(m > 0 && m <= 100)}' <<<"$OUT"
+expect "a low peak: the card's mfu_percent <= 100" \
+    jq -e '.metrics.mfu_percent > 0 and .metrics.mfu_percent <= 100' "$KB/cards/$IDP.json"
+expect "a low peak: the card says the peak is the fastest step's" \
+    jq -e '.extra.peak_from == "fastest step" and .extra.peak_measured_gflops == 0 and
+           .extra.peak_gflops > 0.001' "$KB/cards/$IDP.json"
+expect "a low peak: the throughput line says so" grep -q "the fastest step's" <<<"$ERR"
+expect "a low peak: no progress line above 100%" \
+    awk '/^step / {for (i = 1; i <= NF; i++) if ($i == "mfu") {v = $(i + 1); sub("%", "", v); if (v + 0 > 100) bad = 1}} END {exit bad}' <<<"$ERR"
 
 run ar-train "${TINY[@]}" --budget 1.5 --session clitest --set matrix_lr=0.02 \
     --hypothesis "half the matrix lr"

@@ -1,4 +1,5 @@
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,6 +156,23 @@ START_TEST(budget_and_steps)
     ck_assert_int_eq(train_run(m, &c, &d, &o, &r), 0);
     ck_assert_int_eq(r.num_steps, 3);
     gpt_free(m);
+
+    /* a measured peak far below what the steps reach is raised to the
+     * fastest step's rate: MFU stays in (0, 100] */
+    m = gpt_create(&c, V, 1);
+    o.peak_flops = 1;
+    o.max_steps = 5;
+    ck_assert_int_eq(train_run(m, &c, &d, &o, &r), 0);
+    ck_assert_int_eq(r.peak_raised, 1);
+    ck_assert(r.peak_flops > 1);
+    ck_assert_msg(r.mfu_percent > 0 && r.mfu_percent <= 100, "mfu %g", r.mfu_percent);
+    /* a peak no step reaches stays */
+    o.peak_flops = 1e18;
+    ck_assert_int_eq(train_run(m, &c, &d, &o, &r), 0);
+    ck_assert_int_eq(r.peak_raised, 0);
+    ck_assert(r.peak_flops == 1e18);
+    ck_assert(r.mfu_percent < 1e-3);
+    gpt_free(m);
 }
 END_TEST
 
@@ -186,6 +204,107 @@ START_TEST(training_lowers_val_bpb_deterministically)
 }
 END_TEST
 
+/* A data source that "receives" SIGTERM while it reads micro-batch n (the
+ * flag set as the handler would), so where the loop stops is exact. */
+struct stopping {
+    struct synth s;
+    long reads, stop_at;
+};
+
+static int next_batch_stopping(void *ctx, uint16_t *in, uint16_t *tg)
+{
+    struct stopping *st = ctx;
+    if (++st->reads == st->stop_at)
+        train_stop_signal = SIGTERM;
+    return next_batch(&st->s, in, tg);
+}
+
+static int val_batch_stopping(void *ctx, long i, uint16_t *in, uint16_t *tg)
+{
+    return val_batch(&((struct stopping *)ctx)->s, i, in, tg);
+}
+
+START_TEST(a_signal_stops_training_as_a_crash)
+{
+    struct train_config c;
+    tiny(&c);   /* 2 micro-batches a step */
+    struct stopping st = { .stop_at = 7 };   /* the first of step 4: 3 done */
+    struct train_data d = data(&st.s, &c);
+    d.ctx = &st;
+    d.next_batch = next_batch_stopping;
+    d.val_batch = val_batch_stopping;
+    struct gpt *m = gpt_create(&c, V, 1);
+    struct train_options o = { .budget_s = 1000, .max_steps = 10, .progress = PROGRESS_NONE };
+    struct train_result r;
+    train_stop_signal = 0;
+    ck_assert_int_eq(train_run(m, &c, &d, &o, &r), 0);
+    ck_assert_int_eq(r.crashed, 1);
+    ck_assert_int_eq(r.signal, SIGTERM);
+    ck_assert_int_eq(r.num_steps, 3);
+    ck_assert_msg(strncmp(r.crash_reason, "killed by SIGTERM after 3 of 10 steps (", 39) == 0,
+                  "reason: %s", r.crash_reason);
+    /* the half-read step 4 reads one micro-batch more, then stops */
+    ck_assert_int_eq(st.reads, 7);
+    /* the evaluation stops before its first batch */
+    ck_assert_int_eq(train_evaluate(m, &c, &d, &r), 0);
+    ck_assert(isnan(r.val_bpb));
+    ck_assert_int_eq(r.val_tokens, 0);
+    ck_assert_msg(strstr(r.crash_reason, "killed by SIGTERM during the evaluation after 3 steps"),
+                  "reason: %s", r.crash_reason);
+
+    /* a signal in the evaluation of a run that trained to its end */
+    train_stop_signal = 0;
+    st.stop_at = -1;
+    o.max_steps = 2;
+    ck_assert_int_eq(train_run(m, &c, &d, &o, &r), 0);
+    ck_assert_int_eq(r.crashed, 0);
+    ck_assert_int_eq(r.signal, 0);
+    train_stop_signal = SIGHUP;
+    ck_assert_int_eq(train_evaluate(m, &c, &d, &r), 0);
+    ck_assert_int_eq(r.crashed, 1);
+    ck_assert_int_eq(r.signal, SIGHUP);
+    ck_assert_msg(strstr(r.crash_reason, "killed by SIGHUP during the evaluation after 2 steps"),
+                  "reason: %s", r.crash_reason);
+    train_stop_signal = 0;
+    gpt_free(m);
+}
+END_TEST
+
+/* The handler only records the signal; an ignored signal stays ignored. */
+START_TEST(the_handler_records_the_signal)
+{
+    train_stop_signal = 0;
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGINT, SIG_DFL);
+    train_catch_signals();
+    struct sigaction sa;
+    sigaction(SIGHUP, NULL, &sa);
+    ck_assert(sa.sa_handler == SIG_IGN);
+    raise(SIGHUP);
+    ck_assert_int_eq(train_stop_signal, 0);
+    raise(SIGINT);
+    ck_assert_int_eq(train_stop_signal, SIGINT);
+    ck_assert_str_eq(train_signal_name(SIGTERM), "SIGTERM");
+    ck_assert_str_eq(train_signal_name(SIGUSR1), "signal 10");
+    train_stop_signal = 0;
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+}
+END_TEST
+
+/* A second signal ends the process at once, of that signal. */
+START_TEST(a_second_signal_kills)
+{
+    train_stop_signal = 0;
+    train_catch_signals();
+    raise(SIGTERM);
+    ck_assert_int_eq(train_stop_signal, SIGTERM);
+    raise(SIGTERM);
+    ck_abort_msg("still alive after a second SIGTERM");
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     kernels_set_threads(1);
@@ -197,6 +316,9 @@ Suite *make_suite(void)
     tcase_add_test(t, val_bpb_of_a_zero_model);
     tcase_add_test(t, budget_and_steps);
     tcase_add_test(t, training_lowers_val_bpb_deterministically);
+    tcase_add_test(t, a_signal_stops_training_as_a_crash);
+    tcase_add_test(t, the_handler_records_the_signal);
+    tcase_add_test_raise_signal(t, a_second_signal_kills, SIGTERM);
     suite_add_tcase(s, t);
     return s;
 }
