@@ -179,14 +179,42 @@ void k_scale(float *x, float s, size_t n);
 void k_adamw(float *p, const float *g, float *m, float *v, size_t n, float lr, float beta1,
              float beta2, float eps, float wd, long t);
 
+/* How Muon orthogonalises and scales its update. */
+struct k_muon_opts {
+    int ns_steps;        /* iterations of the orthogonalisation */
+    int polar_express;   /* 1: Polar Express coefficients, one quintic per
+                          * iteration (autoresearch's train.py); 0: the fixed
+                          * quintic (3.4445, -4.7750, 2.0315) */
+    int normuon;         /* NorMuon: per-row (rows >= cols) or per-column
+                          * second moments rescale the orthogonalised update */
+    float beta2;         /* NorMuon's second-moment EMA rate */
+};
+
 /* Muon for one (rows, cols) matrix: buf = mu buf + (1 - mu) g; Nesterov
- * u = (1 - mu) g + mu buf; u orthogonalised with ns_steps Newton-Schulz iterations;
- * p -= lr * (u + wd * p * [u * p >= 0]) (cautious weight decay). scratch
- * holds k_muon_scratch(rows, cols) floats. */
+ * u = (1 - mu) g + mu buf; u orthogonalised (k_newton_schulz or
+ * k_polar_express); with normuon, u rescaled by k_normuon with the second
+ * moments v (k_normuon_size(rows, cols) floats, zero at the start; unused
+ * without normuon); p -= lr * (u + wd * p * [u * p >= 0]) (cautious weight
+ * decay). scratch holds k_muon_scratch(rows, cols) floats. */
 size_t k_muon_scratch(int rows, int cols);
-void k_muon(float *p, const float *g, float *buf, float *scratch, int rows, int cols, float lr,
-            float mu, float wd, int ns_steps);
-/* The orthogonalisation alone, in place on x (rows, cols); exposed for tests. */
+void k_muon(float *p, const float *g, float *buf, float *v, float *scratch, int rows, int cols,
+            float lr, float mu, float wd, const struct k_muon_opts *o);
+/* The orthogonalisations alone, in place on x (rows, cols); exposed for
+ * tests. k_newton_schulz: x / (|x|_F + 1e-7), then steps of the fixed
+ * quintic. k_polar_express: x / (1.02 |x|_F + 1e-6), then the Polar Express
+ * quintics of Amsel et al. (arXiv 2505.16932; 5 iterations, safety factor
+ * 2e-2, cushion 2) as train.py uses them, iteration i with the i-th
+ * (a, b, c); beyond 5 the last repeats. Each iteration is
+ * x <- a x + (b A + c A^2) x with A = x x^T (x (b A + c A^2) with A = x^T x
+ * for a tall x). */
 void k_newton_schulz(float *x, float *scratch, int rows, int cols, int steps);
+void k_polar_express(float *x, float *scratch, int rows, int cols, int steps);
+/* NorMuon's rescaling of an orthogonalised update u (rows, cols), as in
+ * train.py: per row when rows >= cols (else per column), q = the mean of
+ * u^2 over the row; v <- v + (1 - beta2) (q - v); each row is scaled by
+ * 1 / sqrt(max(v, 1e-10)), then all of u by one factor that keeps its
+ * Frobenius norm. v and q (scratch) hold k_normuon_size(rows, cols) floats. */
+size_t k_normuon_size(int rows, int cols);
+void k_normuon(float *u, float *v, float *q, int rows, int cols, float beta2);
 
 #endif

@@ -30,7 +30,7 @@ static const struct field {
     F(tie_embeddings), F(init_scale),
     F(label_smoothing), F(z_loss),
     F(matrix_lr), F(muon_momentum_start), F(muon_momentum_end), F(muon_momentum_warmup_steps),
-    F(muon_ns_steps), F(muon_weight_decay), F(embed_lr), F(unembed_lr), F(ve_lr),
+    F(muon_ns_steps), F(muon_ns), F(muon_normuon), F(muon_beta2), F(muon_weight_decay), F(embed_lr), F(unembed_lr), F(ve_lr),
     F(resid_lambda_lr), F(x0_lambda_lr), F(adam_beta1), F(adam_beta2), F(adam_eps),
     F(embed_wd), F(unembed_wd), F(ve_wd), F(grad_clip),
     F(warmup_frac), F(warmdown_frac), F(final_lr_frac),
@@ -39,6 +39,10 @@ static const struct field {
 };
 
 #define NFIELDS ((int)(sizeof fields / sizeof fields[0]))
+
+/* a choice key's field is an enum, stored as the int of its index */
+_Static_assert(sizeof(enum mlp_kind) == sizeof(int), "enum mlp_kind is an int");
+_Static_assert(sizeof(enum muon_ns_kind) == sizeof(int), "enum muon_ns_kind is an int");
 
 /* The field of key k in c; a key without a field is a bug (every key of the
  * table must be bound, see config_defaults). */
@@ -64,7 +68,7 @@ static void store(struct train_config *c, const struct ar_config_key *k, jv v)
     case AR_KEY_CHOICE:
         for (int i = 0; k->choices[i]; i++)
             if (strcmp(jv_string_value(v), k->choices[i]) == 0)
-                *(enum mlp_kind *)field = (enum mlp_kind)i;
+                *(int *)field = i;
         break;
     }
     jv_free(v);
@@ -78,7 +82,7 @@ static jv load(const struct train_config *c, const struct ar_config_key *k)
     case AR_KEY_REAL: return jv_number(*(const double *)field);
     case AR_KEY_BOOL: return jv_bool(*(const int *)field);
     case AR_KEY_PATTERN: return jv_string(field);
-    case AR_KEY_CHOICE: return jv_string(k->choices[*(const enum mlp_kind *)field]);
+    case AR_KEY_CHOICE: return jv_string(k->choices[*(const int *)field]);
     }
     return jv_null();
 }
@@ -193,6 +197,17 @@ int config_from_json(struct train_config *c, jv obj)
     }
     struct train_config tmp = *c;
     int rc = 0;
+    /* keys added after cards were recorded without them: their absence
+     * means what the trainer did before the key (a card's config must run
+     * again as it ran) */
+    static const struct { const char *name, *absent; } later[] = {
+        { "muon_ns", "quintic" }, { "muon_normuon", "false" },
+    };
+    for (size_t i = 0; i < sizeof later / sizeof later[0]; i++) {
+        if (!jv_object_has(jv_copy(obj), jv_string(later[i].name)) &&
+            config_set_key(&tmp, later[i].name, later[i].absent, "config") < 0)
+            abort();   /* a bad value in the table */
+    }
     jv_object_foreach(obj, name, val) {
         char text[64];
         const char *s = jv_string_value(name);

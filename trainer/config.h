@@ -11,7 +11,9 @@
 #ifndef AR_TRAINER_CONFIG_H
 #define AR_TRAINER_CONFIG_H
 
+/* choice keys: the order of their names in lib/facts/config_keys.c */
 enum mlp_kind { MLP_RELU2, MLP_GELU, MLP_SWIGLU };
+enum muon_ns_kind { MUON_NS_POLAR_EXPRESS, MUON_NS_QUINTIC };
 
 struct train_config {
     /* model */
@@ -43,6 +45,9 @@ struct train_config {
     double muon_momentum_start, muon_momentum_end;
     int muon_momentum_warmup_steps;
     int muon_ns_steps;
+    enum muon_ns_kind muon_ns;  /* the orthogonalisation's polynomials */
+    int muon_normuon;          /* bool: NorMuon's per-row second-moment scaling */
+    double muon_beta2;         /* NorMuon's second-moment EMA rate */
     double muon_weight_decay;
     /* AdamW for embeddings, head, value embeddings and scalars */
     double embed_lr, unembed_lr, ve_lr, resid_lambda_lr, x0_lambda_lr;
@@ -99,7 +104,9 @@ int config_window(const struct train_config *c, int layer);
 /* The full snapshot: an object with one member per key (numbers, booleans,
  * strings), for the card and checkpoints. */
 jv config_to_json(const struct train_config *c);
-/* Reads a snapshot back (every key must be present and valid). */
+/* Reads a snapshot back over c (every key in it must be valid). A key added
+ * after old snapshots were written reads, when absent, as what the trainer
+ * did before it: muon_ns quintic, muon_normuon false. */
 int config_from_json(struct train_config *c, jv obj);
 /* SHA-256 hex of the snapshot's canonical JSON (sorted keys, no spaces). */
 void config_hash(const struct train_config *c, char hex[65]);

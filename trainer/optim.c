@@ -6,8 +6,10 @@
  * (width / 768)^-0.5 as there, so the GPU defaults carry over to other
  * widths. Muon's rate grows with sqrt(max(1, rows / cols)) for tall
  * matrices; its momentum warms from muon_momentum_start to _end over
- * muon_momentum_warmup_steps; its cautious weight decay fades to zero with
- * progress. Every rate is multiplied by the schedule's lr_mult. */
+ * muon_momentum_warmup_steps; it orthogonalises with the Polar Express
+ * polynomials (muon_ns) and rescales with NorMuon (muon_normuon,
+ * muon_beta2) as train.py does, or with the fixed quintic and no rescaling;
+ * its cautious weight decay fades to zero with progress. Every rate is multiplied by the schedule's lr_mult. */
 #include "gpt_internal.h"
 #include "kernels.h"
 
@@ -38,6 +40,8 @@ double gpt_optimizer_step(struct gpt *m, double lr_mult, double progress, long s
     float mu = (float)muon_momentum(c, step);
     float muon_wd = (float)(c->muon_weight_decay * (1.0 - progress));
     float b1 = (float)c->adam_beta1, b2 = (float)c->adam_beta2, eps = (float)c->adam_eps;
+    struct k_muon_opts muon = { c->muon_ns_steps, c->muon_ns == MUON_NS_POLAR_EXPRESS,
+                                c->muon_normuon, (float)c->muon_beta2 };
 
     for (int i = 0; i < m->num_tensors; i++) {
         const struct tensor *tn = &m->tensors[i];
@@ -47,8 +51,9 @@ double gpt_optimizer_step(struct gpt *m, double lr_mult, double progress, long s
         case GROUP_MATRIX: {
             double aspect = (double)tn->rows / tn->cols;
             float lr = (float)(c->matrix_lr * lr_mult * sqrt(aspect > 1.0 ? aspect : 1.0));
-            k_muon(p, g, m1, m->muon_scratch, tn->rows, tn->cols, lr, mu, muon_wd,
-                   c->muon_ns_steps);
+            /* NorMuon's second moments: the first floats of the tensor's
+             * AdamW v, which Muon does not otherwise use */
+            k_muon(p, g, m1, m2, m->muon_scratch, tn->rows, tn->cols, lr, mu, muon_wd, &muon);
             break;
         }
         case GROUP_EMBED:

@@ -104,8 +104,101 @@ void k_newton_schulz(float *x, float *scratch, int rows, int cols, int steps)
         k_copy(x, cur, n);
 }
 
-void k_muon(float *p, const float *g, float *buf, float *scratch, int rows, int cols, float lr,
-            float mu, float wd, int ns_steps)
+/* Polar Express (Amsel, Persson, Musco, Gower, arXiv 2505.16932): the
+ * coefficients of train.py, 5 iterations, safety factor 2e-2, cushion 2. */
+static const float polar_express_coeffs[5][3] = {
+    { 8.156554524902461f, -22.48329292557795f, 15.878769915207462f },
+    { 4.042929935166739f, -2.808917465908714f, 0.5000178451051316f },
+    { 3.8916678022926607f, -2.772484153217685f, 0.5060648178503393f },
+    { 3.285753657755655f, -2.3681294933425376f, 0.46449024233003106f },
+    { 2.3465413258596377f, -1.7097828382687081f, 0.42323551169305323f },
+};
+
+void k_polar_express(float *x, float *scratch, int rows, int cols, int steps)
+{
+    int m = rows < cols ? rows : cols;
+    int tall = rows > cols;
+    size_t n = (size_t)rows * cols, mm = (size_t)m * m;
+    float *A = scratch, *P = A + mm, *cur = x, *next = P + mm;
+    float norm = (float)sqrt(k_sum_squares(x, n));
+    k_scale(x, 1.0f / (norm * 1.02f + 1e-6f), n);
+    for (int it = 0; it < steps; it++) {
+        const float *k = polar_express_coeffs[it < 5 ? it : 4];
+        float a = k[0], b = k[1], c = k[2];
+        if (tall)
+            k_gemm(1, 0, m, m, rows, 1.0f, cur, cols, cur, cols, 0.0f, A, m);
+        else
+            k_gemm(0, 1, m, m, cols, 1.0f, cur, cols, cur, cols, 0.0f, A, m);
+        k_gemm(0, 0, m, m, m, 1.0f, A, m, A, m, 0.0f, P, m);
+        #pragma omp parallel for simd schedule(static) if (mm > 65536)
+        for (size_t i = 0; i < mm; i++)
+            P[i] = b * A[i] + c * P[i];
+        for (int i = 0; i < m; i++)
+            P[(size_t)i * m + i] += a;
+        if (tall)
+            k_gemm(0, 0, rows, cols, cols, 1.0f, cur, cols, P, m, 0.0f, next, cols);
+        else
+            k_gemm(0, 0, rows, cols, rows, 1.0f, P, m, cur, cols, 0.0f, next, cols);
+        float *t = cur;
+        cur = next;
+        next = t;
+    }
+    if (cur != x)
+        k_copy(x, cur, n);
+}
+
+size_t k_normuon_size(int rows, int cols)
+{
+    return (size_t)(rows >= cols ? rows : cols);
+}
+
+void k_normuon(float *u, float *v, float *q, int rows, int cols, float beta2)
+{
+    int per_row = rows >= cols;
+    int nv = per_row ? rows : cols, len = per_row ? cols : rows;
+    /* q[j]: the mean square of row (or column) j, then its factor */
+    double total = 0, scaled = 0;
+    for (int j = 0; j < nv; j++)
+        q[j] = 0.0f;
+    for (int r = 0; r < rows; r++) {
+        const float *row = u + (size_t)r * cols;
+        if (per_row) {
+            double s = 0;
+            for (int c = 0; c < cols; c++)
+                s += (double)row[c] * row[c];
+            q[r] = (float)(s / len);
+        } else {
+            for (int c = 0; c < cols; c++)
+                q[c] += row[c] * row[c];
+        }
+    }
+    if (!per_row)
+        for (int j = 0; j < nv; j++)
+            q[j] /= (float)len;
+    for (int j = 0; j < nv; j++) {
+        v[j] += (1.0f - beta2) * (q[j] - v[j]);
+        float step = 1.0f / sqrtf(v[j] > 1e-10f ? v[j] : 1e-10f);
+        total += (double)q[j] * len;
+        scaled += (double)q[j] * len * step * step;
+        q[j] = step;
+    }
+    double keep = sqrt(total) / (sqrt(scaled) > 1e-10 ? sqrt(scaled) : 1e-10);
+    for (int j = 0; j < nv; j++)
+        q[j] = (float)(q[j] * keep);
+    for (int r = 0; r < rows; r++) {
+        float *row = u + (size_t)r * cols;
+        if (per_row) {
+            for (int c = 0; c < cols; c++)
+                row[c] *= q[r];
+        } else {
+            for (int c = 0; c < cols; c++)
+                row[c] *= q[c];
+        }
+    }
+}
+
+void k_muon(float *p, const float *g, float *buf, float *v, float *scratch, int rows, int cols,
+            float lr, float mu, float wd, const struct k_muon_opts *o)
 {
     size_t n = (size_t)rows * cols;
     float *u = scratch + k_muon_scratch(rows, cols) - n;
@@ -115,7 +208,14 @@ void k_muon(float *p, const float *g, float *buf, float *scratch, int rows, int 
         buf[i] = mu * buf[i] + (1.0f - mu) * g[i];
         u[i] = (1.0f - mu) * g[i] + mu * buf[i];
     }
-    k_newton_schulz(u, scratch, rows, cols, ns_steps);
+    if (o->polar_express)
+        k_polar_express(u, scratch, rows, cols, o->ns_steps);
+    else
+        k_newton_schulz(u, scratch, rows, cols, o->ns_steps);
+    if (o->normuon) {   /* past A and P, scratch is free once u is orthogonalised */
+        size_t m = rows < cols ? rows : cols;
+        k_normuon(u, v, scratch + 2 * m * m, rows, cols, o->beta2);
+    }
     #pragma omp parallel for simd schedule(static) if (n > 65536)
     for (size_t i = 0; i < n; i++) {
         float decay = u[i] * p[i] >= 0.0f ? wd * p[i] : 0.0f;

@@ -21,6 +21,7 @@
 /* the table */
 
 static const char *const mlp_names[] = { "relu2", "gelu", "swiglu", NULL };
+static const char *const muon_ns_names[] = { "polar_express", "quintic", NULL };
 
 #define I(f, d, lo, hi, h)       { #f, AR_KEY_INT, d, lo, hi, 0, h, NULL }
 #define R(f, d, lo, hi, h)       { #f, AR_KEY_REAL, d, lo, hi, 0, h, NULL }
@@ -57,6 +58,11 @@ const struct ar_config_key ar_config_keys[] = {
     R(muon_momentum_end, "0.95", 0, 0.9999, "Muon momentum after the warm-up"),
     I(muon_momentum_warmup_steps, "50", 0, 1000000, "steps of Muon momentum warm-up"),
     I(muon_ns_steps, "5", 0, 20, "Newton-Schulz orthogonalisation steps"),
+    { "muon_ns", AR_KEY_CHOICE, "polar_express", 0, 0, 0,
+      "Muon's orthogonalisation: polar_express (a quintic per step, as train.py) or quintic "
+      "(one fixed quintic)", muon_ns_names },
+    B(muon_normuon, "true", "NorMuon: scale Muon's update per row (column) by second moments"),
+    R(muon_beta2, "0.95", 0, 0.99999, "NorMuon's second-moment EMA rate"),
     R(muon_weight_decay, "0.2", 0, 100, "cautious weight decay of Muon, decays to 0 with progress"),
     R(embed_lr, "0.6", 0, 100, "AdamW lr of the token embedding (times (width/768)^-0.5)"),
     R(unembed_lr, "0.004", 0, 100, "AdamW lr of the output head (times (width/768)^-0.5)"),
@@ -194,7 +200,14 @@ int ar_config_parse(const char *name, const char *value, const char *origin, jv 
                 *out = jv_string(value);
                 return 0;
             }
-        return bad_value(k, origin, value, "is not one of relu2, gelu, swiglu");
+    {
+        char why[160] = "is not one of ";
+        for (int i = 0; k->choices[i]; i++) {
+            size_t len = strlen(why);
+            snprintf(why + len, sizeof why - len, "%s%s", i ? ", " : "", k->choices[i]);
+        }
+        return bad_value(k, origin, value, why);
+    }
     }
     return ar_fail(AR_EFAIL, "%s: unhandled key type", k->name);
 }

@@ -202,6 +202,39 @@ START_TEST(json_round_trip_and_hash)
 }
 END_TEST
 
+/* Muon's keys: train.py's by default; a snapshot from before them (a card
+ * without the keys) reads as the Muon it ran, the fixed quintic without
+ * NorMuon; one that has them keeps them. */
+START_TEST(muon_keys_and_old_snapshots)
+{
+    struct train_config a, b;
+    config_defaults(&a);
+    ck_assert_int_eq(a.muon_ns, MUON_NS_POLAR_EXPRESS);
+    ck_assert_int_eq(a.muon_normuon, 1);
+    ck_assert_double_eq(a.muon_beta2, 0.95);
+    ck_assert_int_eq(config_set(&a, "muon_ns=quintic"), 0);
+    ck_assert_int_eq(a.muon_ns, MUON_NS_QUINTIC);
+    ck_assert_int_eq(config_set(&a, "muon_ns=cubic"), -1);
+    ck_assert_msg(strstr(ar_last_error(), "muon_ns: 'cubic' is not one of polar_express, quintic"),
+                  "%s", ar_last_error());
+    ck_assert_int_eq(config_set(&a, "muon_beta2=1"), -1);
+    ck_assert(strstr(ar_last_error(), "muon_beta2"));
+
+    config_defaults(&a);
+    jv old = config_to_json(&a);
+    old = jv_object_delete(old, jv_string("muon_ns"));
+    old = jv_object_delete(old, jv_string("muon_normuon"));
+    config_defaults(&b);
+    ck_assert_int_eq(config_from_json(&b, old), 0);
+    ck_assert_int_eq(b.muon_ns, MUON_NS_QUINTIC);
+    ck_assert_int_eq(b.muon_normuon, 0);
+    config_defaults(&b);
+    ck_assert_int_eq(config_from_json(&b, config_to_json(&a)), 0);
+    ck_assert_int_eq(b.muon_ns, MUON_NS_POLAR_EXPRESS);
+    ck_assert_int_eq(b.muon_normuon, 1);
+}
+END_TEST
+
 START_TEST(changes_list_differences)
 {
     struct train_config a, b;
@@ -238,6 +271,7 @@ Suite *make_suite(void)
     tcase_add_test(t, check_relations);
     tcase_add_test(t, derived_sizes);
     tcase_add_test(t, json_round_trip_and_hash);
+    tcase_add_test(t, muon_keys_and_old_snapshots);
     tcase_add_test(t, changes_list_differences);
     suite_add_tcase(s, t);
     return s;

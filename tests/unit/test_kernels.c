@@ -777,6 +777,7 @@ END_TEST
 
 START_TEST(muon_step_moves_against_gradient)
 {
+    const struct k_muon_opts quintic = { 5, 0, 0, 0.95f };
     int r = 8, c = 16;
     float p[128], g[128], buf[128] = {0};
     float *scratch = calloc(k_muon_scratch(r, c), 4);
@@ -786,7 +787,7 @@ START_TEST(muon_step_moves_against_gradient)
     }
     float p0[128];
     memcpy(p0, p, sizeof p);
-    k_muon(p, g, buf, scratch, r, c, 0.01f, 0.9f, 0.0f, 5);
+    k_muon(p, g, buf, NULL, scratch, r, c, 0.01f, 0.9f, 0.0f, &quintic);
     double dot = 0;
     for (int i = 0; i < r * c; i++)
         dot += (p[i] - p0[i]) * g[i];
@@ -795,7 +796,7 @@ START_TEST(muon_step_moves_against_gradient)
     memcpy(p, p0, sizeof p);
     memset(buf, 0, sizeof buf);
     memset(g, 0, sizeof g);
-    k_muon(p, g, buf, scratch, r, c, 0.1f, 0.9f, 0.5f, 5);
+    k_muon(p, g, buf, NULL, scratch, r, c, 0.1f, 0.9f, 0.5f, &quintic);
     for (int i = 0; i < r * c; i++)
         ck_assert_float_eq_tol(p[i], p0[i] * 0.95f, 1e-6f);
     free(scratch);
