@@ -26,6 +26,7 @@
 #include "queue/skypilot.h"
 
 static const char *kb_dir;        /* --kb */
+static int json_out;              /* --json of status, show and plan */
 static double lock_timeout = -1;  /* --lock-timeout, seconds */
 static double stale_min = 0;      /* --stale, minutes */
 
@@ -43,6 +44,13 @@ static struct ar_queue *open_queue(struct ar_kb *kb, int flags)
     if (ar_kb_open(kb, kb_dir, flags) != 0)
         ar_die_last();
     return ar_queue_open(kb, lock_timeout, stale_min * 60.0);
+}
+
+/* Closes the queue at the end of a command that went well. */
+static int finish(struct ar_queue *q)
+{
+    ar_queue_close(q);
+    return AR_OK;
 }
 
 static void print_json(jv v, int flags)
@@ -90,6 +98,9 @@ static void entry_needs(const struct ar_opt *opts, const char *usage, int ok, in
     exit(ar_finish_stdout(AR_EINPUT));
 }
 
+static struct entry_opts new_entry;   /* add, grid */
+static const char *replicate;         /* add --replicate */
+
 static void check_priority(const struct ar_opt *opts, double *priority)
 {
     if (!ar_opt_given(opts, priority))
@@ -98,28 +109,24 @@ static void check_priority(const struct ar_opt *opts, double *priority)
         ar_die(AR_EINPUT, "option '--priority': %g is not an integer from 1 to 9", *priority);
 }
 
-static int cmd_add(int argc, char **argv)
+static const struct ar_opt add_opts[] = {
+    OPT_ENTRY(new_entry, "what the experiment tests", "architecture, optimizer, hyperparameter, ...",
+              "KEY=VALUE", "a config override (see ar-train --keys)",
+              "add even when it duplicates an entry"),
+    AR_OPT_STR("replicate", &replicate, "CARD", "re-run this card's config with a new seed"),
+    OPT_COMMON,
+    AR_OPT_END,
+};
+
+static int run_add(int nargs, char **args)
 {
-    const char *replicate = NULL;
-    struct entry_opts e = {0};
-    struct ar_opt opts[] = {
-        OPT_ENTRY(e, "what the experiment tests", "architecture, optimizer, hyperparameter, ...",
-                  "KEY=VALUE", "a config override (see ar-train --keys)",
-                  "add even when it duplicates an entry"),
-        AR_OPT_STR("replicate", &replicate, "CARD", "re-run this card's config with a new seed"),
-        OPT_COMMON,
-        AR_OPT_END,
-    };
-    ar_opt_parse_none(opts, argc, argv, usage_add, "add");
-    const char *hyp = e.hyp, *cat = e.cat;
-    int force = e.force;
-    struct ar_strlist sets = e.sets;
-    entry_needs(opts, usage_add, replicate || (hyp && cat), hyp || cat || sets.n,
+    (void)nargs, (void)args;
+    entry_needs(add_opts, usage_add, replicate || (new_entry.hyp && new_entry.cat),
+                new_entry.hyp || new_entry.cat || new_entry.sets.n,
                 "add: --hypothesis and --category are required");
-    if (replicate && sets.n)
+    if (replicate && new_entry.sets.n)
         ar_die(AR_EINPUT, "add: --set does not go with --replicate (a replication runs the card's config)");
-    check_priority(opts, &e.priority);
-    double priority = e.priority;
+    check_priority(add_opts, &new_entry.priority);
     jv fields;
     struct ar_kb kb;
     struct ar_queue *q;
@@ -132,75 +139,75 @@ static int cmd_add(int argc, char **argv)
         jv entries;
         if (ar_queue_list(q, &entries) != 0)
             ar_die_last();
-        fields = ar_replicate_fields(&kb, entries, replicate, hyp, cat);
+        fields = ar_replicate_fields(&kb, entries, replicate, new_entry.hyp, new_entry.cat);
         jv_free(entries);
         if (!jv_is_valid(fields))
             ar_die_last();
     } else {
         jv ov;
-        if (ar_set_overrides(sets.v, sets.n, &ov) != 0)
+        if (ar_set_overrides(new_entry.sets.v, new_entry.sets.n, &ov) != 0)
             ar_die_last();
         fields = jv_object();
-        ar_jv_set(&fields, "hypothesis", jv_string(hyp));
-        ar_jv_set(&fields, "category", jv_string(cat));
+        ar_jv_set(&fields, "hypothesis", jv_string(new_entry.hyp));
+        ar_jv_set(&fields, "category", jv_string(new_entry.cat));
         ar_jv_set(&fields, "overrides", ov);
         q = open_queue(&kb, AR_KB_CREATE);
     }
-    ar_jv_set(&fields, "priority", jv_number(priority));
-    ar_strlist_free(&sets);
+    ar_jv_set(&fields, "priority", jv_number(new_entry.priority));
+    ar_strlist_free(&new_entry.sets);
     jv ids;
-    if (ar_queue_add(q, &fields, 1, force, &ids) != 0)
+    if (ar_queue_add(q, &fields, 1, new_entry.force, &ids) != 0)
         ar_die_last();
     jv_free(fields);
     jv id = jv_array_get(ids, 0);
     puts(jv_string_value(id));
     jv_free(id);
-    ar_queue_close(q);
-    return AR_OK;
+    return finish(q);
 }
+
+static const struct ar_subcmd add_cmd = {
+    .name = "add", .summary = "add an entry (or a replication of a card)",
+    .opts = add_opts, .usage = usage_add, .min = 0, .max = 0, .run = run_add,
+};
 
 /* ---------------------------------------------------------------- grid */
 
 static const char usage_grid[] =
-    "usage: ar-queue grid --hypothesis TEXT --category C --set KEY=V1,V2,... [--set ...]\n"
-    "\n"
+    "usage: ar-queue grid --hypothesis TEXT --category C --set KEY=V1,V2,... [--set ...]\n\n"
     "Adds the factorial product of the values as entries (all or none) and\n"
     "prints one line per entry: its id and its overrides.\n";
 
-static int cmd_grid(int argc, char **argv)
+static const struct ar_opt grid_opts[] = {
+    OPT_ENTRY(new_entry, "what the sweep tests", "category (default hyperparameter)", "KEY=V1,V2",
+              "a config key and its values", "add even when entries duplicate others"),
+    OPT_COMMON,
+    AR_OPT_END,
+};
+
+static int run_grid(int nargs, char **args)
 {
-    struct entry_opts e = {0};
-    struct ar_opt opts[] = {
-        OPT_ENTRY(e, "what the sweep tests", "category (default hyperparameter)", "KEY=V1,V2",
-                  "a config key and its values", "add even when entries duplicate others"),
-        OPT_COMMON,
-        AR_OPT_END,
-    };
-    ar_opt_parse_none(opts, argc, argv, usage_grid, "grid");
-    const char *hyp = e.hyp, *cat = e.cat;
-    int force = e.force;
-    struct ar_strlist sets = e.sets;
-    entry_needs(opts, usage_grid, hyp && sets.n, hyp || sets.n,
+    (void)nargs, (void)args;
+    entry_needs(grid_opts, usage_grid, new_entry.hyp && new_entry.sets.n, new_entry.hyp || new_entry.sets.n,
                 "grid: --hypothesis and at least one --set are required");
-    check_priority(opts, &e.priority);
-    double priority = e.priority;
+    check_priority(grid_opts, &new_entry.priority);
     jv base = jv_object(), fields, keys;
-    ar_jv_set(&base, "hypothesis", jv_string(hyp));
-    ar_jv_set(&base, "category", jv_string(cat ? cat : "hyperparameter"));
-    ar_jv_set(&base, "priority", jv_number(priority));
-    int rc = ar_grid_entries(sets.v, sets.n, base, &fields, &keys);
+    ar_jv_set(&base, "hypothesis", jv_string(new_entry.hyp));
+    ar_jv_set(&base, "category", jv_string(new_entry.cat ? new_entry.cat : "hyperparameter"));
+    ar_jv_set(&base, "priority", jv_number(new_entry.priority));
+    int rc = ar_grid_entries(new_entry.sets.v, new_entry.sets.n, base, &fields, &keys);
     jv_free(base);
-    ar_strlist_free(&sets);
+    ar_strlist_free(&new_entry.sets);
     if (rc != 0)
         ar_die_last();
     size_t n = (size_t)jv_array_length(jv_copy(fields));
     jv *batch = ar_xmalloc(n * sizeof *batch);
     for (size_t i = 0; i < n; i++)
         batch[i] = jv_array_get(jv_copy(fields), (int)i);
+    jv_free(fields);
     struct ar_kb kb;
     struct ar_queue *q = open_queue(&kb, AR_KB_CREATE);
     jv ids;
-    if (ar_queue_add(q, batch, n, force, &ids) != 0)
+    if (ar_queue_add(q, batch, n, new_entry.force, &ids) != 0)
         ar_die_last();
     for (size_t i = 0; i < n; i++) {
         jv id = jv_array_get(jv_copy(ids), (int)i);
@@ -222,29 +229,22 @@ static int cmd_grid(int argc, char **argv)
     }
     free(batch);
     jv_free(ids);
-    jv_free(fields);
     jv_free(keys);
-    ar_queue_close(q);
-    return AR_OK;
+    return finish(q);
 }
+
+static const struct ar_subcmd grid_cmd = {
+    .name = "grid", .summary = "add the factorial product of config values",
+    .opts = grid_opts, .usage = usage_grid, .min = 0, .max = 0, .run = run_grid,
+};
 
 /* ------------------------------------------------------- claim and co. */
 
-static const char usage_claim[] =
-    "usage: ar-queue claim [--worker ID]\n"
-    "\n"
-    "Takes the best pending entry (lowest priority number, then oldest) and\n"
-    "prints it as one JSON line. Exits 1 when nothing is pending.\n";
+static const char *worker;   /* claim --worker */
 
-static int cmd_claim(int argc, char **argv)
+static int run_claim(int nargs, char **args)
 {
-    const char *worker = NULL;
-    struct ar_opt opts[] = {
-        AR_OPT_STR("worker", &worker, "ID", "who claims (default $AR_AGENT or user@host)"),
-        OPT_COMMON,
-        AR_OPT_END,
-    };
-    ar_opt_parse_none(opts, argc, argv, usage_claim, "claim");
+    (void)nargs, (void)args;
     struct ar_kb kb;
     struct ar_queue *q = open_queue(&kb, 0);
     jv entry;
@@ -255,9 +255,19 @@ static int cmd_claim(int argc, char **argv)
         ar_die(AR_EFAIL, "no pending entry");
     print_json(entry, AR_JSON_COMPACT);
     jv_free(entry);
-    ar_queue_close(q);
-    return AR_OK;
+    return finish(q);
 }
+
+static const struct ar_subcmd claim_cmd = {
+    .name = "claim", .summary = "take the best pending entry; print it as JSON",
+    .opts = (const struct ar_opt[]){
+        AR_OPT_STR("worker", &worker, "ID", "who claims (default $AR_AGENT or user@host)"),
+        OPT_COMMON, AR_OPT_END},
+    .min = 0, .max = 0, .run = run_claim,
+    .usage = "usage: ar-queue claim [--worker ID]\n\n"
+             "Takes the best pending entry (lowest priority number, then oldest) and\n"
+             "prints it as one JSON line. Exits 1 when nothing is pending.\n",
+};
 
 /* heartbeat, fail, release, cancel: an id and at most one option */
 static int one_entry(int argc, char **argv, const char *usage, const char *optname,
@@ -276,8 +286,7 @@ static int one_entry(int argc, char **argv, const char *usage, const char *optna
     struct ar_queue *q = open_queue(&kb, 0);
     if (fn(q, argv[0], value) != 0)
         ar_die_last();
-    ar_queue_close(q);
-    return AR_OK;
+    return finish(q);
 }
 
 static int do_heartbeat(struct ar_queue *q, const char *id, const char *v)
@@ -333,20 +342,11 @@ static int cmd_cancel(int argc, char **argv)
                      "reason", "TEXT", "why it was withdrawn", 0, do_cancel);
 }
 
-static const char usage_done[] =
-    "usage: ar-queue done ID --card CARD\n"
-    "\n"
-    "Marks a pending or claimed entry done with the card of its run.\n";
+static const char *card;   /* done --card */
 
-static int cmd_done(int argc, char **argv)
+static int run_done(int n, char **ids)
 {
-    const char *card = NULL;
-    struct ar_opt opts[] = {
-        AR_OPT_STR_REQ("card", &card, "CARD", "the card that records the run (required)"),
-        OPT_COMMON,
-        AR_OPT_END,
-    };
-    ar_opt_parse_n(opts, argc, argv, usage_done, "done", 1, 1);
+    (void)n;
     jv cid = jv_string(card);
     if (ar_check_id(cid, "card") != 0)
         ar_die_last();
@@ -356,20 +356,22 @@ static int cmd_done(int argc, char **argv)
     char path[PATH_MAX];
     if (access(ar_kb_card_path(&kb, card, path), F_OK) != 0)
         ar_die(AR_EINPUT, "card %s: not found", card);
-    if (ar_queue_done(q, argv[0], card) != 0)
+    if (ar_queue_done(q, ids[0], card) != 0)
         ar_die_last();
-    ar_queue_close(q);
-    return AR_OK;
+    return finish(q);
 }
 
-/* ------------------------------------------------------- status, show */
+static const struct ar_subcmd done_cmd = {
+    .name = "done", .summary = "mark an entry done with its card",
+    .opts = (const struct ar_opt[]){
+        AR_OPT_STR_REQ("card", &card, "CARD", "the card that records the run (required)"),
+        OPT_COMMON, AR_OPT_END},
+    .min = 1, .max = 1, .run = run_done,
+    .usage = "usage: ar-queue done ID --card CARD\n\n"
+             "Marks a pending or claimed entry done with the card of its run.\n",
+};
 
-static const char usage_status[] =
-    "usage: ar-queue status [--all] [--json]\n"
-    "\n"
-    "Prints the count of entries in each status and a table of the claimed\n"
-    "and pending ones, pending in the order claims will take them (--all:\n"
-    "every entry). --json prints one object {counts, entries (id order)}.\n";
+/* ------------------------------------------------------- status, show */
 
 static void print_row(jv e)
 {
@@ -420,16 +422,11 @@ static int cmp_rows(const void *a, const void *b)
     return strcmp(ar_jv_str(x, "id"), ar_jv_str(y, "id"));
 }
 
-static int cmd_status(int argc, char **argv)
+static int all;   /* status --all */
+
+static int run_status(int nargs, char **args)
 {
-    int json_out = 0, all = 0;
-    struct ar_opt opts[] = {
-        AR_OPT_BOOL("all", &all, "list entries in every status"),
-        AR_OPT_BOOL("json", &json_out, "one JSON object {counts, entries}"),
-        OPT_COMMON,
-        AR_OPT_END,
-    };
-    ar_opt_parse_none(opts, argc, argv, usage_status, "status");
+    (void)nargs, (void)args;
     struct ar_kb kb;
     struct ar_queue *q = open_queue(&kb, 0);
     jv entries;
@@ -480,44 +477,41 @@ static int cmd_status(int argc, char **argv)
     return AR_OK;
 }
 
-static const char usage_show[] =
-    "usage: ar-queue show [--json] ID...\n"
-    "\n"
-    "Prints each entry as JSON.\n";
+static const struct ar_subcmd status_cmd = {
+    .name = "status", .summary = "counts and a table of entries",
+    .opts = (const struct ar_opt[]){AR_OPT_BOOL("all", &all, "list entries in every status"),
+        AR_OPT_BOOL("json", &json_out, "one JSON object {counts, entries}"), OPT_COMMON, AR_OPT_END},
+    .min = 0, .max = 0, .run = run_status,
+    .usage = "usage: ar-queue status [--all] [--json]\n\n"
+             "Prints the count of entries in each status and a table of the claimed\n"
+             "and pending ones, pending in the order claims will take them (--all:\n"
+             "every entry). --json prints one object {counts, entries (id order)}.\n",
+};
 
-static int cmd_show(int argc, char **argv)
+static int run_show(int n, char **ids)
 {
-    int json_out = 0;
-    struct ar_opt opts[] = {
-        AR_OPT_BOOL("json", &json_out, "one compact JSON line per entry"),
-        OPT_COMMON,
-        AR_OPT_END,
-    };
-    int n = ar_opt_parse_n(opts, argc, argv, usage_show, "show", 1, AR_OPT_ANY);
     struct ar_kb kb;
     struct ar_queue *q = open_queue(&kb, 0);
     for (int i = 0; i < n; i++) {
-        jv e;
-        if (ar_queue_get(q, argv[i], &e) != 0)
+        jv entry;
+        if (ar_queue_get(q, ids[i], &entry) != 0)
             ar_die_last();
-        print_json(e, json_out ? AR_JSON_COMPACT : AR_JSON_PRETTY);
-        jv_free(e);
+        print_json(entry, json_out ? AR_JSON_COMPACT : AR_JSON_PRETTY);
+        jv_free(entry);
     }
-    ar_queue_close(q);
-    return AR_OK;
+    return finish(q);
 }
 
-/* ---------------------------------------------------------------- plan */
+static const struct ar_subcmd show_cmd = {
+    .name = "show", .summary = "print entries as JSON",
+    .opts = (const struct ar_opt[]){AR_OPT_BOOL("json", &json_out, "one compact JSON line per entry"),
+        OPT_COMMON, AR_OPT_END},
+    .min = 1, .max = AR_OPT_ANY, .run = run_show,
+    .usage = "usage: ar-queue show [--json] ID...\n\n"
+             "Prints each entry as JSON.\n",
+};
 
-static const char usage_plan[] =
-    "usage: ar-queue plan [--apply] [--max N] [--json] [--platform CLASS] [--config FILE]\n"
-    "\n"
-    "Suggests experiments from the findings, coverage and noise floors, each\n"
-    "with its reason and the cards behind it (see ar-queue(1), PLAN): noise\n"
-    "floor replicates, replications of tentative claims with large effects,\n"
-    "platform-specific claims on this platform class, the best confirmed\n"
-    "changes stacked, and under-explored categories and config keys. Without\n"
-    "--apply it only prints; --apply adds each suggestion that is not queued yet.\n";
+/* ---------------------------------------------------------------- plan */
 
 static void print_suggestion(int i, jv s)
 {
@@ -550,21 +544,13 @@ static void print_suggestion(int i, jv s)
     jv_free(cards);
 }
 
-static int cmd_plan(int argc, char **argv)
+static int apply;
+static long max = 10;
+static const char *platform, *config_file;
+
+static int run_plan(int nargs, char **args)
 {
-    int apply = 0, json_out = 0;
-    long max = 10;
-    const char *platform = NULL, *config_file = NULL;
-    struct ar_opt opts[] = {
-        AR_OPT_BOOL("apply", &apply, "add the suggestions to the queue"),
-        AR_OPT_INT("max", &max, "N", "at most N suggestions (default 10; 0: all)"),
-        AR_OPT_BOOL("json", &json_out, "one JSON line per suggestion"),
-        AR_OPT_STR("platform", &platform, "CLASS", "this platform class (default: detected)"),
-        AR_OPT_STR("config", &config_file, "FILE", "the current config (default trainer/config.yaml)"),
-        OPT_COMMON,
-        AR_OPT_END,
-    };
-    ar_opt_parse_none(opts, argc, argv, usage_plan, "plan");
+    (void)nargs, (void)args;
     if (max < 0)
         ar_die(AR_EINPUT, "option '--max': %ld is negative", max);
     jv config;
@@ -636,32 +622,34 @@ static int cmd_plan(int argc, char **argv)
     jv_free(entries);
     jv_free(config);
     jv_free(detected);
-    ar_queue_close(q);
-    return AR_OK;
+    return finish(q);
 }
+
+static const struct ar_subcmd plan_cmd = {
+    .name = "plan", .summary = "suggest experiments from the findings (--apply queues them)",
+    .opts = (const struct ar_opt[]){AR_OPT_BOOL("apply", &apply, "add the suggestions to the queue"),
+        AR_OPT_INT("max", &max, "N", "at most N suggestions (default 10; 0: all)"),
+        AR_OPT_BOOL("json", &json_out, "one JSON line per suggestion"),
+        AR_OPT_STR("platform", &platform, "CLASS", "this platform class (default: detected)"),
+        AR_OPT_STR("config", &config_file, "FILE", "the current config (default trainer/config.yaml)"),
+        OPT_COMMON, AR_OPT_END},
+    .min = 0, .max = 0, .run = run_plan,
+    .usage = "usage: ar-queue plan [--apply] [--max N] [--json] [--platform CLASS] [--config FILE]\n\n"
+             "Suggests experiments from the findings, coverage and noise floors, each\n"
+             "with its reason and the cards behind it (see ar-queue(1), PLAN): noise\n"
+             "floor replicates, replications of tentative claims with large effects,\n"
+             "platform-specific claims on this platform class, the best confirmed\n"
+             "changes stacked, and under-explored categories and config keys. Without\n"
+             "--apply it only prints; --apply adds each suggestion that is not queued yet.\n",
+};
 
 /* -------------------------------------------------------------- export */
 
-static const char usage_export[] =
-    "usage: ar-queue export --skypilot DIR [--gpu TYPE:N]\n"
-    "\n"
-    "Writes one SkyPilot task YAML per pending entry, DIR/<entry id>.yaml, that\n"
-    "builds ar, prepares the data if needed, runs ar-train with the entry's\n"
-    "overrides and records the card (synced with ar-sync when knowledge/ is a\n"
-    "git repository), and prints the paths. Launch them with\n"
-    "`sky launch DIR/<id>.yaml` or `sky jobs launch`. Exported entries stay\n"
-    "pending here: cancel them, or export from a queue of their own.\n";
+static const char *dir, *gpu;   /* export --skypilot, --gpu */
 
-static int cmd_export(int argc, char **argv)
+static int run_export(int nargs, char **args)
 {
-    const char *dir = NULL, *gpu = NULL;
-    struct ar_opt opts[] = {
-        AR_OPT_STR_REQ("skypilot", &dir, "DIR", "where to write the task files (required)"),
-        AR_OPT_STR("gpu", &gpu, "TYPE:N", "accelerators of each task, e.g. H100:1 (default: a CPU task)"),
-        OPT_COMMON,
-        AR_OPT_END,
-    };
-    ar_opt_parse_none(opts, argc, argv, usage_export, "export");
+    (void)nargs, (void)args;
     if (gpu && !ar_skypilot_gpu_valid(gpu))
         ar_die(AR_EINPUT, "option '--gpu': '%s' is not of the form TYPE[:COUNT] (H100:1)", gpu);
     struct ar_kb kb;
@@ -695,33 +683,48 @@ static int cmd_export(int argc, char **argv)
     return AR_OK;
 }
 
-/* ---------------------------------------------------------------- main */
-
-static const struct ar_cmd commands[] = {
-    { "add", cmd_add, "add an entry (or a replication of a card)" },
-    { "grid", cmd_grid, "add the factorial product of config values" },
-    { "claim", cmd_claim, "take the best pending entry; print it as JSON" },
-    { "heartbeat", cmd_heartbeat, "say a claim is alive" },
-    { "done", cmd_done, "mark an entry done with its card" },
-    { "fail", cmd_fail, "mark an entry failed with a reason" },
-    { "release", cmd_release, "return a claimed entry to pending" },
-    { "cancel", cmd_cancel, "withdraw an entry" },
-    { "status", cmd_status, "counts and a table of entries" },
-    { "show", cmd_show, "print entries as JSON" },
-    { "plan", cmd_plan, "suggest experiments from the findings (--apply queues them)" },
-    { "export", cmd_export, "write a SkyPilot task per pending entry" },
-    { NULL, NULL, NULL },
+static const struct ar_subcmd export_cmd = {
+    .name = "export", .summary = "write a SkyPilot task per pending entry",
+    .opts = (const struct ar_opt[]){
+        AR_OPT_STR_REQ("skypilot", &dir, "DIR", "where to write the task files (required)"),
+        AR_OPT_STR("gpu", &gpu, "TYPE:N", "accelerators of each task, e.g. H100:1 (default: a CPU task)"),
+        OPT_COMMON, AR_OPT_END},
+    .min = 0, .max = 0, .run = run_export,
+    .usage = "usage: ar-queue export --skypilot DIR [--gpu TYPE:N]\n\n"
+             "Writes one SkyPilot task YAML per pending entry, DIR/<entry id>.yaml, that\n"
+             "builds ar, prepares the data if needed, runs ar-train with the entry's\n"
+             "overrides and records the card (synced with ar-sync when knowledge/ is a\n"
+             "git repository), and prints the paths. Launch them with\n"
+             "`sky launch DIR/<id>.yaml` or `sky jobs launch`. Exported entries stay\n"
+             "pending here: cancel them, or export from a queue of their own.\n",
 };
 
-static const char overview[] =
-    "usage: ar-queue COMMAND [OPTIONS]\n"
-    "\n"
-    "The experiment queue of a knowledge base: a director adds entries,\n"
-    "workers claim them, run them and mark them done. Every change is taken\n"
-    "under a lock and written crash-safely; stale claims return to pending.\n";
+/* ---------------------------------------------------------------- main */
+
+static const struct ar_subcmd *const commands[] = {
+    &add_cmd,
+    &grid_cmd,
+    &claim_cmd,
+    &(const struct ar_subcmd){.name = "heartbeat", .summary = "say a claim is alive", .fn = cmd_heartbeat},
+    &done_cmd,
+    &(const struct ar_subcmd){.name = "fail", .summary = "mark an entry failed with a reason",
+                              .fn = cmd_fail},
+    &(const struct ar_subcmd){.name = "release", .summary = "return a claimed entry to pending",
+                              .fn = cmd_release},
+    &(const struct ar_subcmd){.name = "cancel", .summary = "withdraw an entry", .fn = cmd_cancel},
+    &status_cmd,
+    &show_cmd,
+    &plan_cmd,
+    &export_cmd,
+    NULL,
+};
 
 int main(int argc, char **argv)
 {
     ar_set_prog(argv[0]);
-    return ar_cli_dispatch(commands, argc, argv, overview);
+    return ar_cli_run(commands, argc, argv,
+                      "usage: ar-queue COMMAND [OPTIONS]\n\n"
+                      "The experiment queue of a knowledge base: a director adds entries,\n"
+                      "workers claim them, run them and mark them done. Every change is taken\n"
+                      "under a lock and written crash-safely; stale claims return to pending.\n");
 }

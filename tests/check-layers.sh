@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 declare -A USES=(
     [base]=""
     [host]="base"
-    [facts]="base"
+    [facts]="base host"
     [index]="base facts"
     [analysis]="base facts index"
     [queue]="base facts"

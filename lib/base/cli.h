@@ -14,6 +14,26 @@ struct ar_cmd {
  * `--help`/`-h`/`help` print the overview to stdout. */
 int ar_cli_dispatch(const struct ar_cmd *cmds, int argc, char **argv, const char *overview);
 
+/* A subcommand described by one struct: its name and summary (the
+ * overview), its usage and option table (its --help), the count of
+ * positionals it takes (min to max, AR_OPT_ANY for no bound) and run,
+ * which gets the positionals once the options are parsed
+ * (ar_opt_parse_n, messages naming the subcommand). A subcommand that
+ * parses its own command line sets fn instead (called as in ar_cmd). */
+struct ar_opt;
+struct ar_subcmd {
+    const char *name;
+    const char *summary;
+    const char *usage;
+    const struct ar_opt *opts;
+    int min, max;
+    int (*run)(int n, char **args);
+    int (*fn)(int argc, char **argv);
+};
+
+/* ar_cli_dispatch over a NULL-terminated list of subcommands. */
+int ar_cli_run(const struct ar_subcmd *const *cmds, int argc, char **argv, const char *overview);
+
 /* Splits "a,b,c" into a jv array of strings (empty items dropped). */
 #include <jv.h>
 jv ar_split_commas(const char *s);

@@ -24,6 +24,7 @@ struct ar_import_opts {
     const char *platform;   /* platform class; required for results.tsv */
     const char *session;    /* session tag of the imported cards */
     const char *category;   /* category when the source has none (default other) */
+    const char *format;     /* "tsv" or "commons"; NULL: from each file (ar_import_path) */
 };
 
 struct ar_import_stats {
@@ -39,6 +40,18 @@ int ar_import_tsv(const struct ar_kb *kb, const char *path, const struct ar_impo
  * directory. Lessons become lesson notes and retractions retract notes. */
 int ar_import_commons(const struct ar_kb *kb, const char *path, const struct ar_import_opts *o,
                       struct ar_import_stats *st);
+
+/* The checks before an import stores anything (lib/index/import_files.c):
+ * the format is tsv or commons, the category one of the card categories,
+ * the session a valid session tag, and every path readable. AR_EINPUT
+ * naming the option or path otherwise. */
+int ar_import_check(const struct ar_import_opts *o, char **paths, int n);
+
+/* Imports one path as o->format says, or when that is NULL as results.tsv
+ * when it is a file named *.tsv or starting with "commit<TAB>", else as
+ * autoresearch-commons cards. */
+int ar_import_path(const struct ar_kb *kb, const char *path, const struct ar_import_opts *o,
+                   struct ar_import_stats *st);
 
 /* Writes the cards that pass f (retracted ones left out) as results.tsv,
  * in id order: commit (7 hex), val_bpb (%.6f, 0 on crash), memory_gb,

@@ -19,6 +19,10 @@ int ar_filter_match(const struct ar_filter *f, jv view);
 
 /* The view of card id from the index. */
 int ar_query_view(const struct ar_kb *kb, const char *id, jv *view);
+/* Prints the views of the n cards of ids in turn (lib/index/query_show.c),
+ * pretty JSON, or with json one compact line each; stops at the first that
+ * is not there. */
+int ar_query_show(const struct ar_kb *kb, char **ids, int n, int json, FILE *out);
 /* Prints the matching views as a table, or as JSON lines. */
 int ar_query_list(const struct ar_kb *kb, const struct ar_filter *f, int json, FILE *out);
 /* Runs the jq program over every view, printing each result as a line. A

@@ -166,6 +166,63 @@ START_TEST(split_commas)
 }
 END_TEST
 
+/* ar_cli_run: one struct per subcommand */
+static int ran_n;
+static const char *ran_first;
+
+static int run_recorded(int n, char **args)
+{
+    ran_n = n;
+    ran_first = n ? args[0] : NULL;
+    return 7;
+}
+
+static int own_parser(int argc, char **argv)
+{
+    (void)argv;
+    return 40 + argc;
+}
+
+static const struct ar_subcmd sub_show = {"show", "show things", "usage: show ID...\n", opts, 1, AR_OPT_ANY,
+                                          run_recorded, NULL};
+static const struct ar_subcmd sub_own = {.name = "own", .summary = "parses itself", .fn = own_parser};
+static const struct ar_subcmd *const subs[] = {&sub_show, &sub_own, NULL};
+
+START_TEST(cli_run_parses_then_runs)
+{
+    char *argv[] = {"prog", "show", "--name", "n1", "a", "b", NULL};
+    ck_assert_int_eq(ar_cli_run(subs, 6, argv, "overview\n"), 7);
+    ck_assert_int_eq(ran_n, 2);
+    ck_assert_str_eq(ran_first, "a");
+    ck_assert_str_eq(name, "n1");
+    char *own[] = {"prog", "own", "--anything", "x", NULL};
+    ck_assert_int_eq(ar_cli_run(subs, 4, own, "overview\n"), 43);
+    char *help[] = {"prog", "--help", NULL};
+    ck_assert_int_eq(ar_cli_run(subs, 2, help, "overview\n"), 0);
+}
+END_TEST
+
+START_TEST(cli_run_too_few_exits_2)
+{
+    char *argv[] = {"prog", "show", NULL};
+    ar_cli_run(subs, 2, argv, "overview\n");
+}
+END_TEST
+
+START_TEST(cli_run_unknown_exits_2)
+{
+    char *argv[] = {"prog", "nothing", NULL};
+    ar_cli_run(subs, 2, argv, "overview\n");
+}
+END_TEST
+
+START_TEST(cli_run_no_command_is_2)
+{
+    char *argv[] = {"prog", NULL};
+    ck_assert_int_eq(ar_cli_run(subs, 1, argv, "overview\n"), 2);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("opt");
@@ -185,6 +242,10 @@ Suite *make_suite(void)
     tcase_add_exit_test(tc, parse_n_too_few_exits_2, 2);
     tcase_add_exit_test(tc, parse_none_unexpected_exits_2, 2);
     tcase_add_test(tc, split_commas);
+    tcase_add_test(tc, cli_run_parses_then_runs);
+    tcase_add_exit_test(tc, cli_run_too_few_exits_2, 2);
+    tcase_add_exit_test(tc, cli_run_unknown_exits_2, 2);
+    tcase_add_test(tc, cli_run_no_command_is_2);
     suite_add_tcase(s, tc);
     return s;
 }

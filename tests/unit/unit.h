@@ -5,9 +5,25 @@
 #define AR_TESTS_UNIT_H
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 Suite *make_suite(void);
+
+/* A fresh directory /tmp/ar-test-NAME.XXXXXX into dir (size bytes), and
+ * its removal with all it holds: the fixture of tests that write files. */
+static inline void unit_tmpdir(char *dir, size_t size, const char *name)
+{
+    snprintf(dir, size, "/tmp/ar-test-%s.XXXXXX", name);
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static inline void unit_rmtree(const char *dir)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
 
 int main(void)
 {
