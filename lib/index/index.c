@@ -43,6 +43,7 @@
 #include "base/json.h"
 #include "base/lock.h"
 #include "base/pool.h"
+#include "base/ptrmap.h"
 #include "facts/card.h"
 #include "facts/id.h"
 #include "facts/note.h"
@@ -51,20 +52,39 @@
 #define DB_FILE "index.db"
 #define LOCK_FILE "index.lock"
 #define PENDING_LOCK "index.pending.lock"
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 /* more facts missing than this: a rebuild is cheaper than one by one */
 #define CATCH_UP_MAX 2000
 
+/* The strings that repeat across cards (agents, sessions, classes,
+ * statuses, hashes, baselines, config keys and values) are stored once, in
+ * strings, and the rows hold their numbers: a reader of 100,000 rows reads
+ * integers and converts each distinct string once. The views cards and
+ * changes give the rows with their text (man/ar-card.5). */
 static const char schema_sql[] =
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
-    "CREATE TABLE cards("
-    " id TEXT PRIMARY KEY, created TEXT, agent TEXT, session TEXT, \"commit\" TEXT,"
-    " category TEXT, hypothesis TEXT, status TEXT, card_status TEXT,"
-    " retracted INTEGER NOT NULL, platform TEXT, fingerprint TEXT, budget_s REAL, seed REAL,"
-    " val_bpb REAL, training_seconds REAL, delta REAL, baseline TEXT, config_hash TEXT,"
+    "CREATE TABLE strings(id INTEGER PRIMARY KEY, s TEXT NOT NULL UNIQUE);"
+    "CREATE TABLE card_rows("
+    " id TEXT PRIMARY KEY, created TEXT, agent INTEGER, session INTEGER, \"commit\" TEXT,"
+    " category INTEGER, hypothesis TEXT, status INTEGER, card_status INTEGER,"
+    " retracted INTEGER NOT NULL, platform INTEGER, fingerprint INTEGER, budget_s REAL, seed REAL,"
+    " val_bpb REAL, training_seconds REAL, delta REAL, baseline INTEGER, config_hash INTEGER,"
     " verifies TEXT, lesson TEXT, tags TEXT NOT NULL, prior_cards TEXT NOT NULL) WITHOUT ROWID;"
-    "CREATE TABLE changes(card TEXT NOT NULL, pos INTEGER NOT NULL, key TEXT NOT NULL,"
-    " from_value TEXT NOT NULL, to_value TEXT NOT NULL, PRIMARY KEY(card, pos)) WITHOUT ROWID;"
+    "CREATE TABLE change_rows(card TEXT NOT NULL, pos INTEGER NOT NULL, key INTEGER NOT NULL,"
+    " from_value INTEGER NOT NULL, to_value INTEGER NOT NULL, PRIMARY KEY(card, pos)) WITHOUT ROWID;"
+    "CREATE VIEW cards AS SELECT c.id, c.created, (SELECT s FROM strings WHERE id = c.agent) AS agent,"
+    " (SELECT s FROM strings WHERE id = c.session) AS session, c.\"commit\","
+    " (SELECT s FROM strings WHERE id = c.category) AS category, c.hypothesis,"
+    " (SELECT s FROM strings WHERE id = c.status) AS status,"
+    " (SELECT s FROM strings WHERE id = c.card_status) AS card_status, c.retracted,"
+    " (SELECT s FROM strings WHERE id = c.platform) AS platform,"
+    " (SELECT s FROM strings WHERE id = c.fingerprint) AS fingerprint, c.budget_s, c.seed, c.val_bpb,"
+    " c.training_seconds, c.delta, (SELECT s FROM strings WHERE id = c.baseline) AS baseline,"
+    " (SELECT s FROM strings WHERE id = c.config_hash) AS config_hash, c.verifies, c.lesson, c.tags,"
+    " c.prior_cards FROM card_rows c;"
+    "CREATE VIEW changes AS SELECT h.card, h.pos, (SELECT s FROM strings WHERE id = h.key) AS key,"
+    " (SELECT s FROM strings WHERE id = h.from_value) AS from_value,"
+    " (SELECT s FROM strings WHERE id = h.to_value) AS to_value FROM change_rows h;"
     "CREATE TABLE views(id TEXT PRIMARY KEY, view TEXT NOT NULL);"
     "CREATE TABLE notes(id TEXT PRIMARY KEY, card TEXT NOT NULL, kind TEXT NOT NULL, status TEXT,"
     " created TEXT, agent TEXT, text TEXT, note TEXT NOT NULL);"
@@ -74,17 +94,12 @@ static const char schema_sql[] =
 
 /* created after a rebuild's rows: cheaper than keeping them up to date */
 static const char indexes_sql[] =
-    "CREATE INDEX cards_key ON cards(fingerprint, budget_s, platform);"
-    "CREATE INDEX cards_status ON cards(status);"
-    "CREATE INDEX cards_session ON cards(session);"
-    "CREATE INDEX cards_platform ON cards(platform);"
-    "CREATE INDEX cards_created ON cards(created);"
+    "CREATE INDEX cards_key ON card_rows(fingerprint, budget_s, platform);"
+    "CREATE INDEX cards_status ON card_rows(status);"
+    "CREATE INDEX cards_session ON card_rows(session);"
+    "CREATE INDEX cards_platform ON card_rows(platform);"
+    "CREATE INDEX cards_created ON card_rows(created);"
     "CREATE INDEX notes_card ON notes(card, id);";
-
-static const char drop_sql[] =
-    "DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS cards; DROP TABLE IF EXISTS changes;"
-    "DROP TABLE IF EXISTS views; DROP TABLE IF EXISTS notes; DROP TABLE IF EXISTS skipped;"
-    "DROP TABLE IF EXISTS pending;";
 
 /* which facts the index holds (see the top) */
 struct held {
@@ -386,10 +401,12 @@ static void put_json_list(struct ar_buf *b, const char **v, int n)
 
 /* The statements that store a card, prepared once per transaction. */
 struct put {
-    sqlite3_stmt *card, *view, *del_changes, *change;
+    sqlite3_stmt *card, *view, *del_changes, *change, *find_s, *add_s;
     struct ar_pool pool;
     struct ar_buf tags, prior;
     size_t uses;
+    struct ar_pool spool;    /* the strings met, interned: keys of sids */
+    struct ar_ptrmap sids;   /* their numbers in the strings table */
 };
 
 static int put_open(struct db *d, struct put *p, int replace)
@@ -398,7 +415,7 @@ static int put_open(struct db *d, struct put *p, int replace)
     const char *verb = replace ? "INSERT OR REPLACE" : "INSERT";
     char sql[1024];
     snprintf(sql, sizeof sql,
-             "%s INTO cards(id, created, agent, session, \"commit\", category, hypothesis, status,"
+             "%s INTO card_rows(id, created, agent, session, \"commit\", category, hypothesis, status,"
              " card_status, retracted, platform, fingerprint, budget_s, seed, val_bpb, training_seconds,"
              " delta, baseline, config_hash, verifies, lesson, tags, prior_cards)"
              " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,"
@@ -410,10 +427,14 @@ static int put_open(struct db *d, struct put *p, int replace)
         rc = prepare(d, sql, &p->view);
     }
     if (rc == SQLITE_OK)
-        rc = prepare(d, "DELETE FROM changes WHERE card = ?1", &p->del_changes);
+        rc = prepare(d, "DELETE FROM change_rows WHERE card = ?1", &p->del_changes);
     if (rc == SQLITE_OK)
-        rc = prepare(d, "INSERT INTO changes(card, pos, key, from_value, to_value) VALUES(?1, ?2, ?3, ?4, ?5)",
+        rc = prepare(d, "INSERT INTO change_rows(card, pos, key, from_value, to_value) VALUES(?1, ?2, ?3, ?4, ?5)",
                      &p->change);
+    if (rc == SQLITE_OK)
+        rc = prepare(d, "SELECT id FROM strings WHERE s = ?1", &p->find_s);
+    if (rc == SQLITE_OK)
+        rc = prepare(d, "INSERT INTO strings(s) VALUES(?1)", &p->add_s);
     return rc;
 }
 
@@ -423,9 +444,55 @@ static void put_close(struct put *p)
     sqlite3_finalize(p->view);
     sqlite3_finalize(p->del_changes);
     sqlite3_finalize(p->change);
+    sqlite3_finalize(p->find_s);
+    sqlite3_finalize(p->add_s);
     ar_pool_free(&p->pool);
+    ar_pool_free(&p->spool);
+    ar_ptrmap_free(&p->sids);
     ar_buf_free(&p->tags);
     ar_buf_free(&p->prior);
+}
+
+/* The number of string s in the strings table (added when new); 0 for
+ * NULL. */
+static int string_id(struct db *d, struct put *p, const char *s, sqlite3_int64 *id)
+{
+    *id = 0;
+    if (!s)
+        return 0;
+    const char *k = ar_pool_intern(&p->spool, s);
+    long *slot = ar_ptrmap_at(&p->sids, k, NULL);
+    if (*slot >= 0) {
+        *id = *slot;
+        return 0;
+    }
+    sqlite3_bind_text(p->find_s, 1, k, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(p->find_s);
+    if (rc == SQLITE_ROW)
+        *id = sqlite3_column_int64(p->find_s, 0);
+    sqlite3_reset(p->find_s);
+    if (rc == SQLITE_DONE) {
+        sqlite3_bind_text(p->add_s, 1, k, -1, SQLITE_STATIC);
+        if (step_done(d, p->add_s, "cannot write") != 0)
+            return -1;
+        *id = sqlite3_last_insert_rowid(d->db);
+    } else if (rc != SQLITE_ROW) {
+        return db_fail(d, "cannot read");
+    }
+    *slot = (long)*id;
+    return 0;
+}
+
+static int bind_sid(struct db *d, struct put *p, sqlite3_stmt *st, int i, const char *s)
+{
+    sqlite3_int64 id;
+    if (string_id(d, p, s, &id) != 0)
+        return -1;
+    if (id)
+        sqlite3_bind_int64(st, i, id);
+    else
+        sqlite3_bind_null(st, i);
+    return 0;
 }
 
 /* Stores the view (text of len bytes, NUL-terminated) and its row. */
@@ -444,23 +511,20 @@ static int put_view(struct db *d, struct put *p, const char *view, size_t len)
     sqlite3_stmt *c = p->card;
     bind_text(c, 1, r.id);
     bind_text(c, 2, r.created);
-    bind_text(c, 3, r.agent);
-    bind_text(c, 4, r.session);
     bind_text(c, 5, r.commit);
-    bind_text(c, 6, r.category);
     bind_text(c, 7, r.hypothesis);
-    bind_text(c, 8, r.status);
-    bind_text(c, 9, r.card_status);
     sqlite3_bind_int(c, 10, r.retracted);
-    bind_text(c, 11, r.platform);
-    bind_text(c, 12, r.fingerprint);
+    if (bind_sid(d, p, c, 3, r.agent) != 0 || bind_sid(d, p, c, 4, r.session) != 0 ||
+        bind_sid(d, p, c, 6, r.category) != 0 || bind_sid(d, p, c, 8, r.status) != 0 ||
+        bind_sid(d, p, c, 9, r.card_status) != 0 || bind_sid(d, p, c, 11, r.platform) != 0 ||
+        bind_sid(d, p, c, 12, r.fingerprint) != 0 || bind_sid(d, p, c, 18, r.baseline) != 0 ||
+        bind_sid(d, p, c, 19, r.config_hash) != 0)
+        return -1;
     bind_num(c, 13, r.has_budget, r.budget_s);
     bind_num(c, 14, r.has_seed, r.seed);
     bind_num(c, 15, r.has_bpb, r.val_bpb);
     bind_num(c, 16, r.has_training, r.training_seconds);
     bind_num(c, 17, r.has_delta, r.delta);
-    bind_text(c, 18, r.baseline);
-    bind_text(c, 19, r.config_hash);
     bind_text(c, 20, r.verifies);
     bind_text(c, 21, r.lesson);
     sqlite3_bind_text(c, 22, p->tags.data, (int)p->tags.len, SQLITE_STATIC);
@@ -478,10 +542,12 @@ static int put_view(struct db *d, struct put *p, const char *view, size_t len)
     for (int i = 0; i < r.nchanges && rc == 0; i++) {
         sqlite3_bind_text(p->change, 1, r.id, -1, SQLITE_STATIC);
         sqlite3_bind_int(p->change, 2, i);
-        sqlite3_bind_text(p->change, 3, r.changes[i].key, -1, SQLITE_STATIC);
-        sqlite3_bind_text(p->change, 4, r.changes[i].from, -1, SQLITE_STATIC);
-        sqlite3_bind_text(p->change, 5, r.changes[i].to, -1, SQLITE_STATIC);
-        rc = step_done(d, p->change, "cannot write");
+        if (bind_sid(d, p, p->change, 3, r.changes[i].key) != 0 ||
+            bind_sid(d, p, p->change, 4, r.changes[i].from) != 0 ||
+            bind_sid(d, p, p->change, 5, r.changes[i].to) != 0)
+            rc = -1;
+        else
+            rc = step_done(d, p->change, "cannot write");
     }
     sqlite3_clear_bindings(c);
     return rc;
@@ -617,6 +683,29 @@ static int fill(struct db *d)
 
 static int no_writers(const struct ar_kb *kb);
 
+/* Drops every table and view (of whichever schema). */
+static int drop_all(struct db *d)
+{
+    sqlite3_stmt *st;
+    if (prepare(d, "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view') AND"
+                   " name NOT LIKE 'sqlite_%' ORDER BY type = 'table'", &st) != SQLITE_OK)
+        return -1;
+    struct ar_buf sql = {0};
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        char *q = sqlite3_mprintf("DROP %s \"%w\";", strcmp((const char *)sqlite3_column_text(st, 0), "view") == 0
+                                                        ? "VIEW" : "TABLE",
+                                  (const char *)sqlite3_column_text(st, 1));
+        ar_buf_add(&sql, q, strlen(q));
+        sqlite3_free(q);
+    }
+    sqlite3_finalize(st);
+    ar_buf_putc(&sql, '\0');
+    rc = rc == SQLITE_DONE ? exec(d, sql.data) : db_fail(d, "cannot read");
+    ar_buf_free(&sql);
+    return rc;
+}
+
 /* Builds the whole index anew in d's open write transaction. The pending
  * rows of facts it did not find stay, unless no writer is at work. */
 static int rebuild_in(struct db *d)
@@ -626,7 +715,7 @@ static int rebuild_in(struct db *d)
                      " PRIMARY KEY(kind, id)) WITHOUT ROWID;"
                      "DROP TABLE IF EXISTS temp.keep; CREATE TEMP TABLE keep AS SELECT kind, id FROM pending;");
     if (rc == 0)
-        rc = exec(d, drop_sql);
+        rc = drop_all(d);
     if (rc == 0)
         rc = exec(d, schema_sql);
     if (rc == 0)
@@ -634,7 +723,7 @@ static int rebuild_in(struct db *d)
     if (rc == 0 && !no_writers(d->kb))
         rc = exec(d, "INSERT INTO pending SELECT kind, id FROM temp.keep k WHERE NOT EXISTS"
                      " (SELECT 1 FROM skipped s WHERE s.kind = k.kind AND s.id = k.id) AND"
-                     " CASE k.kind WHEN 'card' THEN NOT EXISTS (SELECT 1 FROM cards c WHERE c.id = k.id)"
+                     " CASE k.kind WHEN 'card' THEN NOT EXISTS (SELECT 1 FROM card_rows c WHERE c.id = k.id)"
                      " ELSE NOT EXISTS (SELECT 1 FROM notes n WHERE n.id = k.id) END");
     if (rc == 0)
         rc = exec(d, "DROP TABLE temp.keep");
@@ -800,7 +889,7 @@ static int has_fact(struct db *d, int is_note, const char *id)
     sqlite3_stmt *st;
     const char *sql = is_note ? "SELECT 1 FROM notes WHERE id = ?1 UNION ALL "
                                 "SELECT 1 FROM skipped WHERE kind = 'note' AND id = ?1"
-                              : "SELECT 1 FROM cards WHERE id = ?1 UNION ALL "
+                              : "SELECT 1 FROM card_rows WHERE id = ?1 UNION ALL "
                                 "SELECT 1 FROM skipped WHERE kind = 'card' AND id = ?1";
     if (prepare(d, sql, &st) != SQLITE_OK)
         return -1;
@@ -1414,24 +1503,27 @@ int ar_index_read(const struct ar_kb *kb, char **text, size_t *len)
 #define NBATCH 4
 #define NO_STR ((size_t)-1)
 
-/* the text columns, in the statement's order, then the numbers */
-enum { S_ID, S_CREATED, S_AGENT, S_SESSION, S_COMMIT, S_CATEGORY, S_HYPOTHESIS, S_STATUS, S_CARD_STATUS,
-       S_PLATFORM, S_FINGERPRINT, S_BASELINE, S_CONFIG_HASH, S_VERIFIES, S_LESSON, S_TAGS, S_PRIOR, NSTR };
+/* the text columns, in the statement's order, then the strings' numbers
+ * (of the strings table), then the numbers */
+enum { S_ID, S_CREATED, S_COMMIT, S_HYPOTHESIS, S_VERIFIES, S_LESSON, S_TAGS, S_PRIOR, NSTR };
+enum { D_AGENT, D_SESSION, D_CATEGORY, D_STATUS, D_CARD_STATUS, D_PLATFORM, D_FINGERPRINT, D_BASELINE,
+       D_CONFIG_HASH, NDICT };
 enum { N_BUDGET, N_SEED, N_BPB, N_TRAINING, N_DELTA, NNUM };
 
 static const char rows_sql[] =
-    "SELECT id, created, agent, session, \"commit\", category, hypothesis, status, card_status, platform,"
-    " fingerprint, baseline, config_hash, verifies, lesson, tags, prior_cards,"
-    " budget_s, seed, val_bpb, training_seconds, delta, retracted FROM cards ORDER BY id";
+    "SELECT id, created, \"commit\", hypothesis, verifies, lesson, tags, prior_cards,"
+    " agent, session, category, status, card_status, platform, fingerprint, baseline, config_hash,"
+    " budget_s, seed, val_bpb, training_seconds, delta, retracted FROM card_rows ORDER BY id";
 
 /* a row in a batch: this head (copied in and out, so unaligned is fine),
- * then its strings; changes as key, from, to strings one after another */
+ * then its strings; then its changes, three string numbers each */
 struct rowhead {
     size_t str[NSTR];   /* offsets into the batch, NO_STR for NULL */
+    unsigned dict[NDICT];
     double num[NNUM];
     int has[NNUM];
     int retracted, nchanges;
-    size_t changes;     /* offset of the first change's key */
+    size_t changes;     /* offset of the first change */
 };
 
 struct batch {
@@ -1449,6 +1541,11 @@ struct pipe {
     int done, stop;              /* the producer ended; the consumer wants no more */
     int rc, code;                /* the producer's result, and its error */
     char msg[1024];
+    int bad;                     /* the consumer met a string number not there */
+    /* the strings table, read before the first batch */
+    struct ar_buf dict;
+    size_t *dict_off;            /* by number: offset in dict, NO_STR when none */
+    size_t ndict;
 };
 
 static void put_col(struct ar_buf *b, sqlite3_stmt *st, int i, size_t *off)
@@ -1462,12 +1559,47 @@ static void put_col(struct ar_buf *b, sqlite3_stmt *st, int i, size_t *off)
     ar_buf_add(b, t, (size_t)sqlite3_column_bytes(st, i) + 1);   /* with its NUL */
 }
 
+static int read_dict(struct pipe *p)
+{
+    struct db *d = p->d;
+    sqlite3_stmt *st;
+    if (prepare(d, "SELECT id, s FROM strings ORDER BY id", &st) != SQLITE_OK)
+        return -1;
+    size_t cap = 1024;
+    p->dict_off = ar_xmalloc(cap * sizeof *p->dict_off);
+    p->ndict = 1;
+    p->dict_off[0] = NO_STR;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        sqlite3_int64 id = sqlite3_column_int64(st, 0);
+        if (id < (sqlite3_int64)p->ndict || id > (1 << 30)) {
+            sqlite3_finalize(st);
+            return ar_fail(AR_EFAIL, "%s: malformed strings table", d->path);
+        }
+        while ((size_t)id >= cap)
+            p->dict_off = ar_xrealloc(p->dict_off, (cap *= 2) * sizeof *p->dict_off);
+        while (p->ndict < (size_t)id)
+            p->dict_off[p->ndict++] = NO_STR;
+        put_col(&p->dict, st, 1, &p->dict_off[p->ndict++]);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : db_fail(d, "cannot read");
+}
+
+static unsigned col_sid(sqlite3_stmt *st, int i)
+{
+    sqlite3_int64 v = sqlite3_column_int64(st, i);   /* 0 for NULL */
+    return v > 0 && v < (1 << 30) ? (unsigned)v : 0;
+}
+
 static int produce(struct pipe *p)
 {
     struct db *d = p->d;
     sqlite3_stmt *st = NULL, *ch = NULL;
+    if (read_dict(p) != 0)
+        return -1;
     if (prepare(d, rows_sql, &st) != SQLITE_OK ||
-        prepare(d, "SELECT card, key, from_value, to_value FROM changes ORDER BY card, pos", &ch) != SQLITE_OK) {
+        prepare(d, "SELECT card, key, from_value, to_value FROM change_rows ORDER BY card, pos", &ch) != SQLITE_OK) {
         sqlite3_finalize(st);
         return -1;
     }
@@ -1494,10 +1626,12 @@ static int produce(struct pipe *p)
                 rc = ar_fail(AR_EFAIL, "%s: a card without an id", d->path);
                 break;
             }
+            for (int i = 0; i < NDICT; i++)
+                h.dict[i] = col_sid(st, NSTR + i);
             for (int i = 0; i < NNUM; i++)
-                if ((h.has[i] = sqlite3_column_type(st, NSTR + i) != SQLITE_NULL))
-                    h.num[i] = sqlite3_column_double(st, NSTR + i);
-            h.retracted = sqlite3_column_int(st, NSTR + NNUM);
+                if ((h.has[i] = sqlite3_column_type(st, NSTR + NDICT + i) != SQLITE_NULL))
+                    h.num[i] = sqlite3_column_double(st, NSTR + NDICT + i);
+            h.retracted = sqlite3_column_int(st, NSTR + NDICT + NNUM);
             /* changes are in card order too: a merge */
             const char *id = b->data.data + h.str[S_ID];
             int cmp = -1;
@@ -1505,9 +1639,8 @@ static int produce(struct pipe *p)
                 cs = sqlite3_step(ch);
             h.changes = b->data.len;
             while (cs == SQLITE_ROW && cmp == 0) {
-                size_t ignored;
-                for (int k = 1; k <= 3; k++)
-                    put_col(&b->data, ch, k, &ignored);
+                unsigned v[3] = {col_sid(ch, 1), col_sid(ch, 2), col_sid(ch, 3)};
+                ar_buf_add(&b->data, v, sizeof v);
                 h.nchanges++;
                 cs = sqlite3_step(ch);
                 id = b->data.data + h.str[S_ID];
@@ -1594,6 +1727,19 @@ struct rows_job {
     void *ctx;
 };
 
+/* The text of string number id of the pipe's table; NULL for 0. *bad is
+ * set for a number the table lacks. */
+static const char *dict_str(const struct pipe *p, unsigned id, int *bad)
+{
+    if (!id)
+        return NULL;
+    if (id >= p->ndict || p->dict_off[id] == NO_STR) {
+        *bad = 1;
+        return NULL;
+    }
+    return p->dict.data + p->dict_off[id];
+}
+
 static int consume(struct pipe *p, struct rows_job *j, int *delivered)
 {
     const char **tags = NULL, **prior = NULL;
@@ -1612,19 +1758,26 @@ static int consume(struct pipe *p, struct rows_job *j, int *delivered)
         for (size_t i = 0; i < b->n && rc == 0; i++) {
             struct rowhead h;
             memcpy(&h, b->data.data + b->heads[i], sizeof h);
-            const char *str[NSTR];
+            const char *str[NSTR], *ds[NDICT];
+            int bad = 0;
             for (int k = 0; k < NSTR; k++)
                 str[k] = h.str[k] == NO_STR ? NULL : b->data.data + h.str[k];
+            for (int k = 0; k < NDICT; k++)
+                ds[k] = dict_str(p, h.dict[k], &bad);
             struct ar_cardrow r = {
-                .id = str[S_ID], .created = str[S_CREATED], .agent = str[S_AGENT], .session = str[S_SESSION],
-                .commit = str[S_COMMIT], .category = str[S_CATEGORY], .hypothesis = str[S_HYPOTHESIS],
-                .status = str[S_STATUS], .card_status = str[S_CARD_STATUS], .platform = str[S_PLATFORM],
-                .fingerprint = str[S_FINGERPRINT], .config_hash = str[S_CONFIG_HASH],
-                .baseline = str[S_BASELINE], .verifies = str[S_VERIFIES], .lesson = str[S_LESSON],
+                .id = str[S_ID], .created = str[S_CREATED], .agent = ds[D_AGENT], .session = ds[D_SESSION],
+                .commit = str[S_COMMIT], .category = ds[D_CATEGORY], .hypothesis = str[S_HYPOTHESIS],
+                .status = ds[D_STATUS], .card_status = ds[D_CARD_STATUS], .platform = ds[D_PLATFORM],
+                .fingerprint = ds[D_FINGERPRINT], .config_hash = ds[D_CONFIG_HASH],
+                .baseline = ds[D_BASELINE], .verifies = str[S_VERIFIES], .lesson = str[S_LESSON],
                 .budget_s = h.num[N_BUDGET], .seed = h.num[N_SEED], .val_bpb = h.num[N_BPB],
                 .delta = h.num[N_DELTA], .training_seconds = h.num[N_TRAINING],
                 .has_budget = h.has[N_BUDGET], .has_seed = h.has[N_SEED], .has_bpb = h.has[N_BPB],
                 .has_delta = h.has[N_DELTA], .has_training = h.has[N_TRAINING], .retracted = h.retracted,
+                .sid = {[AR_SID_AGENT] = h.dict[D_AGENT], [AR_SID_SESSION] = h.dict[D_SESSION],
+                        [AR_SID_CATEGORY] = h.dict[D_CATEGORY], [AR_SID_STATUS] = h.dict[D_STATUS],
+                        [AR_SID_PLATFORM] = h.dict[D_PLATFORM], [AR_SID_FINGERPRINT] = h.dict[D_FINGERPRINT],
+                        [AR_SID_CONFIG_HASH] = h.dict[D_CONFIG_HASH], [AR_SID_BASELINE] = h.dict[D_BASELINE]},
             };
             esc.len = 0;
             r.ntags = split_list(b->data.data + (h.str[S_TAGS] == NO_STR ? 0 : h.str[S_TAGS]), &tags, &tcap, &esc);
@@ -1636,13 +1789,18 @@ static int consume(struct pipe *p, struct rows_job *j, int *delivered)
             if (h.nchanges > chcap)
                 changes = ar_xrealloc(changes, (size_t)(chcap = 2 * h.nchanges) * sizeof *changes);
             const char *c = b->data.data + h.changes;
-            for (int k = 0; k < h.nchanges; k++) {
-                changes[k].key = c;
-                c += strlen(c) + 1;
-                changes[k].from = c;
-                c += strlen(c) + 1;
-                changes[k].to = c;
-                c += strlen(c) + 1;
+            for (int k = 0; k < h.nchanges; k++, c += 3 * sizeof(unsigned)) {
+                unsigned v[3];
+                memcpy(v, c, sizeof v);
+                changes[k] = (struct ar_rowchange){dict_str(p, v[0], &bad), dict_str(p, v[1], &bad),
+                                                   dict_str(p, v[2], &bad), v[0], v[1], v[2]};
+                if (!changes[k].key || !changes[k].from || !changes[k].to)
+                    bad = 1;
+            }
+            if (bad) {
+                rc = ar_fail(AR_EFAIL, "%s: card %s: a string number the strings table lacks", p->d->path, r.id);
+                p->bad = 1;
+                break;
             }
             r.nchanges = h.nchanges;
             r.tags = tags;
@@ -1695,6 +1853,10 @@ static int rows_job(struct db *d, void *arg, int *delivered)
         ar_buf_free(&p.b[i].data);
         free(p.b[i].heads);
     }
+    if (p.bad)
+        d->corrupt = 1;   /* rebuilt, and read again when nothing was handed out */
+    ar_buf_free(&p.dict);
+    free(p.dict_off);
     pthread_mutex_destroy(&p.mu);
     pthread_cond_destroy(&p.cv);
     rollback(d);

@@ -273,13 +273,13 @@ START_TEST(incremental_adds_equal_a_rebuild)
     ck_assert_str_eq(st, "discard noted keep");
     free(st);
     st = db_value("PRAGMA user_version");
-    ck_assert_str_eq(st, "2");
+    ck_assert_str_eq(st, "3");
     free(st);
     st = db_value("PRAGMA journal_mode");
     ck_assert_str_eq(st, "wal");
     free(st);
     /* the check notices a row that disagrees */
-    db_exec("UPDATE cards SET val_bpb = 9 WHERE val_bpb = 1.3");
+    db_exec("UPDATE card_rows SET val_bpb = 9 WHERE val_bpb = 1.3");
     ck_assert_int_eq(ar_index_check(&kb), -1);
     ck_assert_ptr_nonnull(strstr(ar_last_error(), "disagrees with the facts"));
     ck_assert_int_eq(ar_index_rebuild(&kb), 0);
@@ -404,7 +404,7 @@ START_TEST(old_missing_or_corrupt_database_is_rebuilt)
     ck_assert_int_eq(ar_store_card(&kb, b, idb), 0);
     ar_kb_path(&kb, "index.db", path);
     /* an old schema */
-    db_exec("PRAGMA user_version = 0; DROP TABLE cards;");
+    db_exec("PRAGMA user_version = 0; DROP TABLE card_rows;");
     ck_assert(has_view(ida));
     ck_assert_int_eq(ar_index_check(&kb), 0);
     /* missing */
