@@ -356,9 +356,11 @@ static const struct ar_subcmd validate_cmd = {
 /* ------------------------------------------------------------------ index */
 
 static const char usage_index[] =
-    "usage: ar-card index [--check]\n\n"
-    "Rebuilds index.db from the facts; with --check, reports (exit 1)\n"
-    "whether the index on disk disagrees with them, changing nothing.\n";
+    "usage: ar-card index [--check]\n"
+    "\n"
+    "Rebuilds index.db from the facts (taking in facts put in cards/ or\n"
+    "notes/ by hand); with --check, takes in what killed writers left (as\n"
+    "any reader does) and reports (exit 1) how the index disagrees with them.\n";
 
 static int cmd_index(int argc, char **argv)
 {

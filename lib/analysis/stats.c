@@ -75,6 +75,10 @@ static const char *intern_memo(struct ar_pool *pool, struct memo *m, const char 
 
 struct row_memo {
     struct memo agent, session, category, status, platform, fingerprint, tag, change_key;
+    /* by the index's string numbers (lib/index/cardrow.h): each interned
+     * once */
+    const char **by_sid;
+    size_t nsid;
     struct {   /* comparability keys by what they are made of (interned) */
         const char *fp, *plat, *key;
         double budget;
@@ -100,6 +104,38 @@ static const char *key_memo(struct ar_pool *pool, struct row_memo *m, const char
         m->keys[j].key = k;
     }
     return k;
+}
+
+/* s interned, through its number sid when it has one. A string with a
+ * number is converted once: equal ones share a pointer. Those that take
+ * many values (config hashes and values, baselines) are copied rather than
+ * interned, which spares the pool's table of every string (only strings
+ * with numbers are compared by pointer with them: one load reads every
+ * row from the index). */
+#define SID_COPY 1
+
+static const char *intern_sid_as(struct ar_pool *pool, struct row_memo *m, struct memo *fm, unsigned sid,
+                                 const char *s, const char *dflt, int copy)
+{
+    if (!m || !sid || !s)
+        return intern_memo(pool, fm, s, dflt);
+    if (sid >= m->nsid) {
+        size_t n = m->nsid ? m->nsid : 256;
+        while (n <= sid)
+            n *= 2;
+        m->by_sid = ar_xrealloc(m->by_sid, n * sizeof *m->by_sid);
+        memset(m->by_sid + m->nsid, 0, (n - m->nsid) * sizeof *m->by_sid);
+        m->nsid = n;
+    }
+    if (!m->by_sid[sid])
+        m->by_sid[sid] = copy ? ar_pool_strndup(pool, s, strlen(s)) : ar_pool_intern(pool, s);
+    return m->by_sid[sid];
+}
+
+static const char *intern_sid(struct ar_pool *pool, struct row_memo *m, struct memo *fm, unsigned sid,
+                              const char *s, const char *dflt)
+{
+    return intern_sid_as(pool, m, fm, sid, s, dflt, 0);
 }
 
 static const char **memo_list(struct ar_pool *pool, struct memo *m, const char **v, int n)
@@ -129,16 +165,23 @@ static void from_row(struct ar_pool *pool, const struct ar_cardrow *r, struct ar
     memset(c, 0, sizeof *c);
     c->id = ar_pool_strndup(pool, r->id, strlen(r->id));
     c->created = dup_opt(pool, r->created);
-    c->agent = intern_memo(pool, m ? &m->agent : NULL, r->agent, "");
-    c->session = intern_memo(pool, m ? &m->session : NULL, r->session, "");
+    c->agent = intern_sid(pool, m, m ? &m->agent : NULL, r->sid[AR_SID_AGENT], r->agent, "");
+    c->session = intern_sid(pool, m, m ? &m->session : NULL, r->sid[AR_SID_SESSION], r->session, "");
     c->commit = dup_opt(pool, r->commit);
-    c->category = intern_memo(pool, m ? &m->category : NULL, r->category, "other");
+    c->category = intern_sid(pool, m, m ? &m->category : NULL, r->sid[AR_SID_CATEGORY], r->category, "other");
     c->hypothesis = r->hypothesis ? dup_opt(pool, r->hypothesis) : "";
-    c->status = intern_memo(pool, m ? &m->status : NULL, r->status ? ar_card_status_norm(r->status) : NULL, "");
-    c->platform = intern_memo(pool, m ? &m->platform : NULL, r->platform, "");
-    c->fingerprint = intern_memo(pool, m ? &m->fingerprint : NULL, r->fingerprint, "");
-    c->config_hash = r->config_hash ? ar_pool_intern(pool, r->config_hash) : NULL;
-    c->baseline = dup_opt(pool, r->baseline);
+    const char *status = r->status ? ar_card_status_norm(r->status) : NULL;
+    c->status = intern_sid(pool, m, m ? &m->status : NULL, status == r->status ? r->sid[AR_SID_STATUS] : 0, status, "");
+    c->platform = intern_sid(pool, m, m ? &m->platform : NULL, r->sid[AR_SID_PLATFORM], r->platform, "");
+    c->fingerprint = intern_sid(pool, m, m ? &m->fingerprint : NULL, r->sid[AR_SID_FINGERPRINT], r->fingerprint, "");
+    c->config_hash = !r->config_hash ? NULL
+                     : r->sid[AR_SID_CONFIG_HASH] && m
+                         ? intern_sid_as(pool, m, NULL, r->sid[AR_SID_CONFIG_HASH], r->config_hash, "", SID_COPY)
+                                                  : ar_pool_intern(pool, r->config_hash);
+    c->baseline = !r->baseline ? NULL
+                  : r->sid[AR_SID_BASELINE] && m
+                      ? intern_sid_as(pool, m, NULL, r->sid[AR_SID_BASELINE], r->baseline, "", SID_COPY)
+                                                 : dup_opt(pool, r->baseline);
     c->verifies = dup_opt(pool, r->verifies);
     c->lesson = dup_opt(pool, r->lesson);
     c->budget_s = r->has_budget ? r->budget_s : 0;
@@ -156,9 +199,9 @@ static void from_row(struct ar_pool *pool, const struct ar_cardrow *r, struct ar
         c->changes = ar_pool_alloc(pool, (size_t)r->nchanges * sizeof *c->changes);
         for (int i = 0; i < r->nchanges; i++) {
             struct ar_change *ch = &c->changes[i];
-            ch->key = intern_memo(pool, m ? &m->change_key : NULL, r->changes[i].key, "");
-            ch->from = ar_pool_intern(pool, r->changes[i].from);
-            ch->to = ar_pool_intern(pool, r->changes[i].to);
+            ch->key = intern_sid(pool, m, m ? &m->change_key : NULL, r->changes[i].key_sid, r->changes[i].key, "");
+            ch->from = intern_sid_as(pool, m, NULL, r->changes[i].from_sid, r->changes[i].from, "", SID_COPY);
+            ch->to = intern_sid_as(pool, m, NULL, r->changes[i].to_sid, r->changes[i].to, "", SID_COPY);
             int a = json_number(ch->from, &ch->from_num), b = json_number(ch->to, &ch->to_num);
             ch->numeric = a && b;
         }
@@ -518,7 +561,9 @@ static struct ar_kbstats *load_all(const struct ar_kb *kb)
     struct load_rows l;
     memset(&l, 0, sizeof l);
     l.st = all;
-    if (ar_index_rows(kb, load_row, &l) != 0) {
+    int rc = ar_index_rows(kb, load_row, &l);
+    free(l.memo.by_sid);
+    if (rc != 0) {
         ar_kbstats_free(all);
         return NULL;
     }

@@ -83,41 +83,59 @@ int ar_note_validate(jv note, int stored)
     return rc;
 }
 
-int ar_note_write(const struct ar_kb *kb, const char *card_id, const char *kind, const char *text,
-                  const char *status, const char *now, char id[AR_ID_LEN + 1], jv *stored)
+int ar_note_build(const struct ar_kb *kb, const char *card_id, const char *kind, const char *text,
+                  const char *status, const char *now, char id[AR_ID_LEN + 1], jv *note)
 {
-    *stored = jv_invalid();
+    *note = jv_invalid();
     jv card;
     if (ar_card_load(kb, card_id, &card) != 0)
         return -1;
     jv_free(card);
-    jv note = jv_object();
-    ar_jv_set(&note, "schema", jv_string(AR_NOTE_SCHEMA));
-    ar_jv_set(&note, "created", jv_string(now));
-    ar_jv_set(&note, "card", jv_string(card_id));
-    ar_jv_set(&note, "agent", jv_string(ar_agent_name()));
-    ar_jv_set(&note, "kind", jv_string(kind));
-    ar_jv_set(&note, "text", jv_string(text ? text : ""));
+    jv n = jv_object();
+    ar_jv_set(&n, "schema", jv_string(AR_NOTE_SCHEMA));
+    ar_jv_set(&n, "created", jv_string(now));
+    ar_jv_set(&n, "card", jv_string(card_id));
+    ar_jv_set(&n, "agent", jv_string(ar_agent_name()));
+    ar_jv_set(&n, "kind", jv_string(kind));
+    ar_jv_set(&n, "text", jv_string(text ? text : ""));
     if (status)
-        ar_jv_set(&note, "status", jv_string(ar_card_status_norm(status)));
-    if (ar_note_validate(note, 0) != 0 || ar_id_compute(note, id) != 0) {
-        jv_free(note);
+        ar_jv_set(&n, "status", jv_string(ar_card_status_norm(status)));
+    if (ar_note_validate(n, 0) != 0 || ar_id_compute(n, id) != 0) {
+        jv_free(n);
         return -1;
     }
-    ar_jv_set(&note, "id", jv_string(id));
+    ar_jv_set(&n, "id", jv_string(id));
+    *note = n;
+    return 0;
+}
+
+int ar_note_store(const struct ar_kb *kb, jv note)
+{
     char path[PATH_MAX];
-    ar_kb_note_path(kb, id, path);
+    ar_kb_note_path(kb, ar_jv_str(note, "id"), path);
     struct ar_buf b = {0};
     ar_json_dump_buf(&b, note, AR_JSON_PRETTY);
     ar_buf_putc(&b, '\n');
     int rc = ar_create_atomic(path, b.data, b.len);
     ar_buf_free(&b);
-    if (rc < 0) {
-        jv_free(note);
+    return rc < 0 ? -1 : rc == 1;
+}
+
+int ar_note_write(const struct ar_kb *kb, const char *card_id, const char *kind, const char *text,
+                  const char *status, const char *now, char id[AR_ID_LEN + 1], jv *stored)
+{
+    jv note;
+    if (ar_note_build(kb, card_id, kind, text, status, now, id, &note) != 0) {
+        *stored = jv_invalid();
         return -1;
     }
+    int rc = ar_note_store(kb, note);
+    if (rc < 0) {
+        jv_free(note);
+        note = jv_invalid();
+    }
     *stored = note;
-    return rc == 1;
+    return rc;
 }
 
 int ar_note_read_file(const char *path, jv *note)

@@ -23,6 +23,11 @@ int ar_note_validate(jv note, int stored);
  * note was already there, 0 when new, -1 on error. */
 int ar_note_write(const struct ar_kb *kb, const char *card_id, const char *kind, const char *text,
                   const char *status, const char *created, char id[AR_ID_LEN + 1], jv *stored);
+/* The two steps of ar_note_write: the note built and checked (*note owns
+ * it, its id in id), then its file created (1 when it was there already). */
+int ar_note_build(const struct ar_kb *kb, const char *card_id, const char *kind, const char *text,
+                  const char *status, const char *created, char id[AR_ID_LEN + 1], jv *note);
+int ar_note_store(const struct ar_kb *kb, jv note);
 int ar_note_read_file(const char *path, jv *note);
 
 #endif

@@ -9,10 +9,18 @@
 
 #include "base/pool.h"
 
+/* ar_index_rows numbers the strings that repeat across rows: each
+ * distinct one has one number (from 1), the same for the whole call, so a
+ * caller can convert each once. 0: not numbered (NULL, or a row from
+ * ar_cardrow_parse). */
+enum { AR_SID_AGENT, AR_SID_SESSION, AR_SID_CATEGORY, AR_SID_STATUS, AR_SID_PLATFORM, AR_SID_FINGERPRINT,
+       AR_SID_CONFIG_HASH, AR_SID_BASELINE, AR_NSID };
+
 /* One entry of changes: the config key, and the values as canonical JSON
  * text ("null" when absent). */
 struct ar_rowchange {
     const char *key, *from, *to;
+    unsigned key_sid, from_sid, to_sid;
 };
 
 /* Strings are NULL when the view lacks them. */
@@ -33,6 +41,7 @@ struct ar_cardrow {
     int nprior;
     struct ar_rowchange *changes;
     int nchanges;
+    unsigned sid[AR_NSID];     /* the numbers of agent ... baseline */
 };
 
 /* Reads the row of one view (JSON text of len bytes; a number must not end

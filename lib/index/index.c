@@ -7,16 +7,23 @@
  * busy_timeout, BEGIN IMMEDIATE for every write, a rebuild in one
  * transaction.
  *
- * Freshness: the meta table holds, for cards/ and for notes/, how many
- * facts the index took in (indexed or skipped as invalid) and the XOR of a
- * 64-bit hash of their ids. Facts are never modified and their names are
- * their ids, so equal counts and hashes mean the same facts. A reader lists
- * both directories and compares; facts it finds missing (a writer killed
- * between its file and its INSERT, a copy, a sync) it indexes itself. The
- * listing is spared while neither directory changed since a reader last
- * found the index fresh: meta.stamp holds their change times (ctime, which
- * no one can set back) taken before that listing, when both were at least
- * SETTLED_S old (a change in the same clock tick could keep the time). */
+ * Freshness without listing the directories: every writer of fact files
+ * records the ids it is about to write in the pending table first (one
+ * durable transaction, synchronous=FULL), then creates the files, then
+ * indexes them and deletes their pending rows (one transaction); from its
+ * intent to its end it holds a shared lock on index.pending.lock. A reader
+ * selects the pending rows: one whose file exists it indexes itself (its
+ * writer was killed or is not done yet) and deletes; one whose file does
+ * not exist it leaves (its writer may be between intent and file). A
+ * rebuild lists the directories and keeps only the rows of files it did
+ * not find, none when it can take index.pending.lock exclusively (no writer is
+ * at work: the rest are stale). Facts written by hand, without any ar
+ * tool, are taken in by a rebuild (ar-card index).
+ *
+ * The meta table holds, for cards/ and for notes/, how many facts the
+ * index took in (indexed or skipped as invalid) and the XOR of a 64-bit
+ * hash of their ids: the version of the index, and what ar_index_check
+ * compares with the directories. */
 #include "index/index.h"
 
 #include <dirent.h>
@@ -26,8 +33,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -38,6 +43,7 @@
 #include "base/json.h"
 #include "base/lock.h"
 #include "base/pool.h"
+#include "base/ptrmap.h"
 #include "facts/card.h"
 #include "facts/id.h"
 #include "facts/note.h"
@@ -45,40 +51,55 @@
 
 #define DB_FILE "index.db"
 #define LOCK_FILE "index.lock"
-#define SCHEMA_VERSION 1
-#define SETTLED_S 2
-#define STAMP_LEN 96
+#define PENDING_LOCK "index.pending.lock"
+#define SCHEMA_VERSION 3
 /* more facts missing than this: a rebuild is cheaper than one by one */
 #define CATCH_UP_MAX 2000
 
+/* The strings that repeat across cards (agents, sessions, classes,
+ * statuses, hashes, baselines, config keys and values) are stored once, in
+ * strings, and the rows hold their numbers: a reader of 100,000 rows reads
+ * integers and converts each distinct string once. The views cards and
+ * changes give the rows with their text (man/ar-card.5). */
 static const char schema_sql[] =
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
-    "CREATE TABLE cards("
-    " id TEXT PRIMARY KEY, created TEXT, agent TEXT, session TEXT, \"commit\" TEXT,"
-    " category TEXT, hypothesis TEXT, status TEXT, card_status TEXT,"
-    " retracted INTEGER NOT NULL, platform TEXT, fingerprint TEXT, budget_s REAL, seed REAL,"
-    " val_bpb REAL, training_seconds REAL, delta REAL, baseline TEXT, config_hash TEXT,"
+    "CREATE TABLE strings(id INTEGER PRIMARY KEY, s TEXT NOT NULL UNIQUE);"
+    "CREATE TABLE card_rows("
+    " id TEXT PRIMARY KEY, created TEXT, agent INTEGER, session INTEGER, \"commit\" TEXT,"
+    " category INTEGER, hypothesis TEXT, status INTEGER, card_status INTEGER,"
+    " retracted INTEGER NOT NULL, platform INTEGER, fingerprint INTEGER, budget_s REAL, seed REAL,"
+    " val_bpb REAL, training_seconds REAL, delta REAL, baseline INTEGER, config_hash INTEGER,"
     " verifies TEXT, lesson TEXT, tags TEXT NOT NULL, prior_cards TEXT NOT NULL) WITHOUT ROWID;"
-    "CREATE TABLE changes(card TEXT NOT NULL, pos INTEGER NOT NULL, key TEXT NOT NULL,"
-    " from_value TEXT NOT NULL, to_value TEXT NOT NULL, PRIMARY KEY(card, pos)) WITHOUT ROWID;"
+    "CREATE TABLE change_rows(card TEXT NOT NULL, pos INTEGER NOT NULL, key INTEGER NOT NULL,"
+    " from_value INTEGER NOT NULL, to_value INTEGER NOT NULL, PRIMARY KEY(card, pos)) WITHOUT ROWID;"
+    "CREATE VIEW cards AS SELECT c.id, c.created, (SELECT s FROM strings WHERE id = c.agent) AS agent,"
+    " (SELECT s FROM strings WHERE id = c.session) AS session, c.\"commit\","
+    " (SELECT s FROM strings WHERE id = c.category) AS category, c.hypothesis,"
+    " (SELECT s FROM strings WHERE id = c.status) AS status,"
+    " (SELECT s FROM strings WHERE id = c.card_status) AS card_status, c.retracted,"
+    " (SELECT s FROM strings WHERE id = c.platform) AS platform,"
+    " (SELECT s FROM strings WHERE id = c.fingerprint) AS fingerprint, c.budget_s, c.seed, c.val_bpb,"
+    " c.training_seconds, c.delta, (SELECT s FROM strings WHERE id = c.baseline) AS baseline,"
+    " (SELECT s FROM strings WHERE id = c.config_hash) AS config_hash, c.verifies, c.lesson, c.tags,"
+    " c.prior_cards FROM card_rows c;"
+    "CREATE VIEW changes AS SELECT h.card, h.pos, (SELECT s FROM strings WHERE id = h.key) AS key,"
+    " (SELECT s FROM strings WHERE id = h.from_value) AS from_value,"
+    " (SELECT s FROM strings WHERE id = h.to_value) AS to_value FROM change_rows h;"
     "CREATE TABLE views(id TEXT PRIMARY KEY, view TEXT NOT NULL);"
     "CREATE TABLE notes(id TEXT PRIMARY KEY, card TEXT NOT NULL, kind TEXT NOT NULL, status TEXT,"
     " created TEXT, agent TEXT, text TEXT, note TEXT NOT NULL);"
     "CREATE TABLE skipped(kind TEXT NOT NULL, id TEXT NOT NULL, why TEXT NOT NULL,"
-    " PRIMARY KEY(kind, id)) WITHOUT ROWID;";
+    " PRIMARY KEY(kind, id)) WITHOUT ROWID;"
+    "CREATE TABLE pending(kind TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY(kind, id)) WITHOUT ROWID;";
 
 /* created after a rebuild's rows: cheaper than keeping them up to date */
 static const char indexes_sql[] =
-    "CREATE INDEX cards_key ON cards(fingerprint, budget_s, platform);"
-    "CREATE INDEX cards_status ON cards(status);"
-    "CREATE INDEX cards_session ON cards(session);"
-    "CREATE INDEX cards_platform ON cards(platform);"
-    "CREATE INDEX cards_created ON cards(created);"
+    "CREATE INDEX cards_key ON card_rows(fingerprint, budget_s, platform);"
+    "CREATE INDEX cards_status ON card_rows(status);"
+    "CREATE INDEX cards_session ON card_rows(session);"
+    "CREATE INDEX cards_platform ON card_rows(platform);"
+    "CREATE INDEX cards_created ON card_rows(created);"
     "CREATE INDEX notes_card ON notes(card, id);";
-
-static const char drop_sql[] =
-    "DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS cards; DROP TABLE IF EXISTS changes;"
-    "DROP TABLE IF EXISTS views; DROP TABLE IF EXISTS notes; DROP TABLE IF EXISTS skipped;";
 
 /* which facts the index holds (see the top) */
 struct held {
@@ -299,12 +320,10 @@ static int schema_version(struct db *d, int *version)
     return rc == SQLITE_ROW ? 0 : rc;
 }
 
-static int read_held(struct db *d, struct held *h, char stamp[STAMP_LEN])
+static int read_held(struct db *d, struct held *h)
 {
     sqlite3_stmt *st;
     memset(h, 0, sizeof *h);
-    if (stamp)
-        stamp[0] = '\0';
     int rc = prepare(d, "SELECT key, value FROM meta", &st);
     if (rc != SQLITE_OK)
         return rc;
@@ -321,8 +340,6 @@ static int read_held(struct db *d, struct held *h, char stamp[STAMP_LEN])
             h->notes = v;
         else if (strcmp(k, "notes_x") == 0)
             h->notes_x = (uint64_t)v;
-        else if (strcmp(k, "stamp") == 0 && stamp)
-            snprintf(stamp, STAMP_LEN, "%s", (const char *)sqlite3_column_text(st, 1));
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
@@ -343,19 +360,7 @@ static int put_meta_int(struct db *d, const char *key, sqlite3_int64 v)
     return rc;
 }
 
-static int put_stamp(struct db *d, const char *stamp)
-{
-    sqlite3_stmt *st;
-    int rc = prepare(d, "INSERT OR REPLACE INTO meta(key, value) VALUES('stamp', ?1)", &st);
-    if (rc != SQLITE_OK)
-        return rc;
-    sqlite3_bind_text(st, 1, stamp, -1, SQLITE_STATIC);
-    rc = step_done(d, st, "cannot write");
-    sqlite3_finalize(st);
-    return rc;
-}
-
-/* Writes d->held; the stamp no longer holds (a fact came in since). */
+/* Writes d->held. */
 static int write_held(struct db *d)
 {
     int rc = put_meta_int(d, "cards", d->held.cards);
@@ -365,8 +370,6 @@ static int write_held(struct db *d)
         rc = put_meta_int(d, "notes", d->held.notes);
     if (rc == 0)
         rc = put_meta_int(d, "notes_x", (sqlite3_int64)d->held.notes_x);
-    if (rc == 0)
-        rc = put_stamp(d, "");
     return rc;
 }
 
@@ -398,10 +401,12 @@ static void put_json_list(struct ar_buf *b, const char **v, int n)
 
 /* The statements that store a card, prepared once per transaction. */
 struct put {
-    sqlite3_stmt *card, *view, *del_changes, *change;
+    sqlite3_stmt *card, *view, *del_changes, *change, *find_s, *add_s;
     struct ar_pool pool;
     struct ar_buf tags, prior;
     size_t uses;
+    struct ar_pool spool;    /* the strings met, interned: keys of sids */
+    struct ar_ptrmap sids;   /* their numbers in the strings table */
 };
 
 static int put_open(struct db *d, struct put *p, int replace)
@@ -410,7 +415,7 @@ static int put_open(struct db *d, struct put *p, int replace)
     const char *verb = replace ? "INSERT OR REPLACE" : "INSERT";
     char sql[1024];
     snprintf(sql, sizeof sql,
-             "%s INTO cards(id, created, agent, session, \"commit\", category, hypothesis, status,"
+             "%s INTO card_rows(id, created, agent, session, \"commit\", category, hypothesis, status,"
              " card_status, retracted, platform, fingerprint, budget_s, seed, val_bpb, training_seconds,"
              " delta, baseline, config_hash, verifies, lesson, tags, prior_cards)"
              " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,"
@@ -422,10 +427,14 @@ static int put_open(struct db *d, struct put *p, int replace)
         rc = prepare(d, sql, &p->view);
     }
     if (rc == SQLITE_OK)
-        rc = prepare(d, "DELETE FROM changes WHERE card = ?1", &p->del_changes);
+        rc = prepare(d, "DELETE FROM change_rows WHERE card = ?1", &p->del_changes);
     if (rc == SQLITE_OK)
-        rc = prepare(d, "INSERT INTO changes(card, pos, key, from_value, to_value) VALUES(?1, ?2, ?3, ?4, ?5)",
+        rc = prepare(d, "INSERT INTO change_rows(card, pos, key, from_value, to_value) VALUES(?1, ?2, ?3, ?4, ?5)",
                      &p->change);
+    if (rc == SQLITE_OK)
+        rc = prepare(d, "SELECT id FROM strings WHERE s = ?1", &p->find_s);
+    if (rc == SQLITE_OK)
+        rc = prepare(d, "INSERT INTO strings(s) VALUES(?1)", &p->add_s);
     return rc;
 }
 
@@ -435,9 +444,55 @@ static void put_close(struct put *p)
     sqlite3_finalize(p->view);
     sqlite3_finalize(p->del_changes);
     sqlite3_finalize(p->change);
+    sqlite3_finalize(p->find_s);
+    sqlite3_finalize(p->add_s);
     ar_pool_free(&p->pool);
+    ar_pool_free(&p->spool);
+    ar_ptrmap_free(&p->sids);
     ar_buf_free(&p->tags);
     ar_buf_free(&p->prior);
+}
+
+/* The number of string s in the strings table (added when new); 0 for
+ * NULL. */
+static int string_id(struct db *d, struct put *p, const char *s, sqlite3_int64 *id)
+{
+    *id = 0;
+    if (!s)
+        return 0;
+    const char *k = ar_pool_intern(&p->spool, s);
+    long *slot = ar_ptrmap_at(&p->sids, k, NULL);
+    if (*slot >= 0) {
+        *id = *slot;
+        return 0;
+    }
+    sqlite3_bind_text(p->find_s, 1, k, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(p->find_s);
+    if (rc == SQLITE_ROW)
+        *id = sqlite3_column_int64(p->find_s, 0);
+    sqlite3_reset(p->find_s);
+    if (rc == SQLITE_DONE) {
+        sqlite3_bind_text(p->add_s, 1, k, -1, SQLITE_STATIC);
+        if (step_done(d, p->add_s, "cannot write") != 0)
+            return -1;
+        *id = sqlite3_last_insert_rowid(d->db);
+    } else if (rc != SQLITE_ROW) {
+        return db_fail(d, "cannot read");
+    }
+    *slot = (long)*id;
+    return 0;
+}
+
+static int bind_sid(struct db *d, struct put *p, sqlite3_stmt *st, int i, const char *s)
+{
+    sqlite3_int64 id;
+    if (string_id(d, p, s, &id) != 0)
+        return -1;
+    if (id)
+        sqlite3_bind_int64(st, i, id);
+    else
+        sqlite3_bind_null(st, i);
+    return 0;
 }
 
 /* Stores the view (text of len bytes, NUL-terminated) and its row. */
@@ -456,23 +511,20 @@ static int put_view(struct db *d, struct put *p, const char *view, size_t len)
     sqlite3_stmt *c = p->card;
     bind_text(c, 1, r.id);
     bind_text(c, 2, r.created);
-    bind_text(c, 3, r.agent);
-    bind_text(c, 4, r.session);
     bind_text(c, 5, r.commit);
-    bind_text(c, 6, r.category);
     bind_text(c, 7, r.hypothesis);
-    bind_text(c, 8, r.status);
-    bind_text(c, 9, r.card_status);
     sqlite3_bind_int(c, 10, r.retracted);
-    bind_text(c, 11, r.platform);
-    bind_text(c, 12, r.fingerprint);
+    if (bind_sid(d, p, c, 3, r.agent) != 0 || bind_sid(d, p, c, 4, r.session) != 0 ||
+        bind_sid(d, p, c, 6, r.category) != 0 || bind_sid(d, p, c, 8, r.status) != 0 ||
+        bind_sid(d, p, c, 9, r.card_status) != 0 || bind_sid(d, p, c, 11, r.platform) != 0 ||
+        bind_sid(d, p, c, 12, r.fingerprint) != 0 || bind_sid(d, p, c, 18, r.baseline) != 0 ||
+        bind_sid(d, p, c, 19, r.config_hash) != 0)
+        return -1;
     bind_num(c, 13, r.has_budget, r.budget_s);
     bind_num(c, 14, r.has_seed, r.seed);
     bind_num(c, 15, r.has_bpb, r.val_bpb);
     bind_num(c, 16, r.has_training, r.training_seconds);
     bind_num(c, 17, r.has_delta, r.delta);
-    bind_text(c, 18, r.baseline);
-    bind_text(c, 19, r.config_hash);
     bind_text(c, 20, r.verifies);
     bind_text(c, 21, r.lesson);
     sqlite3_bind_text(c, 22, p->tags.data, (int)p->tags.len, SQLITE_STATIC);
@@ -490,10 +542,12 @@ static int put_view(struct db *d, struct put *p, const char *view, size_t len)
     for (int i = 0; i < r.nchanges && rc == 0; i++) {
         sqlite3_bind_text(p->change, 1, r.id, -1, SQLITE_STATIC);
         sqlite3_bind_int(p->change, 2, i);
-        sqlite3_bind_text(p->change, 3, r.changes[i].key, -1, SQLITE_STATIC);
-        sqlite3_bind_text(p->change, 4, r.changes[i].from, -1, SQLITE_STATIC);
-        sqlite3_bind_text(p->change, 5, r.changes[i].to, -1, SQLITE_STATIC);
-        rc = step_done(d, p->change, "cannot write");
+        if (bind_sid(d, p, p->change, 3, r.changes[i].key) != 0 ||
+            bind_sid(d, p, p->change, 4, r.changes[i].from) != 0 ||
+            bind_sid(d, p, p->change, 5, r.changes[i].to) != 0)
+            rc = -1;
+        else
+            rc = step_done(d, p->change, "cannot write");
     }
     sqlite3_clear_bindings(c);
     return rc;
@@ -627,15 +681,52 @@ static int fill(struct db *d)
     return rc;
 }
 
-/* Builds the whole index anew in d's open write transaction. */
+static int no_writers(const struct ar_kb *kb);
+
+/* Drops every table and view (of whichever schema). */
+static int drop_all(struct db *d)
+{
+    sqlite3_stmt *st;
+    if (prepare(d, "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view') AND"
+                   " name NOT LIKE 'sqlite_%' ORDER BY type = 'table'", &st) != SQLITE_OK)
+        return -1;
+    struct ar_buf sql = {0};
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        char *q = sqlite3_mprintf("DROP %s \"%w\";", strcmp((const char *)sqlite3_column_text(st, 0), "view") == 0
+                                                        ? "VIEW" : "TABLE",
+                                  (const char *)sqlite3_column_text(st, 1));
+        ar_buf_add(&sql, q, strlen(q));
+        sqlite3_free(q);
+    }
+    sqlite3_finalize(st);
+    ar_buf_putc(&sql, '\0');
+    rc = rc == SQLITE_DONE ? exec(d, sql.data) : db_fail(d, "cannot read");
+    ar_buf_free(&sql);
+    return rc;
+}
+
+/* Builds the whole index anew in d's open write transaction. The pending
+ * rows of facts it did not find stay, unless no writer is at work. */
 static int rebuild_in(struct db *d)
 {
     char sql[64];
-    int rc = exec(d, drop_sql);
+    int rc = exec(d, "CREATE TABLE IF NOT EXISTS pending(kind TEXT NOT NULL, id TEXT NOT NULL,"
+                     " PRIMARY KEY(kind, id)) WITHOUT ROWID;"
+                     "DROP TABLE IF EXISTS temp.keep; CREATE TEMP TABLE keep AS SELECT kind, id FROM pending;");
+    if (rc == 0)
+        rc = drop_all(d);
     if (rc == 0)
         rc = exec(d, schema_sql);
     if (rc == 0)
         rc = fill(d);
+    if (rc == 0 && !no_writers(d->kb))
+        rc = exec(d, "INSERT INTO pending SELECT kind, id FROM temp.keep k WHERE NOT EXISTS"
+                     " (SELECT 1 FROM skipped s WHERE s.kind = k.kind AND s.id = k.id) AND"
+                     " CASE k.kind WHEN 'card' THEN NOT EXISTS (SELECT 1 FROM card_rows c WHERE c.id = k.id)"
+                     " ELSE NOT EXISTS (SELECT 1 FROM notes n WHERE n.id = k.id) END");
+    if (rc == 0)
+        rc = exec(d, "DROP TABLE temp.keep");
     if (rc == 0)
         rc = exec(d, indexes_sql);
     if (rc == 0)
@@ -787,75 +878,6 @@ static int open_ready(const struct ar_kb *kb, struct db *d, int *built)
 
 /* ------------------------------------------------------------ freshness */
 
-/* The change times of cards/ and notes/ into out; -1 when they cannot be
- * read or either changed too recently to be trusted. */
-static int dirs_stamp(const struct ar_kb *kb, char out[STAMP_LEN])
-{
-    struct stat c, n;
-    struct timespec now;
-    if (stat(kb->cards, &c) != 0 || stat(kb->notes, &n) != 0 || clock_gettime(CLOCK_REALTIME, &now) != 0 ||
-        c.st_ctim.tv_sec > now.tv_sec - SETTLED_S || n.st_ctim.tv_sec > now.tv_sec - SETTLED_S)
-        return -1;
-    snprintf(out, STAMP_LEN, "%llu.%lld.%09ld:%llu.%lld.%09ld", (unsigned long long)c.st_ino,
-             (long long)c.st_ctim.tv_sec, c.st_ctim.tv_nsec, (unsigned long long)n.st_ino,
-             (long long)n.st_ctim.tv_sec, n.st_ctim.tv_nsec);
-    return 0;
-}
-
-struct listing {
-    char **cards, **notes;
-    size_t ncards, nnotes;
-    struct held held;
-};
-
-static void listing_free(struct listing *l)
-{
-    ar_free_ids(l->cards, l->ncards);
-    ar_free_ids(l->notes, l->nnotes);
-}
-
-static int list_facts(const struct ar_kb *kb, struct listing *l)
-{
-    memset(l, 0, sizeof *l);
-    l->cards = ar_list_ids(kb->cards, &l->ncards);
-    l->notes = ar_list_ids(kb->notes, &l->nnotes);
-    if (!l->cards || !l->notes) {
-        listing_free(l);
-        return ar_fail(AR_EFAIL, "knowledge base %s: cannot read cards/ or notes/", kb->root);
-    }
-    l->held.cards = (long long)l->ncards;
-    l->held.notes = (long long)l->nnotes;
-    for (size_t i = 0; i < l->ncards; i++)
-        l->held.cards_x ^= id_hash(l->cards[i]);
-    for (size_t i = 0; i < l->nnotes; i++)
-        l->held.notes_x ^= id_hash(l->notes[i]);
-    return 0;
-}
-
-/* The count and hash of the facts in dir, without keeping or sorting
- * their names: what a reader needs while the index holds them all. */
-static int count_dir(const char *dir, long long *n, uint64_t *x)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return -1;
-    struct dirent *e;
-    *n = 0;
-    *x = 0;
-    while ((e = readdir(d))) {
-        size_t len = strlen(e->d_name);
-        if (e->d_name[0] == '.' || len < 6 || strcmp(e->d_name + len - 5, ".json") != 0)
-            continue;
-        uint64_t h = 1469598103934665603ULL;   /* id_hash of the name without .json */
-        for (size_t i = 0; i < len - 5; i++)
-            h = (h ^ (unsigned char)e->d_name[i]) * 1099511628211ULL;
-        (*n)++;
-        *x ^= h;
-    }
-    closedir(d);
-    return 0;
-}
-
 static int same_held(const struct held *a, const struct held *b)
 {
     return a->cards == b->cards && a->notes == b->notes && a->cards_x == b->cards_x && a->notes_x == b->notes_x;
@@ -867,7 +889,7 @@ static int has_fact(struct db *d, int is_note, const char *id)
     sqlite3_stmt *st;
     const char *sql = is_note ? "SELECT 1 FROM notes WHERE id = ?1 UNION ALL "
                                 "SELECT 1 FROM skipped WHERE kind = 'note' AND id = ?1"
-                              : "SELECT 1 FROM cards WHERE id = ?1 UNION ALL "
+                              : "SELECT 1 FROM card_rows WHERE id = ?1 UNION ALL "
                                 "SELECT 1 FROM skipped WHERE kind = 'card' AND id = ?1";
     if (prepare(d, sql, &st) != SQLITE_OK)
         return -1;
@@ -1000,106 +1022,118 @@ static int catch_card(struct db *d, const char *id)
     return rc;
 }
 
-/* The ids the index holds of one kind, sorted. */
-static int held_ids(struct db *d, int is_note, char ***ids, size_t *n)
+/* A pending row: a fact a writer said it would write. */
+struct pend {
+    int is_note;
+    char id[AR_ID_LEN + 1];
+};
+
+static int fact_exists(const struct ar_kb *kb, int is_note, const char *id)
 {
-    sqlite3_stmt *st;
-    const char *sql = is_note ? "SELECT id FROM notes UNION ALL SELECT id FROM skipped WHERE kind = 'note' ORDER BY 1"
-                              : "SELECT id FROM cards UNION ALL SELECT id FROM skipped WHERE kind = 'card' ORDER BY 1";
-    *ids = NULL;
-    *n = 0;
-    if (prepare(d, sql, &st) != SQLITE_OK)
-        return -1;
-    size_t cap = 1024;
-    *ids = ar_xmalloc(cap * sizeof **ids);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap)
-            *ids = ar_xrealloc(*ids, (cap *= 2) * sizeof **ids);
-        (*ids)[(*n)++] = ar_xstrdup((const char *)sqlite3_column_text(st, 0));
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : db_fail(d, "cannot read");
+    char path[PATH_MAX];
+    if (!ar_id_valid(id))
+        return 0;
+    return access(is_note ? ar_kb_note_path(kb, id, path) : ar_kb_card_path(kb, id, path), F_OK) == 0;
 }
 
-/* The listed ids the index lacks into *missing (borrowed from listed);
- * -1 without an error recorded when the index holds a fact that is no
- * longer there (it must be rebuilt). */
-static int missing_ids(struct db *d, int is_note, char **listed, size_t nl, const char ***missing, size_t *nm)
+/* The pending rows whose files exist (they are to be taken in) into *out
+ * (malloc'd, *n of them); *stale gets the count of the others. */
+static int pending_ready(struct db *d, struct pend **out, size_t *n, size_t *stale)
 {
-    char **have;
-    size_t nh;
-    *missing = NULL;
-    *nm = 0;
-    if (held_ids(d, is_note, &have, &nh) != 0)
-        return -2;
-    *missing = ar_xmalloc((nl ? nl : 1) * sizeof **missing);
-    size_t i = 0, j = 0;
-    int rc = 0;
-    while ((i < nl || j < nh) && rc == 0) {
-        int c = i == nl ? 1 : j == nh ? -1 : strcmp(listed[i], have[j]);
-        if (c == 0) {
-            i++, j++;
-        } else if (c < 0) {
-            (*missing)[(*nm)++] = listed[i++];
-        } else {
-            /* indexed but not listed: written after the listing, or gone */
-            char path[PATH_MAX];
-            if (is_note)
-                ar_kb_note_path(d->kb, have[j], path);
-            else
-                ar_kb_card_path(d->kb, have[j], path);
-            if (access(path, F_OK) != 0)
-                rc = -1;
-            j++;
+    sqlite3_stmt *st;
+    *out = NULL;
+    *n = 0;
+    if (stale)
+        *stale = 0;
+    if (prepare(d, "SELECT kind, id FROM pending", &st) != SQLITE_OK)
+        return -1;
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *kind = (const char *)sqlite3_column_text(st, 0), *id = (const char *)sqlite3_column_text(st, 1);
+        int is_note = kind && strcmp(kind, "note") == 0;
+        if (!id || !fact_exists(d->kb, is_note, id)) {
+            if (stale)
+                (*stale)++;
+            continue;
         }
+        if (*n == cap)
+            *out = ar_xrealloc(*out, (cap = cap ? 2 * cap : 16) * sizeof **out);
+        (*out)[*n].is_note = is_note;
+        snprintf((*out)[*n].id, sizeof (*out)[*n].id, "%s", id);
+        (*n)++;
     }
-    ar_free_ids(have, nh);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+        return db_fail(d, "cannot read");
+    }
+    return 0;
+}
+
+static int delete_pending(struct db *d, int is_note, const char *id)
+{
+    sqlite3_stmt *st;
+    int rc = prepare(d, "DELETE FROM pending WHERE kind = ?1 AND id = ?2", &st);
+    if (rc != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, is_note ? "note" : "card", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    rc = step_done(d, st, "cannot write");
+    sqlite3_finalize(st);
     return rc;
 }
 
-/* Takes in the facts of the listing the index lacks, in one transaction;
- * rebuilds when many are missing or one it holds is gone. */
-static int catch_up(struct db *d, const struct listing *l)
+/* Takes in the pending facts whose files exist, in one transaction (a
+ * rebuild when there are many); their rows go. */
+static int take_pending(struct db *d)
 {
     int rc = exec(d, "BEGIN IMMEDIATE");
     if (rc != 0)
         return -1;
-    rc = read_held(d, &d->held, NULL);
-    if (rc == 0 && same_held(&d->held, &l->held))
-        return exec(d, "COMMIT") == 0 ? 0 : (rollback(d), -1);
-    const char **mc = NULL, **mn = NULL;
-    size_t nmc = 0, nmn = 0;
-    int redo = 0;
-    if (rc == 0) {
-        int a = missing_ids(d, 0, l->cards, l->ncards, &mc, &nmc);
-        int b = a == -2 ? -2 : missing_ids(d, 1, l->notes, l->nnotes, &mn, &nmn);
-        if (a == -2 || b == -2)
-            rc = -1;
-        redo = a == -1 || b == -1 || nmc + nmn > CATCH_UP_MAX;
-    }
-    if (rc == 0 && redo) {
+    struct pend *p = NULL;
+    size_t n = 0;
+    rc = read_held(d, &d->held);
+    if (rc == 0)
+        rc = pending_ready(d, &p, &n, NULL);   /* again: another reader may have been first */
+    if (rc == 0 && n > CATCH_UP_MAX) {
         rc = rebuild_in(d);
-    } else if (rc == 0) {
-        char (*touched)[AR_ID_LEN + 1] = ar_xmalloc((nmn ? nmn : 1) * sizeof *touched);
-        for (size_t i = 0; i < nmn && rc == 0; i++)
-            rc = catch_note(d, mn[i], touched[i]);
-        for (size_t i = 0; i < nmc && rc == 0; i++)
-            rc = catch_card(d, mc[i]);
-        /* cards that got a note and were not new: their views again */
-        for (size_t i = 0; i < nmn && rc == 0; i++) {
-            int is_new = 0;
-            for (size_t j = 0; j < nmc && !is_new; j++)
-                is_new = strcmp(mc[j], touched[i]) == 0;
-            if (touched[i][0] && !is_new)
+    } else if (rc == 0 && n > 0) {
+        char (*touched)[AR_ID_LEN + 1] = ar_xmalloc(n * sizeof *touched);
+        int *is_new = ar_xmalloc(n * sizeof *is_new);
+        /* notes first, so that a card taken in with them has them in its view */
+        for (int pass = 1; pass >= 0; pass--)
+            for (size_t i = 0; i < n && rc == 0; i++) {
+                if (p[i].is_note != pass)
+                    continue;
+                touched[i][0] = '\0';
+                int there = has_fact(d, pass, p[i].id);
+                is_new[i] = there == 0;
+                if (there < 0)
+                    rc = -1;
+                else if (!there)
+                    rc = pass ? catch_note(d, p[i].id, touched[i]) : catch_card(d, p[i].id);
+                if (rc == 0)
+                    rc = delete_pending(d, pass, p[i].id);
+            }
+        /* cards that got a note and were not taken in now: their views again */
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            if (!p[i].is_note || !is_new[i] || !touched[i][0])
+                continue;
+            int card_new = 0;
+            for (size_t j = 0; j < n && !card_new; j++)
+                card_new = !p[j].is_note && is_new[j] && strcmp(p[j].id, touched[i]) == 0;
+            if (!card_new)
                 rc = refresh_card(d, touched[i]);
         }
         free(touched);
+        free(is_new);
         if (rc == 0)
             rc = write_held(d);
     }
-    free(mc);
-    free(mn);
+    free(p);
     if (rc == 0)
         rc = exec(d, "COMMIT");
     if (rc != 0)
@@ -1107,53 +1141,9 @@ static int catch_up(struct db *d, const struct listing *l)
     return rc;
 }
 
-/* Records stamp as the directories' state in which the index was found
- * to hold held; skipped when a writer is at it (it is only a shortcut). */
-static void remember_stamp(struct db *d, const struct held *held, const char *stamp)
-{
-    sqlite3_busy_timeout(d->db, 0);
-    struct held now;
-    if (sqlite3_exec(d->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK) {
-        if (read_held(d, &now, NULL) == 0 && same_held(&now, held) && put_stamp(d, stamp) == 0)
-            sqlite3_exec(d->db, "COMMIT", NULL, NULL, NULL);
-        rollback(d);
-    }
-    sqlite3_busy_timeout(d->db, (int)(ar_lock_timeout_default() * 1000));
-}
-
-static int ts_after(struct timespec a, struct timespec b)
-{
-    return a.tv_sec > b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec > b.tv_nsec);
-}
-
-/* The change times of cards/ and notes/ now, when any later change is sure
- * to give them other times: the coarse clock (which stamps them) had passed
- * both before they were read, and they have a fine granularity. */
-static int dirs_now(const struct ar_kb *kb, char out[STAMP_LEN])
-{
-    struct stat c, n;
-    struct timespec t0;
-    if (clock_gettime(CLOCK_REALTIME_COARSE, &t0) != 0 || stat(kb->cards, &c) != 0 || stat(kb->notes, &n) != 0 ||
-        !ts_after(t0, c.st_ctim) || !ts_after(t0, n.st_ctim) || c.st_ctim.tv_nsec == 0 || n.st_ctim.tv_nsec == 0)
-        return -1;
-    snprintf(out, STAMP_LEN, "%llu.%lld.%09ld:%llu.%lld.%09ld", (unsigned long long)c.st_ino,
-             (long long)c.st_ctim.tv_sec, c.st_ctim.tv_nsec, (unsigned long long)n.st_ino,
-             (long long)n.st_ctim.tv_sec, n.st_ctim.tv_nsec);
-    return 0;
-}
-
-/* What this process last found by listing: the directories' times taken
- * before the listing (dirs_now), and what the index then held. A later
- * call that finds both unchanged skips the listing. Kept in the process
- * only; the database's stamp asks for SETTLED_S, which also covers clocks
- * set back. */
-static _Thread_local struct {
-    char root[PATH_MAX];
-    char dirs[STAMP_LEN];
-    struct held held;
-} seen;
-
-/* Opens the index, fresh: every fact on disk is in it. */
+/* Opens the index, fresh: it holds every fact that a writer through this
+ * library created (a rebuild takes in the others). One SELECT of the
+ * pending rows, and a stat of each; no listing. */
 static int open_fresh(const struct ar_kb *kb, struct db *d)
 {
     int built;
@@ -1161,44 +1151,94 @@ static int open_fresh(const struct ar_kb *kb, struct db *d)
         return -1;
     if (built)
         return 0;
-    char stamp[STAMP_LEN], now[STAMP_LEN];
-    struct held held;
-    char dirs[STAMP_LEN];
-    int settled = dirs_stamp(kb, now) == 0;   /* before the facts are listed */
-    int timed = dirs_now(kb, dirs) == 0;
-    int rc = read_held(d, &held, stamp);
-    if (rc == 0 && settled && stamp[0] && strcmp(stamp, now) == 0)
-        return 0;   /* neither directory changed since it was last found fresh */
-    if (rc == 0 && timed && strcmp(seen.root, kb->root) == 0 && strcmp(seen.dirs, dirs) == 0 &&
-        same_held(&seen.held, &held))
-        return 0;   /* nor since this process listed them */
-    struct held disk;
-    if (rc == 0 && (count_dir(kb->cards, &disk.cards, &disk.cards_x) != 0 ||
-                    count_dir(kb->notes, &disk.notes, &disk.notes_x) != 0))
-        rc = ar_fail(AR_EFAIL, "knowledge base %s: cannot read cards/ or notes/", kb->root);
-    if (rc == 0 && same_held(&held, &disk)) {
-        if (settled)
-            remember_stamp(d, &held, now);
-    } else if (rc == 0) {
-        struct listing l;
-        rc = list_facts(kb, &l);
-        if (rc == 0) {
-            rc = catch_up(d, &l);
-            listing_free(&l);
-        }
-        if (rc == 0)
-            rc = read_held(d, &held, NULL);
-    }
-    if (rc == 0 && timed) {
-        snprintf(seen.root, sizeof seen.root, "%s", kb->root);
-        snprintf(seen.dirs, sizeof seen.dirs, "%s", dirs);
-        seen.held = held;
-    }
+    struct pend *p;
+    size_t n;
+    int rc = pending_ready(d, &p, &n, NULL);
+    free(p);
+    if (rc == 0 && n > 0)
+        rc = take_pending(d);
     if (rc != 0) {
         db_close(d);
         return -1;
     }
     return 0;
+}
+
+/* 1 when no writer is between its intent and its end (index.pending.lock could
+ * be taken exclusively), 0 otherwise. */
+static int no_writers(const struct ar_kb *kb)
+{
+    char lp[PATH_MAX];
+    int fd = ar_lock(ar_kb_path(kb, PENDING_LOCK, lp), 0, 1);
+    if (fd < 0)
+        return 0;
+    ar_unlock(fd);
+    return 1;
+}
+
+int ar_index_intend(const struct ar_kb *kb, const int *is_note, const char *const *ids, size_t n,
+                    struct ar_intent *in)
+{
+    char lp[PATH_MAX];
+    in->lock = ar_lock(ar_kb_path(kb, PENDING_LOCK, lp), ar_lock_timeout_default(), 0);
+    if (in->lock < 0)
+        return -1;
+    int rc = -1;
+    for (int attempt = 0; attempt < 2 && rc != 0; attempt++) {
+        struct db d;
+        int built;
+        if (open_ready(kb, &d, &built) != 0)
+            break;
+        /* durable before the files are: else a power loss could keep a
+         * file and lose the row that makes readers look for it */
+        rc = exec(&d, "PRAGMA synchronous=FULL");
+        if (rc == 0)
+            rc = exec(&d, "BEGIN IMMEDIATE");
+        sqlite3_stmt *st = NULL;
+        if (rc == 0)
+            rc = prepare(&d, "INSERT OR IGNORE INTO pending(kind, id) VALUES(?1, ?2)", &st);
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            if (!ids[i] || !ar_id_valid(ids[i])) {
+                rc = ar_fail(AR_EINPUT, "index: a fact id that is not an id");
+                break;
+            }
+            sqlite3_bind_text(st, 1, is_note[i] ? "note" : "card", -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, ids[i], -1, SQLITE_STATIC);
+            rc = step_done(&d, st, "cannot write");
+        }
+        sqlite3_finalize(st);
+        if (rc == 0)
+            rc = exec(&d, "COMMIT");
+        if (rc != 0)
+            rollback(&d);
+        int corrupt = d.corrupt;
+        db_close(&d);
+        if (rc != 0 && (!corrupt || replace_db(kb) != 0))
+            break;
+    }
+    if (rc != 0) {
+        ar_unlock(in->lock);
+        in->lock = -1;
+        return -1;
+    }
+    return 0;
+}
+
+void ar_index_intent_end(struct ar_intent *in)
+{
+    ar_unlock(in->lock);
+    in->lock = -1;
+}
+
+int ar_index_forget(const struct ar_kb *kb, int is_note, const char *id)
+{
+    struct db d;
+    int built;
+    if (open_ready(kb, &d, &built) != 0)
+        return -1;
+    int rc = delete_pending(&d, is_note, id);
+    db_close(&d);
+    return rc ? -1 : 0;
 }
 
 /* ---------------------------------------------------------------- the API */
@@ -1266,7 +1306,7 @@ static int add_fact(const struct ar_kb *kb, int is_note, const char *id, int (*f
     }
     int rc = exec(&d, "BEGIN IMMEDIATE");
     if (rc == 0)
-        rc = read_held(&d, &d.held, NULL);
+        rc = read_held(&d, &d.held);
     int there = rc == 0 ? has_fact(&d, is_note, id) : -1;
     if (there < 0)
         rc = -1;
@@ -1283,6 +1323,8 @@ static int add_fact(const struct ar_kb *kb, int is_note, const char *id, int (*f
             rc = write_held(&d);
         }
     }
+    if (rc == 0)
+        rc = delete_pending(&d, is_note, id);
     if (rc == 0)
         rc = exec(&d, "COMMIT");
     if (rc != 0)
@@ -1329,7 +1371,7 @@ static int version_job(struct db *d, void *arg, int *delivered)
     char *out = arg;
     struct held h;
     (void)delivered;
-    if (read_held(d, &h, NULL) != 0)
+    if (read_held(d, &h) != 0)
         return -1;
     snprintf(out, AR_INDEX_VERSION_LEN, "%d:%lld:%016llx:%lld:%016llx", SCHEMA_VERSION, h.cards,
              (unsigned long long)h.cards_x, h.notes, (unsigned long long)h.notes_x);
@@ -1461,24 +1503,27 @@ int ar_index_read(const struct ar_kb *kb, char **text, size_t *len)
 #define NBATCH 4
 #define NO_STR ((size_t)-1)
 
-/* the text columns, in the statement's order, then the numbers */
-enum { S_ID, S_CREATED, S_AGENT, S_SESSION, S_COMMIT, S_CATEGORY, S_HYPOTHESIS, S_STATUS, S_CARD_STATUS,
-       S_PLATFORM, S_FINGERPRINT, S_BASELINE, S_CONFIG_HASH, S_VERIFIES, S_LESSON, S_TAGS, S_PRIOR, NSTR };
+/* the text columns, in the statement's order, then the strings' numbers
+ * (of the strings table), then the numbers */
+enum { S_ID, S_CREATED, S_COMMIT, S_HYPOTHESIS, S_VERIFIES, S_LESSON, S_TAGS, S_PRIOR, NSTR };
+enum { D_AGENT, D_SESSION, D_CATEGORY, D_STATUS, D_CARD_STATUS, D_PLATFORM, D_FINGERPRINT, D_BASELINE,
+       D_CONFIG_HASH, NDICT };
 enum { N_BUDGET, N_SEED, N_BPB, N_TRAINING, N_DELTA, NNUM };
 
 static const char rows_sql[] =
-    "SELECT id, created, agent, session, \"commit\", category, hypothesis, status, card_status, platform,"
-    " fingerprint, baseline, config_hash, verifies, lesson, tags, prior_cards,"
-    " budget_s, seed, val_bpb, training_seconds, delta, retracted FROM cards ORDER BY id";
+    "SELECT id, created, \"commit\", hypothesis, verifies, lesson, tags, prior_cards,"
+    " agent, session, category, status, card_status, platform, fingerprint, baseline, config_hash,"
+    " budget_s, seed, val_bpb, training_seconds, delta, retracted FROM card_rows ORDER BY id";
 
 /* a row in a batch: this head (copied in and out, so unaligned is fine),
- * then its strings; changes as key, from, to strings one after another */
+ * then its strings; then its changes, three string numbers each */
 struct rowhead {
     size_t str[NSTR];   /* offsets into the batch, NO_STR for NULL */
+    unsigned dict[NDICT];
     double num[NNUM];
     int has[NNUM];
     int retracted, nchanges;
-    size_t changes;     /* offset of the first change's key */
+    size_t changes;     /* offset of the first change */
 };
 
 struct batch {
@@ -1496,6 +1541,11 @@ struct pipe {
     int done, stop;              /* the producer ended; the consumer wants no more */
     int rc, code;                /* the producer's result, and its error */
     char msg[1024];
+    int bad;                     /* the consumer met a string number not there */
+    /* the strings table, read before the first batch */
+    struct ar_buf dict;
+    size_t *dict_off;            /* by number: offset in dict, NO_STR when none */
+    size_t ndict;
 };
 
 static void put_col(struct ar_buf *b, sqlite3_stmt *st, int i, size_t *off)
@@ -1509,12 +1559,47 @@ static void put_col(struct ar_buf *b, sqlite3_stmt *st, int i, size_t *off)
     ar_buf_add(b, t, (size_t)sqlite3_column_bytes(st, i) + 1);   /* with its NUL */
 }
 
+static int read_dict(struct pipe *p)
+{
+    struct db *d = p->d;
+    sqlite3_stmt *st;
+    if (prepare(d, "SELECT id, s FROM strings ORDER BY id", &st) != SQLITE_OK)
+        return -1;
+    size_t cap = 1024;
+    p->dict_off = ar_xmalloc(cap * sizeof *p->dict_off);
+    p->ndict = 1;
+    p->dict_off[0] = NO_STR;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        sqlite3_int64 id = sqlite3_column_int64(st, 0);
+        if (id < (sqlite3_int64)p->ndict || id > (1 << 30)) {
+            sqlite3_finalize(st);
+            return ar_fail(AR_EFAIL, "%s: malformed strings table", d->path);
+        }
+        while ((size_t)id >= cap)
+            p->dict_off = ar_xrealloc(p->dict_off, (cap *= 2) * sizeof *p->dict_off);
+        while (p->ndict < (size_t)id)
+            p->dict_off[p->ndict++] = NO_STR;
+        put_col(&p->dict, st, 1, &p->dict_off[p->ndict++]);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : db_fail(d, "cannot read");
+}
+
+static unsigned col_sid(sqlite3_stmt *st, int i)
+{
+    sqlite3_int64 v = sqlite3_column_int64(st, i);   /* 0 for NULL */
+    return v > 0 && v < (1 << 30) ? (unsigned)v : 0;
+}
+
 static int produce(struct pipe *p)
 {
     struct db *d = p->d;
     sqlite3_stmt *st = NULL, *ch = NULL;
+    if (read_dict(p) != 0)
+        return -1;
     if (prepare(d, rows_sql, &st) != SQLITE_OK ||
-        prepare(d, "SELECT card, key, from_value, to_value FROM changes ORDER BY card, pos", &ch) != SQLITE_OK) {
+        prepare(d, "SELECT card, key, from_value, to_value FROM change_rows ORDER BY card, pos", &ch) != SQLITE_OK) {
         sqlite3_finalize(st);
         return -1;
     }
@@ -1541,10 +1626,12 @@ static int produce(struct pipe *p)
                 rc = ar_fail(AR_EFAIL, "%s: a card without an id", d->path);
                 break;
             }
+            for (int i = 0; i < NDICT; i++)
+                h.dict[i] = col_sid(st, NSTR + i);
             for (int i = 0; i < NNUM; i++)
-                if ((h.has[i] = sqlite3_column_type(st, NSTR + i) != SQLITE_NULL))
-                    h.num[i] = sqlite3_column_double(st, NSTR + i);
-            h.retracted = sqlite3_column_int(st, NSTR + NNUM);
+                if ((h.has[i] = sqlite3_column_type(st, NSTR + NDICT + i) != SQLITE_NULL))
+                    h.num[i] = sqlite3_column_double(st, NSTR + NDICT + i);
+            h.retracted = sqlite3_column_int(st, NSTR + NDICT + NNUM);
             /* changes are in card order too: a merge */
             const char *id = b->data.data + h.str[S_ID];
             int cmp = -1;
@@ -1552,9 +1639,8 @@ static int produce(struct pipe *p)
                 cs = sqlite3_step(ch);
             h.changes = b->data.len;
             while (cs == SQLITE_ROW && cmp == 0) {
-                size_t ignored;
-                for (int k = 1; k <= 3; k++)
-                    put_col(&b->data, ch, k, &ignored);
+                unsigned v[3] = {col_sid(ch, 1), col_sid(ch, 2), col_sid(ch, 3)};
+                ar_buf_add(&b->data, v, sizeof v);
                 h.nchanges++;
                 cs = sqlite3_step(ch);
                 id = b->data.data + h.str[S_ID];
@@ -1641,6 +1727,19 @@ struct rows_job {
     void *ctx;
 };
 
+/* The text of string number id of the pipe's table; NULL for 0. *bad is
+ * set for a number the table lacks. */
+static const char *dict_str(const struct pipe *p, unsigned id, int *bad)
+{
+    if (!id)
+        return NULL;
+    if (id >= p->ndict || p->dict_off[id] == NO_STR) {
+        *bad = 1;
+        return NULL;
+    }
+    return p->dict.data + p->dict_off[id];
+}
+
 static int consume(struct pipe *p, struct rows_job *j, int *delivered)
 {
     const char **tags = NULL, **prior = NULL;
@@ -1659,19 +1758,26 @@ static int consume(struct pipe *p, struct rows_job *j, int *delivered)
         for (size_t i = 0; i < b->n && rc == 0; i++) {
             struct rowhead h;
             memcpy(&h, b->data.data + b->heads[i], sizeof h);
-            const char *str[NSTR];
+            const char *str[NSTR], *ds[NDICT];
+            int bad = 0;
             for (int k = 0; k < NSTR; k++)
                 str[k] = h.str[k] == NO_STR ? NULL : b->data.data + h.str[k];
+            for (int k = 0; k < NDICT; k++)
+                ds[k] = dict_str(p, h.dict[k], &bad);
             struct ar_cardrow r = {
-                .id = str[S_ID], .created = str[S_CREATED], .agent = str[S_AGENT], .session = str[S_SESSION],
-                .commit = str[S_COMMIT], .category = str[S_CATEGORY], .hypothesis = str[S_HYPOTHESIS],
-                .status = str[S_STATUS], .card_status = str[S_CARD_STATUS], .platform = str[S_PLATFORM],
-                .fingerprint = str[S_FINGERPRINT], .config_hash = str[S_CONFIG_HASH],
-                .baseline = str[S_BASELINE], .verifies = str[S_VERIFIES], .lesson = str[S_LESSON],
+                .id = str[S_ID], .created = str[S_CREATED], .agent = ds[D_AGENT], .session = ds[D_SESSION],
+                .commit = str[S_COMMIT], .category = ds[D_CATEGORY], .hypothesis = str[S_HYPOTHESIS],
+                .status = ds[D_STATUS], .card_status = ds[D_CARD_STATUS], .platform = ds[D_PLATFORM],
+                .fingerprint = ds[D_FINGERPRINT], .config_hash = ds[D_CONFIG_HASH],
+                .baseline = ds[D_BASELINE], .verifies = str[S_VERIFIES], .lesson = str[S_LESSON],
                 .budget_s = h.num[N_BUDGET], .seed = h.num[N_SEED], .val_bpb = h.num[N_BPB],
                 .delta = h.num[N_DELTA], .training_seconds = h.num[N_TRAINING],
                 .has_budget = h.has[N_BUDGET], .has_seed = h.has[N_SEED], .has_bpb = h.has[N_BPB],
                 .has_delta = h.has[N_DELTA], .has_training = h.has[N_TRAINING], .retracted = h.retracted,
+                .sid = {[AR_SID_AGENT] = h.dict[D_AGENT], [AR_SID_SESSION] = h.dict[D_SESSION],
+                        [AR_SID_CATEGORY] = h.dict[D_CATEGORY], [AR_SID_STATUS] = h.dict[D_STATUS],
+                        [AR_SID_PLATFORM] = h.dict[D_PLATFORM], [AR_SID_FINGERPRINT] = h.dict[D_FINGERPRINT],
+                        [AR_SID_CONFIG_HASH] = h.dict[D_CONFIG_HASH], [AR_SID_BASELINE] = h.dict[D_BASELINE]},
             };
             esc.len = 0;
             r.ntags = split_list(b->data.data + (h.str[S_TAGS] == NO_STR ? 0 : h.str[S_TAGS]), &tags, &tcap, &esc);
@@ -1683,13 +1789,18 @@ static int consume(struct pipe *p, struct rows_job *j, int *delivered)
             if (h.nchanges > chcap)
                 changes = ar_xrealloc(changes, (size_t)(chcap = 2 * h.nchanges) * sizeof *changes);
             const char *c = b->data.data + h.changes;
-            for (int k = 0; k < h.nchanges; k++) {
-                changes[k].key = c;
-                c += strlen(c) + 1;
-                changes[k].from = c;
-                c += strlen(c) + 1;
-                changes[k].to = c;
-                c += strlen(c) + 1;
+            for (int k = 0; k < h.nchanges; k++, c += 3 * sizeof(unsigned)) {
+                unsigned v[3];
+                memcpy(v, c, sizeof v);
+                changes[k] = (struct ar_rowchange){dict_str(p, v[0], &bad), dict_str(p, v[1], &bad),
+                                                   dict_str(p, v[2], &bad), v[0], v[1], v[2]};
+                if (!changes[k].key || !changes[k].from || !changes[k].to)
+                    bad = 1;
+            }
+            if (bad) {
+                rc = ar_fail(AR_EFAIL, "%s: card %s: a string number the strings table lacks", p->d->path, r.id);
+                p->bad = 1;
+                break;
             }
             r.nchanges = h.nchanges;
             r.tags = tags;
@@ -1742,6 +1853,10 @@ static int rows_job(struct db *d, void *arg, int *delivered)
         ar_buf_free(&p.b[i].data);
         free(p.b[i].heads);
     }
+    if (p.bad)
+        d->corrupt = 1;   /* rebuilt, and read again when nothing was handed out */
+    ar_buf_free(&p.dict);
+    free(p.dict_off);
     pthread_mutex_destroy(&p.mu);
     pthread_cond_destroy(&p.cv);
     rollback(d);
@@ -1768,12 +1883,84 @@ static long long count_of(struct db *d, const char *sql)
     return n;
 }
 
+/* The first fact of one kind in a but not in b (attached databases): its
+ * id into first, the count returned; -1 on error. */
+static long long facts_not_in(struct db *m, const char *kind, const char *a, const char *b, char *first,
+                              size_t size)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*), min(id) FROM (SELECT id FROM %s.%ss UNION SELECT id FROM %s.skipped WHERE kind = '%s'"
+             " EXCEPT SELECT id FROM %s.%ss EXCEPT SELECT id FROM %s.skipped WHERE kind = '%s')",
+             a, kind, a, kind, b, kind, b, kind);
+    sqlite3_stmt *st;
+    if (prepare(m, sql, &st) != SQLITE_OK)
+        return -1;
+    long long n = -1;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        n = sqlite3_column_int64(st, 0);
+        snprintf(first, size, "%s", sqlite3_column_text(st, 1) ? (const char *)sqlite3_column_text(st, 1) : "");
+    } else {
+        db_fail(m, "cannot read");
+    }
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* Which facts differ between the directories (main) and the index (cur). */
+static int check_facts(struct db *m, const char *path)
+{
+    static const char *const kinds[] = {"card", "note"};
+    for (int k = 0; k < 2; k++) {
+        char first[AR_ID_LEN + 16];
+        long long n = facts_not_in(m, kinds[k], "main", "cur", first, sizeof first);
+        if (n < 0)
+            return -1;
+        if (n > 0)
+            return ar_fail(AR_EFAIL,
+                           "%s: lacks %lld %s%s (%ss/%s.json%s; put there without an ar tool?"
+                           " 'ar-card index' takes them in)",
+                           path, n, kinds[k], n == 1 ? "" : "s", kinds[k], first, n > 1 ? " and others" : "");
+        n = facts_not_in(m, kinds[k], "cur", "main", first, sizeof first);
+        if (n < 0)
+            return -1;
+        if (n > 0)
+            return ar_fail(AR_EFAIL, "%s: holds %lld %s%s whose file is gone (%s%s; 'ar-card index' rebuilds it)",
+                           path, n, kinds[k], n == 1 ? "" : "s", first, n > 1 ? " and others" : "");
+    }
+    return 0;
+}
+
 int ar_index_check(const struct ar_kb *kb)
 {
     char path[PATH_MAX];
     ar_kb_path(kb, DB_FILE, path);
     if (access(path, F_OK) != 0)
         return ar_fail(AR_EFAIL, "%s: missing", path);
+    /* first what the pending rows explain (writers killed after their
+     * files): taken in, as a reader would; an index of another schema or
+     * unreadable is reported below, not rebuilt */
+    struct db cur;
+    struct pend *p = NULL;
+    size_t n = 0, stale = 0;
+    int version = -1;
+    int rc = db_open(kb, &cur);
+    if (rc == 0 && schema_version(&cur, &version) == 0 && version == SCHEMA_VERSION &&
+        pending_ready(&cur, &p, &n, &stale) == 0 && n > 0) {
+        rc = take_pending(&cur);
+        free(p);
+        p = NULL;
+        if (rc == 0)
+            rc = pending_ready(&cur, &p, &n, &stale);
+    }
+    free(p);
+    if (cur.db)
+        db_close(&cur);
+    if (rc != 0)
+        return -1;
+    if (stale)
+        ar_warn("%s: %zu pending write%s without %s file (a writer stopped before it; 'ar-card index' clears %s)",
+                path, stale, stale == 1 ? "" : "s", stale == 1 ? "its" : "their", stale == 1 ? "it" : "them");
     /* what the facts give, in a temporary database; then the two compared
      * table by table */
     struct db m;
@@ -1794,7 +1981,7 @@ int ar_index_check(const struct ar_kb *kb)
         return -1;
     }
     sqlite3_busy_timeout(m.db, (int)(ar_lock_timeout_default() * 1000));
-    int rc = exec(&m, "BEGIN");
+    rc = exec(&m, "BEGIN");
     if (rc == 0)
         rc = exec(&m, schema_sql);
     if (rc == 0)
@@ -1811,7 +1998,6 @@ int ar_index_check(const struct ar_kb *kb)
             sqlite3_finalize(st);
         }
     }
-    int version = -1;
     if (rc == 0) {
         long long v = count_of(&m, "PRAGMA cur.user_version");
         version = (int)v;
@@ -1820,6 +2006,8 @@ int ar_index_check(const struct ar_kb *kb)
     if (rc == 0 && version != SCHEMA_VERSION)
         rc = ar_fail(AR_EFAIL, "%s: schema version %d, not %d (rebuild it with 'ar-card index')", path, version,
                      SCHEMA_VERSION);
+    if (rc == 0)
+        rc = check_facts(&m, path);
     static const char *const tables[] = {"cards", "views", "changes", "notes", "skipped"};
     for (size_t i = 0; i < sizeof tables / sizeof *tables && rc == 0; i++) {
         char sql[256];

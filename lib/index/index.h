@@ -5,11 +5,15 @@
  * was retracted; canonical compact JSON), and every note. It is a pure
  * function of the facts and can be rebuilt at any time.
  *
- * The database records which facts it holds (per directory the count and
- * an order-free hash of the ids), so a reader notices facts written without
- * it: every reader calls ar_index_ensure (directly or through the functions
- * below), which takes missing facts in, and rebuilds a missing, old or
- * corrupt database. Writers add one card or note in one transaction. */
+ * Writers follow a write-ahead protocol (lib/index/store.c, lib/sync):
+ * ar_index_intend records the ids of the facts about to be written, the
+ * files are created, ar_index_add / ar_index_add_note (or a reader) index
+ * them, ar_index_intent_end ends it. Every reader calls ar_index_ensure
+ * (directly or through the functions below), which takes in the facts of
+ * writers killed after their files, and rebuilds a missing, old or corrupt
+ * database; it never lists the directories. Facts put in cards/ or notes/
+ * by hand are taken in by ar_index_rebuild (ar-card index) and reported by
+ * ar_index_check. */
 #ifndef AR_INDEX_H
 #define AR_INDEX_H
 
@@ -22,13 +26,28 @@
 /* The view of card (borrowed) with notes (borrowed array, id order). */
 jv ar_card_view(jv card, jv notes);
 
+/* The intent of a writer, from ar_index_intend to ar_index_intent_end. */
+struct ar_intent {
+    int lock;   /* shared lock on index.pending.lock */
+};
+/* Records, in one durable transaction, that the facts ids[i] (notes where
+ * is_note[i], else cards) are about to be written; takes the writers' lock
+ * that ar_index_intent_end releases. On failure nothing is recorded or
+ * held, and the facts must not be written. */
+int ar_index_intend(const struct ar_kb *kb, const int *is_note, const char *const *ids, size_t n,
+                    struct ar_intent *in);
+void ar_index_intent_end(struct ar_intent *in);
+/* Withdraws the intent of one fact whose file was not written. */
+int ar_index_forget(const struct ar_kb *kb, int is_note, const char *id);
+
 /* Brings the index up to the facts: rebuilds a missing, old or corrupt
  * database, takes in facts written without it. */
 int ar_index_ensure(const struct ar_kb *kb);
 /* Rebuilds from the facts (one transaction: readers see the old index or
  * the new one). */
 int ar_index_rebuild(const struct ar_kb *kb);
-/* Adds a just-stored card (one INSERT; nothing when it is there already). */
+/* Adds a just-stored card (one INSERT; nothing when it is there already)
+ * and deletes its pending row. */
 int ar_index_add(const struct ar_kb *kb, jv card);
 /* Adds a just-stored note and rewrites its card's view and row. */
 int ar_index_add_note(const struct ar_kb *kb, jv note);
@@ -38,7 +57,8 @@ int ar_index_add_note(const struct ar_kb *kb, jv note);
 #define AR_INDEX_VERSION_LEN 96
 int ar_index_version(const struct ar_kb *kb, char out[AR_INDEX_VERSION_LEN]);
 
-/* 0 when index.db equals what the facts give; else -1 (AR_EFAIL) with a
+/* Takes in what pending rows explain (as a reader does), then compares:
+ * 0 when index.db equals what the facts give; else -1 (AR_EFAIL) with a
  * message saying how it differs. */
 int ar_index_check(const struct ar_kb *kb);
 

@@ -1,21 +1,38 @@
-/* The fact is what matters: once it is stored, a failure to index it (a
- * full disk, a lock timeout) is a warning, and the next reader rebuilds the
- * index from the facts. So a write that reports failure stored nothing, and
- * one that stored its fact reports success. */
+/* The write-ahead protocol (lib/index/index.h): the intent recorded, the
+ * file created, the fact indexed. A fact is not written when its intent
+ * cannot be recorded (readers would not see it). Once it is stored, a
+ * failure to index it (a full disk, a lock timeout) is a warning: its
+ * pending row stays, and the next reader takes it in. So a write that
+ * reports failure stored nothing, and one that stored its fact reports
+ * success. */
 #include "index/store.h"
 
 #include "base/err.h"
+#include "base/json.h"
 
 #include "facts/card.h"
 #include "facts/note.h"
 #include "index/index.h"
 
+static int intend(const struct ar_kb *kb, int is_note, const char *id, struct ar_intent *in)
+{
+    const char *ids[1] = {id};
+    return ar_index_intend(kb, &is_note, ids, 1, in);
+}
+
 int ar_store_card(const struct ar_kb *kb, jv card, char id[AR_ID_LEN + 1])
 {
-    if (ar_card_store(kb, card, id) != 0)
+    struct ar_intent in;
+    if (ar_card_validate(card, AR_CARD_STORED) != 0 || intend(kb, 0, ar_jv_str(card, "id"), &in) != 0)
         return -1;
+    if (ar_card_store(kb, card, id) != 0) {
+        ar_index_forget(kb, 0, ar_jv_str(card, "id"));
+        ar_index_intent_end(&in);
+        return -1;
+    }
     if (ar_index_add(kb, card) != 0)
-        ar_warn("card %s stored, index not updated (%s): the next reader rebuilds it", id, ar_last_error());
+        ar_warn("card %s stored, index not updated (%s): the next reader takes it in", id, ar_last_error());
+    ar_index_intent_end(&in);
     return 0;
 }
 
@@ -23,11 +40,20 @@ int ar_store_note_at(const struct ar_kb *kb, const char *card_id, const char *ki
                      const char *status, const char *created, char id[AR_ID_LEN + 1])
 {
     jv note;
-    int rc = ar_note_write(kb, card_id, kind, text, status, created, id, &note);
-    if (rc < 0)
+    struct ar_intent in;
+    if (ar_note_build(kb, card_id, kind, text, status, created, id, &note) != 0)
         return -1;
-    if (ar_index_add_note(kb, note) != 0)
-        ar_warn("note %s stored, index not updated (%s): the next reader rebuilds it", id, ar_last_error());
+    if (intend(kb, 1, id, &in) != 0) {
+        jv_free(note);
+        return -1;
+    }
+    int rc = ar_note_store(kb, note);
+    if (rc < 0) {
+        ar_index_forget(kb, 1, id);
+    } else if (ar_index_add_note(kb, note) != 0) {
+        ar_warn("note %s stored, index not updated (%s): the next reader takes it in", id, ar_last_error());
+    }
+    ar_index_intent_end(&in);
     jv_free(note);
     return rc;
 }

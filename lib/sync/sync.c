@@ -345,36 +345,77 @@ static void flush_facts(const struct ar_kb *kb)
     }
 }
 
+/* Writes facts (paths relative to the root, their blobs) by the index's
+ * write-ahead protocol (lib/index/index.h): the ids of the cards and notes
+ * among them recorded as pending in one transaction, the files written and
+ * flushed, then taken into the index by a reader's catch-up. A fact whose
+ * intent cannot be recorded is not written. */
+static int put_facts(struct sync *s, const struct ar_buf *rels, const git_oid *oids, size_t n)
+{
+    char (*idv)[32] = ar_xmalloc((n ? n : 1) * sizeof *idv);
+    const char **ids = ar_xmalloc((n ? n : 1) * sizeof *ids);
+    int *is_note = ar_xmalloc((n ? n : 1) * sizeof *is_note);
+    size_t k = 0, off = 0;
+    for (size_t i = 0; i < n; i++, off += strlen(rels->data + off) + 1) {
+        enum ar_fact_kind kind = ar_fact_kind(rels->data + off, idv[k]);
+        if (kind != AR_FACT_CARD && kind != AR_FACT_NOTE)
+            continue;
+        ids[k] = idv[k];
+        is_note[k++] = kind == AR_FACT_NOTE;
+    }
+    struct ar_intent in = {-1};
+    int rc = k ? ar_index_intend(s->kb, is_note, ids, k, &in) : 0;
+    off = 0;
+    for (size_t i = 0; i < n && rc == 0; i++, off += strlen(rels->data + off) + 1)
+        rc = put_fact(s, rels->data + off, &oids[i]);
+    if (n)
+        flush_facts(s->kb);
+    if (k && in.lock >= 0) {
+        if (ar_index_ensure(s->kb) != 0)
+            ar_warn("%s", ar_last_error());   /* the next reader takes them in */
+        ar_index_intent_end(&in);
+    }
+    free(idv);
+    free(ids);
+    free(is_note);
+    return rc;
+}
+
 /* Facts HEAD holds that the work tree lost (a crash between a merge and
  * writing its files, or a hand deletion): written back. */
 static int restore_missing(struct sync *s, git_tree *tree)
 {
     if (!tree)
         return 0;
-    int restored = 0, rc = 0;
-    for (size_t d = 0; rc == 0 && d < sizeof fact_dirs / sizeof fact_dirs[0]; d++) {
+    struct ar_buf rels = {0};
+    git_oid *oids = NULL;
+    size_t restored = 0, cap = 0;
+    for (size_t d = 0; d < sizeof fact_dirs / sizeof fact_dirs[0]; d++) {
         const git_tree_entry *de = git_tree_entry_byname(tree, fact_dirs[d]);
         git_tree *sub = NULL;
         if (!de || git_tree_entry_type(de) != GIT_OBJECT_TREE || git_tree_lookup(&sub, s->repo, git_tree_entry_id(de)) < 0)
             continue;
         size_t n = git_tree_entrycount(sub);
-        for (size_t i = 0; rc == 0 && i < n; i++) {
+        for (size_t i = 0; i < n; i++) {
             const git_tree_entry *e = git_tree_entry_byindex(sub, i);
             char rel[PATH_MAX], full[PATH_MAX];
             struct stat st;
             snprintf(rel, sizeof rel, "%s/%s", fact_dirs[d], git_tree_entry_name(e));
             if (lstat(ar_kb_path(s->kb, rel, full), &st) == 0 || errno != ENOENT)
                 continue;
-            rc = put_fact(s, rel, git_tree_entry_id(e));
-            restored++;
+            if (restored == cap)
+                oids = ar_xrealloc(oids, (cap = cap ? 2 * cap : 64) * sizeof *oids);
+            git_oid_cpy(&oids[restored++], git_tree_entry_id(e));
+            ar_buf_add(&rels, rel, strlen(rel) + 1);
         }
         git_tree_free(sub);
     }
-    if (restored) {
-        flush_facts(s->kb);
-        ar_warn("restored %d committed fact%s missing from %s", restored, restored == 1 ? "" : "s",
+    int rc = restored ? put_facts(s, &rels, oids, restored) : 0;
+    if (restored)
+        ar_warn("restored %zu committed fact%s missing from %s", restored, restored == 1 ? "" : "s",
                 s->kb->root);
-    }
+    ar_buf_free(&rels);
+    free(oids);
     return rc;
 }
 
@@ -577,16 +618,22 @@ static int walk_cb(const char *root, const git_tree_entry *te, void *payload)
 /* Writes the accepted files into the work tree. */
 static int write_accepted(struct sync *s, git_index *idx, const struct ar_buf *paths)
 {
+    size_t n = 0, cap = 0;
+    git_oid *oids = NULL;
     for (size_t off = 0; off < paths->len; off += strlen(paths->data + off) + 1) {
         const char *rel = paths->data + off;
         const git_index_entry *e = git_index_get_bypath(idx, rel, 0);
-        if (!e)
+        if (!e) {
+            free(oids);
             return ar_git_fail(rel);
-        if (put_fact(s, rel, &e->id) != 0)
-            return -1;
+        }
+        if (n == cap)
+            oids = ar_xrealloc(oids, (cap = cap ? 2 * cap : 64) * sizeof *oids);
+        git_oid_cpy(&oids[n++], &e->id);
     }
-    flush_facts(s->kb);
-    return 0;
+    int rc = put_facts(s, paths, oids, n);
+    free(oids);
+    return rc;
 }
 
 static int merge_remote(struct sync *s, const git_oid *theirs)

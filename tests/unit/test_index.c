@@ -186,18 +186,47 @@ static void db_exec(const char *sql)
     sqlite3_close(db);
 }
 
+/* Records the intent to write fact id, as a writer does first. */
+static void intend(int is_note, const char *id)
+{
+    struct ar_intent in;
+    const char *ids[1] = {id};
+    ck_assert_int_eq(ar_index_intend(&kb, &is_note, ids, 1, &in), 0);
+    ar_index_intent_end(&in);   /* then killed: its lock goes */
+}
+
 /* Writes card c (completed, borrowed) as a fact file without indexing it,
- * as a writer killed before its INSERT, a copy or a sync leaves it. */
-static void drop_card(jv c, char id[AR_ID_LEN + 1])
+ * as a writer killed after its file and before its INSERT leaves it (its
+ * intent recorded when intent is set, else as if put there by hand). */
+static void drop_card_as(jv c, char id[AR_ID_LEN + 1], int intent)
 {
     char path[PATH_MAX];
     jv x = jv_copy(c);
     ck_assert_int_eq(ar_id_compute(x, id), 0);
     ar_jv_set(&x, "id", jv_string(id));
+    if (intent)
+        intend(0, id);
     char *text = ar_json_dump(x, AR_JSON_PRETTY);
     ck_assert_int_eq(ar_write_atomic(ar_kb_card_path(&kb, id, path), text, strlen(text)), 0);
     free(text);
     jv_free(x);
+}
+
+static void drop_card(jv c, char id[AR_ID_LEN + 1])
+{
+    drop_card_as(c, id, 1);
+}
+
+static char *db_value(const char *sql);
+
+/* Writes note (borrowed, with its id) as a killed writer leaves it. */
+static void drop_note(jv note, const char *id)
+{
+    char path[PATH_MAX];
+    intend(1, id);
+    char *text = ar_json_dump(note, AR_JSON_PRETTY);
+    ck_assert_int_eq(ar_write_atomic(ar_kb_note_path(&kb, id, path), text, strlen(text)), 0);
+    free(text);
 }
 
 static int has_view(const char *id)
@@ -244,13 +273,13 @@ START_TEST(incremental_adds_equal_a_rebuild)
     ck_assert_str_eq(st, "discard noted keep");
     free(st);
     st = db_value("PRAGMA user_version");
-    ck_assert_str_eq(st, "1");
+    ck_assert_str_eq(st, "3");
     free(st);
     st = db_value("PRAGMA journal_mode");
     ck_assert_str_eq(st, "wal");
     free(st);
     /* the check notices a row that disagrees */
-    db_exec("UPDATE cards SET val_bpb = 9 WHERE val_bpb = 1.3");
+    db_exec("UPDATE card_rows SET val_bpb = 9 WHERE val_bpb = 1.3");
     ck_assert_int_eq(ar_index_check(&kb), -1);
     ck_assert_ptr_nonnull(strstr(ar_last_error(), "disagrees with the facts"));
     ck_assert_int_eq(ar_index_rebuild(&kb), 0);
@@ -264,32 +293,27 @@ START_TEST(facts_written_without_the_index_are_taken_in)
     jv a = card("2026-01-01T00:00:00.000Z", "keep", 1.5);
     char ida[AR_ID_LEN + 1], idb[AR_ID_LEN + 1], path[PATH_MAX];
     ck_assert_int_eq(ar_store_card(&kb, a, ida), 0);
-    char *stamp = db_value("SELECT value FROM meta WHERE key = 'stamp'");
-    ck_assert_str_eq(stamp, "");   /* just changed: not settled */
-    free(stamp);
-    sleep(3);
-    ck_assert_int_eq(ar_index_ensure(&kb), 0);
-    stamp = db_value("SELECT value FROM meta WHERE key = 'stamp'");
-    ck_assert_str_ne(stamp, "");   /* a reader recorded the settled times */
-    free(stamp);
-    ck_assert_int_eq(ar_index_ensure(&kb), 0);
+    char *n = db_value("SELECT count(*) FROM pending");
+    ck_assert_str_eq(n, "0");   /* the writer's intent went with its INSERT */
+    free(n);
 
-    /* a card that arrives without the index changes cards/, and the next
-     * reader takes it in */
+    /* a writer killed after its card's file and before its INSERT: the
+     * next reader takes the card in */
     jv b = card("2026-01-02T00:00:00.000Z", "keep", 1.4);
     drop_card(b, idb);
     ck_assert(has_view(idb));
+    n = db_value("SELECT count(*) FROM pending");
+    ck_assert_str_eq(n, "0");
+    free(n);
     ck_assert_int_eq(ar_index_check(&kb), 0);
-    /* so does a note, into its card's view */
+    /* so is a note, into its card's view */
     char nid[AR_ID_LEN + 1];
     jv note = parse("{\"schema\":\"ar.note/1\",\"created\":\"2026-01-03T00:00:00.000Z\",\"agent\":\"x\","
                     "\"kind\":\"status\",\"status\":\"discard\",\"text\":\"\"}");
     ar_jv_set(&note, "card", jv_string(ida));
     ck_assert_int_eq(ar_id_compute(note, nid), 0);
     ar_jv_set(&note, "id", jv_string(nid));
-    char *text = ar_json_dump(note, AR_JSON_PRETTY);
-    ck_assert_int_eq(ar_write_atomic(ar_kb_note_path(&kb, nid, path), text, strlen(text)), 0);
-    free(text);
+    drop_note(note, nid);
     jv view;
     ck_assert_int_eq(ar_index_view(&kb, ida, &view), 0);
     ck_assert_str_eq(ar_jv_str(view, "status"), "discard");
@@ -304,9 +328,7 @@ START_TEST(facts_written_without_the_index_are_taken_in)
     note = jv_object_delete(note, jv_string("id"));
     ck_assert_int_eq(ar_id_compute(note, nid), 0);
     ar_jv_set(&note, "id", jv_string(nid));
-    text = ar_json_dump(note, AR_JSON_PRETTY);
-    ck_assert_int_eq(ar_write_atomic(ar_kb_note_path(&kb, nid, path), text, strlen(text)), 0);
-    free(text);
+    drop_note(note, nid);
     ck_assert_int_eq(ar_index_ensure(&kb), 0);
     ck_assert(!has_view(idc));
     ck_assert_int_eq(ar_store_card(&kb, c, idc), 0);
@@ -314,20 +336,62 @@ START_TEST(facts_written_without_the_index_are_taken_in)
     ck_assert_str_eq(ar_jv_str(view, "status"), "discard");
     jv_free(view);
     ck_assert_int_eq(ar_index_check(&kb), 0);
+
+    /* a writer killed between its intent and its file: its row stays (the
+     * reader cannot tell it from a writer at work), harms no reader, and a
+     * rebuild with no writer at work clears it */
+    jv d = card("2026-01-06T00:00:00.000Z", "keep", 1.2);
+    char idd[AR_ID_LEN + 1];
+    ck_assert_int_eq(ar_id_compute(d, idd), 0);
+    intend(0, idd);
+    ck_assert(!has_view(idd));
+    ck_assert_int_eq(ar_index_check(&kb), 0);
+    /* a rebuild while a writer holds its intent keeps the row */
+    struct ar_intent in;
+    const char *ids[1] = {idd};
+    int is_note = 0;
+    ck_assert_int_eq(ar_index_intend(&kb, &is_note, ids, 1, &in), 0);
+    ck_assert_int_eq(ar_index_rebuild(&kb), 0);
+    n = db_value("SELECT count(*) FROM pending");
+    ck_assert_str_eq(n, "1");
+    free(n);
+    ar_index_intent_end(&in);
+    ck_assert_int_eq(ar_index_rebuild(&kb), 0);
+    n = db_value("SELECT count(*) FROM pending");
+    ck_assert_str_eq(n, "0");
+    free(n);
+
     /* an invalid fact is skipped once, not read again by every reader */
     ar_kb_card_path(&kb, "20260101T000000Z-000000000000", path);
+    intend(0, "20260101T000000Z-000000000000");
     ck_assert_int_eq(ar_write_atomic(path, "{\"torn\":", 8), 0);
     ck_assert_int_eq(ar_index_ensure(&kb), 0);
-    char *n = db_value("SELECT count(*) FROM skipped");
+    n = db_value("SELECT count(*) FROM skipped");
     ck_assert_str_eq(n, "1");
     free(n);
     ck_assert_int_eq(ar_index_check(&kb), 0);
-    /* a fact the index holds that is gone (moved aside by hand): rebuilt */
+
+    /* a card put in cards/ by hand, through no ar tool: the check names
+     * it, a rebuild takes it in */
+    jv e = card("2026-01-07T00:00:00.000Z", "keep", 1.1);
+    char ide[AR_ID_LEN + 1];
+    drop_card_as(e, ide, 0);
+    ck_assert_int_eq(ar_index_check(&kb), -1);
+    ck_assert_ptr_nonnull(strstr(ar_last_error(), "lacks 1 card"));
+    ck_assert_ptr_nonnull(strstr(ar_last_error(), ide));
+    ck_assert_int_eq(ar_index_rebuild(&kb), 0);
+    ck_assert(has_view(ide));
+    ck_assert_int_eq(ar_index_check(&kb), 0);
+    /* a fact the index holds that is gone (moved aside by hand): the check
+     * says so, a rebuild drops it */
     ar_kb_card_path(&kb, idb, path);
     ck_assert_int_eq(unlink(path), 0);
+    ck_assert_int_eq(ar_index_check(&kb), -1);
+    ck_assert_ptr_nonnull(strstr(ar_last_error(), "whose file is gone"));
+    ck_assert_int_eq(ar_index_rebuild(&kb), 0);
     ck_assert(!has_view(idb));
     ck_assert_int_eq(ar_index_check(&kb), 0);
-    jv_free(a), jv_free(b), jv_free(c), jv_free(note);
+    jv_free(a), jv_free(b), jv_free(c), jv_free(d), jv_free(e), jv_free(note);
 }
 END_TEST
 
@@ -340,7 +404,7 @@ START_TEST(old_missing_or_corrupt_database_is_rebuilt)
     ck_assert_int_eq(ar_store_card(&kb, b, idb), 0);
     ar_kb_path(&kb, "index.db", path);
     /* an old schema */
-    db_exec("PRAGMA user_version = 0; DROP TABLE cards;");
+    db_exec("PRAGMA user_version = 0; DROP TABLE card_rows;");
     ck_assert(has_view(ida));
     ck_assert_int_eq(ar_index_check(&kb), 0);
     /* missing */
