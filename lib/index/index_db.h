@@ -90,10 +90,13 @@ struct put {
     size_t uses;
     struct ar_pool spool;    /* the strings met, interned: keys of sids */
     struct ar_ptrmap sids;   /* their numbers in the strings table */
+    int empty;               /* opened on empty tables (a rebuild): sids has them all */
 };
 
 extern const char ix_note_sql[];
 
+/* replace: rows may be there already (INSERT OR REPLACE); else the tables
+ * are empty (a rebuild's fill). */
 int ix_put_open(struct db *d, struct put *p, int replace);
 void ix_put_close(struct put *p);
 /* Stores the view (text of len bytes, NUL-terminated) and its row. */

@@ -63,6 +63,7 @@ static void put_json_list(struct ar_buf *b, const char **v, int n)
 int ix_put_open(struct db *d, struct put *p, int replace)
 {
     memset(p, 0, sizeof *p);
+    p->empty = !replace;
     const char *verb = replace ? "INSERT OR REPLACE" : "INSERT";
     char sql[1024];
     snprintf(sql, sizeof sql,
@@ -117,11 +118,14 @@ static int string_id(struct db *d, struct put *p, const char *s, sqlite3_int64 *
         *id = *slot;
         return 0;
     }
-    sqlite3_bind_text(p->find_s, 1, k, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(p->find_s);
-    if (rc == SQLITE_ROW)
-        *id = sqlite3_column_int64(p->find_s, 0);
-    sqlite3_reset(p->find_s);
+    int rc = SQLITE_DONE;   /* into empty tables: every string met is new */
+    if (!p->empty) {
+        sqlite3_bind_text(p->find_s, 1, k, -1, SQLITE_STATIC);
+        rc = sqlite3_step(p->find_s);
+        if (rc == SQLITE_ROW)
+            *id = sqlite3_column_int64(p->find_s, 0);
+        sqlite3_reset(p->find_s);
+    }
     if (rc == SQLITE_DONE) {
         sqlite3_bind_text(p->add_s, 1, k, -1, SQLITE_STATIC);
         if (ix_step_done(d, p->add_s, "cannot write") != 0)
