@@ -261,20 +261,21 @@ static const char *scope_of(const struct ar_claim *cl)
 
 /* BUILDS_ON from card c's prior_cards to other claims, one link per claim */
 static void builds_on(struct ar_findings *f, const struct ar_kbstats *st, struct ar_claim *cl, int *cap,
-                      const struct ar_cardsum *c, const char *const *claim_of)
+                      const struct ar_cardsum *c, const char *const *claim_of, struct ar_find_memo *memo,
+                      struct ar_ptrmap *to_claim)
 {
     for (int k = 0; k < c->nprior; k++) {
-        long p = ar_stats_find(st, c->prior[k]);
+        long p = k == 0 ? c->prior_at : ar_stats_find_memo(st, memo, c->prior[k]);
         const char *other = p >= 0 ? claim_of[p] : NULL;
         if (!other || other == cl->name)
             continue;
-        int i = 0;
-        while (i < cl->nlinks && !(cl->links[i].to_claim == other))
-            i++;
-        if (i < cl->nlinks)
-            cl->links[i].count++;
-        else
+        long *i = ar_ptrmap_at(to_claim, other, NULL);   /* its link, by the other claim's name */
+        if (*i >= 0) {
+            cl->links[*i].count++;
+        } else {
+            *i = cl->nlinks;
             add_link(f, cl, cap, (struct ar_link){"BUILDS_ON", c->id, c->prior[k], NULL, NULL, other, 1, -1});
+        }
     }
 }
 
@@ -289,7 +290,7 @@ static void prefetch_card(const struct ar_cardsum *c)
 /* the id strings the card refers to, once the card itself is at hand */
 static void prefetch_refs(const struct ar_cardsum *c)
 {
-    for (int k = 0; k < c->nprior; k++)
+    for (int k = 1; k < c->nprior; k++)
         __builtin_prefetch(c->prior[k]);
     if (c->verifies)
         __builtin_prefetch(c->verifies);
@@ -312,6 +313,8 @@ static void build_claim(struct ar_findings *f, const struct ar_kbstats *st, stru
     memset(ps.slots, 0, 2 * pcap * sizeof *ps.slots);
 
     int lcap = 0;
+    struct ar_find_memo memo = {0};
+    struct ar_ptrmap to_claim = {0};
     for (int i = 0; i < n; i++) {
         int ci = en[i].card;
         const struct ar_cardsum *c = &st->cards[ci];
@@ -323,7 +326,7 @@ static void build_claim(struct ar_findings *f, const struct ar_kbstats *st, stru
             prefetch_refs(&st->cards[en[i + PREFETCH / 2].card]);
         cl->cards[cl->ncards++] = ci;
         struct ar_tally *t = class_tally(cl, c->platform);
-        builds_on(f, st, cl, &lcap, c, claim_of);
+        builds_on(f, st, cl, &lcap, c, claim_of, &memo, &to_claim);
         if (c->crash) {
             cl->all.crashes++;
             t->crashes++;
@@ -349,6 +352,7 @@ static void build_claim(struct ar_findings *f, const struct ar_kbstats *st, stru
         cl->nev++;
     }
     free(ps.slots);
+    ar_ptrmap_free(&to_claim);
     qsort(cl->classes, (size_t)cl->nclasses, sizeof *cl->classes, cmp_tally);
     cl->all.verdict = verdict_of(&cl->all);
     for (int i = 0; i < cl->nclasses; i++)

@@ -74,7 +74,7 @@ static const char *intern_memo(struct ar_pool *pool, struct memo *m, const char 
 #define KEY_WAYS 64
 
 struct row_memo {
-    struct memo agent, session, category, status, platform, fingerprint, tag, change_key;
+    struct memo agent, session, category, status, platform, fingerprint, tag, change_key, prior;
     /* by the index's string numbers (lib/index/cardrow.h): each interned
      * once */
     const char **by_sid;
@@ -148,13 +148,23 @@ static const char **memo_list(struct ar_pool *pool, struct memo *m, const char *
     return out;
 }
 
-static const char **dup_list(struct ar_pool *pool, const char **v, int n)
+/* Copies of the strings of v; one equal to a string of the last few shares
+ * its copy (cards build on the same few best cards: their lookups can be
+ * memoised by pointer, ar_stats_find_memo), without a table of them all. */
+static const char **dup_list(struct ar_pool *pool, struct memo *m, const char **v, int n)
 {
     if (n == 0)
         return NULL;
     const char **out = ar_pool_alloc(pool, (size_t)n * sizeof *out);
-    for (int i = 0; i < n; i++)
-        out[i] = ar_pool_strndup(pool, v[i], strlen(v[i]));
+    for (int i = 0; i < n; i++) {
+        const char *s = v[i], *hit = NULL;
+        for (int k = 0; m && k < MEMO_WAYS && m->s[k] && !hit; k++)
+            if (m->s[k][0] == s[0] && strcmp(m->s[k], s) == 0)
+                hit = m->s[k];
+        out[i] = hit ? hit : ar_pool_strndup(pool, s, strlen(s));
+        if (m && !hit)
+            m->s[m->next++ % MEMO_WAYS] = out[i];
+    }
     return out;
 }
 
@@ -193,7 +203,7 @@ static void from_row(struct ar_pool *pool, const struct ar_cardrow *r, struct ar
     c->retracted = r->retracted;
     c->tags = memo_list(pool, m ? &m->tag : NULL, r->tags, r->ntags);
     c->ntags = r->ntags;
-    c->prior = dup_list(pool, r->prior, r->nprior);   /* ids: rarely repeated */
+    c->prior = dup_list(pool, m ? &m->prior : NULL, r->prior, r->nprior);
     c->nprior = r->nprior;
     if (r->nchanges) {
         c->changes = ar_pool_alloc(pool, (size_t)r->nchanges * sizeof *c->changes);
@@ -345,13 +355,25 @@ long ar_stats_find(const struct ar_kbstats *st, const char *id)
     }
 }
 
+long ar_stats_find_memo(const struct ar_kbstats *st, struct ar_find_memo *m, const char *id)
+{
+    size_t j = (size_t)(((uintptr_t)id >> 4) * 0x9E3779B97F4A7C15ULL >> 58) % AR_FIND_MEMO;
+    if (m->id[j] == id)
+        return m->at[j];
+    long at = ar_stats_find(st, id);
+    m->id[j] = id;
+    m->at[j] = at;
+    return at;
+}
+
 static void fill_deltas(struct ar_kbstats *st)
 {
+    struct ar_find_memo memo = {0};
     for (size_t i = 0; i < st->n; i++) {
         struct ar_cardsum *c = &st->cards[i];
         if (c->has_delta || !c->counts || !c->baseline)
             continue;
-        long b = ar_stats_find(st, c->baseline);
+        long b = ar_stats_find_memo(st, &memo, c->baseline);
         if (b >= 0 && st->cards[b].counts && st->cards[b].key == c->key) {
             c->delta = c->val_bpb - st->cards[b].val_bpb;
             c->has_delta = 1;
@@ -486,6 +508,12 @@ void ar_kbstats_finish(struct ar_kbstats *st)
             idx[m++] = i;
     }
     fill_deltas(st);
+    /* the first prior card of each, in card order: its id, in the pool
+     * beside the card's, is at hand now, not when a claim visits its
+     * cards far apart (lib/analysis/findings.c) */
+    struct ar_find_memo memo = {0};
+    for (size_t i = 0; i < st->n; i++)
+        st->cards[i].prior_at = st->cards[i].nprior ? ar_stats_find_memo(st, &memo, st->cards[i].prior[0]) : -1;
     build_keys(st, idx, m);
     build_groups(st, idx, m);
     build_noise(st);

@@ -62,6 +62,7 @@ struct ar_cardsum {
     int ntags;
     const char **prior;        /* prior_cards */
     int nprior;
+    long prior_at;             /* the index of prior[0] (ar_kbstats_finish), -1 when none */
     struct ar_change *changes;
     int nchanges;
 };
@@ -152,6 +153,15 @@ int ar_cardsum_parse(struct ar_pool *pool, const char *text, size_t len, struct 
 
 /* The index of card id, or -1. */
 long ar_stats_find(const struct ar_kbstats *st, const char *id);
+/* The same through a memo of the ids last looked up, by their address
+ * (the strings of st's cards: equal ids often share one, see stats.c);
+ * zero-initialised, valid while st is. */
+#define AR_FIND_MEMO 64
+struct ar_find_memo {
+    const char *id[AR_FIND_MEMO];
+    long at[AR_FIND_MEMO];
+};
+long ar_stats_find_memo(const struct ar_kbstats *st, struct ar_find_memo *m, const char *id);
 const struct ar_keystat *ar_stats_key(const struct ar_kbstats *st, const char *key);
 /* The noise floor σ of a class (AR_SIGMA_DEFAULT for an unknown one). */
 double ar_stats_sigma(const struct ar_kbstats *st, const char *platform);

@@ -1,4 +1,4 @@
-/* lib/index/index.c: the index is the card views, byte for byte what
+/* lib/index/index_*.c: the index is the card views, byte for byte what
  * ar_json_dump(ar_card_view(card, notes)) gives, whichever path read them. */
 #include "unit.h"
 #include "base/atomic.h"

@@ -1,0 +1,142 @@
+/* Reading the fresh index: its version, one view, every view
+ * (lib/index/index.h). */
+#include "index/index_db.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/json.h"
+
+static int version_job(struct db *d, void *arg, int *delivered)
+{
+    char *out = arg;
+    struct held h;
+    (void)delivered;
+    if (ix_read_held(d, &h) != 0)
+        return -1;
+    snprintf(out, AR_INDEX_VERSION_LEN, "%d:%lld:%016llx:%lld:%016llx", SCHEMA_VERSION, h.cards,
+             (unsigned long long)h.cards_x, h.notes, (unsigned long long)h.notes_x);
+    return 0;
+}
+
+int ar_index_version(const struct ar_kb *kb, char out[AR_INDEX_VERSION_LEN])
+{
+    out[0] = '\0';
+    return ix_run_fresh(kb, version_job, out) ? -1 : 0;
+}
+
+struct view_job {
+    const char *id;
+    jv *view;
+    int found;
+};
+
+static int view_job(struct db *d, void *arg, int *delivered)
+{
+    struct view_job *j = arg;
+    sqlite3_stmt *st;
+    (void)delivered;
+    j->found = 0;
+    int rc = ix_prepare(d, "SELECT view FROM views WHERE id = ?1", &st);
+    if (rc == 0) {
+        sqlite3_bind_text(st, 1, j->id, -1, SQLITE_STATIC);
+        int s = sqlite3_step(st);
+        if (s == SQLITE_ROW) {
+            j->found = 1;
+            rc = ar_json_parse((const char *)sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0),
+                               "index view", j->view);
+        } else if (s != SQLITE_DONE) {
+            rc = ix_db_fail(d, "cannot read");
+        }
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int ar_index_view(const struct ar_kb *kb, const char *id, jv *view)
+{
+    *view = jv_invalid();
+    struct view_job j = {id, view, 0};
+    if (ix_run_fresh(kb, view_job, &j) != 0)
+        return -1;
+    return j.found ? 0 : 1;
+}
+
+struct foreach_job {
+    ar_index_fn fn;
+    void *ctx;
+    struct ar_buf *all;   /* ar_index_read: the lines, instead of fn */
+};
+
+static int foreach_job(struct db *d, void *arg, int *delivered)
+{
+    struct foreach_job *j = arg;
+    sqlite3_stmt *st;
+    int rc = ix_prepare(d, "SELECT view FROM views ORDER BY id", &st) ? -1 : 0;
+    struct ar_buf b = {0};
+    int s = SQLITE_DONE;
+    if (j->all)
+        j->all->len = 0;
+    while (rc == 0 && (s = sqlite3_step(st)) == SQLITE_ROW) {
+        const void *v = sqlite3_column_text(st, 0);
+        size_t len = (size_t)sqlite3_column_bytes(st, 0);
+        if (j->all) {
+            ar_buf_add(j->all, v, len);
+            ar_buf_putc(j->all, '\n');
+            continue;
+        }
+        b.len = 0;
+        ar_buf_add(&b, v, len);
+        ar_buf_putc(&b, '\0');
+        *delivered = 1;
+        rc = j->fn(b.data, b.len - 1, j->ctx);
+    }
+    if (rc == 0 && s != SQLITE_DONE)
+        rc = ix_db_fail(d, "cannot read");
+    sqlite3_finalize(st);
+    ar_buf_free(&b);
+    return rc;
+}
+
+int ar_index_foreach(const struct ar_kb *kb, ar_index_fn fn, void *ctx)
+{
+    struct foreach_job j = {fn, ctx, NULL};
+    struct db d;
+    /* fn's non-zero result is passed on as it is */
+    for (int attempt = 0;; attempt++) {
+        int delivered = 0;
+        int rc = ix_open_fresh(kb, &d);
+        if (rc == 0)
+            rc = foreach_job(&d, &j, &delivered);
+        int corrupt = d.corrupt;
+        ix_db_close(&d);
+        if (rc == 0 || !corrupt || delivered || attempt > 0)
+            return rc;
+        if (ix_replace_db(kb) != 0)
+            return -1;
+    }
+}
+
+int ar_index_read(const struct ar_kb *kb, char **text, size_t *len)
+{
+    struct ar_buf b = {0};
+    struct foreach_job j = {NULL, NULL, &b};
+    *text = NULL;
+    *len = 0;
+    if (ix_run_fresh(kb, foreach_job, &j) != 0) {
+        ar_buf_free(&b);
+        return -1;
+    }
+    ar_buf_putc(&b, '\0');
+    *len = b.len - 1;
+    *text = ar_buf_take(&b);
+    return 0;
+}

@@ -1,0 +1,356 @@
+/* Rebuilding index.db from the facts (one transaction), replacing a
+ * database SQLite cannot read, and opening it ready for use: of the current
+ * schema, built when new or old (lib/index/index_db.h). */
+#include "index/index_db.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/json.h"
+#include "base/atomic.h"
+#include "base/lock.h"
+#include "facts/card.h"
+#include "index/index_render.h"
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **ar_list_ids(const char *dir, size_t *n)
+{
+    *n = 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return NULL;
+    size_t cap = 256;
+    char **ids = ar_xmalloc(cap * sizeof *ids);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (e->d_name[0] == '.' || len < 6 || strcmp(e->d_name + len - 5, ".json") != 0)
+            continue;
+        if (*n == cap)
+            ids = ar_xrealloc(ids, (cap *= 2) * sizeof *ids);
+        ids[*n] = ar_xstrdup(e->d_name);
+        ids[*n][len - 5] = '\0';
+        (*n)++;
+    }
+    closedir(d);
+    qsort(ids, *n, sizeof *ids, cmp_str);
+    return ids;
+}
+
+void ar_free_ids(char **ids, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(ids[i]);
+    free(ids);
+}
+
+static const struct ar_fact *sort_notes;
+
+static int cmp_note(const void *a, const void *b)
+{
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    int c = strcmp(sort_notes[i].card, sort_notes[j].card);
+    return c ? c : (i > j) - (i < j);
+}
+
+/* Fills the empty tables of d (in its open transaction) from the facts;
+ * d->held is set to what they hold. */
+int ix_fill(struct db *d)
+{
+    const struct ar_kb *kb = d->kb;
+    size_t ncards, nnotes;
+    char **cards = ar_list_ids(kb->cards, &ncards);
+    char **notes = ar_list_ids(kb->notes, &nnotes);
+    if (!cards || !notes) {
+        ar_free_ids(cards, cards ? ncards : 0);
+        ar_free_ids(notes, notes ? nnotes : 0);
+        return ar_fail(AR_EFAIL, "knowledge base %s: cannot read cards/ or notes/", kb->root);
+    }
+    memset(&d->held, 0, sizeof d->held);
+    struct ar_fact *nf = ar_xmalloc((nnotes ? nnotes : 1) * sizeof *nf);
+    ar_facts_read(kb, notes, nnotes, 1, nf);
+    sqlite3_stmt *ins_note = NULL;
+    int rc = ix_prepare(d, ix_note_sql, &ins_note);
+    /* notes grouped by card, in id order within each card */
+    size_t *order = ar_xmalloc((nnotes ? nnotes : 1) * sizeof *order), nvalid = 0;
+    for (size_t i = 0; i < nnotes && rc == 0; i++) {
+        d->held.notes++;
+        d->held.notes_x ^= ix_id_hash(notes[i]);
+        if (nf[i].warning) {
+            ar_warn("index: skipping note: %s", nf[i].warning);
+            rc = ix_put_skipped(d, "note", notes[i], nf[i].warning);
+            continue;
+        }
+        order[nvalid++] = i;
+        rc = ix_put_note_text(d, ins_note, notes[i], nf[i].card, ix_note_kind_name(nf[i].kind), nf[i].status,
+                           nf[i].text, nf[i].len);
+    }
+    sqlite3_finalize(ins_note);
+    sort_notes = nf;
+    qsort(order, nvalid, sizeof *order, cmp_note);
+
+    struct put p;
+    if (rc == 0)
+        rc = ix_put_open(d, &p, 0);
+    else
+        memset(&p, 0, sizeof p);
+    enum { CHUNK = 4096 };
+    struct ar_fact *cf = ar_xmalloc(CHUNK * sizeof *cf);
+    struct ar_buf b = {0};
+    size_t at = 0;   /* next note in order */
+    for (size_t base = 0; base < ncards && rc == 0; base += CHUNK) {
+        size_t n = ncards - base < CHUNK ? ncards - base : CHUNK;
+        ar_facts_read(kb, cards + base, n, 0, cf);
+        for (size_t i = 0; i < n; i++) {
+            const char *id = cards[base + i];
+            while (at < nvalid && strcmp(nf[order[at]].card, id) < 0)
+                at++;   /* notes on cards that are not there */
+            size_t end = at;
+            while (end < nvalid && strcmp(nf[order[end]].card, id) == 0)
+                end++;
+            d->held.cards++;
+            d->held.cards_x ^= ix_id_hash(id);
+            if (rc != 0) {
+            } else if (cf[i].warning) {
+                ar_warn("index: skipping card: %s", cf[i].warning);
+                rc = ix_put_skipped(d, "card", id, cf[i].warning);
+            } else {
+                b.len = 0;
+                ar_fact_splice_view(&b, &cf[i], nf, order + at, end - at);
+                ar_buf_putc(&b, '\0');
+                rc = ix_put_view(d, &p, b.data, b.len - 1);
+            }
+            at = end;
+            free(cf[i].text);
+            free(cf[i].warning);
+        }
+    }
+    ar_buf_free(&b);
+    free(cf);
+    ix_put_close(&p);
+    free(order);
+    ar_facts_free(nf, nnotes);
+    ar_free_ids(cards, ncards);
+    ar_free_ids(notes, nnotes);
+    return rc;
+}
+
+/* Drops every table and view (of whichever schema). */
+static int drop_all(struct db *d)
+{
+    sqlite3_stmt *st;
+    if (ix_prepare(d, "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view') AND"
+                   " name NOT LIKE 'sqlite_%' ORDER BY type = 'table'", &st) != SQLITE_OK)
+        return -1;
+    struct ar_buf sql = {0};
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        char *q = sqlite3_mprintf("DROP %s \"%w\";", strcmp((const char *)sqlite3_column_text(st, 0), "view") == 0
+                                                        ? "VIEW" : "TABLE",
+                                  (const char *)sqlite3_column_text(st, 1));
+        ar_buf_add(&sql, q, strlen(q));
+        sqlite3_free(q);
+    }
+    sqlite3_finalize(st);
+    ar_buf_putc(&sql, '\0');
+    rc = rc == SQLITE_DONE ? ix_exec(d, sql.data) : ix_db_fail(d, "cannot read");
+    ar_buf_free(&sql);
+    return rc;
+}
+
+/* Builds the whole index anew in d's open write transaction. The pending
+ * rows of facts it did not find stay, unless no writer is at work. */
+int ix_rebuild_in(struct db *d)
+{
+    char sql[64];
+    int rc = ix_exec(d, "CREATE TABLE IF NOT EXISTS pending(kind TEXT NOT NULL, id TEXT NOT NULL,"
+                     " PRIMARY KEY(kind, id)) WITHOUT ROWID;"
+                     "DROP TABLE IF EXISTS temp.keep; CREATE TEMP TABLE keep AS SELECT kind, id FROM pending;");
+    if (rc == 0)
+        rc = drop_all(d);
+    if (rc == 0)
+        rc = ix_exec(d, ix_schema_sql);
+    if (rc == 0)
+        rc = ix_fill(d);
+    if (rc == 0 && !ix_no_writers(d->kb))
+        rc = ix_exec(d, "INSERT INTO pending SELECT kind, id FROM temp.keep k WHERE NOT EXISTS"
+                     " (SELECT 1 FROM skipped s WHERE s.kind = k.kind AND s.id = k.id) AND"
+                     " CASE k.kind WHEN 'card' THEN NOT EXISTS (SELECT 1 FROM card_rows c WHERE c.id = k.id)"
+                     " ELSE NOT EXISTS (SELECT 1 FROM notes n WHERE n.id = k.id) END");
+    if (rc == 0)
+        rc = ix_exec(d, "DROP TABLE temp.keep");
+    if (rc == 0)
+        rc = ix_exec(d, ix_indexes_sql);
+    if (rc == 0)
+        rc = ix_write_held(d);
+    snprintf(sql, sizeof sql, "PRAGMA user_version=%d", SCHEMA_VERSION);
+    if (rc == 0)
+        rc = ix_exec(d, sql);
+    return rc;
+}
+
+/* Files of the index before index.db: gone at a rebuild. */
+static void remove_old_files(const struct ar_kb *kb)
+{
+    static const char *const old[] = {"index.jsonl", "index.state", "index.journal"};
+    char path[PATH_MAX];
+    for (size_t i = 0; i < sizeof old / sizeof *old; i++)
+        unlink(ar_kb_path(kb, old[i], path));
+}
+
+/* After a rebuild: the old format's files go, and the WAL (as large as the
+ * database now) is copied into it and emptied here, rather than by the next
+ * writer, and before readers read every page through it. Readers still in
+ * the old snapshot are waited for a moment, else it is left to the next
+ * checkpoint. */
+static void after_rebuild(struct db *d)
+{
+    remove_old_files(d->kb);
+    sqlite3_busy_timeout(d->db, 2000);
+    sqlite3_exec(d->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+    sqlite3_busy_timeout(d->db, (int)(ar_lock_timeout_default() * 1000));
+}
+
+static int ix_rebuild_txn(struct db *d)
+{
+    ar_clean_temps(d->kb->root);
+    ar_clean_temps(d->kb->cards);
+    ar_clean_temps(d->kb->notes);
+    int rc = ix_exec(d, "BEGIN IMMEDIATE");
+    if (rc == 0)
+        rc = ix_rebuild_in(d);
+    if (rc == 0)
+        rc = ix_exec(d, "COMMIT");
+    if (rc != 0)
+        ix_rollback(d);
+    else
+        after_rebuild(d);
+    return rc;
+}
+
+/* Replaces a database SQLite cannot read: under the exclusive lock (no
+ * other connection is open), the files are removed and built anew. */
+int ix_replace_db(const struct ar_kb *kb)
+{
+    char lp[PATH_MAX], path[PATH_MAX], side[PATH_MAX + 16];
+    ix_lock_path(kb, lp);
+    int fd = ar_lock(lp, ar_lock_timeout_default(), 1);
+    if (fd < 0)
+        return -1;
+    ar_kb_path(kb, DB_FILE, path);
+    /* another process may have replaced it while we waited */
+    sqlite3 *probe = NULL;
+    int ok = 0;
+    if (sqlite3_open_v2(path, &probe, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK) {
+        sqlite3_stmt *st = NULL;
+        ok = sqlite3_prepare_v2(probe, "PRAGMA quick_check", -1, &st, NULL) == SQLITE_OK &&
+             sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) &&
+             strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0;
+        sqlite3_finalize(st);
+    }
+    sqlite3_close_v2(probe);
+    int rc = 0;
+    if (!ok) {
+        ar_warn("%s: unreadable, rebuilt from the facts", path);
+        static const char *const sfx[] = {"", "-wal", "-shm", "-journal"};
+        for (size_t i = 0; i < 4; i++) {
+            snprintf(side, sizeof side, "%s%s", path, sfx[i]);
+            if (unlink(side) != 0 && errno != ENOENT) {
+                rc = ar_fail(AR_EFAIL, "%s: cannot remove: %s", side, strerror(errno));
+                break;
+            }
+        }
+        struct db d;
+        if (rc == 0) {
+            memset(&d, 0, sizeof d);
+            d.kb = kb;
+            d.lock = -1;
+            snprintf(d.path, sizeof d.path, "%s", path);
+            rc = sqlite3_open_v2(path, &d.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) == SQLITE_OK
+                     ? 0
+                     : ar_fail(AR_EFAIL, "%s: cannot create: %s", path, sqlite3_errmsg(d.db));
+            if (rc == 0)
+                rc = ix_exec(&d, "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                              " PRAGMA cache_size=-65536;");
+            if (rc == 0)
+                rc = ix_rebuild_txn(&d);
+            ix_db_close(&d);
+        }
+    }
+    ar_unlock(fd);
+    return rc;
+}
+
+/* Opens the index ready for use: of the current schema, with its meta;
+ * built when new or old, replaced when unreadable. *built: 1 when this
+ * call built it (so it holds every fact on disk). */
+int ix_open_ready(const struct ar_kb *kb, struct db *d, int *built)
+{
+    *built = 0;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int rc = ix_db_open(kb, d);
+        int version = -1;
+        if (rc == 0)
+            rc = ix_schema_version(d, &version);
+        if (rc == 0 && version == SCHEMA_VERSION)
+            return 0;
+        if (rc == 0) {
+            /* new or of another schema: built in a transaction that checks
+             * again, as another process may be at it too */
+            rc = ix_exec(d, "BEGIN IMMEDIATE");
+            if (rc == 0)
+                rc = ix_schema_version(d, &version);
+            if (rc == 0 && version == SCHEMA_VERSION) {
+                rc = ix_exec(d, "COMMIT");
+                if (rc == 0)
+                    return 0;
+            } else if (rc == 0) {
+                ar_clean_temps(kb->root);
+                ar_clean_temps(kb->cards);
+                ar_clean_temps(kb->notes);
+                rc = ix_rebuild_in(d);
+                if (rc == 0)
+                    rc = ix_exec(d, "COMMIT");
+                if (rc == 0) {
+                    after_rebuild(d);
+                    *built = 1;
+                    return 0;
+                }
+            }
+            ix_rollback(d);
+        }
+        int corrupt = d->corrupt;
+        ix_db_close(d);
+        if (!corrupt || ix_replace_db(kb) != 0)
+            return -1;
+        *built = 1;
+    }
+    return ar_fail(AR_EFAIL, "%s/" DB_FILE ": unreadable after a rebuild", kb->root);
+}
+
+int ar_index_rebuild(const struct ar_kb *kb)
+{
+    struct db d;
+    int built;
+    if (ix_open_ready(kb, &d, &built) != 0)
+        return -1;
+    int rc = built ? 0 : ix_rebuild_txn(&d);
+    int corrupt = d.corrupt;
+    ix_db_close(&d);
+    if (rc != 0 && corrupt)
+        return ix_replace_db(kb);
+    return rc ? -1 : 0;
+}
