@@ -73,57 +73,20 @@ size_t k_muon_scratch(int rows, int cols)
  * matrix of the smaller side, A = x x^T (wide) or x^T x (tall): each step
  * is x <- (a I + b A + c A^2) x (wide) or x (a I + b A + c A^2) (tall),
  * written to the other buffer so no copy is needed between steps. */
-void k_newton_schulz(float *x, float *scratch, int rows, int cols, int steps)
+/* Shared by both orthogonalisations: x / (scale |x|_F + eps), then steps
+ * of the quintic above with step i's coefficients (a, b, c) =
+ * coeffs[min(i, ncoeffs - 1)]. */
+static void quintic_orthogonalise(float *x, float *scratch, int rows, int cols, int steps, float scale,
+                                  float eps, const float (*coeffs)[3], int ncoeffs)
 {
     int m = rows < cols ? rows : cols;
     int tall = rows > cols;
     size_t n = (size_t)rows * cols, mm = (size_t)m * m;
     float *A = scratch, *P = A + mm, *cur = x, *next = P + mm;
     float norm = (float)sqrt(k_sum_squares(x, n));
-    k_scale(x, 1.0f / (norm + 1e-7f), n);
+    k_scale(x, 1.0f / (norm * scale + eps), n);
     for (int it = 0; it < steps; it++) {
-        if (tall)
-            k_gemm(1, 0, m, m, rows, 1.0f, cur, cols, cur, cols, 0.0f, A, m);
-        else
-            k_gemm(0, 1, m, m, cols, 1.0f, cur, cols, cur, cols, 0.0f, A, m);
-        k_gemm(0, 0, m, m, m, 1.0f, A, m, A, m, 0.0f, P, m);
-        #pragma omp parallel for simd schedule(static) if (mm > 65536)
-        for (size_t i = 0; i < mm; i++)
-            P[i] = NS_B * A[i] + NS_C * P[i];
-        for (int i = 0; i < m; i++)
-            P[(size_t)i * m + i] += NS_A;
-        if (tall)
-            k_gemm(0, 0, rows, cols, cols, 1.0f, cur, cols, P, m, 0.0f, next, cols);
-        else
-            k_gemm(0, 0, rows, cols, rows, 1.0f, P, m, cur, cols, 0.0f, next, cols);
-        float *t = cur;
-        cur = next;
-        next = t;
-    }
-    if (cur != x)
-        k_copy(x, cur, n);
-}
-
-/* Polar Express (Amsel, Persson, Musco, Gower, arXiv 2505.16932): the
- * coefficients of train.py, 5 iterations, safety factor 2e-2, cushion 2. */
-static const float polar_express_coeffs[5][3] = {
-    { 8.156554524902461f, -22.48329292557795f, 15.878769915207462f },
-    { 4.042929935166739f, -2.808917465908714f, 0.5000178451051316f },
-    { 3.8916678022926607f, -2.772484153217685f, 0.5060648178503393f },
-    { 3.285753657755655f, -2.3681294933425376f, 0.46449024233003106f },
-    { 2.3465413258596377f, -1.7097828382687081f, 0.42323551169305323f },
-};
-
-void k_polar_express(float *x, float *scratch, int rows, int cols, int steps)
-{
-    int m = rows < cols ? rows : cols;
-    int tall = rows > cols;
-    size_t n = (size_t)rows * cols, mm = (size_t)m * m;
-    float *A = scratch, *P = A + mm, *cur = x, *next = P + mm;
-    float norm = (float)sqrt(k_sum_squares(x, n));
-    k_scale(x, 1.0f / (norm * 1.02f + 1e-6f), n);
-    for (int it = 0; it < steps; it++) {
-        const float *k = polar_express_coeffs[it < 5 ? it : 4];
+        const float *k = coeffs[it < ncoeffs ? it : ncoeffs - 1];
         float a = k[0], b = k[1], c = k[2];
         if (tall)
             k_gemm(1, 0, m, m, rows, 1.0f, cur, cols, cur, cols, 0.0f, A, m);
@@ -145,6 +108,27 @@ void k_polar_express(float *x, float *scratch, int rows, int cols, int steps)
     }
     if (cur != x)
         k_copy(x, cur, n);
+}
+
+void k_newton_schulz(float *x, float *scratch, int rows, int cols, int steps)
+{
+    static const float quintic[1][3] = {{NS_A, NS_B, NS_C}};
+    quintic_orthogonalise(x, scratch, rows, cols, steps, 1.0f, 1e-7f, quintic, 1);
+}
+
+/* Polar Express (Amsel, Persson, Musco, Gower, arXiv 2505.16932): the
+ * coefficients of train.py, 5 iterations, safety factor 2e-2, cushion 2. */
+static const float polar_express_coeffs[5][3] = {
+    { 8.156554524902461f, -22.48329292557795f, 15.878769915207462f },
+    { 4.042929935166739f, -2.808917465908714f, 0.5000178451051316f },
+    { 3.8916678022926607f, -2.772484153217685f, 0.5060648178503393f },
+    { 3.285753657755655f, -2.3681294933425376f, 0.46449024233003106f },
+    { 2.3465413258596377f, -1.7097828382687081f, 0.42323551169305323f },
+};
+
+void k_polar_express(float *x, float *scratch, int rows, int cols, int steps)
+{
+    quintic_orthogonalise(x, scratch, rows, cols, steps, 1.02f, 1e-6f, polar_express_coeffs, 5);
 }
 
 size_t k_normuon_size(int rows, int cols)

@@ -10,10 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 
 # ---- the sandbox ---------------------------------------------------------------
-for i in $(seq 1 200); do
-    echo "Document $i tells how the fox $((i % 7)) met the dog $((i % 5)) by the river."
-    echo
-done >"$T/corpus.txt"
+tiny_corpus 200
 mkdir -p "$T/shim"
 cat >"$T/shim/ar-train" <<EOF
 #!/bin/sh
@@ -27,17 +24,7 @@ unset AR_KB
 git init -q --bare -b main "$AR_REMOTE"
 P="$T/proj"
 mkdir -p "$P/trainer" "$P/kernels"
-cat >"$P/trainer/config.yaml" <<'YAML'
-depth: 2
-aspect_ratio: 32
-head_dim: 32
-seq_len: 32
-device_batch: 4
-total_batch_tokens: 256
-eval_tokens: 1024
-ve_gate_channels: 16
-threads: 1
-YAML
+tiny_config "$P/trainer/config.yaml"
 echo kernels >"$P/kernels/README"
 printf '/knowledge/\n/run.log\n/claim.json\n' >"$P/.gitignore"
 (cd "$P" && git init -q -b main && git add -A && git commit -qm "upstream")

@@ -56,6 +56,38 @@ tree_sum() {
     fi
 }
 
+# tiny_corpus [N]: N small documents (default 300) in $T/corpus.txt
+tiny_corpus() {
+    local i
+    for i in $(seq 1 "${1:-300}"); do
+        echo "Document $i tells how the fox $((i % 7)) met the dog $((i % 5)) by the river."
+        echo
+    done >"$T/corpus.txt"
+}
+
+# tiny_data [N]: tiny_corpus N prepared into $T/data, exported as AR_DATA
+tiny_data() {
+    tiny_corpus "$@"
+    ar-train prepare --input "$T/corpus.txt" --vocab 300 --data "$T/data" >/dev/null 2>&1 ||
+        fail "prepare the test data"
+    export AR_DATA="$T/data"
+}
+
+# tiny_config FILE: a config small enough to train in a fraction of a second
+tiny_config() {
+    cat >"$1" <<'YAML'
+depth: 2
+aspect_ratio: 32
+head_dim: 32
+seq_len: 32
+device_batch: 4
+total_batch_tokens: 256
+eval_tokens: 1024
+ve_gate_channels: 16
+threads: 1
+YAML
+}
+
 finish() {
     echo "cli: $_pass passed, $_fail failed"
     [ "$_fail" -eq 0 ]

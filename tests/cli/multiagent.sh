@@ -8,12 +8,7 @@
 # result and findings.
 . "$(dirname "$0")/lib.sh"
 
-for i in $(seq 1 200); do
-    echo "Document $i tells how the fox $((i % 7)) met the dog $((i % 5)) by the river."
-    echo
-done >"$T/corpus.txt"
-ar-train prepare --input "$T/corpus.txt" --vocab 300 --data "$T/data" >/dev/null 2>&1 ||
-    fail "prepare the test data"
+tiny_data 200
 mkdir -p "$T/shim"
 cat >"$T/shim/ar-train" <<EOF
 #!/bin/sh
@@ -28,17 +23,7 @@ git init -q --bare -b main "$R"
 # the project everyone starts from
 U="$T/upstream"
 mkdir -p "$U/trainer" "$U/kernels"
-cat >"$U/trainer/config.yaml" <<'YAML'
-depth: 2
-aspect_ratio: 32
-head_dim: 32
-seq_len: 32
-device_batch: 4
-total_batch_tokens: 256
-eval_tokens: 1024
-ve_gate_channels: 16
-threads: 1
-YAML
+tiny_config "$U/trainer/config.yaml"
 echo kernels >"$U/kernels/README"
 printf '/knowledge/\n/run.log\n/claim.json\n' >"$U/.gitignore"
 (cd "$U" && git init -q -b main && git add -A && git commit -qm upstream)

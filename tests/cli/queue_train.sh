@@ -9,17 +9,7 @@ done >"$T/corpus.txt"
 ar-train prepare --input "$T/corpus.txt" --vocab 300 --data "$T/data" >/dev/null 2>&1 ||
     fail "prepare the test data"
 export AR_DATA="$T/data" AR_QUEUE_HEARTBEAT=0.3
-cat >"$T/tiny.yaml" <<'YAML'
-depth: 2
-aspect_ratio: 32
-head_dim: 32
-seq_len: 32
-device_batch: 4
-total_batch_tokens: 256
-eval_tokens: 1024
-ve_gate_channels: 16
-threads: 1
-YAML
+tiny_config "$T/tiny.yaml"
 TRAIN=(ar-train --config "$T/tiny.yaml" --budget 1.5 --quiet --queue)
 
 expect_err "nothing pending" 1 "queue: no pending entry" "${TRAIN[@]}"

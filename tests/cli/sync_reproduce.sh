@@ -5,30 +5,14 @@
 # ar-train --verify, which records a card that verifies the first.
 . "$(dirname "$0")/lib.sh"
 
-for i in $(seq 1 200); do
-    echo "Document $i tells how the fox $((i % 7)) met the dog $((i % 5)) by the river."
-    echo
-done >"$T/corpus.txt"
-ar-train prepare --input "$T/corpus.txt" --vocab 300 --data "$T/data" >/dev/null 2>&1 ||
-    fail "prepare the test data"
-export AR_DATA="$T/data"
+tiny_data 200
 G=(git -c user.name=t -c user.email=t@t)
 
 # the project: upstream main has the tiny config; the experiment branch
 # commits depth 1 and leaves a kernel note uncommitted (it ran, so it counts)
 P="$T/proj"
 mkdir -p "$P/trainer" "$P/kernels"
-cat >"$P/trainer/config.yaml" <<'YAML'
-depth: 2
-aspect_ratio: 32
-head_dim: 32
-seq_len: 32
-device_batch: 4
-total_batch_tokens: 256
-eval_tokens: 1024
-ve_gate_channels: 16
-threads: 1
-YAML
+tiny_config "$P/trainer/config.yaml"
 echo "kernels" >"$P/kernels/README"
 (cd "$P" && git init -q -b main && "${G[@]}" add -A && "${G[@]}" commit -qm base &&
     git checkout -qb autoresearch/t && sed -i 's/^depth: 2/depth: 1/' trainer/config.yaml &&

@@ -4,24 +4,8 @@
 . "$(dirname "$0")/lib.sh"
 
 # ---- a tiny dataset and config ----------------------------------------------
-for i in $(seq 1 300); do
-    echo "Document $i tells how the fox $((i % 7)) met the dog $((i % 5)) by the river."
-    echo
-done >"$T/corpus.txt"
-ar-train prepare --input "$T/corpus.txt" --vocab 300 --data "$T/data" >/dev/null 2>&1 ||
-    fail "prepare the test data"
-export AR_DATA="$T/data"
-cat >"$T/tiny.yaml" <<'EOF'
-depth: 2
-aspect_ratio: 32
-head_dim: 32
-seq_len: 32
-device_batch: 4
-total_batch_tokens: 256
-eval_tokens: 1024
-ve_gate_channels: 16
-threads: 1
-EOF
+tiny_data
+tiny_config "$T/tiny.yaml"
 TINY=(--config "$T/tiny.yaml")
 
 # ---- help and keys --------------------------------------------------------------
