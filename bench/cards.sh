@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/cards.sh [N]: a knowledge base of N synthetic cards (default
 # 100000, bench/gencards), then the medians of 3 runs of: ar-card write (20
-# cards, and one), ar-card note (one), index (a full rebuild from the
+# cards, one, and 1,000 through --jsonl), ar-card note (one), index (a full rebuild from the
 # facts), list --json and query '.status=="keep"'. Wall and CPU seconds; the
 # targets are for N = 100,000 on 2 cores. AR_BENCH_DIR keeps the knowledge
 # base there.
@@ -49,12 +49,19 @@ write_one() {
     bin/ar-card write --hypothesis "bench write one" --category other --status keep \
         --commit abc1234 --val-bpb 1.5 --platform '{"class":"bench"}' >/dev/null
 }
+jsonl_1000() {   # 1,000 new cards in one ar-card write --jsonl
+    local tag=$RANDOM$RANDOM
+    for i in $(seq 1 1000); do
+        printf '{"hypothesis":"bench jsonl %s %d","category":"other","status":"keep","commit":"abc1234","metrics":{"val_bpb":1.5},"platform":{"class":"bench"}}\n' "$tag" "$i"
+    done | bin/ar-card write --jsonl >/dev/null
+}
 note_one() {
     bin/ar-card note "$last" --comment "bench note" >/dev/null
 }
 echo "ar-card on $N cards ($(nproc) cores; $(cat "$kb"/index.db* | wc -c) bytes of index)"
 one "write x20" - writes
 one "write (one card)" 0.05 write_one
+one "write --jsonl (1000 cards)" - jsonl_1000
 last=$(ls "$kb/cards" | tail -1); last=${last%.json}
 one "note (one)" 0.05 note_one
 one "index (full rebuild)" 3 bin/ar-card index

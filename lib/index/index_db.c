@@ -178,9 +178,11 @@ int ix_db_open(const struct ar_kb *kb, struct db *d)
     }
     sqlite3_busy_timeout(d->db, (int)(ar_lock_timeout_default() * 1000));
     sqlite3_extended_result_codes(d->db, 0);
-    /* the last connection to close leaves the WAL to the next checkpoint:
-     * a write costs its own pages, not a checkpoint of every change */
-    sqlite3_db_config(d->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+    /* the last connection to close checkpoints and removes the WAL (as
+     * SQLite does by default): a WAL left behind is read whole by the
+     * next connection that opens it alone (recovery), so leaving it made
+     * every command cost the size of the writes since the last checkpoint,
+     * and a batch of N writes cost N^2 */
     /* derived data: a commit need not reach the disk (synchronous=NORMAL
      * keeps WAL consistent after a crash; a lost commit is a fact the next
      * reader takes in again) */
