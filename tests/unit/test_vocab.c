@@ -469,6 +469,30 @@ START_TEST(card_changes)
 }
 END_TEST
 
+/* man/ar-card.5 lists every key and phrase of the table */
+START_TEST(the_man_page_lists_the_table)
+{
+    FILE *f = fopen("man/ar-card.5", "r");
+    ck_assert_msg(f != NULL, "man/ar-card.5: cannot open (run from the repository root)");
+    static char man[262144];
+    size_t n = fread(man, 1, sizeof man - 1, f);
+    man[n] = '\0';
+    fclose(f);
+    const char *sec = strstr(man, ".SH VOCABULARY");
+    ck_assert_ptr_nonnull(sec);
+    for (const struct ar_vocab_keyinfo *k = ar_vocab_keys; k->key; k++) {
+        char want[96];
+        snprintf(want, sizeof want, ".BR %s \"", k->key);
+        ck_assert_msg(strstr(sec, want) != NULL, "ar-card.5 lacks key %s", k->key);
+    }
+    for (const struct ar_vocab_phrase *p = ar_vocab_phrases; p->phrase; p++) {
+        char want[96];
+        snprintf(want, sizeof want, "\"%s\"", p->phrase);
+        ck_assert_msg(strstr(sec, want) != NULL, "ar-card.5 lacks phrase '%s'", p->phrase);
+    }
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("vocab");
@@ -483,6 +507,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, other_forks_rows);
     tcase_add_test(tc, mar8_coverage);
     tcase_add_test(tc, card_changes);
+    tcase_add_test(tc, the_man_page_lists_the_table);
     suite_add_tcase(s, tc);
     return s;
 }
