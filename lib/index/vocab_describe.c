@@ -1,12 +1,14 @@
 /* Changes from a one-line description ("halve batch 524K to 262K",
  * "MATRIX_LR 0.04 -> 0.05", "add WD 0.01 to lm_head").
  *
- * Three passes, each simple: the text becomes tokens (words, numbers,
- * window patterns, tuples, arrows; remarks in parentheses dropped); the
- * words are matched against the vocabulary, longest phrase first, which
- * cuts the tokens into one segment per key (what comes before the first
- * key belongs to it, direction words belong to the key that follows
- * them); each segment's tokens are read as from/to/factor/direction. */
+ * Only the first clause is read (what follows is remarks and results),
+ * after one-word labels ("exp3:"). In it, three passes, each simple: the
+ * text becomes tokens (words, numbers, window patterns, tuples, arrows;
+ * remarks in parentheses dropped); the words are matched against the
+ * vocabulary, longest phrase first, which cuts the tokens into one
+ * segment per key (what comes before a key after a separator is its own,
+ * and direction words belong to the key that follows them); each
+ * segment's tokens are read as from/to/factor/direction. */
 #include "index/vocab.h"
 
 #include <ctype.h>
