@@ -14,6 +14,7 @@
 #include "facts/card.h"
 #include "facts/card_flags.h"
 #include "facts/kb.h"
+#include "facts/note.h"
 #include "facts/patch.h"
 #include "facts/schema.h"
 #include "index/card_batch.h"
@@ -292,22 +293,15 @@ static int add_note(const char *card, const char *kind, const char *text)
 static int run_note(int n, char **ids)
 {
     (void)n;
-    int kinds = !!lesson + !!status + (!!comment && !status);
-    if (kinds > 1)
-        ar_die(AR_EINPUT, "note: give one of --lesson, --status, --comment");
-    if (kinds == 0) {
+    const char *kind, *text;
+    int rc = ar_note_kind_of(lesson, status, comment, &kind, &text);
+    if (rc < 0)
+        ar_die_last();
+    if (rc == 1) {
         ar_opt_help(note_opts, usage_note, 1);
         return AR_EINPUT;
     }
-    if (status) {
-        jv s = jv_string(status);
-        int rc = ar_check_enum(s, "status", ar_card_statuses);
-        jv_free(s);
-        if (rc)
-            ar_die_last();
-    }
-    return add_note(ids[0], lesson ? "lesson" : status ? "status" : "comment",
-                    lesson ? lesson : comment ? comment : "");
+    return add_note(ids[0], kind, text);
 }
 
 static const struct ar_subcmd note_cmd = {

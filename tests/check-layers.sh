@@ -21,6 +21,7 @@ declare -A USES=(
     [queue]="base facts"
     [sync]="base facts index"
     [plot]="base facts index analysis"
+    [mcp]="base host facts index analysis queue sync"
 )
 bad=0
 fail() { echo "check-layers: $*"; bad=1; }

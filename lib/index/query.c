@@ -255,13 +255,17 @@ static int jq_range(jq_state *jq, const char *root, char *p, char *end, FILE *ou
         }
         jq_start(jq, v, 0);
         jv r;
-        while (jv_is_valid(r = jq_next(jq))) {
+        int full = 0;   /* a closed or bounded output: the rest is not run */
+        while (!full && jv_is_valid(r = jq_next(jq))) {
             b.len = 0;
             ar_json_dump_buf(&b, r, AR_JSON_COMPACT);
             ar_buf_putc(&b, '\n');
             fwrite(b.data, 1, b.len, out);
             jv_free(r);
+            full = ferror(out) != 0;
         }
+        if (full)
+            break;
         if (jv_invalid_has_msg(jv_copy(r))) {
             jv msg = jv_invalid_get_msg(r);
             jv s = jv_get_kind(msg) == JV_KIND_STRING ? msg : jv_dump_string(msg, 0);
