@@ -188,7 +188,7 @@ static int note_out(struct ar_mcp *s, const char *card, const char *kind, const 
                     struct ar_tool_out *out)
 {
     char id[AR_ID_LEN + 1];
-    if (check_card_id(card, "id") != 0 || ar_store_note(&s->kb, card, kind, text, status, id) != 0)
+    if (ar_store_note(&s->kb, card, kind, text, status, id) != 0)   /* checks the id's form first */
         return -1;
     out->structured = jv_object();
     ar_jv_set(&out->structured, "note", jv_string(id));

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# ar-mcp with the official MCP TypeScript SDK client (tests/mcp/client.mjs,
+# installed by `make deps`): initialize, every tool, every resource, the
+# error cases with the CLI's own messages, --read-only, and two servers
+# claiming from one queue. Each check of the client is one pass or fail here.
+. "$(dirname "$0")/lib.sh"
+
+if ! command -v node >/dev/null || [ ! -d "$ROOT/tests/mcp/node_modules/@modelcontextprotocol/sdk" ]; then
+    fail "the MCP SDK client is installed" "run make deps (npm ci --prefix tests/mcp)"
+    finish
+    exit
+fi
+
+P='{"class":"cpu-avx2"}'
+card() {   # status val_bpb [more ar-card write options]
+    local status=$1 bpb=$2; shift 2
+    ar-card write --hypothesis "test $status" --category optimizer --status "$status" --commit abc1234 \
+        --session s1 --platform "$P" --budget 300 --val-bpb "$bpb" "$@"
+}
+up='[{"key":"matrix_lr","from":0.04,"to":0.06}]'
+export BASE KEEP
+BASE=$(card baseline 1.100 --config '{"matrix_lr":0.04,"depth":4}')
+KEEP=$(card keep 1.080 --delta -0.020 --baseline "$BASE" --changes "$up" --config '{"matrix_lr":0.06,"depth":4}')
+expect "two cards to serve" test -n "$BASE" -a -n "$KEEP"
+
+# the CLI's messages for the same bad inputs, which the tools must give
+run ar-card show nope
+export MSG_SHOW=${ERR#ar-card: }
+run ar-queue add --hypothesis h --category optimizer --set nosuch=1
+export MSG_SET=${ERR#ar-queue: }
+run ar-card note "$BASE" --lesson a --comment b
+export MSG_NOTE=${ERR#ar-card: }
+expect "the CLI refuses them" test -n "$MSG_SHOW" -a -n "$MSG_SET" -a -n "$MSG_NOTE"
+
+# a remote for the sync tool
+git init -q --bare "$T/remote.git"
+expect_rc "ar-sync init" 0 ar-sync init --remote "$T/remote.git"
+
+# a second knowledge base for the two servers on one queue
+export QKB="$T/qkb"
+mkdir -p "$QKB"
+expect_rc "40 entries to claim" 0 ar-queue grid --kb "$QKB" --hypothesis "sweep" \
+    --set matrix_lr=0.01,0.02,0.03,0.04,0.05,0.06,0.07,0.08 --set depth=2,3,4,5,6
+
+before=$(tree_sum "$KB")
+export AR_MCP="$ROOT/bin/ar-mcp"
+cd "$ROOT"
+node tests/mcp/client.mjs >"$T/node.out" 2>"$T/node.err"
+rc=$?
+while IFS= read -r line; do
+    case "$line" in
+        "ok - "*) pass "${line#ok - }" ;;
+        "FAIL - "*) fail "${line#FAIL - }" "$(grep -A1 -F -- "$line" "$T/node.out" | sed -n 2p)" ;;
+    esac
+done <"$T/node.out"
+expect "the client ran to its end" grep -q '^done$' "$T/node.out"
+[ "$rc" -eq 0 ] || fail "node exits 0" "exit $rc: $(tail -5 "$T/node.err")"
+expect "the tools wrote to the knowledge base" test "$before" != "$(tree_sum "$KB")"
+finish
