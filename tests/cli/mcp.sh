@@ -43,7 +43,7 @@ expect_rc "40 entries to claim" 0 ar-queue grid --kb "$QKB" --hypothesis "sweep"
     --set matrix_lr=0.01,0.02,0.03,0.04,0.05,0.06,0.07,0.08 --set depth=2,3,4,5,6
 
 before=$(tree_sum "$KB")
-export AR_MCP="$ROOT/bin/ar-mcp"
+export AR_MCP="${AR_MCP:-$ROOT/bin/ar-mcp}"   # a wrapper may stand in (sanitizer runs)
 cd "$ROOT"
 node tests/mcp/client.mjs >"$T/node.out" 2>"$T/node.err"
 rc=$?
