@@ -11,6 +11,22 @@ if ! command -v node >/dev/null || [ ! -d "$ROOT/tests/mcp/node_modules/@modelco
     exit
 fi
 
+expect_rc "ar-mcp --help" 0 ar-mcp --help
+expect "--help names the tools and how to register" grep -q "claude mcp add ar" <<<"$OUT"
+expect_err "an unknown option" 2 "^ar-mcp: unknown option '--nope'" ar-mcp --nope
+expect_err "--read-only on a missing knowledge base" 1 "^ar-mcp: .*$T/none" ar-mcp --read-only --kb "$T/none"
+expect "--read-only creates nothing" test ! -e "$T/none"
+run ar-mcp </dev/null
+expect "end of input at once: exit 0, nothing on stdout" test "$RC" -eq 0 -a -z "$OUT"
+# the raw stream: malformed JSON, invalid UTF-8, a batch, a notification and
+# two requests in one write, answered in order, one line each
+printf '{"jsonrpc":"2.0","id":1,"method":"ping"}\n{oops\n{"jsonrpc":"2.0","id":2,"method":"p\xffing"}\n[{"jsonrpc":"2.0","id":3,"method":"ping"}]\n{"jsonrpc":"2.0","method":"notifications/initialized"}\n{"jsonrpc":"2.0","id":4,"method":"ping"}' >"$T/raw"
+run ar-mcp <"$T/raw"
+# each reply as its id and its error code or "ok"
+got=$(sed -E 's/.*"code":(-[0-9]+).*"id":([a-z0-9]+).*/\2 \1/; s/^\{"id":([0-9]+).*"result".*/\1 ok/' <<<"$OUT" | tr '\n' ,)
+expect "raw stream: one reply a request, in order" test "$(grep -c "" <<<"$OUT")" -eq 5
+expect "raw stream: errors by the codes of JSON-RPC, in order" test "$got" = "1 ok,null -32700,null -32700,null -32600,4 ok,"
+
 P='{"class":"cpu-avx2"}'
 card() {   # status val_bpb [more ar-card write options]
     local status=$1 bpb=$2; shift 2
