@@ -135,6 +135,10 @@ static int tools_call(struct ar_mcp *s, jv params, jv *result, struct rpc_err *e
         jv_free(args);
         args = jv_object();
     }
+    if (jv_get_kind(args) != JV_KIND_OBJECT) {   /* not a CallToolRequest: a protocol error */
+        jv_free(args);
+        return rpc_fail(e, AR_RPC_INVALID_PARAMS, "tools/call: 'arguments' must be an object");
+    }
     jv schema = schema_of(t->input_schema, t->name);
     int rc = ar_mcp_check_args(schema, args);
     jv_free(schema);

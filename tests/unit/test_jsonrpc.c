@@ -235,6 +235,10 @@ START_TEST(protocol_errors_and_tool_errors)
     ck_assert_int_eq(call(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nope\"}", NULL), AR_RPC_METHOD_NOT_FOUND);
     ck_assert_int_eq(call(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"nope\"}}", NULL),
                      AR_RPC_INVALID_PARAMS);
+    ck_assert_int_eq(call(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"brief\",\"arguments\":[1]}}", NULL),
+                     AR_RPC_INVALID_PARAMS);
+    ck_assert_int_eq(call(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{}}", NULL),
+                     AR_RPC_INVALID_PARAMS);
     ck_assert_int_eq(call(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"resources/read\",\"params\":{\"uri\":\"ar://nope\"}}", NULL),
                      AR_RPC_RESOURCE_NOT_FOUND);
     /* a bad argument is a tool result with isError and the lib's message */
@@ -248,6 +252,22 @@ START_TEST(protocol_errors_and_tool_errors)
     /* notifications get no reply */
     const char *note = "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}";
     ck_assert(!jv_is_valid(ar_mcp_handle_line(s, note, strlen(note))));
+    ar_mcp_free(s);
+}
+END_TEST
+
+START_TEST(initialize_negotiates_the_version)
+{
+    struct ar_mcp *s = ar_mcp_new(&kb, 0);
+    jv r;
+    ck_assert_int_eq(call(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{"
+                             "\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}", &r), 0);
+    ck_assert_str_eq(ar_jv_str(r, "protocolVersion"), "2025-06-18");   /* one we speak: the same */
+    jv_free(r);
+    ck_assert_int_eq(call(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{"
+                             "\"protocolVersion\":\"1999-01-01\",\"capabilities\":{},\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}", &r), 0);
+    ck_assert_str_eq(ar_jv_str(r, "protocolVersion"), AR_MCP_PROTOCOL);   /* else our latest */
+    jv_free(r);
     ar_mcp_free(s);
 }
 END_TEST
@@ -323,6 +343,7 @@ Suite *make_suite(void)
     TCase *sv = tcase_create("server");
     tcase_add_checked_fixture(sv, setup, teardown);
     tcase_add_test(sv, protocol_errors_and_tool_errors);
+    tcase_add_test(sv, initialize_negotiates_the_version);
     tcase_add_test(sv, read_only_hides_writers);
     tcase_add_test(sv, serve_refuses_a_message_over_1_mib_and_goes_on);
     suite_add_tcase(s, sv);
