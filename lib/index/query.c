@@ -363,6 +363,9 @@ int ar_query_jq(const struct ar_kb *kb, const char *program, FILE *out)
         return ar_fail(AR_EFAIL, "query: cannot start jq");
     struct jq_errors errs = {{0}};
     jq_set_error_cb(jq, on_jq_error, &errs);
+    /* no module search path: libjq 1.6 aborts on import or include without
+     * one, and a query has no modules to load */
+    jq_set_attr(jq, jv_string("JQ_LIBRARY_PATH"), jv_array());
     if (!jq_compile(jq, program)) {
         jq_teardown(&jq);
         return ar_fail(AR_EINPUT, "query: %s", errs.first[0] ? errs.first : "does not compile");

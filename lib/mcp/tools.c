@@ -122,7 +122,13 @@ static int run_cards_query(struct ar_mcp *s, jv args, struct ar_tool_out *out)
     if (!f)
         return ar_fail(AR_EFAIL, "query: cannot open an output stream");
     setvbuf(f, NULL, _IONBF, 0);
+    /* jq's env and $ENV would hand the server's environment (tokens, keys)
+     * to the agent: the query runs with none */
+    static char *no_env[] = {NULL};
+    char **saved = environ;
+    environ = no_env;
     int rc = ar_query_jq(&s->kb, ar_jv_str(args, "filter"), f);
+    environ = saved;
     fclose(f);
     if (rc != 0) {
         ar_buf_free(&bd.b);

@@ -39,6 +39,11 @@ BASE=$(card baseline 1.100 --config '{"matrix_lr":0.04,"depth":4}')
 KEEP=$(card keep 1.080 --delta -0.020 --baseline "$BASE" --changes "$up" --config '{"matrix_lr":0.06,"depth":4}')
 expect "two cards to serve" test -n "$BASE" -a -n "$KEEP"
 
+# libjq aborted on an import without a module path: ar-card query (and the
+# cards_query tool, below) refuse it instead
+expect_err "ar-card query: import is refused, not a crash" 2 "^ar-card: query: module not found: /etc/passwd" \
+    ar-card query 'import "/etc/passwd" as $p; $p'
+
 # the CLI's messages for the same bad inputs, which the tools must give
 run ar-card show nope
 export MSG_SHOW=${ERR#ar-card: }

@@ -108,6 +108,11 @@ check("cards_query: bounded output", x.s?.truncated === true && x.s.bytes <= 500
 x = await call(c, "cards_query", { filter: "select(" });
 check("cards_query: a bad program is a tool error", x.r.isError && x.text.startsWith("query: "), x.text);
 
+x = await call(c, "cards_query", { filter: "[env, $ENV] | map(length)" });
+eq("cards_query: the server's environment is not shown", x.s?.results?.[0], [0, 0]);
+x = await call(c, "cards_query", { filter: 'import "/etc/passwd" as $p; $p' });
+check("cards_query: import is a tool error, not a crash", x.r.isError && x.text.includes("module not found"), x.text);
+
 x = await call(c, "card_show", { id: env.BASE });
 eq("card_show", [x.s?.id, x.s?.status], [env.BASE, "baseline"]);
 x = await call(c, "card_show", { id: "nope" });
