@@ -2,11 +2,16 @@
  * and a run function that calls the lib/ functions the CLI tool of the same
  * job calls (named beside each). */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "analysis/brief.h"
@@ -114,34 +119,116 @@ static ssize_t bounded_write(void *cookie, const char *data, size_t n)
     return (ssize_t)n;
 }
 
+/* What the query's process reports back. */
+struct query_report {
+    int rc, code, full;
+    size_t len;
+    char msg[1024];
+};
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+/* Runs the jq program in a process of its own, so that a program that
+ * runs too long is stopped (timeout_s) and one that crashes libjq kills
+ * only that process, and with no environment: jq's env and $ENV would hand
+ * the server's (tokens, keys) to the agent. Output: at most max bytes in
+ * *b, *full when the bound stopped it. */
+static int query_isolated(const struct ar_kb *kb, const char *program, size_t max, double timeout_s,
+                          struct ar_buf *b, int *full)
+{
+    struct query_report *rep = mmap(NULL, sizeof *rep, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (rep == MAP_FAILED)
+        return ar_fail(AR_EFAIL, "query: %s", strerror(errno));
+    memset(rep, 0, sizeof *rep);
+    FILE *tmp = tmpfile();
+    pid_t pid = tmp ? fork() : -1;
+    if (pid < 0) {
+        if (tmp)
+            fclose(tmp);
+        munmap(rep, sizeof *rep);
+        return ar_fail(AR_EFAIL, "query: cannot start its process: %s", strerror(errno));
+    }
+    if (pid == 0) {
+        static char *no_env[] = {NULL};
+        setpgid(0, 0);
+        environ = no_env;
+        struct bounded bd = {{0}, max, 0};
+        cookie_io_functions_t io = {.write = bounded_write};
+        FILE *f = fopencookie(&bd, "w", io);
+        if (!f)
+            _exit(1);
+        setvbuf(f, NULL, _IONBF, 0);
+        rep->rc = ar_query_jq(kb, program, f);
+        fclose(f);
+        rep->code = ar_last_code();
+        snprintf(rep->msg, sizeof rep->msg, "%s", rep->rc ? ar_last_error() : "");
+        rep->full = bd.full;
+        rep->len = bd.b.len;
+        if (bd.b.len && fwrite(bd.b.data, 1, bd.b.len, tmp) != bd.b.len)
+            _exit(1);
+        _exit(fflush(tmp) == 0 ? 0 : 1);
+    }
+    setpgid(pid, pid);   /* either of the two calls wins the race */
+    int status = 0, rc = 0;
+    double start = now_s();
+    long nap_us = 500;
+    for (;;) {
+        pid_t w = waitpid(pid, &status, WNOHANG);
+        if (w == pid || (w < 0 && errno != EINTR))
+            break;
+        if (now_s() - start > timeout_s) {
+            kill(-pid, SIGKILL);
+            kill(pid, SIGKILL);
+            while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+            rc = ar_fail(AR_EINPUT, "query: stopped after %g s (timeout_s)", timeout_s);
+            break;
+        }
+        usleep((useconds_t)nap_us);
+        nap_us = nap_us < 20000 ? nap_us * 2 : 20000;
+    }
+    if (rc == 0 && WIFSIGNALED(status))
+        rc = ar_fail(AR_EFAIL, "query: the jq program crashed its process (signal %d)", WTERMSIG(status));
+    else if (rc == 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
+        rc = ar_fail(AR_EFAIL, "query: its process failed");
+    else if (rc == 0 && rep->rc != 0)
+        rc = ar_fail(rep->code, "%s", rep->msg);
+    if (rc == 0) {
+        char *data = ar_xmalloc(rep->len + 1);
+        if (pread(fileno(tmp), data, rep->len, 0) != (ssize_t)rep->len)
+            rc = ar_fail(AR_EFAIL, "query: cannot read its output back");
+        else
+            ar_buf_add(b, data, rep->len);
+        free(data);
+        *full = rep->full;
+    }
+    fclose(tmp);
+    munmap(rep, sizeof *rep);
+    return rc;
+}
+
 static int run_cards_query(struct ar_mcp *s, jv args, struct ar_tool_out *out)
 {
-    struct bounded bd = {{0}, (size_t)arg_int(args, "max_bytes", 65536), 0};
-    cookie_io_functions_t io = {.write = bounded_write};
-    FILE *f = fopencookie(&bd, "w", io);
-    if (!f)
-        return ar_fail(AR_EFAIL, "query: cannot open an output stream");
-    setvbuf(f, NULL, _IONBF, 0);
-    /* jq's env and $ENV would hand the server's environment (tokens, keys)
-     * to the agent: the query runs with none */
-    static char *no_env[] = {NULL};
-    char **saved = environ;
-    environ = no_env;
-    int rc = ar_query_jq(&s->kb, ar_jv_str(args, "filter"), f);
-    environ = saved;
-    fclose(f);
-    if (rc != 0) {
-        ar_buf_free(&bd.b);
+    struct ar_buf b = {0};
+    int full = 0;
+    if (query_isolated(&s->kb, ar_jv_str(args, "filter"), (size_t)arg_int(args, "max_bytes", 65536),
+                       ar_jv_num(args, "timeout_s", 10), &b, &full) != 0) {
+        ar_buf_free(&b);
         return -1;
     }
     jv results = jv_array();
-    const char *p = bd.b.data, *end = bd.b.data + bd.b.len;
+    const char *p = b.data, *end = b.data + b.len;
     size_t whole = 0;   /* a result cut by the bound is left out */
     while (p && p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         if (!nl)
             break;
-        whole = (size_t)(nl + 1 - bd.b.data);
+        whole = (size_t)(nl + 1 - b.data);
         jv r;
         if (ar_json_parse(p, (size_t)(nl - p), "query result", &r) == 0)
             results = jv_array_append(results, r);
@@ -150,9 +237,9 @@ static int run_cards_query(struct ar_mcp *s, jv args, struct ar_tool_out *out)
     out->structured = jv_object();
     ar_jv_set(&out->structured, "count", jv_number(jv_array_length(jv_copy(results))));
     ar_jv_set(&out->structured, "results", results);
-    ar_jv_set(&out->structured, "truncated", jv_bool(bd.full));
+    ar_jv_set(&out->structured, "truncated", jv_bool(full));
     ar_jv_set(&out->structured, "bytes", jv_number((double)whole));
-    ar_buf_free(&bd.b);
+    ar_buf_free(&b);
     return 0;
 }
 
@@ -473,10 +560,11 @@ const struct ar_mcp_tool ar_mcp_tools[] = {
      0, run_findings},
     {"cards_query", "Query cards",
      "Runs a jq filter over every card view (as ar-card query) and returns the outputs, stopping "
-     "before max_bytes of output. Example: select(.status==\"keep\") | {id, val_bpb: .metrics.val_bpb}",
+     "before max_bytes of output or after timeout_s seconds; the program sees no environment and loads no modules. Example: select(.status==\"keep\") | {id, val_bpb: .metrics.val_bpb}",
      "{\"type\":\"object\",\"properties\":{"
      "\"filter\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":65536,\"description\":\"a jq program run on each card view\"},"
-     "\"max_bytes\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":1048576,\"description\":\"most bytes of output, as compact JSON lines (default 65536)\"}"
+     "\"max_bytes\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":1048576,\"description\":\"most bytes of output, as compact JSON lines (default 65536)\"},"
+     "\"timeout_s\":{\"type\":\"number\",\"minimum\":0.1,\"maximum\":600,\"description\":\"stop the program after this many seconds (default 10)\"}"
      "},\"required\":[\"filter\"],\"additionalProperties\":false}",
      "{\"type\":\"object\",\"properties\":{\"results\":{\"type\":\"array\"},\"count\":{\"type\":\"integer\"},\"truncated\":{\"type\":\"boolean\"},\"bytes\":{\"type\":\"integer\"}},\"required\":[\"results\",\"count\",\"truncated\"]}",
      0, run_cards_query},

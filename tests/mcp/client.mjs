@@ -113,6 +113,10 @@ eq("cards_query: the server's environment is not shown", x.s?.results?.[0], [0, 
 x = await call(c, "cards_query", { filter: 'import "/etc/passwd" as $p; $p' });
 check("cards_query: import is a tool error, not a crash", x.r.isError && x.text.includes("module not found"), x.text);
 
+x = await call(c, "cards_query", { filter: "[range(1e15)] | length", timeout_s: 0.5 });
+check("cards_query: a program that runs on is stopped", x.r.isError && x.text === "query: stopped after 0.5 s (timeout_s)", x.text);
+check("cards_query: the server lives on", (await rejects(c.ping())) === null);
+
 x = await call(c, "card_show", { id: env.BASE });
 eq("card_show", [x.s?.id, x.s?.status], [env.BASE, "baseline"]);
 x = await call(c, "card_show", { id: "nope" });
