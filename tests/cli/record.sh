@@ -157,6 +157,24 @@ expect "and prints that card's id" test "$OUT" = "$base"
 expect "and says so" grep -q "ar-train recorded this run already" <<<"$ERR"
 expect "and stores nothing" test "$(cards)" -eq "$n"
 
+# an ar-train log without a card (--no-card): changes from trainer/config.yaml
+A="$T/ar"
+mkdir -p "$A/trainer"
+tiny_config "$A/trainer/config.yaml"
+ga() { git -C "$A" -c user.name=t -c user.email=t@t "$@" >/dev/null 2>&1; }
+ga init -q -b main && ga add -A && ga commit -q -m "upstream"
+sed -i 's/^depth: 2$/depth: 3/' "$A/trainer/config.yaml"
+ga commit -q -am "one more layer"
+printf -- '---\nval_bpb:          2.500000\ntraining_seconds: 1.0\npeak_mem_mb:      12.5\nnum_steps:        2\ndepth:            3\n' >"$T/nocard.log"
+run env PATH="$GPU_PATH" sh -c "cd '$A' && ar-card record '$T/nocard.log' --session ar"
+ar=$OUT
+expect "an ar-train log without a card is recorded" test -f "$KB/cards/$ar.json"
+expect "its changes come from trainer/config.yaml" \
+    test "$(field "$ar" '.changes | map("\(.key) \(.from) \(.to)") | join(";")')" = "depth 2 3"
+expect "its config is ar-train's snapshot" test "$(field "$ar" .config.total_batch_tokens)" = 256
+expect "ar-train ran on the CPU: a CPU class" grep -qE '^cpu' <<<"$(field "$ar" .platform.class)"
+expect "its peak_mem_mb is ar-train's" test "$(field "$ar" .metrics.peak_mem_mb)" = 12.5
+
 # bad logs and options: one line, exit 2, nothing stored
 before=$(tree_sum "$KB")
 : >"$T/empty.log"
