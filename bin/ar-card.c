@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "analysis/record.h"
 #include "base/atomic.h"
@@ -89,7 +90,7 @@ static const struct ar_opt write_opts[] = {
     AR_OPT_NUM("budget", &wf.budget_s, "S", "training budget in seconds"),
     AR_OPT_STR("config", &wf.config, "JSON|@FILE", "full hyperparameter snapshot"),
     AR_OPT_STR("changes", &wf.changes, "JSON|@FILE", "[{key, from, to}] against the parent config"),
-    AR_OPT_STR("platform", &wf.platform, "JSON|@FILE", "platform object (class is required)"),
+    AR_OPT_STR("platform", &wf.platform, "CLASS|JSON|@FILE", "platform class, or object (class is required)"),
     AR_OPT_STR("data", &wf.data, "JSON|@FILE", "data object (corpus, fingerprint, ...)"),
     AR_OPT_STR("extra", &wf.extra, "JSON|@FILE", "free-form object, at most 16 KiB"),
     AR_OPT_STR("created", &wf.created, "TIME", "creation time (default now)"),
@@ -151,6 +152,15 @@ static int run_write(int n, char **args)
     /* a missing field is named, not answered with the whole usage */
     if (!use_stdin && !wf.hypothesis)
         ar_die(AR_EINPUT, "write: field 'hypothesis': required (--hypothesis TEXT, or a card on --stdin)");
+    /* --platform H100: a plain class (any case) is {"class": "h100"} */
+    static char plat_json[128];
+    if (wf.platform && wf.platform[0] != '{' && wf.platform[0] != '@') {
+        char cls[80];
+        if (ar_platform_class_arg(wf.platform, "--platform", cls, sizeof cls) != 0)
+            ar_die_last();
+        snprintf(plat_json, sizeof plat_json, "{\"class\":\"%s\"}", cls);
+        wf.platform = plat_json;
+    }
     jv card = stdin_card();
     wf.has_val_bpb = ar_opt_given(write_opts, &wf.val_bpb);
     wf.has_delta = ar_opt_given(write_opts, &wf.delta);
@@ -466,6 +476,8 @@ static const struct ar_opt record_opts[] = {
 static int run_record(int n, char **args)
 {
     rec.log = n > 0 ? args[0] : NULL;
+    if ((!rec.log || !strcmp(rec.log, "-")) && isatty(0))
+        ar_die(AR_EINPUT, "record: no LOG given and stdin is a terminal (ar-card record run.log)");
     if (ar_opt_given(record_opts, &rec.budget_s) && !(rec.budget_s > 0))
         ar_die(AR_EINPUT, "record: --budget: must be more than 0 seconds");
     jv card;

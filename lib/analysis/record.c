@@ -628,8 +628,6 @@ static jv build_card(const struct ar_record_opts *o, const struct ar_gitinfo *g,
         ar_jv_set(&extra, "code", jv_copy(d->code));
     if (d->have_patch)
         ar_jv_set(&extra, "patch", ar_patch_info(&d->patch));
-    if (g->dirty)
-        ar_jv_set(&extra, "dirty", jv_true());
     ar_jv_set(&c, "extra", extra);
     return c;
 }

@@ -146,6 +146,11 @@ expect "ar-card list --platform H100 lists the h100 cards" test "$(grep -c '' <<
 expect "and there are some" test "$(grep -c '"class":"h100"' <<<"$OUT")" -ge 5
 expect_rc "ar-brief --platform H100" 0 ar-brief --platform H100
 expect_rc "ar-plot progress --platform H100" 0 ar-plot progress --platform H100 --term
+run ar-card write --hypothesis "h100 by hand" --category other --status keep --val-bpb 1.0 \
+    --commit abc1234 --platform H100
+expect "ar-card write --platform takes a plain class too" test "$(field "$OUT" .platform)" = '{
+  "class": "h100"
+}'
 expect_err "a --platform that is no class" 2 "--platform: 'h/100' is not a platform class" ar-card list --platform h/100
 
 # an ar-train log names the card ar-train recorded: not recorded twice
