@@ -10,6 +10,7 @@
 #include "base/err.h"
 #include "base/json.h"
 #include "facts/kb.h"
+#include "host/platform.h"
 #include "base/opt.h"
 #include "queue/queue.h"
 
@@ -49,6 +50,11 @@ int main(int argc, char **argv)
     if (recent < 0 || recent > 50)
         ar_die(AR_EINPUT, "option '--recent': %ld is out of range (0 to 50)", recent);
 
+    static char cls[80];   /* --platform H100 is class h100 */
+    if (filter.platform && ar_platform_class_arg(filter.platform, "--platform", cls, sizeof cls) != 0)
+        ar_die_last();
+    if (filter.platform)
+        filter.platform = cls;
     struct ar_kb kb;
     struct ar_brief *b;
     jv queue;
