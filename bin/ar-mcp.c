@@ -16,7 +16,7 @@ static const char usage[] =
     "Serves the knowledge base and the queue over the Model Context Protocol\n"
     "(JSON-RPC 2.0, one message per line on stdin and stdout; revision\n"
     AR_MCP_PROTOCOL "). Tools: brief, findings, cards_query, card_show,\n"
-    "card_write, card_note, card_retract, queue_status, queue_add,\n"
+    "card_record, card_write, card_note, card_retract, queue_status, queue_add,\n"
     "queue_claim, queue_heartbeat, queue_done, queue_fail, plan, sync.\n"
     "Resources: ar://brief, ar://findings, ar://synthesis/meta, ar://queue,\n"
     "ar://cards/{id}. With --read-only only the tools that read are offered.\n"

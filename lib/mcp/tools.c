@@ -17,6 +17,7 @@
 #include "analysis/brief.h"
 #include "analysis/brief_load.h"
 #include "analysis/findings.h"
+#include "analysis/record.h"
 #include "analysis/stats.h"
 #include "analysis/suggest.h"
 #include "base/buf.h"
@@ -82,7 +83,11 @@ static int run_brief(struct ar_mcp *s, jv args, struct ar_tool_out *out)
 static int run_findings(struct ar_mcp *s, jv args, struct ar_tool_out *out)
 {
     jv all;
-    if (ar_mcp_findings(s, ar_jv_str(args, "key"), ar_jv_str(args, "class"),
+    const char *cls = ar_jv_str(args, "class");
+    char norm[80];   /* H100 is class h100 */
+    if (cls && ar_platform_class_arg(cls, "class", norm, sizeof norm) != 0)
+        return -1;
+    if (ar_mcp_findings(s, ar_jv_str(args, "key"), cls ? norm : NULL,
                         ar_jv_num(args, "min_certainty", -1), &all) != 0)
         return -1;
     long max = arg_int(args, "max_claims", 50);
@@ -277,6 +282,41 @@ static int run_card_write(struct ar_mcp *s, jv args, struct ar_tool_out *out)
     return 0;
 }
 
+/* ar-card record: one finished run's log (its text, or a path) -> a card */
+static int run_card_record(struct ar_mcp *s, jv args, struct ar_tool_out *out)
+{
+    struct ar_record_opts o = {0};
+    o.log_text = ar_jv_str(args, "log_text");
+    o.log_len = o.log_text ? strlen(o.log_text) : 0;
+    o.log = ar_jv_str(args, "log");
+    if (!o.log_text && !o.log)
+        return ar_fail(AR_EINPUT, "record: give log (a path) or log_text");
+    if (!o.log_text && !strcmp(o.log, "-"))   /* stdin is the protocol's */
+        return ar_fail(AR_EINPUT, "record: log '-' (stdin) is not available here; give log_text");
+    char cls[80];
+    o.platform = ar_jv_str(args, "platform");
+    if (o.platform && ar_platform_class_arg(o.platform, "platform", cls, sizeof cls) != 0)
+        return -1;
+    if (o.platform)
+        o.platform = cls;
+    o.repo = ar_jv_str(args, "repo");
+    o.session = ar_jv_str(args, "session");
+    o.agent = ar_jv_str(args, "agent");
+    o.data = ar_jv_str(args, "data");
+    o.budget_s = ar_jv_num(args, "budget_s", 0);
+    o.hypothesis = ar_jv_str(args, "hypothesis");
+    o.tsv = ar_jv_str(args, "tsv");
+    jv card;
+    int rc = ar_record_log(&s->kb, &o, &card);
+    if (rc < 0)
+        return -1;
+    out->structured = jv_object();
+    ar_jv_set(&out->structured, "id", jv_string(ar_jv_str(card, "id")));
+    ar_jv_set(&out->structured, "recorded", jv_bool(rc == 0));   /* false: ar-train had recorded it */
+    ar_jv_set(&out->structured, "card", card);
+    return 0;
+}
+
 static int note_out(struct ar_mcp *s, const char *card, const char *kind, const char *text, const char *status,
                     struct ar_tool_out *out)
 {
@@ -424,6 +464,13 @@ static int run_plan(struct ar_mcp *s, jv args, struct ar_tool_out *out)
     if (ar_suggest_config(NULL, &config) != 0)
         return -1;
     const char *platform = ar_jv_str(args, "platform");
+    char cls[80];   /* H100 is class h100, as in ar-queue plan */
+    if (platform && ar_platform_class_arg(platform, "platform", cls, sizeof cls) != 0) {
+        jv_free(config);
+        return -1;
+    }
+    if (platform)
+        platform = cls;
     if (!platform) {
         detected = ar_platform_detect(NULL);
         platform = ar_jv_str(detected, "class");
@@ -574,6 +621,24 @@ const struct ar_mcp_tool ar_mcp_tools[] = {
      "{\"type\":\"object\",\"properties\":{\"id\":" S_ID "},\"required\":[\"id\"],\"additionalProperties\":false}",
      "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\"}},\"required\":[\"id\"]}",
      0, run_card_show},
+    {"card_record", "Record a run",
+     "Records the card of a finished run from its log, as ar-card record: the summary block (train.py's "
+     "or ar-train's), commit, parent and subject from git, changes from the commit's diff of the trainer, "
+     "the platform, and the status by the 2-sigma keep rule. Give the log's text (log_text) or its path (log).",
+     "{\"type\":\"object\",\"properties\":{"
+     "\"log_text\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":1000000,\"description\":\"the run's log\"},"
+     "\"log\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":4096,\"description\":\"the path of the run's log (run.log)\"},"
+     "\"repo\":{\"type\":\"string\",\"maxLength\":4096,\"description\":\"the trainer's git repository (default: around the server's directory)\"},"
+     "\"platform\":{\"type\":\"string\",\"maxLength\":64,\"description\":\"platform class (h100, apple-m2-pro; default: detected)\"},"
+     "\"session\":{\"type\":\"string\",\"maxLength\":64,\"description\":\"session ($AR_SESSION, else TAG of branch autoresearch/TAG)\"},"
+     "\"agent\":{\"type\":\"string\",\"maxLength\":128,\"description\":\"who ran it (default $AR_AGENT or user@host)\"},"
+     "\"data\":{\"type\":\"string\",\"maxLength\":128,\"description\":\"the data set (part of the comparability key)\"},"
+     "\"budget_s\":{\"type\":\"number\",\"minimum\":1,\"maximum\":1000000,\"description\":\"training budget in seconds (default: the log's, else 300)\"},"
+     "\"hypothesis\":" S_TEXT("what the run tested (default: the commit's subject)") ","
+     "\"tsv\":{\"type\":\"string\",\"maxLength\":4096,\"description\":\"also append the run's row to this results.tsv\"}"
+     "},\"additionalProperties\":false}",
+     "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\"},\"recorded\":{\"type\":\"boolean\"},\"card\":{\"type\":\"object\"}},\"required\":[\"id\",\"recorded\",\"card\"]}",
+     1, run_card_record},
     {"card_write", "Write a card",
      "Validates a card, fills id, created, agent, schema, platform and commit as ar-card write does, "
      "stores it and indexes it; with lesson, also a lesson note on it.",

@@ -12,6 +12,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/json.h"
+#include "host/platform.h"
 #include "index/query.h"
 #include "mcp/mcp_int.h"
 #include "mcp/server.h"
@@ -60,6 +61,11 @@ static struct ar_filter filter_of(jv args)
 int ar_mcp_brief(struct ar_mcp *s, jv args, char **text, jv *json)
 {
     struct ar_filter f = filter_of(args);
+    char cls[80];   /* H100 is class h100, as in ar-brief --platform */
+    if (f.platform && ar_platform_class_arg(f.platform, "platform", cls, sizeof cls) != 0)
+        return -1;
+    if (f.platform)
+        f.platform = cls;
     long max = arg_int(args, "max_bytes", AR_BRIEF_MAX_BYTES);
     int cache = AR_BRIEF_CACHE_READ | (s->read_only ? 0 : AR_BRIEF_CACHE_WRITE);
     struct ar_brief *b;

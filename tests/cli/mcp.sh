@@ -53,6 +53,19 @@ run ar-card note "$BASE" --lesson a --comment b
 export MSG_NOTE=${ERR#ar-card: }
 expect "the CLI refuses them" test -n "$MSG_SHOW" -a -n "$MSG_SET" -a -n "$MSG_NOTE"
 
+# a fork with autoresearch's train.py and a run's log, for card_record
+export FORK="$T/fork" LOG_OK="$T/ok.log" LOG_BAD="$T/bad.log"
+mkdir -p "$FORK"
+cp "$ROOT/tests/fixtures/autoresearch-train.py" "$FORK/train.py"
+git -C "$FORK" init -q -b autoresearch/mar8
+git -C "$FORK" add -A
+git -C "$FORK" -c user.name=t -c user.email=t@t commit -q -m "baseline"
+printf 'Time budget: 300s\n---\nval_bpb:          0.997900\ntraining_seconds: 300.1\npeak_vram_mb:     45060.2\nnum_steps:        953\n' >"$LOG_OK"
+printf -- '---\nval_bpb: fast\n' >"$LOG_BAD"
+run sh -c "cd '$FORK' && ar-card record --platform h100 '$LOG_BAD'"
+export MSG_RECORD=${ERR#ar-card: }
+expect "ar-card record refuses the bad log" test "$RC" -eq 2 -a -n "$MSG_RECORD"
+
 # a remote for the sync tool
 git init -q --bare "$T/remote.git"
 expect_rc "ar-sync init" 0 ar-sync init --remote "$T/remote.git"

@@ -66,7 +66,7 @@ function treeSum(dir) {
   return h.digest("hex");
 }
 
-const WRITERS = ["card_write", "card_note", "card_retract", "queue_add", "queue_claim",
+const WRITERS = ["card_record", "card_write", "card_note", "card_retract", "queue_add", "queue_claim",
   "queue_heartbeat", "queue_done", "queue_fail", "sync"];
 const READERS = ["brief", "findings", "cards_query", "card_show", "queue_status", "plan"];
 
@@ -192,6 +192,21 @@ eq("plan: apply queued it", x.s?.counts?.pending, 1);
 
 x = await call(c, "sync");
 check("sync: the new card and its 4 notes pushed to the remote", x.s?.ok && x.s.remote && x.s.pushed && x.s.committed.cards === 1 && x.s.committed.notes === 4, x.text);
+
+x = await call(c, "card_record", { log_text: readFileSync(env.LOG_OK, "utf8"), repo: env.FORK, platform: "H100" });
+check("card_record: the log's text becomes a card",
+  !x.r.isError && x.s?.recorded === true && x.s.card.metrics?.val_bpb === 0.9979 &&
+  x.s.card.platform?.class === "h100" && x.s.card.session === "mar8" && x.s.card.status === "baseline",
+  x.text.slice(0, 300));
+const REC = x.s?.id;
+x = await call(c, "card_show", { id: REC });
+eq("card_record: stored and indexed", x.s?.id, REC);
+x = await call(c, "card_record", { log: env.LOG_BAD, repo: env.FORK, platform: "h100" });
+check("card_record: a bad log, the CLI's message", x.r.isError && x.text === env.MSG_RECORD, `${x.text} vs ${env.MSG_RECORD}`);
+x = await call(c, "card_record", { log: "-" });
+check("card_record: never reads the protocol's stdin", x.r.isError && x.text.includes("log_text"), x.text);
+x = await call(c, "card_record", {});
+check("card_record: a log is needed", x.r.isError && x.text === "record: give log (a path) or log_text", x.text);
 
 // ------------------------------------------------------------ resources
 const { resources } = await c.listResources();
