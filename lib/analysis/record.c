@@ -495,6 +495,15 @@ static int tsv_read(const char *path, char **text, size_t *len)
     *text = NULL;
     *len = 0;
     if (access(path, F_OK) != 0) {
+        /* a new file: its directory must be there, or the card would be
+         * stored and the row lost */
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s", path);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            *(slash == dir ? slash + 1 : slash) = '\0';
+        if (slash && !ar_is_dir(dir))
+            return ar_fail(AR_EINPUT, "--tsv %s: no such directory %s", path, dir);
         *text = ar_xstrdup("");
         return 0;
     }

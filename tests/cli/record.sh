@@ -200,6 +200,8 @@ expect_err "--budget 0" 2 "--budget" sh -c "cd '$R' && ar-card record '$T/base.l
 echo "not a results file" >"$T/other.tsv"
 expect_err "--tsv of another file" 2 "other.tsv: not a results.tsv" \
     sh -c "cd '$R' && ar-card record '$T/base.log' --tsv '$T/other.tsv'"
+expect_err "--tsv in a directory that does not exist" 2 "no such directory" \
+    sh -c "cd '$R' && ar-card record '$T/base.log' --tsv '$T/no/dir/results.tsv'"
 expect "bad logs and options store nothing" test "$(tree_sum "$KB")" = "$before"
 expect "and leave --tsv's file as it was" test "$(cat "$T/other.tsv")" = "not a results file"
 expect_rc "record --help" 0 ar-card record --help
