@@ -295,8 +295,20 @@ struct diff {
     int have_patch;
 };
 
+/* A constant's name as Python writes constants: no lower-case letter
+ * (TOTAL_BATCH_SIZE, not step or smooth_train_loss, which are the training
+ * loop's state set at the top level). */
+static int upper_name(const char *name)
+{
+    for (; *name; name++)
+        if (islower((unsigned char)*name))
+            return 0;
+    return 1;
+}
+
 /* train.py's constants at the commit as a config: keys through the
- * vocabulary, a constant it does not know under its lower-cased name. */
+ * vocabulary, a constant it does not know under its lower-cased name;
+ * lower-case names only when the vocabulary knows them. */
 static jv trainpy_config(const char *source)
 {
     jv consts = ar_trainpy_constants(source);
@@ -309,6 +321,11 @@ static jv trainpy_config(const char *source)
         const char *name = jv_string_value(k);
         const char *key = ar_vocab_key(name);
         char lower[128];
+        if (!key && !upper_name(name)) {
+            jv_free(k);
+            jv_free(v);
+            continue;
+        }
         if (!key) {
             size_t i = 0;
             for (; name[i] && i + 1 < sizeof lower; i++)
@@ -649,7 +666,8 @@ static int judge(const struct ar_kb *kb, jv *card, const struct diff *d)
         return -1;
     ar_jv_set(card, "status", jv_string(v.status));
     int crash = !strcmp(v.status, "crash");
-    ar_jv_set(card, "delta", !crash && isfinite(v.delta) ? jv_number(v.delta) : jv_null());
+    /* val_bpb has 6 decimals: 1e-9 keeps the delta exact without float noise */
+    ar_jv_set(card, "delta", !crash && isfinite(v.delta) ? jv_number(round(v.delta * 1e9) / 1e9) : jv_null());
     ar_jv_set(card, "baseline", v.best_id[0] ? jv_string(v.best_id) : jv_null());
     if (v.best_id[0])
         ar_jv_set(card, "prior_cards", jv_array_append(jv_array(), jv_string(v.best_id)));

@@ -73,6 +73,7 @@ expect "and device cuda" test "$(field "$base" .platform.device)" = cuda
 expect "and the GPU's memory" test "$(field "$base" .platform.gpu_mem_gb)" = 79.6
 expect "the config holds train.py's constants by ar's keys" \
     test "$(field "$base" .config.total_batch_tokens)" = 524288
+expect "but not the training loop's state (step = 0)" test "$(field "$base" '.config | has("step")')" = false
 
 # the second commit halves the batch: TOTAL_BATCH_SIZE 2**19 -> 2**18
 sed -i 's/^TOTAL_BATCH_SIZE = 2\*\*19/TOTAL_BATCH_SIZE = 2**18/' "$R/train.py"
@@ -87,7 +88,7 @@ expect "changes from the diff of train.py's constants" \
     "total_batch_tokens 524288 262144"
 expect "the parent commit from git" test "$(field "$batch" .parent_commit)" = "$c1"
 expect "better by more than 2 sigma: keep" test "$(field "$batch" .status)" = keep
-expect "the delta is against the session's best" test "$(field "$batch" '.delta * 1e6 | round')" = "-11859"
+expect "the delta is against the session's best" test "$(field "$batch" .delta)" = "-0.011859"
 expect "the baseline names that card" test "$(field "$batch" .baseline)" = "$base"
 expect "the category from the changed key" test "$(field "$batch" .category)" = hyperparameter
 expect "only constants changed: no patch" test "$(field "$batch" '.extra.patch // "none"')" = none
