@@ -181,6 +181,19 @@ expect "its config is ar-train's snapshot" test "$(field "$ar" .config.total_bat
 expect "ar-train ran on the CPU: a CPU class" grep -qE '^cpu' <<<"$(field "$ar" .platform.class)"
 expect "its peak_mem_mb is ar-train's" test "$(field "$ar" .metrics.peak_mem_mb)" = 12.5
 
+# a real ar-train run: its log names its card, and record does not add one
+tiny_data 60
+(cd "$A" && ar-train --max-steps 2 --quiet --session ar-real >"$T/real.log" 2>&1)
+real=$(awk '/^card:/ {print $2}' "$T/real.log")
+n=$(cards)
+run sh -c "cd '$A' && ar-card record '$T/real.log'"
+expect "record of a real ar-train log prints ar-train's card" test -n "$real" -a "$OUT" = "$real"
+expect "and adds none" test "$(cards)" -eq "$n"
+(cd "$A" && ar-train --max-steps 2 --quiet --no-card >"$T/real-nocard.log" 2>&1)
+run sh -c "cd '$A' && ar-card record '$T/real-nocard.log' --session ar-real"
+expect "a real ar-train --no-card log is recorded" test "$(field "$OUT" .extra.recorded_from)" = "ar-train log"
+expect "with ar-train's metrics" test "$(field "$OUT" .metrics.num_steps)" = 2
+
 # bad logs and options: one line, exit 2, nothing stored
 before=$(tree_sum "$KB")
 : >"$T/empty.log"
