@@ -576,7 +576,7 @@ static const char *session_of(const struct ar_record_opts *o, const struct ar_gi
     return NULL;
 }
 
-static int platform_of(const struct ar_record_opts *o, int artrain, jv *out)
+static int platform_of(const struct ar_record_opts *o, int artrain, jv config, jv *out)
 {
     *out = jv_invalid();
     if (o->platform) {
@@ -586,8 +586,11 @@ static int platform_of(const struct ar_record_opts *o, int artrain, jv *out)
         *out = jv_object_set(jv_object(), jv_string("class"), jv_string(cls));
         return 0;
     }
-    /* ar-train says nothing of a GPU in its summary: the CPU it runs on */
-    *out = artrain ? ar_platform_detect(NULL) : ar_platform_detect_run();
+    /* ar-train's summary says nothing of a GPU: the CPU, unless its config
+     * asks for the GPU (device: cuda) */
+    const char *device = ar_jv_str(config, "device");
+    int gpu = !artrain || (device && !strcmp(device, "cuda"));
+    *out = gpu ? ar_platform_detect_run() : ar_platform_detect(NULL);
     return 0;
 }
 
@@ -700,8 +703,6 @@ int ar_record_log(const struct ar_kb *kb, const struct ar_record_opts *o, jv *ca
         rc = existing_card(kb, what, r.card, card_out);
         goto done;
     }
-    if (platform_of(o, r.artrain, &platform) != 0)
-        goto done;
     if (o->tsv && tsv_read(o->tsv, &tsv_old, &tsv_len) != 0)
         goto done;
     struct ar_gitinfo g;
@@ -712,7 +713,7 @@ int ar_record_log(const struct ar_kb *kb, const struct ar_record_opts *o, jv *ca
         ar_fail(AR_EINPUT, "%s (record the run where its commit is, or give --repo)", why);
         goto done;
     }
-    if (trainer_diff(repo, &g, r.artrain, &d) != 0)
+    if (trainer_diff(repo, &g, r.artrain, &d) != 0 || platform_of(o, r.artrain, d.config, &platform) != 0)
         goto done;
     double budget = o->budget_s > 0 ? o->budget_s : r.budget > 0 ? r.budget : DEFAULT_BUDGET;
     card = build_card(o, &g, &r, &d, platform, budget);
