@@ -718,6 +718,10 @@ int ar_record_log(const struct ar_kb *kb, const struct ar_record_opts *o, jv *ca
     double budget = o->budget_s > 0 ? o->budget_s : r.budget > 0 ? r.budget : DEFAULT_BUDGET;
     card = build_card(o, &g, &r, &d, platform, budget);
     platform = jv_invalid();
+    /* the input is good: now the knowledge base may be created */
+    struct ar_kb created;
+    if (ar_kb_open(&created, kb->root, AR_KB_CREATE) != 0)
+        goto done;
     if (judge(kb, &card, &d) != 0 || ar_card_complete(&card) != 0)
         goto done;
     char id[AR_ID_LEN + 1];

@@ -35,7 +35,8 @@ struct ar_record_opts {
 
 #define AR_RECORD_EXISTS 1
 
-/* Records the run of o's log. 0: stored, *card_out the stored card;
+/* Records the run of o's log into kb (its directories are created, with
+ * their parents, once the log and the commit are known good). 0: stored, *card_out the stored card;
  * AR_RECORD_EXISTS: the log is ar-train's and names the card ar-train
  * recorded (nothing stored; *card_out that card); -1: failed, nothing
  * stored (AR_EINPUT for a bad log or option, naming it; AR_EFAIL for I/O),

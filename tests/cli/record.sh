@@ -217,6 +217,9 @@ expect_err "--tsv of another file" 2 "other.tsv: not a results.tsv" \
 expect_err "--tsv in a directory that does not exist" 2 "no such directory" \
     sh -c "cd '$R' && ar-card record '$T/base.log' --tsv '$T/no/dir/results.tsv'"
 expect "bad logs and options store nothing" test "$(tree_sum "$KB")" = "$before"
+expect_err "a bad log and a knowledge base not there yet" 2 "the log is empty" \
+    sh -c "cd '$R' && ar-card record '$T/empty.log' --kb '$T/fresh/knowledge'"
+expect "leaves no knowledge base behind" test ! -e "$T/fresh"
 expect "and leave --tsv's file as it was" test "$(cat "$T/other.tsv")" = "not a results file"
 expect_rc "record --help" 0 ar-card record --help
 
