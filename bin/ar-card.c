@@ -474,8 +474,13 @@ static int run_record(int n, char **args)
         ar_die(AR_EINPUT, "record: no LOG given and stdin is a terminal (ar-card record run.log)");
     if (ar_opt_given(record_opts, &rec.budget_s) && !(rec.budget_s > 0))
         ar_die(AR_EINPUT, "record: --budget: must be more than 0 seconds");
+    /* a knowledge base that is not there yet is created by record once the
+     * log and the commit are known good, not before */
+    static struct ar_kb kb;
+    if (ar_kb_open(&kb, kb_dir, 0) != 0 && access(kb.root, F_OK) == 0)
+        ar_die_last();
     jv card;
-    int rc = ar_record_log(the_kb(AR_KB_CREATE), &rec, &card);
+    int rc = ar_record_log(&kb, &rec, &card);
     if (rc < 0)
         ar_die_last();
     const char *id = ar_jv_str(card, "id");

@@ -208,21 +208,31 @@ static int parse_log(const char *text, size_t len, const char *what, struct run_
         return ar_fail(AR_EINPUT, "%s: the log is empty", what);
     if (memchr(text, '\0', len))
         return ar_fail(AR_EINPUT, "%s: not a text log (it holds NUL bytes)", what);
-    /* the summary block starts after the last "---" line */
+    /* the summary block: after the last "---" line that a metric follows
+     * (a wrapper's "---" printed after the summary does not hide it), else
+     * after the last "---" */
     struct lines it = {text, text + len, 1, 0};
-    const char *s, *summary = NULL;
+    const char *s, *block = NULL, *with = NULL;
     size_t sn;
-    int summary_line = 0;
+    int block_line = 0, with_line = 0, block_has = 0;
     while (next_line(&it, &s, &sn)) {
-        const char *t = s;
-        size_t tn = sn;
+        const char *t = s, *v;
+        size_t tn = sn, vn;
+        char key[64];
         trim(&t, &tn);
         budget_line(t, tn, &r->budget);
         if (tn == 3 && memcmp(t, "---", 3) == 0) {
-            summary = it.p;
-            summary_line = it.line;
+            block = it.p;
+            block_line = it.line;
+            block_has = 0;
+        } else if (block && !block_has && key_value(t, tn, key, sizeof key, &v, &vn) && metric_of(key)) {
+            block_has = 1;
+            with = block;
+            with_line = block_line;
         }
     }
+    const char *summary = with ? with : block;
+    int summary_line = with ? with_line : block_line;
     if (summary) {
         it = (struct lines){summary, text + len, summary_line, 0};
         while (next_line(&it, &s, &sn)) {
@@ -230,6 +240,8 @@ static int parse_log(const char *text, size_t len, const char *what, struct run_
             const char *v;
             size_t vn;
             trim(&s, &sn);
+            if (sn == 3 && memcmp(s, "---", 3) == 0)
+                break;   /* the next block */
             if (!key_value(s, sn, key, sizeof key, &v, &vn))
                 continue;
             const char *metric = metric_of(key);
@@ -295,8 +307,20 @@ struct diff {
     int have_patch;
 };
 
+/* A constant's name as Python writes constants: no lower-case letter
+ * (TOTAL_BATCH_SIZE, not step or smooth_train_loss, which are the training
+ * loop's state set at the top level). */
+static int upper_name(const char *name)
+{
+    for (; *name; name++)
+        if (islower((unsigned char)*name))
+            return 0;
+    return 1;
+}
+
 /* train.py's constants at the commit as a config: keys through the
- * vocabulary, a constant it does not know under its lower-cased name. */
+ * vocabulary, a constant it does not know under its lower-cased name;
+ * lower-case names only when the vocabulary knows them. */
 static jv trainpy_config(const char *source)
 {
     jv consts = ar_trainpy_constants(source);
@@ -309,6 +333,11 @@ static jv trainpy_config(const char *source)
         const char *name = jv_string_value(k);
         const char *key = ar_vocab_key(name);
         char lower[128];
+        if (!key && !upper_name(name)) {
+            jv_free(k);
+            jv_free(v);
+            continue;
+        }
         if (!key) {
             size_t i = 0;
             for (; name[i] && i + 1 < sizeof lower; i++)
@@ -495,6 +524,15 @@ static int tsv_read(const char *path, char **text, size_t *len)
     *text = NULL;
     *len = 0;
     if (access(path, F_OK) != 0) {
+        /* a new file: its directory must be there, or the card would be
+         * stored and the row lost */
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s", path);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            *(slash == dir ? slash + 1 : slash) = '\0';
+        if (slash && !ar_is_dir(dir))
+            return ar_fail(AR_EINPUT, "--tsv %s: no such directory %s", path, dir);
         *text = ar_xstrdup("");
         return 0;
     }
@@ -550,7 +588,7 @@ static const char *session_of(const struct ar_record_opts *o, const struct ar_gi
     return NULL;
 }
 
-static int platform_of(const struct ar_record_opts *o, int artrain, jv *out)
+static int platform_of(const struct ar_record_opts *o, int artrain, jv config, jv *out)
 {
     *out = jv_invalid();
     if (o->platform) {
@@ -560,8 +598,11 @@ static int platform_of(const struct ar_record_opts *o, int artrain, jv *out)
         *out = jv_object_set(jv_object(), jv_string("class"), jv_string(cls));
         return 0;
     }
-    /* ar-train says nothing of a GPU in its summary: the CPU it runs on */
-    *out = artrain ? ar_platform_detect(NULL) : ar_platform_detect_run();
+    /* ar-train's summary says nothing of a GPU: the CPU, unless its config
+     * asks for the GPU (device: cuda) */
+    const char *device = ar_jv_str(config, "device");
+    int gpu = !artrain || (device && !strcmp(device, "cuda"));
+    *out = gpu ? ar_platform_detect_run() : ar_platform_detect(NULL);
     return 0;
 }
 
@@ -640,7 +681,8 @@ static int judge(const struct ar_kb *kb, jv *card, const struct diff *d)
         return -1;
     ar_jv_set(card, "status", jv_string(v.status));
     int crash = !strcmp(v.status, "crash");
-    ar_jv_set(card, "delta", !crash && isfinite(v.delta) ? jv_number(v.delta) : jv_null());
+    /* val_bpb has 6 decimals: 1e-9 keeps the delta exact without float noise */
+    ar_jv_set(card, "delta", !crash && isfinite(v.delta) ? jv_number(round(v.delta * 1e9) / 1e9) : jv_null());
     ar_jv_set(card, "baseline", v.best_id[0] ? jv_string(v.best_id) : jv_null());
     if (v.best_id[0])
         ar_jv_set(card, "prior_cards", jv_array_append(jv_array(), jv_string(v.best_id)));
@@ -673,8 +715,6 @@ int ar_record_log(const struct ar_kb *kb, const struct ar_record_opts *o, jv *ca
         rc = existing_card(kb, what, r.card, card_out);
         goto done;
     }
-    if (platform_of(o, r.artrain, &platform) != 0)
-        goto done;
     if (o->tsv && tsv_read(o->tsv, &tsv_old, &tsv_len) != 0)
         goto done;
     struct ar_gitinfo g;
@@ -685,11 +725,15 @@ int ar_record_log(const struct ar_kb *kb, const struct ar_record_opts *o, jv *ca
         ar_fail(AR_EINPUT, "%s (record the run where its commit is, or give --repo)", why);
         goto done;
     }
-    if (trainer_diff(repo, &g, r.artrain, &d) != 0)
+    if (trainer_diff(repo, &g, r.artrain, &d) != 0 || platform_of(o, r.artrain, d.config, &platform) != 0)
         goto done;
     double budget = o->budget_s > 0 ? o->budget_s : r.budget > 0 ? r.budget : DEFAULT_BUDGET;
     card = build_card(o, &g, &r, &d, platform, budget);
     platform = jv_invalid();
+    /* the input is good: now the knowledge base may be created */
+    struct ar_kb created;
+    if (ar_kb_open(&created, kb->root, AR_KB_CREATE) != 0)
+        goto done;
     if (judge(kb, &card, &d) != 0 || ar_card_complete(&card) != 0)
         goto done;
     char id[AR_ID_LEN + 1];

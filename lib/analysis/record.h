@@ -1,5 +1,5 @@
 /* `ar-card record`: one finished run's log -> a stored card. The log's
- * summary block (after its last `---` line: train.py's val_bpb,
+ * summary block (after its last `---` line that a metric follows: train.py's val_bpb,
  * training_seconds, total_seconds, peak_vram_mb, mfu_percent,
  * total_tokens_M, num_steps, num_params_M, depth, or ar-train's), the
  * commit, parent and subject from git, `changes` from the commit's diff of
@@ -35,7 +35,8 @@ struct ar_record_opts {
 
 #define AR_RECORD_EXISTS 1
 
-/* Records the run of o's log. 0: stored, *card_out the stored card;
+/* Records the run of o's log into kb (its directories are created, with
+ * their parents, once the log and the commit are known good). 0: stored, *card_out the stored card;
  * AR_RECORD_EXISTS: the log is ar-train's and names the card ar-train
  * recorded (nothing stored; *card_out that card); -1: failed, nothing
  * stored (AR_EINPUT for a bad log or option, naming it; AR_EFAIL for I/O),

@@ -11,87 +11,87 @@
 #include "index/index.h"
 
 /* ------------------------------------------------------------------------ */
-/* the best card of a session and comparability key */
-
-struct best_search {
-    const char *session, *fingerprint, *cls, *skip;
-    double budget_s;
-    jv best;
-    double best_bpb;
-    const char *ref_hash;   /* NULL, or the config hash of the reference */
-    jv ref;                 /* the first card run with it */
-};
+/* the best card of a session and comparability key, over the statistics
+ * (the index's rows: no view is parsed to find it) */
 
 static int str_eq(const char *a, const char *b)
 {
     return a && b ? strcmp(a, b) == 0 : a == b;
 }
 
-static int consider(char *line, size_t len, void *ctx)
+static const char *or_empty(const char *s)
 {
-    struct best_search *s = ctx;
-    jv v;
-    if (ar_json_parse(line, len, "index", &v) != 0)
-        return 0;   /* the index is derived; a bad line is not this run's problem */
-    if (s->skip && str_eq(ar_jv_str(v, "id"), s->skip)) {
-        jv_free(v);
+    return s ? s : "";
+}
+
+struct found {
+    long best, ref;   /* indices into st->cards, -1 when none */
+};
+
+/* Cards are in id order: the first of equal val_bpb stays the best, and the
+ * first with the reference config is the reference. */
+static struct found find(const struct ar_kbstats *st, const char *session, const char *key,
+                         const char *ref_hash, const char *skip_id)
+{
+    struct found f = {-1, -1};
+    for (size_t i = 0; i < st->n; i++) {
+        const struct ar_cardsum *c = &st->cards[i];
+        if (c->retracted || !c->has_bpb || strcmp(c->key, key) != 0 || strcmp(c->session, session) != 0 ||
+            (skip_id && strcmp(c->id, skip_id) == 0))
+            continue;
+        if (ref_hash && f.ref < 0 && !c->crash && str_eq(c->config_hash, ref_hash))
+            f.ref = (long)i;
+        if ((str_eq(c->status, "keep") || str_eq(c->status, "baseline")) &&
+            (f.best < 0 || c->val_bpb < st->cards[f.best].val_bpb))
+            f.best = (long)i;
+    }
+    return f;
+}
+
+static const char *key_of(const char *fingerprint, double budget_s, const char *platform_class, char *out,
+                          size_t size)
+{
+    return ar_stats_keyname(fingerprint, isfinite(budget_s) ? budget_s : 0, platform_class, out, size);
+}
+
+/* The view of card i, or jv_invalid() for -1. */
+static int view_of(const struct ar_kb *kb, const struct ar_kbstats *st, long i, jv *out)
+{
+    *out = jv_invalid();
+    if (i < 0)
         return 0;
-    }
-    const char *status = ar_jv_str(v, "status");
-    jv retracted = ar_jv_get(v, "retracted");
-    jv data = ar_jv_get(v, "data"), platform = ar_jv_get(v, "platform");
-    jv metrics = ar_jv_get(v, "metrics");
-    double bpb = ar_jv_num(metrics, "val_bpb", NAN);
-    int same_key = jv_get_kind(retracted) != JV_KIND_TRUE && str_eq(ar_jv_str(v, "session"), s->session) &&
-                   str_eq(ar_jv_str(data, "fingerprint"), s->fingerprint) &&
-                   str_eq(ar_jv_str(platform, "class"), s->cls) &&
-                   ar_jv_num(v, "budget_s", NAN) == s->budget_s && isfinite(bpb);
-    int match = same_key && (str_eq(status, "keep") || str_eq(status, "baseline"));
-    jv_free(retracted);
-    jv_free(data);
-    jv_free(platform);
-    jv_free(metrics);
-    /* lines come in id order: the first card with the reference config */
-    if (same_key && s->ref_hash && !jv_is_valid(s->ref) && !str_eq(status, "crash") &&
-        str_eq(ar_jv_str(v, "config_hash"), s->ref_hash))
-        s->ref = jv_copy(v);
-    if (match && (!jv_is_valid(s->best) || bpb < s->best_bpb)) {
-        jv_free(s->best);
-        s->best = v;
-        s->best_bpb = bpb;
-    } else {
-        jv_free(v);
-    }
-    return 0;
+    int rc = ar_index_view(kb, st->cards[i].id, out);
+    return rc < 0 ? -1 : 0;   /* 1 (gone since the rows were read) reads as none */
 }
 
 int ar_verdict_best(const struct ar_kb *kb, const char *session, const char *fingerprint, double budget_s,
                     const char *platform_class, const char *ref_hash, const char *skip_id, jv *best,
                     jv *ref)
 {
-    struct best_search s = {session, fingerprint, platform_class, skip_id, budget_s, jv_invalid(), 0,
-                            ref_hash, jv_invalid()};
-    if (ar_index_foreach(kb, consider, &s) < 0) {
-        jv_free(s.best);
-        jv_free(s.ref);
-        *best = *ref = jv_invalid();
+    *best = *ref = jv_invalid();
+    struct ar_kbstats *st;
+    if (ar_kbstats_load(kb, NULL, &st) != 0)
         return -1;
+    char key[512];
+    key_of(fingerprint, budget_s, platform_class, key, sizeof key);
+    struct found f = find(st, or_empty(session), key, ref_hash, skip_id);
+    int rc = view_of(kb, st, f.best, best) == 0 && view_of(kb, st, f.ref, ref) == 0 ? 0 : -1;
+    ar_kbstats_free(st);
+    if (rc < 0) {
+        jv_free(*best);
+        jv_free(*ref);
+        *best = *ref = jv_invalid();
     }
-    *best = s.best;
-    *ref = s.ref;
-    return 0;
+    return rc;
 }
 
 /* ------------------------------------------------------------------------ */
 /* the noise floor */
 
-int ar_verdict_noise(const struct ar_kb *kb, const char *platform_class, double *sigma, char *from,
+static void noise_of(const struct ar_kbstats *st, const char *platform_class, double *sigma, char *from,
                      size_t size)
 {
-    struct ar_kbstats *st;
-    if (ar_kbstats_load(kb, NULL, &st) != 0)
-        return -1;
-    const struct ar_noise *nz = ar_stats_noise(st, platform_class ? platform_class : "");
+    const struct ar_noise *nz = ar_stats_noise(st, or_empty(platform_class));
     if (!nz || nz->is_default) {
         *sigma = AR_SIGMA_DEFAULT;
         snprintf(from, size, "prior");
@@ -99,6 +99,15 @@ int ar_verdict_noise(const struct ar_kb *kb, const char *platform_class, double 
         *sigma = nz->sigma;
         snprintf(from, size, "%d replicates on %s", nz->runs, *nz->platform ? nz->platform : "(no class)");
     }
+}
+
+int ar_verdict_noise(const struct ar_kb *kb, const char *platform_class, double *sigma, char *from,
+                     size_t size)
+{
+    struct ar_kbstats *st;
+    if (ar_kbstats_load(kb, NULL, &st) != 0)
+        return -1;
+    noise_of(st, platform_class, sigma, from, size);
     ar_kbstats_free(st);
     return 0;
 }
@@ -216,64 +225,47 @@ void ar_verdict_rule(const struct ar_verdict_in *in, struct ar_verdict *v)
 
 int ar_verdict_of(const struct ar_kb *kb, jv card, struct ar_verdict *v)
 {
+    struct ar_kbstats *st;
+    if (ar_kbstats_load(kb, NULL, &st) != 0)
+        return -1;
     jv data = ar_jv_get(card, "data"), platform = ar_jv_get(card, "platform");
     jv metrics = ar_jv_get(card, "metrics");
-    const char *fp = ar_jv_str(data, "fingerprint"), *cls = ar_jv_str(platform, "class");
-    const char *session = ar_jv_str(card, "session"), *verifies = ar_jv_str(card, "verifies");
+    const char *cls = ar_jv_str(platform, "class");
     double budget = ar_jv_num(card, "budget_s", NAN);
+    char key[512];
+    key_of(ar_jv_str(data, "fingerprint"), budget, cls, key, sizeof key);
     struct ar_verdict_in in = {0};
     in.val_bpb = ar_jv_num(metrics, "val_bpb", NAN);
     if (str_eq(ar_jv_str(card, "status"), "crash"))
         in.val_bpb = NAN;
     in.truncated = ar_jv_has(metrics, "training_seconds") &&
                    ar_stats_truncated(ar_jv_num(metrics, "training_seconds", 0), budget);
-    in.verifies = verifies;
     char from[64];
-    jv best = jv_invalid(), ref = jv_invalid(), vc = jv_invalid();
-    int rc = -1;
-    if (ar_verdict_noise(kb, cls, &in.sigma, from, sizeof from) != 0)
-        goto out;
+    noise_of(st, cls, &in.sigma, from, sizeof from);
     in.sigma_from = from;
-    if (ar_verdict_best(kb, session, fp, budget, cls, NULL, ar_jv_str(card, "id"), &best, &ref) != 0)
-        goto out;
-    in.have_best = jv_is_valid(best);
+    struct found f = find(st, or_empty(ar_jv_str(card, "session")), key, NULL, ar_jv_str(card, "id"));
+    in.have_best = f.best >= 0;
     if (in.have_best) {
-        jv bm = ar_jv_get(best, "metrics");
-        in.best_bpb = ar_jv_num(bm, "val_bpb", NAN);
-        in.best_id = ar_jv_str(best, "id");
-        jv_free(bm);
+        in.best_bpb = st->cards[f.best].val_bpb;
+        in.best_id = st->cards[f.best].id;
     }
+    in.verifies = ar_jv_str(card, "verifies");
     in.verified_bpb = in.verified_delta = NAN;
-    if (verifies) {
-        int found = ar_index_view(kb, verifies, &vc);
-        if (found < 0)
-            goto out;
-        in.verified_found = found == 0;
-        if (in.verified_found) {
-            jv vm = ar_jv_get(vc, "metrics"), vd = ar_jv_get(vc, "data"), vp = ar_jv_get(vc, "platform");
-            jv retracted = ar_jv_get(vc, "retracted");
-            int counts = !str_eq(ar_jv_str(vc, "status"), "crash") && jv_get_kind(retracted) != JV_KIND_TRUE;
-            in.verified_bpb = counts ? ar_jv_num(vm, "val_bpb", NAN) : NAN;
-            in.verified_delta = ar_jv_num(vc, "delta", NAN);
-            in.verified_baseline = ar_jv_str(vc, "baseline");
-            in.same_key = str_eq(ar_jv_str(vd, "fingerprint"), fp) && str_eq(ar_jv_str(vp, "class"), cls) &&
-                          ar_jv_num(vc, "budget_s", NAN) == budget;
-            jv_free(vm);
-            jv_free(vd);
-            jv_free(vp);
-            jv_free(retracted);
-        }
+    long c = in.verifies ? ar_stats_find(st, in.verifies) : -1;
+    if (c >= 0) {
+        const struct ar_cardsum *vc = &st->cards[c];
+        in.verified_found = 1;
+        in.verified_bpb = vc->counts ? vc->val_bpb : NAN;
+        in.verified_delta = vc->has_delta ? vc->delta : NAN;
+        in.verified_baseline = vc->baseline;
+        in.same_key = strcmp(vc->key, key) == 0;
     }
     ar_verdict_rule(&in, v);
-    rc = 0;
-out:
-    jv_free(best);
-    jv_free(ref);
-    jv_free(vc);
+    ar_kbstats_free(st);
     jv_free(data);
     jv_free(platform);
     jv_free(metrics);
-    return rc;
+    return 0;
 }
 
 jv ar_verdict_extra(const struct ar_verdict *v)

@@ -21,6 +21,8 @@ printf '#!/bin/sh\necho "NVIDIA-SMI has failed because it could not communicate 
     >"$T/nogpu/nvidia-smi"
 chmod +x "$T/gpu/nvidia-smi" "$T/nogpu/nvidia-smi"
 GPU_PATH="$T/gpu:$PATH" NOGPU_PATH="$T/nogpu:$PATH"
+# and a PATH with no nvidia-smi at all
+NOSMI_PATH=$(tr ':' '\n' <<<"$PATH" | while read -r d; do [ -x "$d/nvidia-smi" ] || printf '%s:' "$d"; done)
 
 # the fork: autoresearch's train.py, then a commit that halves the batch
 R="$T/fork"
@@ -73,6 +75,7 @@ expect "and device cuda" test "$(field "$base" .platform.device)" = cuda
 expect "and the GPU's memory" test "$(field "$base" .platform.gpu_mem_gb)" = 79.6
 expect "the config holds train.py's constants by ar's keys" \
     test "$(field "$base" .config.total_batch_tokens)" = 524288
+expect "but not the training loop's state (step = 0)" test "$(field "$base" '.config | has("step")')" = false
 
 # the second commit halves the batch: TOTAL_BATCH_SIZE 2**19 -> 2**18
 sed -i 's/^TOTAL_BATCH_SIZE = 2\*\*19/TOTAL_BATCH_SIZE = 2**18/' "$R/train.py"
@@ -87,7 +90,7 @@ expect "changes from the diff of train.py's constants" \
     "total_batch_tokens 524288 262144"
 expect "the parent commit from git" test "$(field "$batch" .parent_commit)" = "$c1"
 expect "better by more than 2 sigma: keep" test "$(field "$batch" .status)" = keep
-expect "the delta is against the session's best" test "$(field "$batch" '.delta * 1e6 | round')" = "-11859"
+expect "the delta is against the session's best" test "$(field "$batch" .delta)" = "-0.011859"
 expect "the baseline names that card" test "$(field "$batch" .baseline)" = "$base"
 expect "the category from the changed key" test "$(field "$batch" .category)" = hyperparameter
 expect "only constants changed: no patch" test "$(field "$batch" '.extra.patch // "none"')" = none
@@ -133,6 +136,8 @@ cpu=$OUT
 expect "no nvidia-smi GPU: a CPU class" grep -qE '^cpu(-|$)' <<<"$(field "$cpu" .platform.class)"
 expect "no nvidia-smi GPU: device cpu" test "$(field "$cpu" .platform.device)" = cpu
 expect "--session names the session" test "$(field "$cpu" .session)" = cpu-run
+run env PATH="$NOSMI_PATH" sh -c "cd '$R' && ar-card record '$T/code.log' --session cpu-run"
+expect "no nvidia-smi on PATH at all: device cpu" test "$(field "$OUT" .platform.device)" = cpu
 run env PATH="$NOGPU_PATH" sh -c "cd '$R' && ar-card record '$T/code.log' --platform H100 --session other --budget 120 --data climbmix"
 plain=$OUT
 expect "--platform H100 is class h100" test "$(field "$plain" .platform.class)" = h100
@@ -180,6 +185,19 @@ expect "its config is ar-train's snapshot" test "$(field "$ar" .config.total_bat
 expect "ar-train ran on the CPU: a CPU class" grep -qE '^cpu' <<<"$(field "$ar" .platform.class)"
 expect "its peak_mem_mb is ar-train's" test "$(field "$ar" .metrics.peak_mem_mb)" = 12.5
 
+# a real ar-train run: its log names its card, and record does not add one
+tiny_data 60
+(cd "$A" && ar-train --max-steps 2 --quiet --session ar-real >"$T/real.log" 2>&1)
+real=$(awk '/^card:/ {print $2}' "$T/real.log")
+n=$(cards)
+run sh -c "cd '$A' && ar-card record '$T/real.log'"
+expect "record of a real ar-train log prints ar-train's card" test -n "$real" -a "$OUT" = "$real"
+expect "and adds none" test "$(cards)" -eq "$n"
+(cd "$A" && ar-train --max-steps 2 --quiet --no-card >"$T/real-nocard.log" 2>&1)
+run sh -c "cd '$A' && ar-card record '$T/real-nocard.log' --session ar-real"
+expect "a real ar-train --no-card log is recorded" test "$(field "$OUT" .extra.recorded_from)" = "ar-train log"
+expect "with ar-train's metrics" test "$(field "$OUT" .metrics.num_steps)" = 2
+
 # bad logs and options: one line, exit 2, nothing stored
 before=$(tree_sum "$KB")
 : >"$T/empty.log"
@@ -200,7 +218,12 @@ expect_err "--budget 0" 2 "--budget" sh -c "cd '$R' && ar-card record '$T/base.l
 echo "not a results file" >"$T/other.tsv"
 expect_err "--tsv of another file" 2 "other.tsv: not a results.tsv" \
     sh -c "cd '$R' && ar-card record '$T/base.log' --tsv '$T/other.tsv'"
+expect_err "--tsv in a directory that does not exist" 2 "no such directory" \
+    sh -c "cd '$R' && ar-card record '$T/base.log' --tsv '$T/no/dir/results.tsv'"
 expect "bad logs and options store nothing" test "$(tree_sum "$KB")" = "$before"
+expect_err "a bad log and a knowledge base not there yet" 2 "the log is empty" \
+    sh -c "cd '$R' && ar-card record '$T/empty.log' --kb '$T/fresh/knowledge'"
+expect "leaves no knowledge base behind" test ! -e "$T/fresh"
 expect "and leave --tsv's file as it was" test "$(cat "$T/other.tsv")" = "not a results file"
 expect_rc "record --help" 0 ar-card record --help
 
