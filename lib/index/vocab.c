@@ -81,12 +81,12 @@ const struct ar_vocab_keyinfo ar_vocab_keys[] = {
     { "adam_betas", OPT, VK_PAIR, 0 },         /* (adam_beta1, adam_beta2) */
     { "x0_lambda_beta1", OPT, VK_NUM, 0 },
     { "lr_scale_ref", OPT, VK_NUM, 0 },        /* width the AdamW lrs are tuned at */
-    { "cautious_wd", OPT, VK_BOOL, 0 },
+    { "cautious_wd", OPT, VK_BOOL, VF_ON },
     { "muon_ns_coeffs", OPT, VK_NONE, 0 },
     { "wd_schedule", SCHED, VK_STR, 0 },
     { "lr_schedule", SCHED, VK_STR, 0 },
     { "warmdown_shape", SCHED, VK_STR, 0 },
-    { "dropout", REG, VK_NUM, 0 },
+    { "dropout", REG, VK_NUM, VF_OFF0 },
     { "model_dim", ARCH, VK_INT, 0 },
     { "n_head", ARCH, VK_INT, 0 },
     { "ve_gate_scale", ARCH, VK_NUM, 0 },
@@ -100,7 +100,8 @@ const struct ar_vocab_keyinfo ar_vocab_keys[] = {
     { "proj_init", INIT, VK_NONE, 0 },
     { "vocab_size", "tokenizer", VK_INT, VF_TOKENS },
     { "budget_s", HYP, VK_NUM, 0 },
-    { "seed", "other", VK_INT, 0 },
+    { "seed", "other", VK_INT, VF_NOMINAL },
+    { "window_schedule", SCHED, VK_NONE, 0 },
     { "peak_flops", EFF, VK_NUM, 0 },
     { NULL, NULL, 0, 0 },
 };
@@ -198,6 +199,13 @@ const struct ar_vocab_phrase ar_vocab_phrases[] = {
     { "ve only", "ve_layers", NULL },
     { "ve every", "ve_layers", NULL },
     { "ve layers", "ve_layers", NULL },
+    { "ve groups", "ve_layers", NULL },
+    { "ve tables", "ve_layers", NULL },
+    { "window warmup", "window_schedule", NULL },
+    { "window schedule", "window_schedule", NULL },
+    { "sliding window", "window_pattern", NULL },
+    { "vocab", "vocab_size", NULL },
+    { "vocabulary size", "vocab_size", NULL },
     { "ve on", "ve_layers", NULL },
     { "ve gate channels", "ve_gate_channels", NULL },
     { "ve gate scale", "ve_gate_scale", NULL },
@@ -285,6 +293,9 @@ const struct ar_vocab_phrase ar_vocab_phrases[] = {
     { "momentum warmup", "muon_momentum_warmup_steps", NULL },
     { "muon ns steps", "muon_ns_steps", NULL },
     { "ns steps", "muon_ns_steps", NULL },
+    { "ns iterations", "muon_ns_steps", NULL },
+    { "muon ns iterations", "muon_ns_steps", NULL },
+    { "newton schulz iterations", "muon_ns_steps", NULL },
     { "newton schulz steps", "muon_ns_steps", NULL },
     { "polar express", "muon_ns", "polar_express" },
     { "gradient clipping", "grad_clip", NULL },
@@ -302,6 +313,8 @@ const struct ar_vocab_phrase ar_vocab_phrases[] = {
     { "warm down", "warmdown_frac", NULL },
     { "lr warmdown", "warmdown_frac", NULL },
     { "cooldown", "warmdown_frac", NULL },
+    { "lr cooldown", "warmdown_frac", NULL },
+    { "lr warmdown ratio", "warmdown_frac", NULL },
     { "final lr", "final_lr_frac", NULL },
     { "final lr fraction", "final_lr_frac", NULL },
     /* batch and run */
@@ -426,6 +439,12 @@ enum ar_vocab_kind ar_vocab_kind(const char *key)
     }
     const struct ar_vocab_keyinfo *k = ar_vocab_keyinfo(key);
     return k ? k->kind : VK_ANY;
+}
+
+const char *const *ar_vocab_pair_keys(const char *key)
+{
+    static const char *const betas[] = { "adam_beta1", "adam_beta2", NULL };
+    return key && strcmp(key, "adam_betas") == 0 ? betas : NULL;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -18,6 +18,9 @@ enum ar_vocab_kind {
 enum {
     VF_TOKENS = 1,   /* counted in tokens or sequences: 524K is 2^19 */
     VF_SCALE = 2,    /* a multiplier itself: "init scale 0.7x" is 0.7, not a factor */
+    VF_ON = 4,       /* a boolean that is on unless changed (keys outside ar) */
+    VF_NOMINAL = 8,  /* numbers without an order: a seed goes neither up nor down */
+    VF_OFF0 = 16,    /* 0 turns it off (keys outside ar; ar's own: a default of 0) */
 };
 
 struct ar_vocab_keyinfo {
@@ -41,5 +44,8 @@ const struct ar_vocab_keyinfo *ar_vocab_keyinfo(const char *key);
 const struct ar_vocab_phrase *ar_vocab_phrase_find(const char *normalised);
 const char *ar_vocab_key_normalised(const char *normalised);
 enum ar_vocab_kind ar_vocab_kind(const char *key);
+/* the two keys a pair key stands for (adam_betas: adam_beta1, adam_beta2),
+ * or NULL */
+const char *const *ar_vocab_pair_keys(const char *key);
 
 #endif
