@@ -86,6 +86,7 @@ START_TEST(path_goes_to_its_importer)
 {
     struct ar_import_opts o = {.platform = "h100"};
     struct ar_import_stats st = {0};
+    st.free_rows = st.files = jv_invalid();
     /* "commit<TAB>" first: results.tsv, whatever the name */
     ck_assert_int_eq(ar_import_path(&kb, tsv, &o, &st), 0);
     ck_assert_int_eq(st.imported, 2);
@@ -96,10 +97,15 @@ START_TEST(path_goes_to_its_importer)
     /* --format commons sends even a .tsv to the commons importer */
     struct ar_import_opts commons = {.platform = "h100", .format = "commons"};
     struct ar_import_stats st2 = {0};
-    /* (which skips it: not a JSON card) */
-    ck_assert_int_eq(ar_import_path(&kb, odd, &commons, &st2), 0);
-    ck_assert_int_eq(st2.skipped, 1);
+    st2.free_rows = st2.files = jv_invalid();
+    /* (which refuses it, naming it: a file given by name that is not a JSON
+     * card is an error, not a skipped card and exit 0) */
+    ck_assert_int_eq(ar_import_path(&kb, odd, &commons, &st2), -1);
+    ck_assert_int_eq(ar_last_code(), AR_EINPUT);
+    ck_assert_ptr_nonnull(strstr(ar_last_error(), "not an autoresearch-commons card"));
     ck_assert_int_eq(count_cards(), 2);
+    ar_import_stats_free(&st);
+    ar_import_stats_free(&st2);
 }
 END_TEST
 

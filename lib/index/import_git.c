@@ -1,0 +1,68 @@
+/* `ar-card import --repo DIR` (lib/index/import_int.h): what the fork's git
+ * repository knows of a row's commit, through libgit2: the commit's time
+ * and its full id. (The constants its diff of train.py changed come with
+ * ar_trainpy_changes, index/trainpy.h, once it is implemented.) */
+#include "index/import_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <git2.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+
+struct ix_repo {
+    git_repository *repo;
+    char name[256];
+};
+
+int ix_repo_open(const char *dir, struct ix_repo **out)
+{
+    git_libgit2_init();
+    struct ix_repo *r = ar_xmalloc(sizeof *r);
+    memset(r, 0, sizeof *r);
+    if (git_repository_open_ext(&r->repo, dir, 0, NULL) < 0) {
+        const git_error *e = git_error_last();
+        free(r);
+        git_libgit2_shutdown();
+        return ar_fail(AR_EINPUT, "option '--repo': %s: not a git repository (%s)", dir,
+                       e && e->message ? e->message : "cannot open");
+    }
+    git_reference *head = NULL;
+    if (git_repository_head(&head, r->repo) == 0 && git_reference_is_branch(head))
+        snprintf(r->name, sizeof r->name, "%s", git_reference_shorthand(head));
+    git_reference_free(head);
+    *out = r;
+    return 0;
+}
+
+void ix_repo_close(struct ix_repo *r)
+{
+    if (!r)
+        return;
+    git_repository_free(r->repo);
+    free(r);
+    git_libgit2_shutdown();
+}
+
+const char *ix_repo_name(const struct ix_repo *r)
+{
+    return r->name;
+}
+
+int ix_repo_commit(struct ix_repo *r, const char *commit, long long *time_s, char full[41], jv *diff)
+{
+    *diff = jv_invalid();
+    git_oid oid;
+    git_commit *c = NULL, *parent = NULL;
+    size_t n = strlen(commit);
+    if (n < 7 || n > 40 || git_oid_fromstrn(&oid, commit, n) != 0 ||
+        git_commit_lookup_prefix(&c, r->repo, &oid, n) != 0)
+        return 1;
+    *time_s = (long long)git_commit_time(c);
+    git_oid_tostr(full, 41, git_commit_id(c));
+    (void)parent;
+    git_commit_free(c);
+    return 0;
+}
