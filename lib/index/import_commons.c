@@ -19,6 +19,7 @@
 #include "host/gpu.h"
 #include "index/index.h"
 #include "index/store.h"
+#include "index/vocab.h"
 
 /* ---------------------------------------------------- autoresearch-commons */
 
@@ -40,7 +41,17 @@ static int commons_changes(jv diff, jv *out)
     jv_array_foreach(keys, i, k) {
         jv v = jv_object_get(jv_copy(diff), jv_copy(k));
         jv c = jv_object();
-        ar_jv_set(&c, "key", jv_copy(k));
+        /* the community's names (MATRIX_LR, "rope theta") through the vocabulary */
+        const char *canon = ar_vocab_key(jv_string_value(k));
+        if (canon) {
+            ar_jv_set(&c, "key", jv_string(canon));
+        } else {
+            char low[129];
+            snprintf(low, sizeof low, "%s", jv_string_value(k));
+            for (char *p = low; *p; p++)
+                *p = (char)tolower((unsigned char)*p);
+            ar_jv_set(&c, "key", jv_string(low));
+        }
         if (jv_get_kind(v) == JV_KIND_ARRAY && jv_array_length(jv_copy(v)) == 2) {
             ar_jv_set(&c, "from", jv_array_get(jv_copy(v), 0));
             ar_jv_set(&c, "to", jv_array_get(jv_copy(v), 1));
