@@ -24,10 +24,11 @@ int ix_repo_open(const char *dir, struct ix_repo **out)
     memset(r, 0, sizeof *r);
     if (git_repository_open_ext(&r->repo, dir, 0, NULL) < 0) {
         const git_error *e = git_error_last();
+        char why[512];
+        snprintf(why, sizeof why, "%s", e && e->message ? e->message : "cannot open");
         free(r);
         git_libgit2_shutdown();
-        return ar_fail(AR_EINPUT, "option '--repo': %s: not a git repository (%s)", dir,
-                       e && e->message ? e->message : "cannot open");
+        return ar_fail(AR_EINPUT, "option '--repo': %s: not a git repository (%s)", dir, why);
     }
     git_reference *head = NULL;
     if (git_repository_head(&head, r->repo) == 0 && git_reference_is_branch(head))

@@ -360,8 +360,8 @@ static int parse_row(const struct header *h, char **f, int nf, struct row *r)
         char c[64];
         snprintf(c, sizeof c, "%s", f[h->at[COL_COMMIT]]);
         lower_trim(c);
-        if (is_hex_commit(c))
-            snprintf(r->commit, sizeof r->commit, "%s", c);
+        if (is_hex_commit(c))   /* at most 40 digits */
+            memcpy(r->commit, c, strlen(c) + 1);
         r->is_base = strcmp(c, "baseline") == 0;
     }
     r->is_base |= strcmp(r->status, "baseline") == 0 || says_baseline(r->desc);
