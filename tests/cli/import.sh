@@ -136,17 +136,27 @@ sed -i 's/2\*\*19/2**18/' "$repo/train.py"
 GIT_COMMITTER_DATE="2026-03-09T08:07:00Z" GIT_AUTHOR_DATE="2026-03-09T08:07:00Z" \
     git -C "$repo" -c user.name=t -c user.email=t@t commit -qam "smaller batch"
 c2=$(git -C "$repo" rev-parse HEAD)
+sed -i 's/    pass/    return 0/' "$repo/train.py"
+GIT_COMMITTER_DATE="2026-03-09T08:14:00Z" GIT_AUTHOR_DATE="2026-03-09T08:14:00Z" \
+    git -C "$repo" -c user.name=t -c user.email=t@t commit -qam "main returns"
+c3=$(git -C "$repo" rev-parse HEAD)
 tsv "commit|val_bpb|memory_gb|status|description" \
     "${c1:0:7}|1.000000|10.0|keep|baseline" \
     "${c2:0:7}|0.990000|10.0|keep|a description that says nothing" \
-    "1234567|0.995000|10.0|discard|matrix LR 0.04 to 0.05" >"$repo/results.tsv"
+    "1234567|0.995000|10.0|discard|matrix LR 0.04 to 0.05" \
+    "${c3:0:7}|0.992000|10.0|discard|refactor" >"$repo/results.tsv"
 run ar-card import --platform h100 --repo "$repo" "$repo/results.tsv"
 expect "--repo imports" [ "$RC" -eq 0 ]
+expect "--repo: changes from the commit's diff of train.py" \
+    [ "$(q 'select(.extra.line==3) | .changes')" = '[{"from":524288,"key":"total_batch_tokens","to":262144}]' ]
+expect "--repo: ... said so in extra" [ "$(qr 'select(.extra.line==3) | .extra.changes_from')" = git ]
+expect "--repo: a code change that is not a constant is named in extra" \
+    [ "$(qr 'select(.extra.line==5) | .extra.code_changes[0]')" = "def main" ]
 expect "--repo: the commit's full id" [ "$(qr 'select(.extra.line==3) | .commit')" = "$c2" ]
 expect "--repo: created is the commit's time" [ "$(qr 'select(.extra.line==3) | .created')" = 2026-03-09T08:07:00.000Z ]
 expect "--repo: a commit the repository lacks takes its description's changes" \
     [ "$(qr 'select(.extra.line==4) | .changes[0].key + " " + .extra.changes_from')" = "matrix_lr description" ]
-expect "--repo: the rows keep their order" [ "$(qr '.extra.line' | tr '\n' ' ')" = "2 3 4 " ]
+expect "--repo: the rows keep their order" [ "$(qr '.extra.line' | tr '\n' ' ')" = "2 3 4 5 " ]
 expect "--repo: session from the repository's branch" [ "$(qr '.session' | sort -u)" = autoresearch/mar9 ]
 expect_err "--repo that is not a repository" 2 "option '--repo'" ar-card import --platform h100 --repo "$T" "$repo/results.tsv"
 
