@@ -660,6 +660,9 @@ static void fill_times(struct file *f)
 {
     struct stat sb;
     long long end = stat(f->path, &sb) == 0 ? (long long)sb.st_mtime * 1000 : 0;
+    long long now = (long long)time(NULL) * 1000, span = (long long)f->nrows * 1000;
+    if (end - span < 1577836800000LL || end > now)   /* a copy dated before 2020 or ahead: now */
+        end = now;
     int first = -1;
     for (int i = 0; i < f->nrows && first < 0; i++)
         if (f->rows[i].has_t)

@@ -160,6 +160,13 @@ expect "--repo: the rows keep their order" [ "$(qr '.extra.line' | tr '\n' ' ')"
 expect "--repo: session from the repository's branch" [ "$(qr '.session' | sort -u)" = autoresearch/mar9 ]
 expect_err "--repo that is not a repository" 2 "option '--repo'" ar-card import --platform h100 --repo "$T" "$repo/results.tsv"
 
+# a file dated before 2020 (an old copy): the rows end now, not refused
+fresh
+cp "$FIX" "$T/old.tsv"
+touch -d 2019-01-01 "$T/old.tsv"
+run ar-card import --platform h100 "$T/old.tsv"
+expect "a log file dated 2019 still imports all its rows" [ "$RC" -eq 0 -a "$(ls "$KB/cards" | wc -l)" -eq 126 ]
+
 # ------------------------------------------------------------ refusals
 for m in val_rmse val_loss score; do
     fresh
