@@ -557,6 +557,11 @@ static int run_plan(int nargs, char **args)
     if (ar_suggest_config(config_file, &config) != 0)
         ar_die_last();
     jv detected = jv_invalid();
+    static char cls[80];   /* --platform H100 is class h100 */
+    if (platform && ar_platform_class_arg(platform, "--platform", cls, sizeof cls) != 0)
+        ar_die_last();
+    if (platform)
+        platform = cls;
     if (!platform) {
         detected = ar_platform_detect(NULL);
         platform = ar_jv_str(detected, "class");

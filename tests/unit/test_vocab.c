@@ -469,6 +469,41 @@ START_TEST(card_changes)
 }
 END_TEST
 
+START_TEST(reruns)
+{
+    ck_assert(ar_vocab_is_rerun("random seed 42 to 137"));
+    ck_assert(ar_vocab_is_rerun("[re-run] baseline"));
+    ck_assert(ar_vocab_is_rerun("control rerun of the baseline"));
+    ck_assert(ar_vocab_is_rerun("Replicate best config (seed 7)"));
+    ck_assert(!ar_vocab_is_rerun("seed 42 to 137 and depth 9"));
+    ck_assert(!ar_vocab_is_rerun("repeat with matrix LR 0.05"));
+    ck_assert(!ar_vocab_is_rerun("halve batch 524K to 262K"));
+    ck_assert(!ar_vocab_is_rerun("baseline"));
+    ck_assert(!ar_vocab_is_rerun("prerunner idea"));
+    ck_assert(!ar_vocab_is_rerun(NULL));
+}
+END_TEST
+
+/* the MLX fork's short descriptions */
+START_TEST(mlx_fork_rows)
+{
+    describe_is("halve total batch size to 2^16",
+                "{\"category\":\"hyperparameter\",\"changes\":[{\"direction\":\"down\",\"from\":131072,"
+                "\"key\":\"total_batch_tokens\",\"to\":65536}]}");
+    describe_is("reduce depth from 8 to 4",
+                "{\"category\":\"architecture\",\"changes\":[{\"direction\":\"down\",\"from\":8,"
+                "\"key\":\"depth\",\"to\":4}]}");
+    describe_is("lower weight decay to 0.1",
+                "{\"category\":\"optimizer\",\"changes\":[{\"direction\":\"down\",\"key\":\"muon_weight_decay\",\"to\":0.1}]}");
+    describe_is("SiLU activation (batch 2^13)",
+                "{\"category\":\"architecture\",\"changes\":[{\"key\":\"mlp\",\"to\":\"silu\"}]}");
+    int rows, with;
+    tsv_coverage("tests/fixtures/dday-fg-autoresearch-mlx-results.tsv", &rows, &with);
+    ck_assert_int_eq(rows, 11);
+    ck_assert_int_eq(with, 9);   /* all but the two baselines */
+}
+END_TEST
+
 /* man/ar-card.5 lists every key and phrase of the table */
 START_TEST(the_man_page_lists_the_table)
 {
@@ -507,6 +542,8 @@ Suite *make_suite(void)
     tcase_add_test(tc, other_forks_rows);
     tcase_add_test(tc, mar8_coverage);
     tcase_add_test(tc, card_changes);
+    tcase_add_test(tc, reruns);
+    tcase_add_test(tc, mlx_fork_rows);
     tcase_add_test(tc, the_man_page_lists_the_table);
     suite_add_tcase(s, tc);
     return s;
