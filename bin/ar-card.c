@@ -446,7 +446,7 @@ static int run_import(int n, char **paths)
     if (ar_kb_open(&ikb, kb_dir, 0) != 0 && access(ikb.root, F_OK) == 0)
         ar_die_last();
     const struct ar_kb *kb = &ikb;
-    struct ar_import_stats st = {0};
+    struct ar_import_stats st = {.collect = 1};
     st.free_rows = st.files = jv_invalid();
     for (int i = 0; i < n; i++)
         if (ar_import_path(kb, paths[i], &import_opts, &st) != 0)

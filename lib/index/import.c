@@ -49,6 +49,8 @@ void ar_import_stats_free(struct ar_import_stats *st)
 void ix_free_row(struct ar_import_stats *st, const char *file, int line, const char *description)
 {
     st->free_text++;
+    if (!st->collect)
+        return;
     if (!jv_is_valid(st->free_rows))
         st->free_rows = jv_array();
     jv r = jv_object();

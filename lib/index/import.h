@@ -42,11 +42,14 @@ struct ar_import_opts {
 struct ar_import_stats {
     int imported, existing, skipped, notes;
     int structured, free_text;   /* rows whose meaning became changes, and the others */
+    int collect;                 /* set by the caller: keep the two lists below */
     jv free_rows;                /* [{file, line, description}] of the free-text rows, or invalid */
-    jv files;                    /* [{file, rows, baseline, best, best_delta}] per results.tsv, or invalid */
+    jv files;                    /* [{file, rows, session, baseline, best, best_delta}] per results.tsv,
+                                  * or invalid */
 };
 
-/* Frees what st holds (free_rows, files). */
+/* Frees what st holds (free_rows, files, when st->collect was set); a
+ * zeroed struct without collect holds nothing. */
 void ar_import_stats_free(struct ar_import_stats *st);
 
 /* The results.tsv budget when o->budget_s is 0. */

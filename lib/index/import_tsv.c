@@ -947,7 +947,7 @@ int ar_import_tsv(const struct ar_kb *kb, const char *path, const struct ar_impo
         rc = ix_store_batch(kb, cards, st);
     else
         jv_free(cards);
-    if (rc == 0) {
+    if (rc == 0 && st->collect) {
         if (!jv_is_valid(st->files))
             st->files = jv_array();
         jv s = jv_object();
