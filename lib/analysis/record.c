@@ -208,21 +208,31 @@ static int parse_log(const char *text, size_t len, const char *what, struct run_
         return ar_fail(AR_EINPUT, "%s: the log is empty", what);
     if (memchr(text, '\0', len))
         return ar_fail(AR_EINPUT, "%s: not a text log (it holds NUL bytes)", what);
-    /* the summary block starts after the last "---" line */
+    /* the summary block: after the last "---" line that a metric follows
+     * (a wrapper's "---" printed after the summary does not hide it), else
+     * after the last "---" */
     struct lines it = {text, text + len, 1, 0};
-    const char *s, *summary = NULL;
+    const char *s, *block = NULL, *with = NULL;
     size_t sn;
-    int summary_line = 0;
+    int block_line = 0, with_line = 0, block_has = 0;
     while (next_line(&it, &s, &sn)) {
-        const char *t = s;
-        size_t tn = sn;
+        const char *t = s, *v;
+        size_t tn = sn, vn;
+        char key[64];
         trim(&t, &tn);
         budget_line(t, tn, &r->budget);
         if (tn == 3 && memcmp(t, "---", 3) == 0) {
-            summary = it.p;
-            summary_line = it.line;
+            block = it.p;
+            block_line = it.line;
+            block_has = 0;
+        } else if (block && !block_has && key_value(t, tn, key, sizeof key, &v, &vn) && metric_of(key)) {
+            block_has = 1;
+            with = block;
+            with_line = block_line;
         }
     }
+    const char *summary = with ? with : block;
+    int summary_line = with ? with_line : block_line;
     if (summary) {
         it = (struct lines){summary, text + len, summary_line, 0};
         while (next_line(&it, &s, &sn)) {
@@ -230,6 +240,8 @@ static int parse_log(const char *text, size_t len, const char *what, struct run_
             const char *v;
             size_t vn;
             trim(&s, &sn);
+            if (sn == 3 && memcmp(s, "---", 3) == 0)
+                break;   /* the next block */
             if (!key_value(s, sn, key, sizeof key, &v, &vn))
                 continue;
             const char *metric = metric_of(key);

@@ -1,5 +1,5 @@
 /* `ar-card record`: one finished run's log -> a stored card. The log's
- * summary block (after its last `---` line: train.py's val_bpb,
+ * summary block (after its last `---` line that a metric follows: train.py's val_bpb,
  * training_seconds, total_seconds, peak_vram_mb, mfu_percent,
  * total_tokens_M, num_steps, num_params_M, depth, or ar-train's), the
  * commit, parent and subject from git, `changes` from the commit's diff of

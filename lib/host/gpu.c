@@ -9,7 +9,9 @@
  * clock, no 2:4 sparsity). Sources:
  * - h100, h100-nvl, h100-pcie, h200, gh200, h20: NVIDIA H100/H200/GH200
  *   datasheets (SXM 1,979 with sparsity -> 989.4 dense; PCIe 1,513 ->
- *   756; NVL 1,671 -> 835.5); H20: NVIDIA's H20 product brief (148).
+ *   756; NVL 1,671 -> 835.5); H20: NVIDIA's H20 product brief (148);
+ *   h800 and a800, the export parts, keep the H100 SXM's and A100's
+ *   tensor rates (their datasheets list the same bf16 figures).
  * - a100 (SXM and PCIe), a10, a40, a6000: NVIDIA A100 datasheet (312),
  *   A10 datasheet (125), A40 datasheet (149.7), RTX A6000 datasheet (309.7
  *   with sparsity -> 154.8).
@@ -34,7 +36,7 @@ static const struct {
     double tflops;
 } peaks[] = {
     {"h100", 989.4}, {"h100-nvl", 835.5}, {"h100-pcie", 756.0}, {"h200", 989.4},
-    {"gh200", 989.4}, {"h20", 148.0}, {"a100", 312.0}, {"a10", 125.0},
+    {"gh200", 989.4}, {"h20", 148.0}, {"h800", 989.4}, {"a800", 312.0}, {"a100", 312.0}, {"a10", 125.0},
     {"a40", 149.7}, {"a6000", 154.8}, {"l4", 121.0}, {"l40", 181.05},
     {"l40s", 362.05}, {"rtx6000-ada", 182.1}, {"rtx3080", 59.5}, {"rtx3090", 71.2},
     {"rtx4070", 58.3}, {"rtx4070-ti", 80.2}, {"rtx4080", 97.5}, {"rtx4090", 165.2},

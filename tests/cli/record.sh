@@ -21,6 +21,8 @@ printf '#!/bin/sh\necho "NVIDIA-SMI has failed because it could not communicate 
     >"$T/nogpu/nvidia-smi"
 chmod +x "$T/gpu/nvidia-smi" "$T/nogpu/nvidia-smi"
 GPU_PATH="$T/gpu:$PATH" NOGPU_PATH="$T/nogpu:$PATH"
+# and a PATH with no nvidia-smi at all
+NOSMI_PATH=$(tr ':' '\n' <<<"$PATH" | while read -r d; do [ -x "$d/nvidia-smi" ] || printf '%s:' "$d"; done)
 
 # the fork: autoresearch's train.py, then a commit that halves the batch
 R="$T/fork"
@@ -134,6 +136,8 @@ cpu=$OUT
 expect "no nvidia-smi GPU: a CPU class" grep -qE '^cpu(-|$)' <<<"$(field "$cpu" .platform.class)"
 expect "no nvidia-smi GPU: device cpu" test "$(field "$cpu" .platform.device)" = cpu
 expect "--session names the session" test "$(field "$cpu" .session)" = cpu-run
+run env PATH="$NOSMI_PATH" sh -c "cd '$R' && ar-card record '$T/code.log' --session cpu-run"
+expect "no nvidia-smi on PATH at all: device cpu" test "$(field "$OUT" .platform.device)" = cpu
 run env PATH="$NOGPU_PATH" sh -c "cd '$R' && ar-card record '$T/code.log' --platform H100 --session other --budget 120 --data climbmix"
 plain=$OUT
 expect "--platform H100 is class h100" test "$(field "$plain" .platform.class)" = h100

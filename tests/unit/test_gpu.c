@@ -32,6 +32,8 @@ START_TEST(datacenter_names)
     ck_assert_str_eq(cls("NVIDIA GB10"), "gb10");
     ck_assert_str_eq(cls("NVIDIA GB200"), "gb200");
     ck_assert_str_eq(cls("NVIDIA B200"), "b200");
+    ck_assert_str_eq(cls("NVIDIA H800"), "h800");
+    ck_assert_str_eq(cls("NVIDIA A800-SXM4-80GB"), "a800");
 }
 END_TEST
 

@@ -40,6 +40,14 @@ START_TEST(last_separator_wins)
     ck_assert_double_eq(ar_jv_num(m, "val_bpb", 0), 1.5);
     ck_assert_double_eq(ar_jv_num(m, "num_steps", 0), 7);
     jv_free(m);
+    /* a "---" after the summary (a wrapper's) does not hide it */
+    m = parse("---\nval_bpb: 1.5\nnum_steps: 7\n---\nuv: done\n");
+    ck_assert_double_eq(ar_jv_num(m, "val_bpb", 0), 1.5);
+    jv_free(m);
+    /* a later summary wins over an earlier one */
+    m = parse("---\nval_bpb: 2.0\n---\nnot a key\n---\nval_bpb: 1.25\n---\n");
+    ck_assert_double_eq(ar_jv_num(m, "val_bpb", 0), 1.25);
+    jv_free(m);
     /* CRLF logs, and a summary with unknown keys */
     m = parse("---\r\nval_bpb: 1.25\r\nsomething_else: hello\r\n");
     ck_assert_double_eq(ar_jv_num(m, "val_bpb", 0), 1.25);
