@@ -912,7 +912,7 @@ struct ar_brief *ar_brief_build(const struct ar_brief_in *in)
 {
     struct ar_brief *b = ar_xmalloc(sizeof *b);
     memset(b, 0, sizeof *b);
-    b->agent = ar_xstrdup(in->agent ? in->agent : ar_agent_name());
+    b->agent = ar_xstrdup(ar_agent_name());
     build_summary(b, in);
     build_best(b, in);
     build_noise(b, in);
@@ -965,6 +965,7 @@ jv ar_brief_save(const struct ar_brief *b)
     ar_jv_set(&o, "schema", jv_string(SAVE_SCHEMA));
     ar_jv_set(&o, "summary", jv_string(b->summary));
     ar_jv_set(&o, "summary_obj", jv_copy(b->summary_obj));
+    ar_jv_set(&o, "agent", jv_string(b->agent));
     for (int s = 0; s < NSEC; s++) {
         jv items = jv_array();
         for (int i = 0; i < b->sec[s].n; i++)
@@ -979,8 +980,8 @@ jv ar_brief_save(const struct ar_brief *b)
 struct ar_brief *ar_brief_restore(jv saved)
 {
     const char *schema = ar_jv_str(saved, "schema"), *summary = ar_jv_str(saved, "summary");
-    if (!is(schema, SAVE_SCHEMA) || !summary)
-        return NULL;
+    if (!is(schema, SAVE_SCHEMA) || !summary || !is(ar_jv_str(saved, "agent"), ar_agent_name()))
+        return NULL;   /* not ours, or quoting for another agent */
     struct ar_brief *b = ar_xmalloc(sizeof *b);
     memset(b, 0, sizeof *b);
     b->summary = ar_xstrdup(summary);
