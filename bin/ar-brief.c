@@ -23,10 +23,7 @@ static const char usage[] =
     "warnings, top findings, contradictions across platform classes, dead ends,\n"
     "recent experiments, the queue, under-explored areas and open questions, in\n"
     "at most --max-bytes of plain text (or one JSON object). Sections that are\n"
-    "empty are left out; when space runs short the least important give way.\n"
-    "The best and recent cards come with their lessons. Text written by other\n"
-    "agents than this one ($AR_AGENT, else user@host) is quoted as data:\n"
-    "[AGENT wrote] \"...\", escaped and cut to a bound.\n";
+    "empty are left out; when space runs short the least important give way.\n";
 
 int main(int argc, char **argv)
 {
