@@ -145,10 +145,9 @@ static int run_write(int n, char **args)
     (void)n, (void)args;
     if (jsonl)
         return write_jsonl();
-    if (!use_stdin && !wf.hypothesis && !wf.category) {
-        ar_opt_help(write_opts, usage_write, 1);
-        return AR_EINPUT;
-    }
+    /* a missing field is named, not answered with the whole usage */
+    if (!use_stdin && !wf.hypothesis)
+        ar_die(AR_EINPUT, "write: field 'hypothesis': required (--hypothesis TEXT, or a card on --stdin)");
     jv card = stdin_card();
     wf.has_val_bpb = ar_opt_given(write_opts, &wf.val_bpb);
     wf.has_delta = ar_opt_given(write_opts, &wf.delta);
