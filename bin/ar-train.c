@@ -18,6 +18,7 @@
 #include "checkpoint.h"
 #include "config.h"
 #include "corpus.h"
+#include "device.h"
 #include "base/err.h"
 #include "host/gitinfo.h"
 #include "gpt.h"
@@ -404,7 +405,17 @@ static int cmd_run(int argc, char **argv)
     o.budget_s = a.budget;
     o.progress = a.quiet ? PROGRESS_NONE : isatty(2) ? PROGRESS_BAR : PROGRESS_LINES;
     o.max_steps = (long)a.max_steps;
-    o.peak_flops = train_measure_peak_gflops() * 1e9;
+    char gpu[256] = "";
+    if (kernels_device() == K_DEVICE_CUDA) {   /* MFU against the GPU's published peak */
+        char cls[64];
+        double gpu_mem;
+        kernels_gpu_info(gpu, sizeof gpu, &gpu_mem);
+        o.peak_flops = train_gpu_peak_flops(gpu, cls, sizeof cls);
+        if (o.peak_flops <= 0)
+            ar_warn("GPU '%s' (class %s): no published bf16 peak known, so no MFU", gpu, cls);
+    } else {
+        o.peak_flops = train_measure_peak_gflops() * 1e9;
+    }
     o.t_start = t_start;
     /* a signal from here on stops training and records a crash card; a
      * queue worker keeps the queue's rule instead (the entry is released) */
@@ -424,7 +435,7 @@ static int cmd_run(int argc, char **argv)
                 r.tokens_per_s, r.tokens_per_s * r.flops_per_token / 1e9, r.mfu_percent,
                 r.peak_flops / 1e9,
                 r.peak_raised ? " (the fastest step's: the start-up sgemm measured less)" : "",
-                kernels_blas_info());
+                gpu[0] ? gpu : kernels_blas_info());
 
     if (a.save && !r.crashed && checkpoint_save(a.save, m, &cfg, d.vocab_size) < 0)
         ar_die_last();
@@ -436,7 +447,8 @@ static int cmd_run(int argc, char **argv)
         ar_jv_set(&extra, "tokens_per_s", jv_number(round(r.tokens_per_s)));
         ar_jv_set(&extra, "peak_gflops", jv_number(round(r.peak_flops / 1e8) / 10));
         ar_jv_set(&extra, "peak_measured_gflops", jv_number(round(o.peak_flops / 1e8) / 10));
-        ar_jv_set(&extra, "peak_from", jv_string(r.peak_raised ? "fastest step" : "sgemm"));
+        ar_jv_set(&extra, "peak_from", jv_string(r.peak_raised ? "fastest step"
+                                                 : gpu[0] ? "published bf16" : "sgemm"));
         ar_jv_set(&extra, "train_loss", jv_number(round(r.final_loss * 1e6) / 1e6));
         ar_jv_set(&extra, "eval_tokens", jv_number((double)r.val_tokens));
         if (r.crashed)
@@ -464,7 +476,7 @@ static int cmd_run(int argc, char **argv)
             .cfg = &cfg,
             .base = have_base ? &base : NULL,
             .res = &r,
-            .platform = ar_platform_detect(kernels_blas_info()),
+            .platform = train_platform(kernels_blas_info()),
             .data = loader_card_data(L),
             .extra = extra,
         };
