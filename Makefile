@@ -83,6 +83,11 @@ cuda:
 	@[ -n "$(NVCC)" ] || { echo "make cuda: nvcc not found (PATH, /usr/local/cuda/bin)" >&2; exit 2; }
 	@$(MAKE) --no-print-directory CUDA=1 all $(GPU_SRC:.c=)
 
+# the CUDA kernels' logic on the CPU, under an emulation of CUDA threads
+# (slow: minutes; not part of make test; see tests/gpu/emu/run.sh)
+gpu-emu:
+	@tests/gpu/emu/run.sh
+
 tests/gpu/test_%: tests/gpu/test_%.c lib/libtrain.a lib/libar.a
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< lib/libtrain.a lib/libar.a \
 	    $(LDFLAGS) $(CHECKLIBS) $(LDLIBS)
@@ -147,7 +152,7 @@ clean:
 	    $(TOOLS) $(UNITS) $(GPU_SRC:.c=) $(DEPS)
 	rm -rf tests/tmp
 
-.PHONY: all test check-layers bench install deps clean run cuda FORCE
+.PHONY: all test check-layers bench install deps clean run cuda gpu-emu FORCE
 
 -include $(DEPS)
 .SECONDARY:
