@@ -32,7 +32,7 @@ static const struct {
 
 /* run settings: changing them says nothing about the model */
 static const char *const not_explored[] = { "threads", "eval_tokens", "warmup_steps_uncounted",
-                                            NULL };
+                                            "device", "precision", NULL };
 
 /* a first value to try for keys whose current value is 0 (off) */
 static const struct {

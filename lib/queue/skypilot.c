@@ -72,12 +72,15 @@ static int mapping(yaml_emitter_t *em, int start)
     return yaml_emitter_emit(em, &ev);
 }
 
-/* The run script: sync in, train, sync out. */
-static void run_script(jv entry, struct ar_buf *b)
+/* The run script: sync in, train, sync out; on a GPU task ar-train trains
+ * on the GPU (--device cuda: an error, not a silent CPU run, if it cannot). */
+static void run_script(jv entry, const char *gpu, struct ar_buf *b)
 {
     ar_buf_puts(b, "set -e\n"
                    "if [ -d knowledge/.git ]; then bin/ar-sync; fi\n"
                    "bin/ar-train");
+    if (gpu)
+        ar_buf_puts(b, " --device cuda");
     const char *verifies = ar_jv_str(entry, "verifies");
     if (verifies) {
         ar_buf_printf(b, " --verify %s", verifies);
@@ -115,7 +118,7 @@ int ar_skypilot_task(jv entry, const char *gpu, struct ar_buf *out)
     char name[64];
     ar_skypilot_name(id ? id : "entry", name, sizeof name);
     struct ar_buf script = {0};
-    run_script(entry, &script);
+    run_script(entry, gpu, &script);
     yaml_emitter_t em;
     yaml_event_t ev;
     yaml_emitter_initialize(&em);
