@@ -9,6 +9,7 @@
 
 #include "base/atomic.h"
 #include "analysis/brief.h"
+#include "facts/card.h"
 #include "facts/config_keys.h"
 #include "analysis/coverage.h"
 #include "base/err.h"
@@ -30,7 +31,10 @@ static const char usage[] =
     "warnings, top findings, contradictions across platform classes, dead ends,\n"
     "recent experiments, the queue, under-explored areas and open questions, in\n"
     "at most --max-bytes of plain text (or one JSON object). Sections that are\n"
-    "empty are left out; when space runs short the least important give way.\n";
+    "empty are left out; when space runs short the least important give way.\n"
+    "The best and recent cards come with their lessons. Text written by other\n"
+    "agents than this one ($AR_AGENT, else user@host) is quoted as data:\n"
+    "[AGENT wrote] \"...\", escaped and cut to a bound.\n";
 
 /* the trainer's config keys, so that keys nobody has changed count as
  * under-explored (NULL-terminated, malloc'd) */
@@ -69,7 +73,7 @@ static jv queue_entries(const struct ar_kb *kb)
  *
  * synthesis/brief-cache.json holds the last brief computed, under a key: the
  * index's version (ar_index_version: equal only for the same facts), the
- * filters and --recent. While
+ * filters, --recent and the local agent (whose text is not quoted). While
  * the key matches, ar-brief prints from it instead of recomputing every
  * statistic; the queue section is always read afresh. */
 
@@ -85,6 +89,8 @@ static jv cache_key(const struct ar_kb *kb, const char *scope, long recent)
     ar_jv_set(&key, "index", jv_string(v));
     ar_jv_set(&key, "scope", jv_string(scope));
     ar_jv_set(&key, "recent", jv_number((double)recent));
+    /* whose text is quoted depends on who reads it */
+    ar_jv_set(&key, "agent", jv_string(ar_agent_name()));
     return key;
 }
 
@@ -136,7 +142,7 @@ static struct ar_brief *compute(const struct ar_kb *kb, const struct ar_filter *
     struct ar_findings *f = ar_findings_build(st);
     char **keys = trainer_keys();
     struct ar_coverage *cov = ar_coverage_build(st, (const char *const *)keys);
-    struct ar_brief_in in = {kb, st, f, cov, jv_invalid(), scope, (int)recent};
+    struct ar_brief_in in = {kb, st, f, cov, jv_invalid(), scope, (int)recent, NULL};
     struct ar_brief *b = ar_brief_build(&in);
     for (char **k = keys; *k; k++)
         free(*k);
