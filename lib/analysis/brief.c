@@ -563,13 +563,18 @@ static void build_noise(struct ar_brief *b, const struct ar_brief_in *in)
         ar_jv_set(&o, "sigma", jv_number(nz->sigma));
         ar_jv_set(&o, "groups", jv_number(nz->groups));
         ar_jv_set(&o, "runs", jv_number(nz->runs));
+        ar_jv_set(&o, "dof", jv_number(nz->dof));
+        ar_jv_set(&o, "pooled", nz->is_default ? jv_null() : jv_number(nz->pooled));
         ar_jv_set(&o, "default", jv_bool(nz->is_default));
+        ar_jv_set(&o, "source", jv_string(nz->is_default ? "prior" : "replicates+prior"));
         if (nz->is_default)
-            add_item(b, S_NOISE, o, "%s: sigma %.4f (default: no replicate runs yet)",
+            add_item(b, S_NOISE, o, "%s: sigma %.4f (the literature prior: no replicate runs yet)",
                      *nz->platform ? nz->platform : "(no class)", nz->sigma);
         else
-            add_item(b, S_NOISE, o, "%s: sigma %.4f from %d replicate groups (%d runs)",
-                     *nz->platform ? nz->platform : "(no class)", nz->sigma, nz->groups, nz->runs);
+            add_item(b, S_NOISE, o,
+                     "%s: sigma %.4f from %d replicate groups (%d runs, pooled %.4f) shrunk towards the prior %.3f",
+                     *nz->platform ? nz->platform : "(no class)", nz->sigma, nz->groups, nz->runs, nz->pooled,
+                     AR_SIGMA_DEFAULT);
     }
 }
 

@@ -182,11 +182,11 @@ static void noise_lines(struct ar_buf *b, const struct ar_kbstats *st)
     for (size_t i = 0; i < st->nnoise; i++) {
         const struct ar_noise *nz = &st->noise[i];
         if (nz->is_default)
-            ar_buf_printf(b, "- noise floor %s: σ = %.4f (default: no replicates yet)\n", nz->platform,
-                          nz->sigma);
+            ar_buf_printf(b, "- noise floor %s: σ = %.4f (the literature prior: no replicates yet)\n",
+                          nz->platform, nz->sigma);
         else
-            ar_buf_printf(b, "- noise floor %s: σ = %.4f (%d replicate groups, %d runs)\n", nz->platform,
-                          nz->sigma, nz->groups, nz->runs);
+            ar_buf_printf(b, "- noise floor %s: σ = %.4f (%d replicate groups, %d runs, pooled %.4f, shrunk towards %.3f)\n",
+                          nz->platform, nz->sigma, nz->groups, nz->runs, nz->pooled, AR_SIGMA_DEFAULT);
     }
 }
 

@@ -229,7 +229,8 @@ END_TEST
 START_TEST(noise_floor_of_the_class_scores_the_evidence)
 {
     struct ar_kbstats *st = ar_kbstats_new();
-    /* replicates on A: sigma 0.01, so a delta of -0.005 is null there */
+    /* replicates on A: pooled 0.0141, sigma 0.0066 with the prior, so a
+     * delta of -0.005 is null there */
     const char *rep = "\"config_hash\":\"h\",\"status\":\"baseline\",\"changes\":[]";
     char more[256];
     snprintf(more, sizeof more, "%s,\"metrics\":{\"val_bpb\":1.00}", rep);
@@ -239,7 +240,7 @@ START_TEST(noise_floor_of_the_class_scores_the_evidence)
     ev(st, "c03", "a", "A", -0.005, NULL);
     ev(st, "c04", "a", "B", -0.005, NULL);
     struct ar_findings *f = build(st);
-    ck_assert_double_eq_tol(ar_stats_sigma(st, "A"), sqrt(0.0002), 1e-12);
+    ck_assert_double_eq_tol(ar_stats_sigma(st, "A"), sqrt((4 * 0.002 * 0.002 + 0.0002) / 5), 1e-12);
     const struct ar_claim *c = claim(f, "matrix_lr:up");
     ck_assert_int_eq(c->all.runs, 2);
     ck_assert_int_eq(c->ev[0].outcome, AR_NULL);
