@@ -91,6 +91,11 @@ static jv cache_key(const struct ar_kb *kb, const char *scope, long recent)
     ar_jv_set(&key, "recent", jv_number((double)recent));
     /* whose text is quoted depends on who reads it */
     ar_jv_set(&key, "agent", jv_string(ar_agent_name()));
+    /* and what it says on the rules of this build: this file is compiled
+     * again whenever lib/ changes (the Makefile builds each tool from its
+     * source and the libraries in one step), so a new rule never prints
+     * an old brief */
+    ar_jv_set(&key, "build", jv_string(__DATE__ " " __TIME__));
     return key;
 }
 

@@ -119,9 +119,9 @@ END_TEST
 START_TEST(adaptive_rate_slows_as_certainty_grows)
 {
     struct ar_kbstats *st = ar_kbstats_new();
-    ev(st, "c01", "a", "A", -0.01, NULL);
-    ev(st, "c02", "b", "A", -0.01, NULL);
-    ev(st, "c03", "c", "A", -0.01, NULL);
+    ev(st, "c01", "a", "A", -0.006, NULL);
+    ev(st, "c02", "b", "A", -0.006, NULL);
+    ev(st, "c03", "c", "A", -0.006, NULL);
     struct ar_findings *f = build(st);
     const struct ar_claim *c = claim(f, "matrix_lr:up");
     double c1 = 0.3 + ETA(0.3) * 0.7, c2 = c1 + ETA(c1) * (1 - c1), c3 = c2 + ETA(c2) * (1 - c2);
@@ -140,9 +140,9 @@ END_TEST
 START_TEST(same_agent_rerun_counts_half)
 {
     struct ar_kbstats *st = ar_kbstats_new();
-    ev(st, "c01", "a", "A", -0.01, NULL);
-    ev(st, "c02", "a", "A", -0.01, NULL);   /* same agent, same class */
-    ev(st, "c03", "b", "A", -0.01, NULL);   /* another agent, same class */
+    ev(st, "c01", "a", "A", -0.006, NULL);
+    ev(st, "c02", "a", "A", -0.006, NULL);   /* same agent, same class */
+    ev(st, "c03", "b", "A", -0.006, NULL);   /* another agent, same class */
     struct ar_findings *f = build(st);
     const struct ar_claim *c = claim(f, "matrix_lr:up");
     ck_assert_double_eq(c->ev[0].weight, 1);
@@ -158,9 +158,9 @@ END_TEST
 START_TEST(replication_on_other_hardware_counts_more)
 {
     struct ar_kbstats *st = ar_kbstats_new();
-    ev(st, "c01", "a", "A", -0.01, NULL);
-    ev(st, "c02", "a", "B", -0.01, "\"verifies\":\"c01\"");   /* same agent, new class */
-    ev(st, "c03", "b", "B", -0.01, NULL);                     /* class B seen already */
+    ev(st, "c01", "a", "A", -0.006, NULL);
+    ev(st, "c02", "a", "B", -0.006, "\"verifies\":\"c01\"");   /* same agent, new class */
+    ev(st, "c03", "b", "B", -0.006, NULL);                     /* class B seen already */
     struct ar_findings *f = build(st);
     const struct ar_claim *c = claim(f, "matrix_lr:up");
     ck_assert_double_eq(c->ev[1].weight, AR_W_REPLICATION);
@@ -243,8 +243,10 @@ START_TEST(noise_floor_of_the_class_scores_the_evidence)
     ck_assert_double_eq_tol(ar_stats_sigma(st, "A"), sqrt((4 * 0.002 * 0.002 + 0.0002) / 5), 1e-12);
     const struct ar_claim *c = claim(f, "matrix_lr:up");
     ck_assert_int_eq(c->all.runs, 2);
-    ck_assert_int_eq(c->ev[0].outcome, AR_NULL);
-    ck_assert_int_eq(c->ev[1].outcome, AR_CONFIRM);
+    /* strongest first: B's z = 2.5 confirms, A's z = 0.76 is null */
+    ck_assert_str_eq(st->cards[c->ev[0].card].platform, "B");
+    ck_assert_int_eq(c->ev[0].outcome, AR_CONFIRM);
+    ck_assert_int_eq(c->ev[1].outcome, AR_NULL);
     ar_findings_free(f);
     ar_kbstats_free(st);
 }
@@ -302,7 +304,11 @@ START_TEST(crash_retracted_and_baseline_cards)
     ck_assert_int_eq(c->all.crashes, 1);
     ck_assert_int_eq(c->all.runs, 1);
     ck_assert_int_eq(c->ncards, 2);   /* the crash and c04 */
-    ck_assert_double_eq_tol(c->ev[0].before, 0.3, 1e-15);   /* the crash moved nothing */
+    /* the refutation first (strongest), then the crash: evidence against
+     * the change at weight AR_W_CRASH (and half again: the same agent) */
+    ck_assert_int_eq(c->ev[1].crash, 1);
+    double r1 = c->ev[0].after;
+    ck_assert_double_eq_tol(c->ev[1].after, r1 - ETA(r1) * AR_W_RERUN * AR_W_CRASH * r1, 1e-12);
     ck_assert_str_eq(c->all.verdict, "refuted");
     ar_findings_free(f);
     ar_kbstats_free(st);
@@ -311,7 +317,7 @@ START_TEST(crash_retracted_and_baseline_cards)
     ev(st, "c01", "a", "A", 0, "\"status\":\"crash\",\"metrics\":{}");
     f = build(st);
     ck_assert_str_eq(claim(f, "matrix_lr:up")->all.verdict, "crashed");
-    ck_assert_double_eq(claim(f, "matrix_lr:up")->all.certainty, 0.3);
+    ck_assert_double_eq_tol(claim(f, "matrix_lr:up")->all.certainty, 0.3 - ETA(0.3) * AR_W_CRASH * 0.3, 1e-12);
     ar_findings_free(f);
     ar_kbstats_free(st);
 }
