@@ -141,6 +141,47 @@ static jv replicate(const struct ar_plan_input *in, const char *kind, int priori
 
 /* ------------------------------------------------------------ the rules */
 
+static const struct ar_kbstats *noisy_st;
+
+static int by_abs_delta(const void *a, const void *b)
+{
+    const struct ar_cardsum *x = &noisy_st->cards[*(const size_t *)a], *y = &noisy_st->cards[*(const size_t *)b];
+    if (fabs(x->delta) != fabs(y->delta))
+        return fabs(x->delta) > fabs(y->delta) ? -1 : 1;
+    return strcmp(x->id, y->id);
+}
+
+static void noisy_keeps(const struct ar_plan_input *in, jv *out)
+{
+    const struct ar_kbstats *st = in->st;
+    size_t *ix = ar_xmalloc((st->n ? st->n : 1) * sizeof *ix), n = 0;
+    for (size_t i = 0; i < st->n; i++) {
+        const struct ar_cardsum *c = &st->cards[i];
+        if (c->counts && c->has_delta && strcmp(c->status, "keep") == 0 &&
+            fabs(c->delta) <= 2 * ar_stats_sigma(st, c->platform) && !c->verifies &&
+            !queued_replications(in->queue, c->id) && !card_replications(st, c->id))
+            ix[n++] = i;
+    }
+    noisy_st = st;
+    qsort(ix, n, sizeof *ix, by_abs_delta);
+    for (size_t k = 0; k < n && k < AR_PLAN_NOISY_MAX; k++) {
+        const struct ar_cardsum *c = &st->cards[ix[k]];
+        double sigma = ar_stats_sigma(st, c->platform);
+        char reason[512], hyp[2200];
+        snprintf(reason, sizeof reason,
+                 "kept with delta %+.4f, inside 2 sigma (%.4f) on %s: it may be seed noise that later runs "
+                 "built on; replicate it before trusting it",
+                 c->delta, 2 * sigma, *c->platform ? c->platform : "-");
+        snprintf(hyp, sizeof hyp, "replicate %s: %.1900s", c->id, c->hypothesis ? c->hypothesis : "");
+        jv s = suggestion("noisy-keep", 1, hyp, c->category ? c->category : "other", reason);
+        ar_jv_set(&s, "replicate", jv_string(c->id));
+        ar_jv_set(&s, "platform", jv_string(c->platform));
+        add_card(&s, c->id);
+        *out = jv_array_append(*out, s);
+    }
+    free(ix);
+}
+
 static void noise_floor(const struct ar_plan_input *in, jv *out)
 {
     const struct ar_kbstats *st = in->st;
@@ -154,6 +195,12 @@ static void noise_floor(const struct ar_plan_input *in, jv *out)
             (!key || st->keys[i].runs > key->runs))
             key = &st->keys[i];
     char reason[512], hyp[512];
+    if (!key && !in->platform_asked) {
+        /* cards elsewhere and none here: a plan for this class only when asked */
+        for (size_t i = 0; i < st->n; i++)
+            if (st->cards[i].counts)
+                return;
+    }
     if (!key || (key->baseline < 0 && key->best < 0)) {
         snprintf(reason, sizeof reason,
                  "no card on %s yet: a baseline gives the other runs something to compare with",
@@ -464,6 +511,7 @@ static int by_priority(const void *a, const void *b)
 jv ar_plan_build(const struct ar_plan_input *in, int max)
 {
     jv all = jv_array(), used = jv_object();
+    noisy_keeps(in, &all);
     noise_floor(in, &all);
     tentative(in, &all, &used);
     platform_specific(in, &all, &used);
