@@ -1069,7 +1069,7 @@ void ar_brief_set_queue(struct ar_brief *b, jv queue)
     build_queue(b, queue);
 }
 
-#define SAVE_SCHEMA "ar.brief-saved/2"   /* /2: items say whether they quote */
+#define SAVE_SCHEMA "ar.brief-saved/3"   /* /2: items say whether they quote; /3: over */
 
 jv ar_brief_save(const struct ar_brief *b)
 {
@@ -1085,6 +1085,11 @@ jv ar_brief_save(const struct ar_brief *b)
                                                     jv_bool(b->sec[s].items[i].quoted)));
         ar_jv_set(&o, sections[s].key, items);
     }
+    jv over = jv_object();
+    for (int s = 0; s < NSEC; s++)
+        if (b->sec[s].over)
+            ar_jv_set(&over, sections[s].key, jv_number(b->sec[s].over));
+    ar_jv_set(&o, "over", over);
     return o;
 }
 
@@ -1114,6 +1119,10 @@ struct ar_brief *ar_brief_restore(jv saved)
         }
         jv_free(items);
     }
+    jv over = ar_jv_get(saved, "over");
+    for (int s = 0; s < NSEC; s++)
+        b->sec[s].over = (int)ar_jv_num(over, sections[s].key, 0);
+    jv_free(over);
     return b;
 }
 

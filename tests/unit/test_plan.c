@@ -53,7 +53,7 @@ static jv plan(const char *platform, const char *queue, int max)
     struct ar_coverage *cov = ar_coverage_build(st, keys);
     jv q, c = config();
     ck_assert_int_eq(ar_json_parse(queue ? queue : "[]", strlen(queue ? queue : "[]"), "queue", &q), 0);
-    struct ar_plan_input in = { st, f, cov, platform, c, q };
+    struct ar_plan_input in = { st, f, cov, platform, c, q, 1 };
     jv out = ar_plan_build(&in, max);
     jv_free(q);
     jv_free(c);
