@@ -24,7 +24,7 @@ static const struct {
     {"noise", "NOISE FLOOR (pooled sigma of replicate runs, per platform class)", 10},
     {"warnings", "WARNINGS", 10},
     {"findings", "TOP FINDINGS (by strength of evidence: sum of z)", 8},
-    {"sweeps", "SWEEPS (a key tried at 3+ values; the best kept, worse tried on both sides)", 8},
+    {"sweeps", "SWEEPS (a key tried at 3+ values; the best kept, worse tried on both sides)", 16},
     {"contradictions", "CONTRADICTIONS (confirmed on one platform class, refuted on another)", 8},
     {"dead_ends", "DEAD ENDS (refuted or crashed, loudest first: do not repeat)", 6},
     {"recent", "RECENT EXPERIMENTS (newest first)", 50},

@@ -873,6 +873,10 @@ jv ar_findings_json(const struct ar_findings *f, const struct ar_kbstats *st)
         const struct ar_noise *nz = &st->noise[i];
         jv x = jv_object();
         ar_jv_set(&x, "sigma", num6(nz->sigma));
+        ar_jv_set(&x, "pooled", nz->is_default ? jv_null() : num6(nz->pooled));
+        ar_jv_set(&x, "dof", jv_number(nz->dof));
+        ar_jv_set(&x, "prior", jv_number(AR_SIGMA_DEFAULT));
+        ar_jv_set(&x, "prior_dof", jv_number(AR_SIGMA_PRIOR_DOF));
         ar_jv_set(&x, "groups", jv_number(nz->groups));
         ar_jv_set(&x, "runs", jv_number(nz->runs));
         ar_jv_set(&x, "default", jv_bool(nz->is_default));
