@@ -15,9 +15,9 @@
 
 #include <jv.h>
 
-/* {NAME: value} of the constants of source, in the order they appear (a
- * name assigned twice keeps its last value). Tuples are arrays, None is
- * null. */
+/* {NAME: value} of the constants of source (a name assigned twice keeps
+ * its last value). Tuples are arrays, None is null. Loop state assigned at
+ * the top level (`step = 0`) is a constant too: it is `NAME = expr`. */
 jv ar_trainpy_constants(const char *source);
 
 /* What changed from old_source to new_source:

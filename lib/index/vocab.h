@@ -61,24 +61,38 @@ jv ar_vocab_value(const char *key, const char *text);
  *   "from", "to"   normalised values, when stated ("0.04 to 0.05",
  *                  "0.04 -> 0.05", "to 0.05", "depth 9", "batch 131K");
  *   "factor"       a multiplier stated without both ends: "halve" 0.5,
- *                  "double" 2, "VE LR 1.5x", "by 0.8x";
+ *                  "double" 2, "VE LR 1.5x", "by 0.8x" (with one value,
+ *                  the other end is derived: "halve batch 524K" is 524288
+ *                  to 262144, "halve batch to 262K" 524288 to 262144, and
+ *                  there is no factor);
  *   "direction"    "up" or "down" for numbers (from from/to, a factor, or
  *                  a word: increase, raise, larger, more, ... / decrease,
- *                  reduce, lower, smaller, fewer, ...); "on" or "off" for
- *                  features (add, enable, use / remove, disable, no,
- *                  without); "change" when the key changed in a way that is
- *                  no value ("VE every 3rd layer", "cosine" on a numeric
- *                  key). Absent when "to" is not a number or boolean.
- * A change always has "to", "factor" or "direction". When "from" and
- * "factor" are known and "to" is not, "to" is from * factor. A boolean
- * key mentioned with no value is turned on ("weight tying" -> to true).
- * Remarks in parentheses are ignored ("(more steps in 5 min)"), except
- * tuples of numbers. A description that starts with "baseline" has no
- * changes and category "baseline".
+ *                  reduce, lower, smaller, fewer, ...; a seed has none);
+ *                  "on" or "off" for features (add, enable, use / remove,
+ *                  disable, no, without); "change" when the key changed in
+ *                  a way no value says ("VE every 3rd layer", a formula, a
+ *                  value out of the key's range). Absent when "to" is a
+ *                  string.
+ * A change always has "to", "factor" or "direction". A feature named
+ * alone is turned on when it is off by default ("weight tying" -> to
+ * true); a setting that 0 turns off, named alone, is "on" ("label
+ * smoothing"). Only the first clause is read (up to ". ", "; ", ": ", a
+ * dash), after one-word labels ("exp3:", "Hypothesis:"); remarks in
+ * parentheses are ignored ("(more steps in 5 min)") unless they hold only
+ * numbers and arrows ("(2^18->2^16)") or a tuple. A description that
+ * starts with "baseline" has no changes and category "baseline". ar-card(5)
+ * "Vocabulary" has all the rules.
  *
  * The category is that of the keys: the most frequent among the changes,
  * the first of them on a tie; null when there are no changes. */
 jv ar_vocab_describe(const char *description);
+
+/* 1 when a description says the run repeats an earlier one: its only
+ * changes are of the seed ("random seed 42 to 137"), or it changes
+ * nothing and calls itself a rerun, re-run, replicate, replication,
+ * repeat or reproduction ("[re-run]", "control rerun of the baseline",
+ * "replicate best config"); else 0. */
+int ar_vocab_is_rerun(const char *description);
 
 /* A change of ar_vocab_describe resolved against the parent's value of its
  * key (from_value consumed; jv_invalid() when unknown) into the card form

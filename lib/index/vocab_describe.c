@@ -1,12 +1,14 @@
 /* Changes from a one-line description ("halve batch 524K to 262K",
  * "MATRIX_LR 0.04 -> 0.05", "add WD 0.01 to lm_head").
  *
- * Three passes, each simple: the text becomes tokens (words, numbers,
- * window patterns, tuples, arrows; remarks in parentheses dropped); the
- * words are matched against the vocabulary, longest phrase first, which
- * cuts the tokens into one segment per key (what comes before the first
- * key belongs to it, direction words belong to the key that follows
- * them); each segment's tokens are read as from/to/factor/direction. */
+ * Only the first clause is read (what follows is remarks and results),
+ * after one-word labels ("exp3:"). In it, three passes, each simple: the
+ * text becomes tokens (words, numbers, window patterns, tuples, arrows;
+ * remarks in parentheses dropped); the words are matched against the
+ * vocabulary, longest phrase first, which cuts the tokens into one
+ * segment per key (what comes before a key after a separator is its own,
+ * and direction words belong to the key that follows them); each
+ * segment's tokens are read as from/to/factor/direction. */
 #include "index/vocab.h"
 
 #include <ctype.h>
@@ -781,11 +783,16 @@ static jv change_of(const struct seg *sg, struct reading *r)
         r->factor = 0;
     }
     double factor = r->factor ? r->factor : sg->factor;
-    /* "halve batch 524K": the value is where the factor starts from */
-    if (sg->factor && !r->factor && is_number(r->to) && !jv_is_valid(r->from) && !r->to_marked) {
+    /* "halve batch 524K": the value is where the factor starts from;
+     * "halve batch to 262K": where it ends */
+    if (sg->factor && !r->factor && is_number(r->to) && !jv_is_valid(r->from)) {
         jv_free(r->from);
-        r->from = r->to;
-        r->to = jv_number(jv_number_value(r->from) * sg->factor);
+        if (r->to_marked) {
+            r->from = jv_number(jv_number_value(r->to) / sg->factor);
+        } else {
+            r->from = r->to;
+            r->to = jv_number(jv_number_value(r->from) * sg->factor);
+        }
     }
     /* a feature named alone: on, when it is off unless asked for */
     if (kind == VK_BOOL && !jv_is_valid(r->to) && (sg->onoff || !on_by_default(sg->key))) {
@@ -1024,6 +1031,35 @@ jv ar_vocab_describe(const char *description)
     }
     out = jv_object_set(out, jv_string("category"), category_of(changes));
     return jv_object_set(out, jv_string("changes"), changes);
+}
+
+int ar_vocab_is_rerun(const char *description)
+{
+    static const char *const words[] = {
+        "rerun", "re-run", "re run", "replicate", "replication", "repeat", "reproduce",
+        "reproduction", NULL,
+    };
+    jv d = ar_vocab_describe(description);
+    jv changes = ar_jv_get(d, "changes");
+    int n = jv_array_length(jv_copy(changes)), seeds = 0;
+    jv_array_foreach(changes, i, c) {
+        (void)i;
+        const char *k = ar_jv_str(c, "key");
+        seeds += k && strcmp(k, "seed") == 0;
+        jv_free(c);
+    }
+    jv_free(changes);
+    jv_free(d);
+    if (n > 0)
+        return seeds == n;
+    for (const char *p = description ? description : ""; *p; p++) {
+        if (p > description && isalnum((unsigned char)p[-1]))
+            continue;
+        for (int i = 0; words[i]; i++)
+            if (strncasecmp(p, words[i], strlen(words[i])) == 0)
+                return 1;
+    }
+    return 0;
 }
 
 jv ar_vocab_card_change(jv change, jv from_value)
