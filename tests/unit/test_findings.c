@@ -252,6 +252,56 @@ START_TEST(noise_floor_of_the_class_scores_the_evidence)
 }
 END_TEST
 
+/* The same evidence with its dates swapped (cards of two sessions made,
+ * imported or synced in another order) gives the same certainty: evidence
+ * is taken strongest first, not in id (time) order. */
+START_TEST(certainty_does_not_depend_on_dates)
+{
+    double cert[2], cls[2];
+    for (int k = 0; k < 2; k++) {
+        struct ar_kbstats *st = ar_kbstats_new();
+        ev(st, k ? "c2" : "c1", "a", "A", -0.006, NULL);   /* z = 3 */
+        ev(st, k ? "c1" : "c2", "b", "B", -0.010, NULL);   /* z = 5 */
+        ev(st, k ? "c4" : "c3", "a", "A", 0.005, NULL);    /* z = -2.5 */
+        struct ar_findings *f = build(st);
+        const struct ar_claim *c = claim(f, "matrix_lr:up");
+        cert[k] = c->all.certainty;
+        cls[k] = c->classes[0].certainty;
+        /* strongest first: B's z = 5, then A's 3, then A's refutation */
+        ck_assert_str_eq(st->cards[c->ev[0].card].platform, "B");
+        ck_assert_double_eq_tol(c->ev[0].z, 5, 1e-9);
+        ar_findings_free(f);
+        ar_kbstats_free(st);
+    }
+    ck_assert_double_eq(cert[0], cert[1]);
+    ck_assert_double_eq(cls[0], cls[1]);
+}
+END_TEST
+
+/* One 1000-sigma result moves certainty further than one 2-sigma result. */
+START_TEST(strength_grows_with_z)
+{
+    ck_assert_double_eq(ar_evidence_strength(2.5), 1);
+    ck_assert_double_eq(ar_evidence_strength(4), 1);
+    ck_assert_double_eq_tol(ar_evidence_strength(8), 2, 1e-12);
+    ck_assert_double_eq(ar_evidence_strength(-1244), AR_STRENGTH_MAX);
+    struct ar_kbstats *st = ar_kbstats_new();
+    ev(st, "c1", "a", "A", 2.0, NULL);     /* z = -1000 */
+    struct ar_findings *f = build(st);
+    double loud = claim(f, "matrix_lr:up")->all.certainty;
+    ar_findings_free(f);
+    ar_kbstats_free(st);
+    st = ar_kbstats_new();
+    ev(st, "c1", "a", "A", 0.005, NULL);   /* z = -2.5 */
+    f = build(st);
+    double weak = claim(f, "matrix_lr:up")->all.certainty;
+    ck_assert(loud < weak);
+    ck_assert_double_eq_tol(loud, 0.3 - fmin(1, ETA(0.3) * AR_STRENGTH_MAX) * 0.3, 1e-12);
+    ar_findings_free(f);
+    ar_kbstats_free(st);
+}
+END_TEST
+
 START_TEST(claim_names_from_changes)
 {
     struct ar_pool p = {0};
@@ -405,6 +455,8 @@ Suite *make_suite(void)
     tcase_add_test(t, universal_needs_two_confirmed_classes_and_no_refutation);
     tcase_add_test(t, noise_floor_of_the_class_scores_the_evidence);
     tcase_add_test(t, claim_names_from_changes);
+    tcase_add_test(t, certainty_does_not_depend_on_dates);
+    tcase_add_test(t, strength_grows_with_z);
     tcase_add_test(t, multi_key_changes_make_a_combined_claim);
     tcase_add_test(t, crash_retracted_and_baseline_cards);
     tcase_add_test(t, builds_on_and_verifies_links);
