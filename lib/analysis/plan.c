@@ -7,6 +7,7 @@
 
 #include "base/buf.h"
 #include "base/json.h"
+#include "analysis/synth.h"
 
 /* ------------------------------------------------------------ key table */
 
@@ -374,7 +375,20 @@ static int explore_values(const char *key, jv cur, jv *up, jv *down)
                     *up = jv_number(from_zero[i].value);
             return jv_is_valid(*up) ? 0 : -1;
         }
-        int integral = v == floor(v) && fabs(v) >= 1;
+        if (!strcmp(key, "depth") || !strcmp(key, "n_kv_head")) {   /* a layer or head at a time */
+            *up = jv_number(v + 1);
+            if (v > 1)
+                *down = jv_number(v - 1);
+            return 0;
+        }
+        if ((strstr(key, "beta") || strstr(key, "momentum")) && v > 0 && v < 1) {
+            /* towards 1 by halving the distance, away by doubling it */
+            *up = jv_number(1 - (1 - v) / 2);
+            if (1 - (1 - v) * 2 > 0)
+                *down = jv_number(1 - (1 - v) * 2);
+            return 0;
+        }
+        int integral = v == floor(v) && fabs(v) >= 1;   /* rates and sizes: multiplicative */
         *up = jv_number(v * 2);
         double half = integral ? floor(v / 2) : v / 2;
         if (half != v && half != 0)
@@ -400,6 +414,34 @@ static int skip_key(const char *key, jv config)
     return !ar_jv_has(config, key);
 }
 
+/* Whether the findings forbid setting key from cur to v: the claim that
+ * change makes is a dead end, or its opposite is confirmed (a larger batch
+ * on a class where smaller won). */
+static int forbidden(const struct ar_plan_input *in, const char *key, jv cur, jv v)
+{
+    char name[300];
+    const struct ar_claim *c;
+    if (jv_get_kind(cur) == JV_KIND_NUMBER && jv_get_kind(v) == JV_KIND_NUMBER) {
+        int up = jv_number_value(v) > jv_number_value(cur);
+        snprintf(name, sizeof name, "%s:%s", key, up ? "up" : "down");
+        if ((c = ar_findings_get(in->findings, name)) && ar_synth_dead_end(c))
+            return 1;
+        snprintf(name, sizeof name, "%s:%s", key, up ? "down" : "up");
+        if ((c = ar_findings_get(in->findings, name)) && strcmp(c->all.verdict, "confirmed") == 0)
+            return 1;
+    }
+    char *text = ar_json_dump(v, AR_JSON_COMPACT);
+    const char *t = text;
+    char unq[256];
+    if (jv_get_kind(v) == JV_KIND_STRING) {
+        snprintf(unq, sizeof unq, "%s", jv_string_value(v));
+        t = unq;
+    }
+    snprintf(name, sizeof name, "%s=%s", key, t);
+    free(text);
+    return (c = ar_findings_get(in->findings, name)) && ar_synth_dead_end(c);
+}
+
 static void explore_key(const struct ar_plan_input *in, jv *out, jv *used, const char *key,
                         const char *why_prefix, const char *category)
 {
@@ -410,6 +452,19 @@ static void explore_key(const struct ar_plan_input *in, jv *out, jv *used, const
     if (rc != 0) {
         jv_free(cur);
         return;
+    }
+    if (jv_is_valid(down) && forbidden(in, key, cur, down)) {
+        jv_free(down);
+        down = jv_invalid();
+    }
+    if (forbidden(in, key, cur, up)) {   /* the other direction, or nothing */
+        jv_free(up);
+        up = down;
+        down = jv_invalid();
+        if (!jv_is_valid(up)) {
+            jv_free(cur);
+            return;
+        }
     }
     const struct ar_covrow *row = ar_coverage_key(in->coverage, key);
     char *from = ar_json_dump(cur, AR_JSON_COMPACT), *to = ar_json_dump(up, AR_JSON_COMPACT);
