@@ -607,22 +607,46 @@ static int cmp_abs_delta(const void *a, const void *b)
  * the ones to replicate first (if real they matter most). */
 static void keeps_in_noise(struct ar_brief *b, const struct ar_kbstats *st)
 {
-    size_t *in = ar_xmalloc((st->n ? st->n : 1) * sizeof *in);
+    /* one pass over the cards: the keeps of each class, and those inside */
+    size_t nc = st->nnoise ? st->nnoise : 1;
+    size_t *keeps_of = calloc(nc, sizeof *keeps_of), *inside = ar_xmalloc((st->n ? st->n : 1) * sizeof *inside);
+    int *cls_of = ar_xmalloc((st->n ? st->n : 1) * sizeof *cls_of);
+    if (!keeps_of)
+        ar_die(AR_EFAIL, "out of memory");
+    size_t ni = 0;
+    for (size_t i = 0; i < st->n; i++) {
+        const struct ar_cardsum *c = &st->cards[i];
+        if (!c->counts || !c->has_delta || !is(c->status, "keep"))
+            continue;
+        size_t j = 0;
+        while (j < st->nnoise && st->noise[j].platform != c->platform)
+            j++;
+        if (j == st->nnoise)
+            continue;
+        keeps_of[j]++;
+        if (fabs(c->delta) <= 2 * st->noise[j].sigma) {
+            cls_of[ni] = (int)j;
+            inside[ni++] = i;
+        }
+    }
+    size_t *in = ar_xmalloc((ni ? ni : 1) * sizeof *in);
     for (size_t j = 0; j < st->nnoise; j++) {
         const char *cls = st->noise[j].platform;
-        size_t keeps = 0, n = 0;
-        for (size_t i = 0; i < st->n; i++) {
-            const struct ar_cardsum *c = &st->cards[i];
-            if (c->platform != cls || !c->counts || !c->has_delta || !is(c->status, "keep"))
-                continue;
-            keeps++;
-            if (keep_in_noise(st, c))
-                in[n++] = i;
-        }
+        size_t keeps = keeps_of[j], n = 0;
+        for (size_t k = 0; k < ni; k++)
+            if (cls_of[k] == (int)j)
+                in[n++] = inside[k];
         if (!n)
             continue;
+        /* the three largest to the front (only they are named) */
         sort_st = st;
-        qsort(in, n, sizeof *in, cmp_abs_delta);
+        for (size_t k = 0; k < n && k < 3; k++)
+            for (size_t x = k + 1; x < n; x++)
+                if (cmp_abs_delta(&in[x], &in[k]) < 0) {
+                    size_t tmp = in[k];
+                    in[k] = in[x];
+                    in[x] = tmp;
+                }
         double two = 2 * st->noise[j].sigma;
         jv o = jv_object(), ids = jv_array();
         ar_jv_set(&o, "kind", jv_string("keeps_in_noise"));
@@ -647,6 +671,9 @@ static void keeps_in_noise(struct ar_brief *b, const struct ar_kbstats *st)
         ar_buf_free(&t);
     }
     free(in);
+    free(inside);
+    free(cls_of);
+    free(keeps_of);
 }
 
 static void build_warnings(struct ar_brief *b, const struct ar_brief_in *in)

@@ -440,7 +440,9 @@ static void build_claim(struct ar_findings *f, const struct ar_kbstats *st, stru
     order_st = st;
     qsort(cl->ev, (size_t)cl->nev, sizeof *cl->ev, cmp_evidence);
     int scored = 0;
-    const char *agents_small[16], **agents = cl->nev <= 16 ? agents_small : ar_xmalloc((size_t)cl->nev * sizeof *agents);
+    /* distinct agents: their names are interned, so a set of pointers */
+    struct pairset as = {ar_xmalloc(2 * pcap * sizeof *as.slots), pcap};
+    memset(as.slots, 0, 2 * pcap * sizeof *as.slots);
     for (int i = 0; i < cl->nev; i++) {
         struct ar_evidence *e = &cl->ev[i];
         const struct ar_cardsum *c = &st->cards[e->card];
@@ -453,13 +455,8 @@ static void build_claim(struct ar_findings *f, const struct ar_kbstats *st, stru
         if (e->crash) {
             w *= AR_W_CRASH;
             wc *= AR_W_CRASH;
-        } else {
-            int k = 0;
-            while (k < cl->all.runs && strcmp(agents[k] ? agents[k] : "", c->agent ? c->agent : ""))
-                k++;
-            if (k == cl->all.runs)
-                cl->agents++;
-            agents[cl->all.runs] = c->agent;
+        } else if (!pairset_add(&as, c->agent, &as)) {
+            cl->agents++;
         }
         e->weight = w;
         e->before = cl->all.certainty;
@@ -468,8 +465,7 @@ static void build_claim(struct ar_findings *f, const struct ar_kbstats *st, stru
         e->after = cl->all.certainty;
         scored++;
     }
-    if (agents != agents_small)
-        free(agents);
+    free(as.slots);
     free(ps.slots);
     qsort(cl->classes, (size_t)cl->nclasses, sizeof *cl->classes, cmp_tally);
     cl->all.verdict = verdict_of(&cl->all);
@@ -496,28 +492,58 @@ static void build_claim(struct ar_findings *f, const struct ar_kbstats *st, stru
 
 /* ---------------------------------------------------------------- sweeps */
 
-static const struct ar_kbstats *sweep_st;
+/* Cards that change one key, grouped by key and class (their names are
+ * interned: compared as pointers, the groups' own order is set later),
+ * each group in id order (ids sort by creation time: the run order). The
+ * sort key sits beside the index, so sorting touches no card. */
+struct sweep_ref {
+    const char *key, *platform;
+    const char *from, *to;     /* JSON text */
+    size_t card;
+    int keep;
+};
 
-/* cards that change one key, by key, class, then created */
 static int cmp_sweep_card(const void *a, const void *b)
 {
-    const struct ar_cardsum *x = &sweep_st->cards[*(const size_t *)a], *y = &sweep_st->cards[*(const size_t *)b];
-    int r = strcmp(x->changes[0].key, y->changes[0].key);
-    if (!r)
-        r = strcmp(x->platform, y->platform);
-    if (!r)
-        r = strcmp(x->created ? x->created : "", y->created ? y->created : "");
-    if (!r)
-        r = strcmp(x->id, y->id);
-    return r;
+    const struct sweep_ref *x = a, *y = b;
+    if (x->key != y->key)
+        return (uintptr_t)x->key < (uintptr_t)y->key ? -1 : 1;
+    if (x->platform != y->platform)
+        return (uintptr_t)x->platform < (uintptr_t)y->platform ? -1 : 1;
+    return x->card < y->card ? -1 : x->card > y->card;
 }
 
-static int distinct_text(const char **v, int n, const char *s)
+static int cmp_sweep(const void *a, const void *b)
 {
-    for (int i = 0; i < n; i++)
-        if (strcmp(v[i], s) == 0)
-            return 0;
-    return 1;
+    const struct ar_sweep *x = a, *y = b;
+    int r = strcmp(x->key, y->key);
+    return r ? r : strcmp(x->platform, y->platform);
+}
+
+static int cmp_text(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Sorts v[0..n) and returns how many distinct strings it holds; *most is
+ * the one that occurs most often (the least such string on a tie). */
+static int distinct_sorted(const char **v, int n, const char **most)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_text);
+    int nd = 0, best = 0;
+    *most = NULL;
+    for (int i = 0; i < n;) {
+        int j = i + 1;
+        while (j < n && strcmp(v[j], v[i]) == 0)
+            j++;
+        nd++;
+        if (j - i > best) {
+            best = j - i;
+            *most = v[i];
+        }
+        i = j;
+    }
+    return nd;
 }
 
 /* A value's number: the JSON text of a number; 0 when it is not one. */
@@ -534,56 +560,43 @@ static int number_of(const char *text, double *out)
  * is a bracketed sweep. A change from an unknown value (null: an import
  * that named only the new value) still sweeps when its new value is a
  * number. */
-static int sweep_of(const struct ar_kbstats *st, const size_t *ix, int n, struct ar_sweep *w)
+static int sweep_of(const struct sweep_ref *r, int n, struct ar_sweep *w)
 {
-    const struct ar_cardsum *c0 = &st->cards[ix[0]];
-    int numeric = 1;
-    double x;
-    for (int i = 0; i < n; i++) {
-        const struct ar_change *ch = &st->cards[ix[i]].changes[0];
-        numeric &= number_of(ch->to, &x) && (strcmp(ch->from, "null") == 0 || number_of(ch->from, &x));
-    }
-    *w = (struct ar_sweep){c0->changes[0].key, c0->platform, numeric, 0, NULL, n, 0, 0, 0, 0};
+    *w = (struct ar_sweep){r[0].key, r[0].platform, 0, 0, NULL, n, 0, 0, 0, 0};
     if (n < 3)
         return 0;
-    const char **vals = ar_xmalloc((size_t)(2 * n) * sizeof *vals);
-    int nv = 0, kept = -1;
+    int numeric = 1;
+    double x;
+    for (int i = 0; i < n && numeric; i++)
+        numeric = number_of(r[i].to, &x) && (strcmp(r[i].from, "null") == 0 || number_of(r[i].from, &x));
+    w->numeric = numeric;
+    const char **vals = ar_xmalloc((size_t)(2 * n) * sizeof *vals), **froms = vals + n;
+    int nf = 0, kept = -1;
     for (int i = 0; i < n; i++) {
-        const struct ar_change *ch = &st->cards[ix[i]].changes[0];
-        if (strcmp(ch->from, "null") && distinct_text(vals, nv, ch->from))
-            vals[nv++] = ch->from;
-        if (distinct_text(vals, nv, ch->to))
-            vals[nv++] = ch->to;
-        if (!st->cards[ix[i]].crash && strcmp(st->cards[ix[i]].status, "keep") == 0)
-            kept = i;   /* the latest keep: cards are in created order */
+        if (strcmp(r[i].from, "null"))
+            froms[nf++] = r[i].from;
+        vals[i] = r[i].to;
+        if (r[i].keep)
+            kept = i;   /* the latest keep: cards are in id (creation) order */
     }
-    w->values = nv;
-    if (kept >= 0) {
-        w->best_text = st->cards[ix[kept]].changes[0].to;
+    const char *common_from, *unused;
+    distinct_sorted(froms, nf, &common_from);
+    /* froms lie right after the n tos: together, every value */
+    w->values = distinct_sorted(vals, n + nf, &unused);
+    if (kept >= 0)
+        w->best_text = r[kept].to;
+    else   /* the value most often started from */
+        w->best_text = common_from;
+    if (w->best_text)
         number_of(w->best_text, &w->best);
-    } else {   /* the value most often started from */
-        int most = 0;
-        for (int i = 0; i < n; i++) {
-            const struct ar_change *ch = &st->cards[ix[i]].changes[0];
-            int m = 0;
-            for (int k = 0; k < n; k++)
-                m += strcmp(st->cards[ix[k]].changes[0].from, ch->from) == 0;
-            if (m > most && strcmp(ch->from, "null")) {
-                most = m;
-                w->best_text = ch->from;
-                number_of(w->best_text, &w->best);
-            }
-        }
-    }
     if (w->best_text && numeric) {
         int above = 0, below = 0, seen = 0;
         for (int i = 0; i < n; i++) {
-            const struct ar_change *ch = &st->cards[ix[i]].changes[0];
             double v[2];
             int nv2 = 0;
-            if (number_of(ch->from, &v[nv2]))
+            if (number_of(r[i].from, &v[nv2]))
                 nv2++;
-            if (number_of(ch->to, &v[nv2]))
+            if (number_of(r[i].to, &v[nv2]))
                 nv2++;
             for (int k = 0; k < nv2; k++) {
                 if (!seen++)
@@ -596,7 +609,7 @@ static int sweep_of(const struct ar_kbstats *st, const size_t *ix, int n, struct
         }
         w->bracketed = above && below;
     } else if (w->best_text) {
-        w->bracketed = nv >= 3;
+        w->bracketed = w->values >= 3;
     }
     free(vals);
     return w->bracketed;
@@ -604,30 +617,30 @@ static int sweep_of(const struct ar_kbstats *st, const size_t *ix, int n, struct
 
 static void sweeps(struct ar_findings *f, const struct ar_kbstats *st)
 {
-    size_t *ix = ar_xmalloc((st->n ? st->n : 1) * sizeof *ix), m = 0;
+    struct sweep_ref *refs = ar_xmalloc((st->n ? st->n : 1) * sizeof *refs);
+    size_t m = 0;
     for (size_t i = 0; i < st->n; i++) {
         const struct ar_cardsum *c = &st->cards[i];
         if (!c->retracted && c->nchanges == 1 && strcmp(c->status, "baseline") && strcmp(c->changes[0].to, "null"))
-            ix[m++] = i;
+            refs[m++] = (struct sweep_ref){c->changes[0].key, c->platform, c->changes[0].from, c->changes[0].to, i,
+                                           !c->crash && strcmp(c->status, "keep") == 0};
     }
-    sweep_st = st;
-    qsort(ix, m, sizeof *ix, cmp_sweep_card);
+    qsort(refs, m, sizeof *refs, cmp_sweep_card);
     size_t cap = 0;
     for (size_t a = 0; a < m;) {
         size_t b = a + 1;
-        const struct ar_cardsum *ca = &st->cards[ix[a]];
-        while (b < m && strcmp(st->cards[ix[b]].changes[0].key, ca->changes[0].key) == 0 &&
-               st->cards[ix[b]].platform == ca->platform)
+        while (b < m && refs[b].key == refs[a].key && refs[b].platform == refs[a].platform)
             b++;
         struct ar_sweep w;
-        if (sweep_of(st, ix + a, (int)(b - a), &w)) {
+        if (sweep_of(refs + a, (int)(b - a), &w)) {
             if (f->nsweeps == cap)
                 f->sweeps = ar_xrealloc(f->sweeps, (cap = cap ? 2 * cap : 8) * sizeof *f->sweeps);
             f->sweeps[f->nsweeps++] = w;
         }
         a = b;
     }
-    free(ix);
+    free(refs);
+    qsort(f->sweeps, f->nsweeps, sizeof *f->sweeps, cmp_sweep);
     /* a numeric claim on the key names the sweep with most tries */
     for (size_t i = 0; i < f->n; i++) {
         struct ar_claim *cl = &f->claims[i];
