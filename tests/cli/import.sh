@@ -53,7 +53,7 @@ expect "random seed 42 to 137 is a replicate of the tip (verifies, seed 137, sam
     [ "$(jq -c '[.[0], .[2]]' <<<"$rerun")" = "$tipcfg" -a "$(jq '.[1]' <<<"$rerun")" = 137 ]
 expect "the crash row is kept, without val_bpb" \
     [ "$(q 'select(.commit=="e05a87d") | [.status, (.metrics | has("val_bpb"))] | @text')" = '"[\"crash\",false]"' ]
-brief=$(jq -r '[.findings[].claim, .dead_ends[].claim] | join(" ")' <<<"$OUT")
+brief=$(jq -r '[.findings[].claim, .dead_ends[].claim, .sweeps[].key] | join(" ")' <<<"$OUT")
 for k in total_batch_tokens depth window_pattern rope_base; do
     grep -q "$k" <<<"$brief" && pass "brief has a finding about $k" || fail "brief has a finding about $k" "$brief"
 done

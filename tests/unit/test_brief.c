@@ -136,8 +136,8 @@ START_TEST(warnings_within_two_sigma_and_single_run)
     ck_assert_msg(strstr(warn, "B 300s data fp: the best (c04) rests on a single run"), "%s", warn);
     ck_assert_msg(!strstr(warn, "C 300s"), "%s", warn);
     char *noise = section(text, "NOISE FLOOR");
-    ck_assert_msg(strstr(noise, "A: sigma 0.0020 (default: no replicate runs yet)"), "%s", noise);
-    ck_assert_msg(strstr(noise, "C: sigma 0.0004 from 1 replicate groups (2 runs)"), "%s", noise);
+    ck_assert_msg(strstr(noise, "A: sigma 0.0020 (the literature prior: no replicate runs yet)"), "%s", noise);
+    ck_assert_msg(strstr(noise, "C: sigma 0.0018 from 1 replicate groups (2 runs, pooled 0.0004) shrunk towards the prior 0.002"), "%s", noise);
     free(warn);
     free(noise);
     free(text);
@@ -162,7 +162,7 @@ START_TEST(findings_contradictions_and_dead_ends)
     ck_assert_msg(strstr(dead, "depth:up: crashed"), "%s", dead);
     char *found = section(text, "TOP FINDINGS");
     ck_assert_msg(strstr(found, "matrix_lr:up: certainty"), "%s", found);
-    ck_assert_msg(strstr(found, "+2 -1 0:0; platform-specific"), "%s", found);
+    ck_assert_msg(strstr(found, "+2 -1 0:0; 3 runs, 2 classes, 1 agent; won 0.04..0.06 on A; lost 0.04..0.06 on B; platform-specific"), "%s", found);
     free(contra);
     free(dead);
     free(found);
