@@ -70,7 +70,7 @@ expect "an edit of a held card is quarantined" grep -q "cards/$good.json (remote
 expect "the held card is unchanged" grep -q '"val_bpb": 1.1' "$B/cards/$good.json"
 
 # a card with its patch: the patch travels; an altered patch does not
-printf 'diff --git a/trainer/a.c b/trainer/a.c\n' >"$T/p.patch"
+printf 'diff --git a/trainer/a.c b/trainer/a.c\nnew file mode 100644\nindex 0000000..4d6c5d6\n--- /dev/null\n+++ b/trainer/a.c\n@@ -0,0 +1 @@\n+int a;\n' >"$T/p.patch"
 sum=$(sha256sum <"$T/p.patch" | cut -c1-64) n=$(wc -c <"$T/p.patch")
 X="{\"patch\":{\"upstream\":\"$(printf 'a%.0s' {1..40})\",\"sha256\":\"$sum\",\"bytes\":$n}}"
 pc=$(ar-card write --kb "$A" --hypothesis "with a patch" --category other --status keep \
