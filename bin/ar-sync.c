@@ -151,6 +151,8 @@ static int cmd_run(int argc, char **argv)
         ar_jv_set(&o, "committed", counts_json(r.committed));
         ar_jv_set(&o, "received", counts_json(r.received));
         ar_jv_set(&o, "quarantined", jv_copy(r.quarantined));
+        ar_jv_set(&o, "canonical", jv_number(r.canonical));
+        ar_jv_set(&o, "released", jv_number(r.released));
         ar_jv_set(&o, "remote", jv_bool(r.has_remote));
         ar_jv_set(&o, "pushed", jv_bool(r.pushed));
         ar_jv_set(&o, "attempts", jv_number(r.attempts));
@@ -170,6 +172,12 @@ static int cmd_run(int argc, char **argv)
         } else if (!local) {
             printf("no remote: set one with ar-sync init --remote URL\n");
         }
+        if (r.canonical)
+            printf("stored %d fact%s in canonical form (they came in another layout)\n", r.canonical,
+                   r.canonical == 1 ? "" : "s");
+        if (r.released)
+            printf("released %d note%s from quarantine (their cards arrived)\n", r.released,
+                   r.released == 1 ? "" : "s");
         if (jv_array_length(jv_copy(r.quarantined)) > 0)
             printf("quarantined %d file%s (see quarantine/)\n", jv_array_length(jv_copy(r.quarantined)),
                    jv_array_length(jv_copy(r.quarantined)) == 1 ? "" : "s");

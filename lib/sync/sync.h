@@ -34,6 +34,8 @@ struct ar_sync_report {
     int committed[3];     /* new local facts committed: cards, notes, patches */
     int received[3];      /* facts merged from the remote: cards, notes, patches */
     jv quarantined;       /* [{path, reason, origin}] kept aside by this run */
+    int canonical;        /* facts stored in canonical form (they came in another layout) */
+    int released;         /* orphan notes let out of quarantine: their card is here now */
     int has_remote;       /* a remote is configured */
     int attempts;         /* fetch-merge-push rounds */
     int pushed;           /* the remote now holds this HEAD */

@@ -141,4 +141,104 @@ expect "a flood from one agent is reported" grep -q "warning: agent 'flooder' se
 expect "its valid cards are taken" test "$(grep -l '"agent": "flooder"' "$B"/cards/*.json | wc -l)" -eq 6
 run ar-sync --kb "$A"
 expect "below the limit nothing is said" test -z "$(grep flooder <<<"$ERR")"
+
+# ------------------------------------------------------------ untrusted peers
+# Each attack below is pushed with plain git by "mallory", who has push
+# access to the remote; the victim V runs ar-sync. Every attack leaves the
+# victim's facts, brief and project work tree as they were.
+R2="$T/trust.git" V="$T/victim" M="$T/mallory" S="$T/scratch"
+git init -q --bare "$R2"
+ar-sync init --kb "$V" --remote "$R2" >/dev/null
+base=$(ar-card write --kb "$V" --hypothesis "the baseline" --category baseline --status baseline \
+    --commit abc1234 --val-bpb 1.00 --platform "$P")
+ar-sync --kb "$V" >/dev/null
+git clone -q -b main "$R2" "$M"
+push() {   # MESSAGE: mallory commits everything and pushes with plain git
+    git -C "$M" add -A && git -C "$M" -c user.name=m -c user.email=m@x commit -qm "$1" &&
+        git -C "$M" push -q origin HEAD:main
+}
+refresh() { git -C "$M" fetch -q origin && git -C "$M" reset -q --hard origin/main; }
+# the victim's project: a Makefile that a patch must never reach
+PJ="$T/project"
+mkdir -p "$PJ/trainer" && printf 'all:\n\techo build\n' >"$PJ/Makefile" && echo 'int x;' >"$PJ/trainer/a.c"
+(cd "$PJ" && git init -q -b main && git add -A && git -c user.name=v -c user.email=v@x commit -qm base)
+proj_before=$(tree_sum "$PJ") proj_head=$(git -C "$PJ" rev-parse HEAD)
+# a card whose patch edits the Makefile (the hash matches: only its scope is wrong)
+cat >"$T/evil.patch" <<'EOF2'
+diff --git a/Makefile b/Makefile
+index 1111111..2222222 100644
+--- a/Makefile
++++ b/Makefile
+@@ -1,2 +1,3 @@
+ all:
+ 	echo build
++	touch pwned
+EOF2
+patch_extra() {   # FILE: the card's extra.patch for it
+    echo "{\"patch\":{\"upstream\":\"$(printf 'a%.0s' {1..40})\",\"sha256\":\"$(sha256sum <"$1" | cut -c1-64)\",\"bytes\":$(wc -c <"$1")}}"
+}
+evil=$(ar-card write --kb "$M" --agent mallory --hypothesis "faster build" --category efficiency --status keep \
+    --commit abc1234 --val-bpb 0.90 --platform "$P" --extra "$(patch_extra "$T/evil.patch")")
+mkdir -p "$M/patches" && cp "$T/evil.patch" "$M/patches/$evil.patch"
+rm -f "$M"/index.* && push "a patch that edits the Makefile"
+facts_before=$(tree_sum "$V/cards")
+run ar-sync --kb "$V"
+expect "a patch outside trainer/ and kernels/ is quarantined" \
+    grep -q "quarantined patches/$evil.patch (remote): touches Makefile: a patch may change only trainer/ and kernels/" <<<"$ERR"
+expect "the patch is not among the facts" test ! -e "$V/patches/$evil.patch"
+run bash -c "cd '$PJ' && ar-card checkout '$evil' --kb '$V' --yes"
+expect "checkout of the card without its patch is refused" test "$RC" -eq 2
+expect "with the reason" grep -q "patch .* is missing" <<<"$ERR"
+expect "the project is untouched" test "$(tree_sum "$PJ")" = "$proj_before" -a "$(git -C "$PJ" rev-parse HEAD)" = "$proj_head"
+# the same patch placed by hand beside a local card: checkout refuses it too
+own=$(ar-card write --kb "$V" --hypothesis "my own card" --category other --status keep \
+    --commit abc1234 --val-bpb 1.01 --platform "$P" --extra "$(patch_extra "$T/evil.patch")")
+mkdir -p "$V/patches" && cp "$T/evil.patch" "$V/patches/$own.patch"
+run bash -c "cd '$PJ' && ar-card checkout '$own' --kb '$V' --yes"
+expect "checkout refuses an out-of-scope patch of a local card" test "$RC" -eq 2
+expect "naming the path" grep -q "touches Makefile: a patch may change only trainer/ and kernels/" <<<"$ERR"
+expect "and the project is untouched" test "$(tree_sum "$PJ")" = "$proj_before" -a "$(git -C "$PJ" rev-parse HEAD)" = "$proj_head"
+sed 's#a/Makefile#a/trainer/../Makefile#; s#b/Makefile#b/trainer/../Makefile#' "$T/evil.patch" >"$T/dots.patch"
+dots=$(ar-card write --kb "$V" --hypothesis "dots" --category other --status keep \
+    --commit abc1234 --val-bpb 1.02 --platform "$P" --extra "$(patch_extra "$T/dots.patch")")
+cp "$T/dots.patch" "$V/patches/$dots.patch"
+run ar-sync --kb "$V" --local
+expect "a patch that climbs out with .. is quarantined" grep -q "patches/$dots.patch (local): touches trainer/../Makefile" <<<"$ERR"
+rm -f "$V/patches/$own.patch"
+
+# a card in another layout (compact, keys reversed): same id, other bytes
+refresh
+odd=$(ar-card write --kb "$M" --agent mallory --hypothesis "odd bytes" --category other --status keep \
+    --commit abc1234 --val-bpb 1.05 --platform "$P")
+cp "$M/cards/$odd.json" "$T/odd.canonical"
+jq -c 'to_entries | reverse | from_entries' "$T/odd.canonical" >"$M/cards/$odd.json"
+expect "the pushed card is not in ar's layout" test "$(cmp -s "$T/odd.canonical" "$M/cards/$odd.json"; echo $?)" -ne 0
+rm -f "$M"/index.* && push "a card in another layout"
+run ar-sync --kb "$V"
+expect "a card in another layout is taken" test "$RC" -eq 0 -a -f "$V/cards/$odd.json"
+expect "and said so" grep -q "stored 1 fact in canonical form" <<<"$OUT"
+expect "stored in the bytes ar writes" cmp -s "$T/odd.canonical" "$V/cards/$odd.json"
+expect "committed in the bytes ar writes" cmp -s "$T/odd.canonical" <(git -C "$V" show "HEAD:cards/$odd.json")
+expect "and the remote holds those bytes now" cmp -s "$T/odd.canonical" <(git -C "$R2" show "main:cards/$odd.json")
+
+# an orphan note: waits in quarantine until its card arrives
+ar-card write --kb "$S" --agent mallory --hypothesis "late card" --category other --status keep \
+    --commit abc1234 --val-bpb 1.07 --platform "$P" >/dev/null
+late=$(basename "$(ls "$S"/cards/*.json)" .json)
+AR_AGENT=mallory ar-card note "$late" --kb "$S" --lesson "this card comes later" >/dev/null
+lnote=$(basename "$(ls "$S"/notes/*.json)" .json)
+refresh && mkdir -p "$M/notes" && cp "$S/notes/$lnote.json" "$M/notes/" && push "a note before its card"
+notes_before=$(tree_sum "$V/notes")
+run ar-sync --kb "$V"
+expect "a note on a card that is not here is quarantined" \
+    grep -q "quarantined notes/$lnote.json (remote): orphan: no card $late here" <<<"$ERR"
+expect "it is not among the notes" test "$(tree_sum "$V/notes")" = "$notes_before"
+expect "nor in the index" test -z "$(ar-card query --kb "$V" '.notes[].id' | grep "$lnote")"
+refresh && cp "$S/cards/$late.json" "$M/cards/" && push "the card comes"
+run ar-sync --kb "$V"
+expect "when its card arrives the note is released" grep -q "released 1 note from quarantine" <<<"$OUT"
+expect "into notes/, as it was written" cmp -s "$S/notes/$lnote.json" "$V/notes/$lnote.json"
+expect "and into the card's view" test "$(ar-card query --kb "$V" "select(.id == \"$late\") | .notes[0].id")" = "\"$lnote\""
+expect "its quarantine record is gone" test -z "$(grep -l "notes/$lnote.json" "$V"/quarantine/*.json)"
+expect "and it travels on to the remote" git -C "$R2" cat-file -e "main:notes/$lnote.json"
 finish
