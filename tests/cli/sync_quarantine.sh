@@ -241,4 +241,53 @@ expect "into notes/, as it was written" cmp -s "$S/notes/$lnote.json" "$V/notes/
 expect "and into the card's view" test "$(ar-card query --kb "$V" "select(.id == \"$late\") | .notes[0].id")" = "\"$lnote\""
 expect "its quarantine record is gone" test -z "$(grep -l "notes/$lnote.json" "$V"/quarantine/*.json)"
 expect "and it travels on to the remote" git -C "$R2" cat-file -e "main:notes/$lnote.json"
+
+# a peer's status note turns the victim's baseline into a crash, and a
+# retract note takes away a keep: claims, counted nowhere
+keep=$(ar-card write --kb "$V" --hypothesis "lr up" --category optimizer --status keep --commit abc1235 \
+    --val-bpb 0.98 --delta -0.02 --baseline "$base" --platform "$P" --changes '[{"key":"matrix_lr","from":0.04,"to":0.05}]')
+ar-sync --kb "$V" >/dev/null 2>&1
+ar-synth findings --kb "$V" >/dev/null
+brief_before=$(ar-brief --kb "$V") findings_before=$(cat "$V/synthesis/findings.json")
+list_before=$(ar-card list --kb "$V")
+refresh
+AR_AGENT=mallory ar-card note "$base" --kb "$M" --status crash --comment "it crashed" >/dev/null
+AR_AGENT=mallory ar-card retract "$keep" --kb "$M" --reason "fake" >/dev/null
+rm -f "$M"/index.* && push "notes on the victim's cards"
+run ar-sync --kb "$V"
+expect "the peer's notes arrive" grep -q "received 0 cards, 2 notes" <<<"$OUT"
+expect "the brief is unchanged" test "$(ar-brief --kb "$V")" = "$brief_before"
+expect "the findings are unchanged" test "$(cat "$V/synthesis/findings.json")" = "$findings_before"
+expect "the statuses are unchanged" test "$(ar-card list --kb "$V")" = "$list_before"
+run ar-card show --kb "$V" --json "$base"
+expect "the status note is shown as mallory's claim" \
+    test "$(jq -c '[.status, .claims[0].agent, .claims[0].kind, .claims[0].status]' <<<"$OUT")" = '["baseline","mallory","status","crash"]'
+expect "the retraction is a claim too" \
+    test "$(ar-card show --kb "$V" --json "$keep" | jq -c '[.retracted, .claims[0].kind]')" = '[false,"retract"]'
+expect "and the note is there to read" test "$(ar-card show --kb "$V" --json "$base" | jq '.notes | length')" -eq 1
+# the card's own agent has authority: its note counts
+ar-card note "$base" --kb "$V" --status discard --comment "superseded" >/dev/null
+expect "the owner's status note counts" test "$(ar-card show --kb "$V" --json "$base" | jq -r .status)" = discard
+ar-sync --kb "$V" >/dev/null 2>&1
+# trusting mallory here gives her notes authority (a local list, never synced)
+run ar-sync --kb "$V" --trust mallory
+expect "--trust adds to the local list" grep -qx mallory "$V/trust"
+expect "mallory's notes now count" \
+    test "$(ar-card show --kb "$V" --json "$keep" | jq -c '[.retracted, .claims]')" = '[true,null]'
+expect "the brief follows" grep -q "1 retracted" <<<"$(ar-brief --kb "$V")"
+expect "ar-sync trust lists it" test "$(ar-sync trust --kb "$V")" = mallory
+expect "the list is never pushed" test -z "$(git -C "$R2" ls-tree -r --name-only main | grep -x trust)"
+expect "the index agrees with the facts and the list" ar-card index --check --kb "$V"
+run ar-sync trust --kb "$V" --remove mallory
+expect "removing her makes them claims again" test -z "$(ar-brief --kb "$V" | grep '1 retracted')"
+expect "so the keep counts again" \
+    test "$(ar-card show --kb "$V" --json "$keep" | jq -c '[.retracted, .claims[0].agent]')" = '[false,"mallory"]'
+expect_err "a bad agent name" 2 "not an agent name" ar-sync trust --kb "$V" "#x"
+# a peer's note written locally trusts its writer here: the director's retraction counts on its machine
+ar-card write --kb "$V" --agent w1 --hypothesis "a worker's run" --category other --status keep --commit abc1236 \
+    --val-bpb 1.2 --platform "$P" >/dev/null
+w1=$(ar-card list --kb "$V" --json | jq -r 'select(.agent == "w1") | .id')
+ar-card retract "$w1" --kb "$V" --reason "wrong data" >/dev/null
+expect "a retraction written here counts here" test "$(ar-card show --kb "$V" --json "$w1" | jq .retracted)" = true
+expect "its writer joined the list" grep -qx test-agent "$V/trust"
 finish
