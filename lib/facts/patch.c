@@ -255,7 +255,7 @@ int ar_patch_consent(jv card, const char *text, size_t len, int yes, const char 
     else
         fprintf(stderr,
                 "%s: card %s is from agent '%s', not from you ('%s'): %s code from a peer,\n"
-                "%s: which make and ar-train then run as you. read it first (patches/%s.patch in the knowledge base):\n%s",
+                "%s: which make and ar-train then run as you. Read it first (patches/%s.patch in the knowledge base):\n%s",
                 ar_prog(), id, agent ? agent : "?", ar_agent_name(), what, ar_prog(), id, stat);
     free(stat);
     if (!yes && !ar_patch_trusted(card))

@@ -166,6 +166,8 @@ static int make_commit(struct sync *s, git_oid *out, const git_oid *tree_oid, co
     return rc;
 }
 
+static int write_accepted(struct sync *s, git_index *idx, const struct ar_buf *paths);
+
 /* ------------------------------------------------------ trust checks */
 
 /* 1 when cards/<id>.json is in the index being built. */
@@ -215,9 +217,9 @@ static int trust_check(git_index *idx, const char *rel, const char *data, size_t
 
 /* Notes waiting in quarantine for their card: those whose card is in the
  * index now enter it (blob, index entry; their path is appended to
- * accepted for the work tree, or the file written here when accepted is
- * NULL), counted in n[1]; their keys are kept in s->released, removed from
- * quarantine once the commit is made. */
+ * accepted, for write_accepted to put in the work tree), counted in n[1];
+ * their keys are kept in s->released, removed from quarantine once the
+ * commit is made. */
 struct release {
     struct sync *s;
     git_index *idx;
@@ -250,14 +252,10 @@ static int release_one(const char *key, jv rec, const char *data, size_t len, vo
     entry.path = rel;
     entry.mode = AR_MODE_FILE;
     int rc = 0;
-    if (git_index_add_from_buffer(rl->idx, &entry, bytes, blen) < 0) {
+    if (git_index_add_from_buffer(rl->idx, &entry, bytes, blen) < 0)
         rc = ar_git_fail(rel);
-    } else if (rl->accepted) {
+    else
         ar_buf_add(rl->accepted, rel, strlen(rel) + 1);
-    } else {
-        char full[PATH_MAX];
-        rc = ar_write_atomic(ar_kb_path(rl->s->kb, rel, full), bytes, blen);
-    }
     free(canon);
     if (rc == 0) {
         rl->n[1]++;
@@ -572,8 +570,9 @@ static int commit_local(struct sync *s)
     for (size_t i = 0; rc == 0 && i < sizeof fact_dirs / sizeof fact_dirs[0]; i++)
         rc = stage_dir(s, idx, &ti, fact_dirs[i], s->r->committed);
     ar_treeidx_free(&ti);
+    struct ar_buf released = {0};
     if (rc == 0)
-        rc = release_orphans(s, idx, NULL, s->r->committed);
+        rc = release_orphans(s, idx, &released, s->r->committed);
     git_tree_entry *e = NULL;
     if (rc == 0 && (!tree || git_tree_entry_bypath(&e, tree, ".gitignore") != 0)) {
         git_index_entry entry;
@@ -599,9 +598,12 @@ static int commit_local(struct sync *s)
     }
     if (rc == 0 && git_index_write(idx) < 0)
         rc = ar_git_fail("index");
+    if (rc == 0 && released.len)
+        rc = write_accepted(s, idx, &released);
     if (rc == 0)
         forget_released(s);
     s->released.len = 0;
+    ar_buf_free(&released);
     git_tree_free(tree);
     git_index_free(idx);
     return rc;
