@@ -89,7 +89,9 @@ int ar_patch_make(const char *project, struct ar_patch *p)
             p->too_large = 1;
         } else if (ar_patch_scope_check(buf.ptr ? buf.ptr : "", buf.size) != 0) {
             /* what sync and checkout would refuse is never recorded */
-            rc = ar_fail(AR_EFAIL, "the diff of trainer/ and kernels/ %s", ar_last_error());
+            char why[512];
+            snprintf(why, sizeof why, "%s", ar_last_error());
+            rc = ar_fail(AR_EFAIL, "the diff of trainer/ and kernels/: %s", why);
         } else {
             p->text = ar_xmalloc(buf.size + 1);
             memcpy(p->text, buf.ptr ? buf.ptr : "", buf.size);
