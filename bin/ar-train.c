@@ -269,8 +269,9 @@ static void verify_setup(struct args *a, const struct ar_kb *kb, struct train_co
     if (want && (!patch || strcmp(want, patch->sha256) != 0))
         ar_warn("the code here is not card %s's patch: run 'ar-card checkout %s' for an exact replication",
                 a->verify, a->verify);
-    else if (want && patch->text && ar_patch_consent(card, patch->text, patch->len, a->yes, "this run trains") != 0)
-        ar_die_last();   /* the code here is a peer's patch: running it needs consent */
+    else if (want && patch->text && ar_patch_checked_out(".", a->verify) == 1 &&
+             ar_patch_consent(card, patch->text, patch->len, a->yes, "this run trains") != 0)
+        ar_die_last();   /* the code here is the card's patch, checked out: a peer's needs consent */
     jv_free(info);
     jv_free(extra);
     jv_free(card);

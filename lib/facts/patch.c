@@ -267,6 +267,33 @@ int ar_patch_consent(jv card, const char *text, size_t len, int yes, const char 
 
 /* ------------------------------------------------------------- checkout */
 
+/* The subject of the commit ar_patch_checkout makes: "reproduce ID: ...". */
+static void checkout_subject(char *out, size_t n, const char *card_id)
+{
+    snprintf(out, n, "reproduce %s: ", card_id);
+}
+
+int ar_patch_checked_out(const char *project, const char *card_id)
+{
+    git_libgit2_init();
+    git_repository *repo = NULL;
+    git_commit *c = NULL;
+    git_oid oid;
+    int rc = 0;
+    if (git_repository_open_ext(&repo, project, 0, NULL) < 0)
+        rc = ar_fail(AR_EFAIL, "%s: not inside a git repository", project);
+    else if (git_reference_name_to_id(&oid, repo, "HEAD") == 0 && git_commit_lookup(&c, repo, &oid) == 0) {
+        char want[64];
+        checkout_subject(want, sizeof want, card_id);
+        const char *msg = git_commit_message(c);
+        rc = msg && strncmp(msg, want, strlen(want)) == 0;
+    }
+    git_commit_free(c);
+    git_repository_free(repo);
+    git_libgit2_shutdown();
+    return rc;
+}
+
 static int count_change(const char *p, unsigned int flags, void *payload)
 {
     (void)p;
@@ -403,8 +430,9 @@ int ar_patch_checkout(const char *project, const struct ar_kb *kb, const char *c
         (git_diff_from_buffer(&diff, text, len) < 0 || git_apply(repo, diff, GIT_APPLY_LOCATION_BOTH, NULL) < 0))
         rc = git_failed("apply the patch");
     if (rc == 0) {
-        char msg[2200];
-        snprintf(msg, sizeof msg, "reproduce %s: %s\n", card_id, ar_jv_str(card, "hypothesis"));
+        char msg[2200], subject[64];
+        checkout_subject(subject, sizeof subject, card_id);
+        snprintf(msg, sizeof msg, "%s%s\n", subject, ar_jv_str(card, "hypothesis"));
         rc = commit_applied(repo, git_commit_id(base), msg);
     }
     git_diff_free(diff);

@@ -66,6 +66,11 @@ int ar_patch_trusted(jv card);
  * refusal. For a trusted card without yes it says nothing. */
 int ar_patch_consent(jv card, const char *text, size_t len, int yes, const char *what);
 
+/* 1 when HEAD of the repository around project is the commit that
+ * ar_patch_checkout made for card_id (the code here came from that card's
+ * patch), 0 when not, -1 on error. */
+int ar_patch_checked_out(const char *project, const char *card_id);
+
 /* Creates branch (default "reproduce/<first 16 chars of id>") at the card's
  * upstream commit when this repository has it (else at HEAD, with a
  * warning), applies the card's patch to the work tree and index and commits
