@@ -685,6 +685,8 @@ static int take_one(struct incoming *in, const char *path, const git_tree_entry 
     git_tree_entry *mine = NULL;
     if (ar_treeidx_get(&in->ti, path, &mine) == 0) {
         int same = git_oid_equal(git_tree_entry_id(mine), git_tree_entry_id(te));
+        git_oid mine_id;
+        git_oid_cpy(&mine_id, git_tree_entry_id(mine));
         git_tree_entry_free(mine);
         if (same || strcmp(path, ".gitignore") == 0)
             return 0;
@@ -695,7 +697,17 @@ static int take_one(struct incoming *in, const char *path, const git_tree_entry 
             data = git_blob_rawcontent(b);
             len = (size_t)git_blob_rawsize(b);
         }
-        report_quarantine(in->s, path, data, len, "differs from the fact already here (edited)", "remote");
+        /* the same fact in another layout (a peer that has not stored it
+         * canonically yet) is the fact here: nothing to report */
+        char *canon = NULL;
+        size_t clen = 0;
+        git_oid coid;
+        int same_fact = mode == GIT_FILEMODE_BLOB && ar_fact_kind(path, NULL) != AR_FACT_PATCH &&
+                        ar_fact_kind(path, NULL) != AR_FACT_NONE && ar_fact_canonical(data, len, &canon, &clen) == 1 &&
+                        git_odb_hash(&coid, canon, clen, GIT_OBJECT_BLOB) == 0 && git_oid_equal(&coid, &mine_id);
+        free(canon);
+        if (!same_fact)
+            report_quarantine(in->s, path, data, len, "differs from the fact already here (edited)", "remote");
         git_blob_free(b);
         return 0;
     }

@@ -220,6 +220,11 @@ expect "and said so" grep -q "stored 1 fact in canonical form" <<<"$OUT"
 expect "stored in the bytes ar writes" cmp -s "$T/odd.canonical" "$V/cards/$odd.json"
 expect "committed in the bytes ar writes" cmp -s "$T/odd.canonical" <(git -C "$V" show "HEAD:cards/$odd.json")
 expect "and the remote holds those bytes now" cmp -s "$T/odd.canonical" <(git -C "$R2" show "main:cards/$odd.json")
+refresh && jq -c . "$T/odd.canonical" >"$M/cards/$odd.json" && push "the held card in another layout again"
+run ar-sync --kb "$V"
+expect "the same card in another layout is the card here: nothing quarantined" test -z "$(grep "$odd" <<<"$ERR")"
+expect "the bytes here stay canonical" cmp -s "$T/odd.canonical" "$V/cards/$odd.json"
+expect "and go back to the remote" cmp -s "$T/odd.canonical" <(git -C "$R2" show "main:cards/$odd.json")
 
 # an orphan note: waits in quarantine until its card arrives
 ar-card write --kb "$S" --agent mallory --hypothesis "late card" --category other --status keep \
