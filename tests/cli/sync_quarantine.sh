@@ -288,6 +288,14 @@ expect "removing her makes them claims again" test -z "$(ar-brief --kb "$V" | gr
 expect "so the keep counts again" \
     test "$(ar-card show --kb "$V" --json "$keep" | jq -c '[.retracted, .claims[0].agent]')" = '[false,"mallory"]'
 expect_err "a bad agent name" 2 "not an agent name" ar-sync trust --kb "$V" "#x"
+# a trust list pushed by a peer is not a fact: quarantined, the local list unchanged
+refresh && printf 'mallory\n' >"$M/trust" && git -C "$M" add -f trust && push "trust me"
+trust_before=$(cat "$V/trust")
+run ar-sync --kb "$V"
+expect "a pushed trust list is quarantined" grep -q "quarantined trust (remote): not inside cards/, notes/ or patches/" <<<"$ERR"
+expect "the local list is unchanged" test "$(cat "$V/trust")" = "$trust_before"
+expect "and mallory's notes are still claims" \
+    test "$(ar-card show --kb "$V" --json "$keep" | jq -c '[.retracted, .claims[0].agent]')" = '[false,"mallory"]'
 # a peer's note written locally trusts its writer here: the director's retraction counts on its machine
 ar-card write --kb "$V" --agent w1 --hypothesis "a worker's run" --category other --status keep --commit abc1236 \
     --val-bpb 1.2 --platform "$P" >/dev/null
