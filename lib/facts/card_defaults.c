@@ -10,7 +10,7 @@
 int ar_card_fill_defaults(jv *card)
 {
     if (!ar_jv_has(*card, "platform"))
-        ar_jv_set(card, "platform", ar_platform_detect(NULL));
+        ar_jv_set(card, "platform", ar_platform_detect_run());
     if (ar_jv_has(*card, "commit"))
         return 0;
     struct ar_gitinfo git;
