@@ -211,9 +211,10 @@ static int cmd_status(int argc, char **argv)
             }
             jv_free(pl);
             const char *agent = ar_jv_str(p, "agent");
-            printf("  %-24s %4d cards  %-20s last %s%s\n", agent, (int)ar_jv_num(p, "cards", 0),
+            printf("  %-24s %4d cards  %-20s last %s%s%s\n", agent, (int)ar_jv_num(p, "cards", 0),
                    classes.data ? classes.data : "-", ar_jv_str(p, "last"),
-                   me && strcmp(me, agent) == 0 ? "  (you)" : "");
+                   me && strcmp(me, agent) == 0 ? "  (you)" : "",
+                   ar_trust_has(ar_trust_of(&kb), agent) ? "  (trusted)" : "");
             ar_buf_free(&classes);
             jv_free(p);
         }

@@ -281,6 +281,7 @@ expect "mallory's notes now count" \
     test "$(ar-card show --kb "$V" --json "$keep" | jq -c '[.retracted, .claims]')" = '[true,null]'
 expect "the brief follows" grep -q "1 retracted" <<<"$(ar-brief --kb "$V")"
 expect "ar-sync trust lists it" test "$(ar-sync trust --kb "$V")" = mallory
+expect "status marks the trusted peer" grep -q "^  mallory .*(trusted)$" <<<"$(ar-sync status --kb "$V")"
 expect "the list is never pushed" test -z "$(git -C "$R2" ls-tree -r --name-only main | grep -x trust)"
 expect "the index agrees with the facts and the list" ar-card index --check --kb "$V"
 run ar-sync trust --kb "$V" --remove mallory
