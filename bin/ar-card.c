@@ -480,12 +480,23 @@ static const struct ar_subcmd import_cmd = {
 /* --------------------------------------------------------------- checkout */
 
 static const char *branch;
+static int checkout_yes;
 
 static int run_checkout(int n, char **ids)
 {
     (void)n;
     char out[256];
-    if (ar_patch_checkout(".", the_kb(0), ids[0], branch, out) != 0)
+    const struct ar_kb *kb = the_kb(0);
+    jv card;
+    char *text;
+    size_t len;
+    /* the patch checked (hash, scope) and consented to before any change */
+    int rc = ar_patch_load(kb, ids[0], &card, &text, &len);
+    if (rc == 0)
+        rc = ar_patch_consent(card, text, len, checkout_yes, "checkout applies");
+    jv_free(card);
+    free(text);
+    if (rc != 0 || ar_patch_checkout(".", kb, ids[0], branch, out) != 0)
         ar_die_last();
     puts(out);
     return AR_OK;
@@ -495,12 +506,16 @@ static const struct ar_subcmd checkout_cmd = {
     .name = "checkout", .summary = "rebuild a card's code on a new branch from its patch",
     .opts = (const struct ar_opt[]){
         AR_OPT_STR("branch", &branch, "NAME", "branch to create (default reproduce/ID)"),
+        AR_OPT_BOOL("yes", &checkout_yes, "apply a peer's patch (its code runs here)"),
         OPT_KB, AR_OPT_END},
     .min = 1, .max = 1, .run = run_checkout,
-    .usage = "usage: ar-card checkout ID [--branch NAME]\n\n"
+    .usage = "usage: ar-card checkout ID [--branch NAME] [--yes]\n\n"
              "Rebuilds the code a card ran: creates a branch (reproduce/ID) at the\n"
              "card's upstream commit, applies its patch (knowledge/patches/ID.patch)\n"
-             "to trainer/ and kernels/ and commits it. Prints the branch.\n",
+             "to trainer/ and kernels/ and commits it. Prints the branch.\n"
+             "A patch that touches anything outside trainer/ and kernels/ is refused.\n"
+             "A card from another agent is code from a peer: checkout shows its diff\n"
+             "stat and applies it only with --yes (or AR_TRUST_PATCHES=1).\n",
 };
 
 /* ----------------------------------------------------------------- record */

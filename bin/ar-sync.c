@@ -15,6 +15,8 @@
 #include "base/err.h"
 #include "base/json.h"
 #include "facts/kb.h"
+#include "facts/trust.h"
+#include "index/index.h"
 #include "base/opt.h"
 #include "sync/sync.h"
 
@@ -37,21 +39,27 @@ static void print_counts(const char *verb, const int n[3])
 /* -------------------------------------------------------------------- run */
 
 static const char usage_run[] =
-    "usage: ar-sync [run] [--json] [--retries N] [--local] [--remote NAME]\n"
+    "usage: ar-sync [run] [--json] [--retries N] [--local] [--remote NAME] [--trust AGENT]...\n"
     "\n"
     "Commits new facts (cards, notes, patches), fetches the remote, merges\n"
     "what peers wrote, pushes, and rebuilds the derived files (the index;\n"
     "synthesis/ and plots/ through ar-synth and ar-plot when they exist);\n"
     "when a peer pushed first it fetches and tries again, with back-off.\n"
-    "Incoming files that are not valid facts are moved to quarantine/ and reported.\n";
+    "Incoming files that are not valid facts are moved to quarantine/ and reported;\n"
+    "cards and notes are stored in ar's canonical bytes; a note whose card is not\n"
+    "here waits in quarantine until the card arrives. A peer's status or retract\n"
+    "note on another agent's card is only a claim unless its agent is trusted\n"
+    "here (--trust AGENT adds it to the local list; see ar-sync trust).\n";
 
 static int cmd_run(int argc, char **argv)
 {
     int json_out = 0, local = 0;
     long retries = AR_SYNC_RETRIES;
     const char *remote = NULL;
+    struct ar_strlist trust = {0};
     struct ar_opt opts[] = {
         AR_OPT_BOOL("json", &json_out, "print the report as one JSON object"),
+        AR_OPT_LIST("trust", &trust, "AGENT", "trust AGENT's status and retract notes here (kept in the list)"),
         AR_OPT_INT("retries", &retries, "N", "push attempts before giving up (default 8)"),
         AR_OPT_BOOL("local", &local, "only commit new facts and rebuild; no fetch or push"),
         AR_OPT_STR("remote", &remote, "NAME", "remote to sync with (default origin)"),
@@ -63,10 +71,19 @@ static int cmd_run(int argc, char **argv)
         ar_die(AR_EINPUT, "option '--retries': must be between 1 and 100");
     struct ar_kb kb;
     open_kb(&kb, 0);
+    int trusted = 0;
+    for (int i = 0; i < trust.n; i++) {
+        int e = ar_trust_edit(&kb, trust.v[i], 0);
+        if (e < 0)
+            ar_die_last();
+        trusted += e == 0;
+    }
+    ar_strlist_free(&trust);
     struct ar_sync_opts o = {.remote = remote, .retries = (int)retries, .local_only = local};
     struct ar_sync_report r;
     int rc = ar_sync_run(&kb, &o, &r);
-    ar_sync_rebuild_derived(&kb, &r);
+    /* a changed trust list changes the views even when no fact came */
+    ar_sync_rebuild_derived(&kb, trusted ? NULL : &r);
     jv_array_foreach(r.quarantined, i, q) {
         ar_warn("quarantined %s (%s): %s", ar_jv_str(q, "path"), ar_jv_str(q, "origin"),
                 ar_jv_str(q, "reason"));
@@ -88,6 +105,12 @@ static int cmd_run(int argc, char **argv)
         } else if (!local) {
             printf("no remote: set one with ar-sync init --remote URL\n");
         }
+        if (r.canonical)
+            printf("stored %d fact%s in canonical form (they came in another layout)\n", r.canonical,
+                   r.canonical == 1 ? "" : "s");
+        if (r.released)
+            printf("released %d note%s from quarantine (their cards arrived)\n", r.released,
+                   r.released == 1 ? "" : "s");
         if (jv_array_length(jv_copy(r.quarantined)) > 0)
             printf("quarantined %d file%s (see quarantine/)\n", jv_array_length(jv_copy(r.quarantined)),
                    jv_array_length(jv_copy(r.quarantined)) == 1 ? "" : "s");
@@ -188,14 +211,72 @@ static int cmd_status(int argc, char **argv)
             }
             jv_free(pl);
             const char *agent = ar_jv_str(p, "agent");
-            printf("  %-24s %4d cards  %-20s last %s%s\n", agent, (int)ar_jv_num(p, "cards", 0),
+            printf("  %-24s %4d cards  %-20s last %s%s%s\n", agent, (int)ar_jv_num(p, "cards", 0),
                    classes.data ? classes.data : "-", ar_jv_str(p, "last"),
-                   me && strcmp(me, agent) == 0 ? "  (you)" : "");
+                   me && strcmp(me, agent) == 0 ? "  (you)" : "",
+                   ar_trust_has(ar_trust_of(&kb), agent) ? "  (trusted)" : "");
             ar_buf_free(&classes);
             jv_free(p);
         }
     }
     jv_free(peers);
+    return AR_OK;
+}
+
+/* ------------------------------------------------------------------ trust */
+
+static const char usage_trust[] =
+    "usage: ar-sync trust [--remove] [--json] [AGENT...]\n"
+    "\n"
+    "The local trust list (knowledge/trust, never synced). A status or retract\n"
+    "note counts here (in the brief, the findings, every statistic) when its\n"
+    "agent is the card's own agent or is in this list; any other is shown as\n"
+    "that agent's claim and changes nothing. With AGENTs, adds them (or with\n"
+    "--remove, removes them) and rebuilds the derived files; then prints the list.\n";
+
+static int cmd_trust(int argc, char **argv)
+{
+    int json_out = 0, remove = 0;
+    struct ar_opt opts[] = {
+        AR_OPT_BOOL("remove", &remove, "remove the AGENTs from the list"),
+        AR_OPT_BOOL("json", &json_out, "print the list as one JSON array"),
+        OPT_KB,
+        AR_OPT_END,
+    };
+    int n = ar_opt_parse_n(opts, argc, argv, usage_trust, "trust", 0, AR_OPT_ANY);
+    char **agents = argv;
+    if (remove && n == 0)
+        ar_die(AR_EINPUT, "option '--remove': needs the AGENTs to remove");
+    struct ar_kb kb;
+    open_kb(&kb, 0);
+    int changed = 0;
+    for (int i = 0; i < n; i++) {
+        int e = ar_trust_edit(&kb, agents[i], remove);
+        if (e < 0)
+            ar_die_last();
+        changed += e == 0;
+    }
+    if (changed) {
+        if (ar_index_ensure(&kb) != 0)   /* rebuilt: the views follow the list */
+            ar_die_last();
+        ar_sync_rebuild_derived(&kb, NULL);
+    }
+    struct ar_trust t;
+    if (ar_trust_load(&kb, &t) != 0)
+        ar_die_last();
+    if (json_out) {
+        jv a = jv_array();
+        for (size_t i = 0; i < t.n; i++)
+            a = jv_array_append(a, jv_string(t.agents[i]));
+        char *s = ar_json_dump(a, AR_JSON_COMPACT);
+        puts(s);
+        free(s);
+        jv_free(a);
+    } else {
+        for (size_t i = 0; i < t.n; i++)
+            puts(t.agents[i]);
+    }
+    ar_trust_free(&t);
     return AR_OK;
 }
 
@@ -205,6 +286,7 @@ static const struct ar_cmd commands[] = {
     {"run", cmd_run, "commit, fetch, merge, rebuild, push (the default)"},
     {"init", cmd_init, "make the knowledge base a git repository; set the remote"},
     {"status", cmd_status, "ahead/behind, uncommitted facts, quarantine, peers seen"},
+    {"trust", cmd_trust, "list, add or remove agents whose status notes count here"},
     {NULL, NULL, NULL},
 };
 

@@ -76,7 +76,7 @@ struct args {
     struct ar_strlist sets, tags;
     char **queue_sets;   /* the queue entry's overrides (owned), in sets too */
     int nqueue_sets;
-    int no_card, quiet, keys, queue;
+    int no_card, quiet, keys, queue, yes;
     int seed_given, budget_given;
 };
 
@@ -131,6 +131,7 @@ static void parse_run_args(int argc, char **argv, struct args *a)
         AR_OPT_NUM("max-steps", &a->max_steps, "N", "stop after N steps within the budget"),
         AR_OPT_BOOL("quiet", &a->quiet, "no progress on stderr"),
         AR_OPT_STR("verify", &a->verify, "ID", "re-run that card's config with a new seed (verifies)"),
+        AR_OPT_BOOL("yes", &a->yes, "with --verify: run a peer's patch checked out here (its code)"),
         AR_OPT_BOOL("queue", &a->queue, "claim a queue entry, run it with its overrides, mark it done"),
         AR_OPT_STR("device", &a->device, "D", "auto, cpu or cuda (the config's device: auto)"),
         AR_OPT_END,
@@ -321,6 +322,9 @@ static void verify_setup(struct args *a, const struct ar_kb *kb, struct train_co
     if (want && (!patch || strcmp(want, patch->sha256) != 0))
         ar_warn("the code here is not card %s's patch: run 'ar-card checkout %s' for an exact replication",
                 a->verify, a->verify);
+    else if (want && patch->text && ar_patch_checked_out(".", a->verify) == 1 &&
+             ar_patch_consent(card, patch->text, patch->len, a->yes, "this run trains") != 0)
+        ar_die_last();   /* the code here is the card's patch, checked out: a peer's needs consent */
     jv_free(info);
     jv_free(extra);
     jv_free(card);

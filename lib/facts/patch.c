@@ -87,6 +87,11 @@ int ar_patch_make(const char *project, struct ar_patch *p)
         ar_sha256_hex(buf.ptr ? buf.ptr : "", buf.size, p->sha256);
         if (buf.size > AR_PATCH_MAX) {
             p->too_large = 1;
+        } else if (ar_patch_scope_check(buf.ptr ? buf.ptr : "", buf.size) != 0) {
+            /* what sync and checkout would refuse is never recorded */
+            char why[512];
+            snprintf(why, sizeof why, "%s", ar_last_error());
+            rc = ar_fail(AR_EFAIL, "the diff of trainer/ and kernels/: %s", why);
         } else {
             p->text = ar_xmalloc(buf.size + 1);
             memcpy(p->text, buf.ptr ? buf.ptr : "", buf.size);
@@ -134,6 +139,62 @@ int ar_patch_store(const struct ar_kb *kb, const char *card_id, const struct ar_
     return ar_create_atomic(path, p->text, p->len) < 0 ? -1 : 0;
 }
 
+/* A path a patch may touch: below trainer/ or kernels/, with no empty,
+ * "." or ".." component and no backslash. */
+static int in_scope(const char *path)
+{
+    if (!path)
+        return 1;   /* /dev/null: the side of an added or deleted file */
+    if (strncmp(path, "trainer/", 8) != 0 && strncmp(path, "kernels/", 8) != 0)
+        return 0;
+    if (strchr(path, '\\'))
+        return 0;
+    for (const char *c = path + 8;;) {
+        const char *e = strchr(c, '/');
+        size_t n = e ? (size_t)(e - c) : strlen(c);
+        if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+            return 0;
+        if (!e)
+            return 1;
+        c = e + 1;
+    }
+}
+
+static int mode_ok(uint16_t mode)
+{
+    return mode == 0 || mode == GIT_FILEMODE_BLOB || mode == GIT_FILEMODE_BLOB_EXECUTABLE;
+}
+
+int ar_patch_scope_check(const char *text, size_t len)
+{
+    if (len == 0)
+        return 0;
+    git_libgit2_init();
+    git_diff *diff = NULL;
+    int rc = 0;
+    if (git_diff_from_buffer(&diff, text, len) < 0) {
+        const git_error *e = git_error_last();
+        rc = ar_fail(AR_EINPUT, "not a patch git can read (%s)", e && e->message ? e->message : "parse error");
+    }
+    size_t n = rc == 0 ? git_diff_num_deltas(diff) : 0;
+    if (rc == 0 && n == 0)
+        rc = ar_fail(AR_EINPUT, "not a patch git can read (no file in it)");
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const git_diff_delta *d = git_diff_get_delta(diff, i);
+        const char *old = d->status == GIT_DELTA_ADDED ? NULL : d->old_file.path;
+        const char *new = d->status == GIT_DELTA_DELETED ? NULL : d->new_file.path;
+        const char *bad = !in_scope(old) ? old : !in_scope(new) ? new : NULL;
+        if (bad)
+            rc = ar_fail(AR_EINPUT, "touches %.200s: a patch may change only trainer/ and kernels/", bad);
+        else if (!mode_ok(d->new_file.mode) || !mode_ok(d->old_file.mode))
+            rc = ar_fail(AR_EINPUT, "%.200s: a patch may hold only regular files (mode %o)",
+                         new ? new : old, !mode_ok(d->new_file.mode) ? d->new_file.mode : d->old_file.mode);
+    }
+    git_diff_free(diff);
+    git_libgit2_shutdown();
+    return rc;
+}
+
 int ar_patch_verify(jv card, const char *data, size_t len)
 {
     jv extra = ar_jv_get(card, "extra");
@@ -146,12 +207,92 @@ int ar_patch_verify(jv card, const char *data, size_t len)
         rc = ar_fail(AR_EINPUT, "card %s records no patch", ar_jv_str(card, "id"));
     else if (strcmp(want, have) != 0 || ar_jv_num(info, "bytes", -1) != (double)len)
         rc = ar_fail(AR_EINPUT, "does not match the hash card %s records", ar_jv_str(card, "id"));
+    else
+        rc = ar_patch_scope_check(data, len);
     jv_free(info);
     jv_free(extra);
     return rc;
 }
 
+/* ---------------------------------------------------------------- consent */
+
+char *ar_patch_diffstat(const char *text, size_t len)
+{
+    struct ar_buf b = {0};
+    git_libgit2_init();
+    git_diff *diff = NULL;
+    git_diff_stats *st = NULL;
+    git_buf out = {0};
+    if (len == 0)
+        ar_buf_puts(&b, " (an empty patch: the upstream code as it is)\n");
+    else if (git_diff_from_buffer(&diff, text, len) == 0 && git_diff_get_stats(&st, diff) == 0 &&
+             git_diff_stats_to_buf(&out, st, GIT_DIFF_STATS_FULL | GIT_DIFF_STATS_INCLUDE_SUMMARY, 72) == 0)
+        ar_buf_add(&b, out.ptr, out.size);
+    else
+        ar_buf_puts(&b, " (no diff stat: git cannot read the patch)\n");
+    git_buf_dispose(&out);
+    git_diff_stats_free(st);
+    git_diff_free(diff);
+    git_libgit2_shutdown();
+    ar_buf_putc(&b, '\0');
+    return ar_buf_take(&b);
+}
+
+int ar_patch_trusted(jv card)
+{
+    const char *env = getenv("AR_TRUST_PATCHES");
+    const char *agent = ar_jv_str(card, "agent");
+    return (env && strcmp(env, "1") == 0) || (agent && strcmp(agent, ar_agent_name()) == 0);
+}
+
+int ar_patch_consent(jv card, const char *text, size_t len, int yes, const char *what)
+{
+    if (ar_patch_trusted(card) && !yes)
+        return 0;
+    const char *id = ar_jv_str(card, "id"), *agent = ar_jv_str(card, "agent");
+    char *stat = ar_patch_diffstat(text, len);
+    int local = agent && strcmp(agent, ar_agent_name()) == 0;
+    if (local)
+        fprintf(stderr, "%s: card %s: %s your own code:\n%s", ar_prog(), id, what, stat);
+    else
+        fprintf(stderr,
+                "%s: card %s is from agent '%s', not from you ('%s'): %s code from a peer,\n"
+                "%s: which make and ar-train then run as you. Read it first (patches/%s.patch in the knowledge base):\n%s",
+                ar_prog(), id, agent ? agent : "?", ar_agent_name(), what, ar_prog(), id, stat);
+    free(stat);
+    if (!yes && !ar_patch_trusted(card))
+        return ar_fail(AR_EINPUT, "card %s: a peer's code runs only with --yes (or AR_TRUST_PATCHES=1)", id);
+    return 0;
+}
+
 /* ------------------------------------------------------------- checkout */
+
+/* The subject of the commit ar_patch_checkout makes: "reproduce ID: ...". */
+static void checkout_subject(char *out, size_t n, const char *card_id)
+{
+    snprintf(out, n, "reproduce %s: ", card_id);
+}
+
+int ar_patch_checked_out(const char *project, const char *card_id)
+{
+    git_libgit2_init();
+    git_repository *repo = NULL;
+    git_commit *c = NULL;
+    git_oid oid;
+    int rc = 0;
+    if (git_repository_open_ext(&repo, project, 0, NULL) < 0)
+        rc = ar_fail(AR_EFAIL, "%s: not inside a git repository", project);
+    else if (git_reference_name_to_id(&oid, repo, "HEAD") == 0 && git_commit_lookup(&c, repo, &oid) == 0) {
+        char want[64];
+        checkout_subject(want, sizeof want, card_id);
+        const char *msg = git_commit_message(c);
+        rc = msg && strncmp(msg, want, strlen(want)) == 0;
+    }
+    git_commit_free(c);
+    git_repository_free(repo);
+    git_libgit2_shutdown();
+    return rc;
+}
 
 static int count_change(const char *p, unsigned int flags, void *payload)
 {
@@ -176,10 +317,11 @@ static int scope_clean(git_repository *repo)
     return 0;
 }
 
-static int read_patch(const struct ar_kb *kb, const char *id, jv *card, char **text, size_t *len)
+int ar_patch_load(const struct ar_kb *kb, const char *id, jv *card, char **text, size_t *len)
 {
     char path[PATH_MAX + 64];
     *text = NULL;
+    *len = 0;
     if (ar_card_load(kb, id, card) != 0)
         return -1;
     jv extra = ar_jv_get(*card, "extra");
@@ -235,9 +377,10 @@ int ar_patch_checkout(const char *project, const struct ar_kb *kb, const char *c
     jv card = jv_invalid();
     char *text = NULL;
     size_t len = 0;
-    int rc = read_patch(kb, card_id, &card, &text, &len);
+    int rc = ar_patch_load(kb, card_id, &card, &text, &len);
     if (rc) {
         jv_free(card);
+        free(text);
         return rc;
     }
     if (branch)
@@ -287,8 +430,9 @@ int ar_patch_checkout(const char *project, const struct ar_kb *kb, const char *c
         (git_diff_from_buffer(&diff, text, len) < 0 || git_apply(repo, diff, GIT_APPLY_LOCATION_BOTH, NULL) < 0))
         rc = git_failed("apply the patch");
     if (rc == 0) {
-        char msg[2200];
-        snprintf(msg, sizeof msg, "reproduce %s: %s\n", card_id, ar_jv_str(card, "hypothesis"));
+        char msg[2200], subject[64];
+        checkout_subject(subject, sizeof subject, card_id);
+        snprintf(msg, sizeof msg, "%s%s\n", subject, ar_jv_str(card, "hypothesis"));
         rc = commit_applied(repo, git_commit_id(base), msg);
     }
     git_diff_free(diff);

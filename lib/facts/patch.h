@@ -38,9 +38,38 @@ jv ar_patch_info(const struct ar_patch *p);
  * patch that was too large. */
 int ar_patch_store(const struct ar_kb *kb, const char *card_id, const struct ar_patch *p);
 
-/* 0 when data is the patch that card (borrowed) records; else -1 with the
- * reason (AR_EINPUT). */
+/* 0 when data is the patch that card (borrowed) records and stays in its
+ * scope (ar_patch_scope_check); else -1 with the reason (AR_EINPUT). */
 int ar_patch_verify(jv card, const char *data, size_t len);
+
+/* 0 when every file the patch touches (as git parses it, the parse that
+ * git_apply uses) is a regular file below trainer/ or kernels/, with no
+ * "..", "." or empty component; else -1 (AR_EINPUT) naming the path. A
+ * patch that edits the Makefile, a script or a file through a link would
+ * run code outside what a card may change. The empty patch is in scope. */
+int ar_patch_scope_check(const char *text, size_t len);
+
+/* The card (loaded) and its patch (read, verified): *card and *text owned
+ * by the caller, also on failure. */
+int ar_patch_load(const struct ar_kb *kb, const char *card_id, jv *card, char **text, size_t *len);
+
+/* The patch's diff stat, git's format with a summary; malloc'd. */
+char *ar_patch_diffstat(const char *text, size_t len);
+
+/* 1 when running card's patch needs no consent: it is the local agent's
+ * own card (ar_agent_name()), or AR_TRUST_PATCHES=1. */
+int ar_patch_trusted(jv card);
+
+/* Replaying a peer's patch is running its code: says so on stderr with the
+ * diff stat ("what": "checkout applies", "this run trains") and returns
+ * 0 when yes is set or the card is trusted; else -1 (AR_EINPUT) with the
+ * refusal. For a trusted card without yes it says nothing. */
+int ar_patch_consent(jv card, const char *text, size_t len, int yes, const char *what);
+
+/* 1 when HEAD of the repository around project is the commit that
+ * ar_patch_checkout made for card_id (the code here came from that card's
+ * patch), 0 when not, -1 on error. */
+int ar_patch_checked_out(const char *project, const char *card_id);
 
 /* Creates branch (default "reproduce/<first 16 chars of id>") at the card's
  * upstream commit when this repository has it (else at HEAD, with a

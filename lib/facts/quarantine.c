@@ -206,3 +206,83 @@ long ar_quarantine_count(const struct ar_kb *kb)
     closedir(d);
     return n;
 }
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int ar_quarantine_foreach(const struct ar_kb *kb, ar_quarantine_fn fn, void *ctx)
+{
+    char dir[PATH_MAX];
+    DIR *d = opendir(ar_kb_path(kb, "quarantine", dir));
+    if (!d)
+        return 0;
+    char **keys = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (e->d_name[0] == '.' || len <= 5 || strcmp(e->d_name + len - 5, ".json") != 0)
+            continue;
+        if (n == cap)
+            keys = ar_xrealloc(keys, (cap = cap ? 2 * cap : 16) * sizeof *keys);
+        keys[n] = ar_xstrdup(e->d_name);
+        keys[n++][len - 5] = '\0';
+    }
+    closedir(d);
+    qsort(keys, n, sizeof *keys, cmp_str);
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        char path[PATH_MAX + 300];
+        char *text = NULL, *data = NULL;
+        size_t tlen = 0, dlen = 0;
+        jv rec = jv_invalid();
+        snprintf(path, sizeof path, "%s/%s.json", dir, keys[i]);
+        if (rc == 0 && ar_read_file(path, 1 << 20, &text, &tlen) == 0 &&
+            ar_json_parse(text, tlen, path, &rec) == 0 && jv_get_kind(rec) == JV_KIND_OBJECT) {
+            snprintf(path, sizeof path, "%s/%s.data", dir, keys[i]);
+            if (ar_read_file(path, AR_QUARANTINE_KEEP, &data, &dlen) != 0) {
+                data = NULL;
+                dlen = 0;
+            }
+            rc = fn(keys[i], rec, data ? data : "", dlen, ctx);
+        }
+        jv_free(rec);
+        free(text);
+        free(data);
+        free(keys[i]);
+    }
+    free(keys);
+    return rc;
+}
+
+int ar_quarantine_remove(const struct ar_kb *kb, const char *key)
+{
+    char dir[PATH_MAX], path[PATH_MAX + 300];
+    ar_kb_path(kb, "quarantine", dir);
+    snprintf(path, sizeof path, "%s/%s.json", dir, key);
+    if (unlink(path) != 0)
+        return ar_fail(AR_EFAIL, "%s: cannot remove", path);
+    snprintf(path, sizeof path, "%s/%s.data", dir, key);
+    unlink(path);
+    measured[0] = '\0';   /* measure the folder again */
+    return 0;
+}
+
+int ar_fact_canonical(const char *data, size_t len, char **out, size_t *olen)
+{
+    jv v;
+    *out = NULL;
+    *olen = 0;
+    if (ar_json_parse(data, len, "content", &v) != 0)
+        return -1;
+    struct ar_buf b = {0};
+    ar_json_dump_buf(&b, v, AR_JSON_PRETTY);
+    ar_buf_putc(&b, '\n');
+    jv_free(v);
+    *olen = b.len;
+    int differs = b.len != len || memcmp(b.data, data, len) != 0;
+    *out = ar_buf_take(&b);
+    return differs;
+}

@@ -47,4 +47,23 @@ int ar_quarantine_add(const struct ar_kb *kb, const char *path, const char *data
 /* Number of files held in quarantine/ (0 when there is none). */
 long ar_quarantine_count(const struct ar_kb *kb);
 
+/* The reason of a note whose card is not here: such a note waits in
+ * quarantine and enters when its card does (lib/sync). */
+#define AR_ORPHAN_REASON "orphan: no card "
+
+/* Calls fn for every record in quarantine/, in key order, with its key,
+ * the record (borrowed) and the bytes kept beside it (borrowed; len is
+ * what was kept, the record's "bytes" what came). A non-zero return from
+ * fn stops the walk and is returned. */
+typedef int (*ar_quarantine_fn)(const char *key, jv rec, const char *data, size_t len, void *ctx);
+int ar_quarantine_foreach(const struct ar_kb *kb, ar_quarantine_fn fn, void *ctx);
+/* Removes record key (its .json, then its .data). */
+int ar_quarantine_remove(const struct ar_kb *kb, const char *key);
+
+/* The canonical bytes of a JSON fact (what ar itself writes: the
+ * canonical pretty form and a newline), into *out (malloc'd). 1 when they
+ * differ from data, 0 when data is canonical already, -1 when it does not
+ * parse. Two peers then hold the same bytes for the same id. */
+int ar_fact_canonical(const char *data, size_t len, char **out, size_t *olen);
+
 #endif

@@ -23,8 +23,14 @@
 #include "facts/kb.h"
 #include "index/cardrow.h"
 
-/* The view of card (borrowed) with notes (borrowed array, id order). */
+/* The view of card (borrowed) with notes (borrowed array, id order):
+ * status and retract notes by the card's own agent or a trusted one
+ * (facts/trust.h) set "status" and "retracted"; the others are listed in
+ * "claims" ([{agent, kind, note, status?}], present only when there are
+ * some) and change nothing. ar_card_view trusts no list. */
+struct ar_trust;
 jv ar_card_view(jv card, jv notes);
+jv ar_card_view_trust(jv card, jv notes, const struct ar_trust *trust);
 
 /* The intent of a writer, from ar_index_intend to ar_index_intent_end. */
 struct ar_intent {

@@ -52,9 +52,14 @@ static long long facts_not_in(struct db *m, const char *kind, const char *a, con
     return n;
 }
 
+/* Set when the check found the index and the facts apart (not an error
+ * of its own): what a reader, or a writer at work, may explain. */
+static int disagrees;
+
 /* Which facts differ between the directories (main) and the index (cur). */
 static int check_facts(struct db *m, const char *path)
 {
+    disagrees = 1;   /* the failures below are disagreements */
     static const char *const kinds[] = {"card", "note"};
     for (int k = 0; k < 2; k++) {
         char first[AR_ID_LEN + 16];
@@ -73,15 +78,44 @@ static int check_facts(struct db *m, const char *path)
             return ar_fail(AR_EFAIL, "%s: holds %lld %s%s whose file is gone (%s%s; 'ar-card index' rebuilds it)",
                            path, n, kinds[k], n == 1 ? "" : "s", first, n > 1 ? " and others" : "");
     }
+    disagrees = 0;
     return 0;
 }
 
+static int check_once(const struct ar_kb *kb, const char *path);
+
+/* A disagreement that a reader heals (facts a killed writer left pending,
+ * a trust list changed since the build) is healed here as a reader would,
+ * and the check runs again; one that a writer at work explains (it holds
+ * index.pending.lock: its facts are between their files and the index, or
+ * a rebuild is under way) is reported as pending, not as a failure. */
 int ar_index_check(const struct ar_kb *kb)
 {
     char path[PATH_MAX];
     ar_kb_path(kb, DB_FILE, path);
     if (access(path, F_OK) != 0)
         return ar_fail(AR_EFAIL, "%s: missing", path);
+    disagrees = 0;
+    if (check_once(kb, path) == 0)
+        return 0;
+    if (!disagrees)
+        return -1;
+    char first[1024];
+    snprintf(first, sizeof first, "%s", ar_last_error());
+    disagrees = 0;
+    if (ar_index_ensure(kb) == 0 && check_once(kb, path) == 0) {
+        ar_warn("%s: healed, as the next reader would heal it (%s)", path, first);
+        return 0;
+    }
+    if (disagrees && !ix_no_writers(kb)) {
+        ar_warn("%s: a writer is at work, rebuild pending (%s)", path, first);
+        return 0;
+    }
+    return ar_fail(AR_EFAIL, "%s", first);
+}
+
+static int check_once(const struct ar_kb *kb, const char *path)
+{
     /* first what the pending rows explain (writers killed after their
      * files): taken in, as a reader would; an index of another schema or
      * unreadable is reported below, not rebuilt */
@@ -169,6 +203,7 @@ int ar_index_check(const struct ar_kb *kb)
             snprintf(sql, sizeof sql, "SELECT count(*) FROM main.%s", tables[i]);
             rc = ar_fail(AR_EFAIL, "%s: disagrees with the facts (%s: %lld rows differ; %lld rows, %lld from the facts)",
                          path, tables[i], diff, have, count_of(&m, sql));
+            disagrees = 1;
         }
     }
     if (rc == 0) {
@@ -191,9 +226,11 @@ int ar_index_check(const struct ar_kb *kb)
                 have.notes_x = (uint64_t)v;
         }
         sqlite3_finalize(st);
-        if (rc == 0 && !ix_same_held(&have, &want))
+        if (rc == 0 && !ix_same_held(&have, &want)) {
             rc = ar_fail(AR_EFAIL, "%s: disagrees with the facts (holds %lld cards and %lld notes, the facts %lld and %lld)",
                          path, have.cards, have.notes, want.cards, want.notes);
+            disagrees = 1;
+        }
     }
     ix_db_close(&m);
     return rc ? -1 : 0;

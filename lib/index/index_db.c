@@ -22,6 +22,7 @@
 #include "base/err.h"
 #include "base/json.h"
 #include "base/lock.h"
+#include "facts/trust.h"
 
 /* The strings that repeat across cards (agents, sessions, classes,
  * statuses, hashes, baselines, config keys and values) are stored once, in
@@ -264,6 +265,29 @@ int ix_write_held(struct db *d)
     if (rc == 0)
         rc = put_meta_int(d, "notes_x", (sqlite3_int64)d->held.notes_x);
     return rc;
+}
+
+/* The trust list the views are built with (facts/trust.h): its hash in
+ * meta, written by a rebuild. */
+int ix_write_trust(struct db *d)
+{
+    return put_meta_int(d, "trust", (sqlite3_int64)ar_trust_of(d->kb)->hash);
+}
+
+int ix_trust_current(struct db *d, int *current)
+{
+    sqlite3_stmt *st;
+    *current = 0;
+    int rc = ix_prepare(d, "SELECT value FROM meta WHERE key = 'trust'", &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *current = (uint64_t)sqlite3_column_int64(st, 0) == ar_trust_of(d->kb)->hash;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return ix_db_fail(d, "cannot read"), rc;
+    return 0;
 }
 
 void ix_rollback(struct db *d)

@@ -76,6 +76,10 @@ int ix_read_held(struct db *d, struct held *h);
 int ix_write_held(struct db *d);
 int ix_same_held(const struct held *a, const struct held *b);
 void ix_rollback(struct db *d);
+/* The trust list's hash into meta; *current: 1 when meta holds the hash of
+ * the list as it is now (the views are built with it). */
+int ix_write_trust(struct db *d);
+int ix_trust_current(struct db *d, int *current);
 /* 1 when no writer is between its intent and its end (index.pending.lock
  * could be taken exclusively), 0 otherwise. */
 int ix_no_writers(const struct ar_kb *kb);

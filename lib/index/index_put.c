@@ -17,24 +17,41 @@
 #include "base/pool.h"
 #include "facts/card.h"
 #include "facts/note.h"
+#include "facts/trust.h"
 #include "index/index_render.h"
 
 jv ar_card_view(jv card, jv notes)
 {
+    return ar_card_view_trust(card, notes, NULL);
+}
+
+jv ar_card_view_trust(jv card, jv notes, const struct ar_trust *trust)
+{
     jv view = jv_copy(card);
     const char *status = ar_card_status_norm(ar_jv_str(card, "status"));
+    const char *owner = ar_jv_str(card, "agent");
     jv effective = jv_string(status ? status : "");
     int retracted = 0;
+    jv claims = jv_array();
     jv_array_foreach(notes, i, n) {
         const char *kind = ar_jv_str(n, "kind");
-        if (kind && strcmp(kind, "status") == 0 && ar_jv_str(n, "status")) {
+        int is_status = kind && strcmp(kind, "status") == 0 && ar_jv_str(n, "status");
+        int is_retract = kind && strcmp(kind, "retract") == 0;
+        if ((is_status || is_retract) && !ar_trust_authority(trust, owner, ar_jv_str(n, "agent"))) {
+            claims = jv_array_append(claims, ar_note_claim(ar_jv_str(n, "agent"), kind, ar_jv_str(n, "id"),
+                                                           is_status ? ar_card_status_norm(ar_jv_str(n, "status")) : NULL));
+        } else if (is_status) {
             jv_free(effective);
             effective = jv_string(ar_card_status_norm(ar_jv_str(n, "status")));
-        } else if (kind && strcmp(kind, "retract") == 0) {
+        } else if (is_retract) {
             retracted = 1;
         }
         jv_free(n);
     }
+    if (jv_array_length(jv_copy(claims)) > 0)
+        ar_jv_set(&view, "claims", claims);
+    else
+        jv_free(claims);
     ar_jv_set(&view, "card_status", jv_string(status ? status : ""));
     ar_jv_set(&view, "status", effective);
     ar_jv_set(&view, "retracted", jv_bool(retracted));
@@ -293,7 +310,7 @@ int ix_put_card(struct db *d, jv card)
         jv_free(notes);
         return -1;
     }
-    jv view = ar_card_view(card, notes);
+    jv view = ar_card_view_trust(card, notes, ar_trust_of(d->kb));
     jv_free(notes);
     char *text = ar_json_dump(view, AR_JSON_COMPACT);
     jv_free(view);
@@ -331,6 +348,7 @@ int ix_refresh_card(struct db *d, const char *id)
     ar_jv_set(&card, "status", ar_jv_get(view, "card_status"));
     card = jv_object_delete(card, jv_string("card_status"));
     card = jv_object_delete(card, jv_string("retracted"));
+    card = jv_object_delete(card, jv_string("claims"));
     card = jv_object_delete(card, jv_string("notes"));
     jv_free(view);
     rc = ix_put_card(d, card);

@@ -14,6 +14,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/json.h"
+#include "facts/trust.h"
 
 static int version_job(struct db *d, void *arg, int *delivered)
 {
@@ -22,8 +23,11 @@ static int version_job(struct db *d, void *arg, int *delivered)
     (void)delivered;
     if (ix_read_held(d, &h) != 0)
         return -1;
-    snprintf(out, AR_INDEX_VERSION_LEN, "%d:%lld:%016llx:%lld:%016llx", SCHEMA_VERSION, h.cards,
-             (unsigned long long)h.cards_x, h.notes, (unsigned long long)h.notes_x);
+    /* the views depend on the trust list too (the index was built with the
+     * current one: ix_run_fresh) */
+    snprintf(out, AR_INDEX_VERSION_LEN, "%d:%lld:%016llx:%lld:%016llx:%016llx", SCHEMA_VERSION, h.cards,
+             (unsigned long long)h.cards_x, h.notes, (unsigned long long)h.notes_x,
+             (unsigned long long)ar_trust_of(d->kb)->hash);
     return 0;
 }
 

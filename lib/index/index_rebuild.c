@@ -19,6 +19,7 @@
 #include "base/atomic.h"
 #include "base/lock.h"
 #include "facts/card.h"
+#include "facts/trust.h"
 #include "index/index_render.h"
 
 static int cmp_str(const void *a, const void *b)
@@ -80,6 +81,7 @@ int ix_fill(struct db *d)
         return ar_fail(AR_EFAIL, "knowledge base %s: cannot read cards/ or notes/", kb->root);
     }
     memset(&d->held, 0, sizeof d->held);
+    const struct ar_trust *trust = ar_trust_of(kb);
     struct ar_fact *nf = ar_xmalloc((nnotes ? nnotes : 1) * sizeof *nf);
     ar_facts_read(kb, notes, nnotes, 1, nf);
     sqlite3_stmt *ins_note = NULL;
@@ -129,7 +131,7 @@ int ix_fill(struct db *d)
                 rc = ix_put_skipped(d, "card", id, cf[i].warning);
             } else {
                 b.len = 0;
-                ar_fact_splice_view(&b, &cf[i], nf, order + at, end - at);
+                ar_fact_splice_view(&b, &cf[i], nf, order + at, end - at, trust);
                 ar_buf_putc(&b, '\0');
                 rc = ix_put_view(d, &p, b.data, b.len - 1);
             }
@@ -196,6 +198,8 @@ int ix_rebuild_in(struct db *d)
         rc = ix_exec(d, ix_indexes_sql);
     if (rc == 0)
         rc = ix_write_held(d);
+    if (rc == 0)
+        rc = ix_write_trust(d);
     snprintf(sql, sizeof sql, "PRAGMA user_version=%d", SCHEMA_VERSION);
     if (rc == 0)
         rc = ix_exec(d, sql);
@@ -302,18 +306,23 @@ int ix_open_ready(const struct ar_kb *kb, struct db *d, int *built)
     *built = 0;
     for (int attempt = 0; attempt < 2; attempt++) {
         int rc = ix_db_open(kb, d);
-        int version = -1;
+        int version = -1, trusted = 0;
         if (rc == 0)
             rc = ix_schema_version(d, &version);
         if (rc == 0 && version == SCHEMA_VERSION)
+            rc = ix_trust_current(d, &trusted);
+        if (rc == 0 && version == SCHEMA_VERSION && trusted)
             return 0;
         if (rc == 0) {
-            /* new or of another schema: built in a transaction that checks
-             * again, as another process may be at it too */
+            /* new, of another schema or built with another trust list:
+             * built in a transaction that checks again, as another process
+             * may be at it too */
             rc = ix_exec(d, "BEGIN IMMEDIATE");
             if (rc == 0)
                 rc = ix_schema_version(d, &version);
-            if (rc == 0 && version == SCHEMA_VERSION) {
+            if (rc == 0 && version == SCHEMA_VERSION)
+                rc = ix_trust_current(d, &trusted);
+            if (rc == 0 && version == SCHEMA_VERSION && trusted) {
                 rc = ix_exec(d, "COMMIT");
                 if (rc == 0)
                     return 0;

@@ -13,6 +13,7 @@
 #include "facts/id.h"
 #include "facts/kb.h"
 #include "facts/note.h"
+#include "facts/trust.h"
 
 /* ---------------------------------------------------------------- render
  *
@@ -40,6 +41,33 @@ int ar_fact_str(const char *s, const struct ar_jmember *m, int n, const char *ke
     memcpy(out, s + m[i].val + 1, len);
     out[len] = '\0';
     return 0;
+}
+
+/* The agent of a fact's compact text (members m[0..n)): from the text when
+ * it needs no unescaping, else parsed; "" when there is none. */
+static void agent_of(const char *s, size_t len, const struct ar_jmember *m, int n, char out[132])
+{
+    if (ar_fact_str(s, m, n, "agent", out, 132) == 0)
+        return;
+    out[0] = '\0';
+    jv v;
+    if (ar_json_parse(s, len, "fact", &v) != 0)
+        return;
+    const char *a = ar_jv_str(v, "agent");
+    if (a)
+        snprintf(out, 132, "%s", a);
+    jv_free(v);
+}
+
+jv ar_note_claim(const char *agent, const char *kind, const char *note_id, const char *status)
+{
+    jv c = jv_object();
+    ar_jv_set(&c, "agent", jv_string(agent ? agent : ""));
+    ar_jv_set(&c, "kind", jv_string(kind ? kind : ""));
+    ar_jv_set(&c, "note", jv_string(note_id ? note_id : ""));
+    if (status)
+        ar_jv_set(&c, "status", jv_string(status));
+    return c;
 }
 
 /* Reads a fact file; on the fast path its canonical text is the file's
@@ -83,6 +111,8 @@ int ar_fact_read(const char *path, const char *id, int is_note, struct ar_fact *
         }
         f->kind = kind[0];
         f->status[0] = '\0';
+        snprintf(f->id, sizeof f->id, "%s", id);
+        agent_of(data, len, m, n, f->agent);
         char raw[16];
         if (strcmp(kind, "status") == 0 && ar_fact_str(data, m, n, "status", raw, sizeof raw) == 0)
             snprintf(f->status, sizeof f->status, "%s", ar_card_status_norm(raw));
@@ -122,23 +152,32 @@ static void put_member(struct ar_buf *b, int *first, const char *key, const char
 /* The view line of a card from its canonical text and its notes (id order):
  * byte for byte what ar_json_dump(ar_card_view(card, notes)) gives. */
 void ar_fact_splice_view(struct ar_buf *b, const struct ar_fact *card, const struct ar_fact *notes,
-                        const size_t *order, size_t nn)
+                        const size_t *order, size_t nn, const struct ar_trust *trust)
 {
     struct ar_jmember m[64];
     int n = ar_jtext_members(card->text, card->len, m, 64);
-    char raw[16] = "", status[16];
+    char raw[16] = "", status[16], owner[132];
     ar_fact_str(card->text, m, n, "status", raw, sizeof raw);
     snprintf(status, sizeof status, "%s", ar_card_status_norm(raw));
+    agent_of(card->text, card->len, m, n, owner);
     const char *effective = status;
     int retracted = 0;
     struct ar_buf list = {0};
+    jv claims = jv_array();
+    int nclaims = 0;
     ar_buf_putc(&list, '[');
     for (size_t i = 0; i < nn; i++) {
         const struct ar_fact *f = &notes[order[i]];
-        if (f->kind == 's' && f->status[0])
+        int is_status = f->kind == 's' && f->status[0], is_retract = f->kind == 'r';
+        if ((is_status || is_retract) && !ar_trust_authority(trust, owner, f->agent)) {
+            claims = jv_array_append(claims, ar_note_claim(f->agent, is_status ? "status" : "retract", f->id,
+                                                           is_status ? f->status : NULL));
+            nclaims++;
+        } else if (is_status) {
             effective = f->status;
-        else if (f->kind == 'r')
+        } else if (is_retract) {
             retracted = 1;
+        }
         if (i)
             ar_buf_putc(&list, ',');
         ar_buf_add(&list, f->text, f->len);
@@ -147,14 +186,24 @@ void ar_fact_splice_view(struct ar_buf *b, const struct ar_fact *card, const str
     char cs[24], es[24];
     int cslen = snprintf(cs, sizeof cs, "\"%s\"", status);
     int eslen = snprintf(es, sizeof es, "\"%s\"", effective);
-    /* the view's own members, in key order; status replaces the card's */
-    struct { const char *key; const char *val; size_t len; } add[] = {
+    struct ar_buf ctext = {0};
+    if (nclaims)
+        ar_json_dump_buf(&ctext, claims, AR_JSON_COMPACT);
+    jv_free(claims);
+    /* the view's own members, in key order; status replaces the card's;
+     * claims only when there are some */
+    struct { const char *key; const char *val; size_t len; } add[5] = {
         {"card_status", cs, (size_t)cslen},
+        {"claims", ctext.data, ctext.len},
         {"notes", list.data, list.len},
         {"retracted", retracted ? "true" : "false", retracted ? 4u : 5u},
         {"status", es, (size_t)eslen},
     };
-    int na = 4, a = 0, first = 1;
+    int na = 5, a = 0, first = 1;
+    if (!nclaims) {
+        memmove(&add[1], &add[2], 3 * sizeof add[0]);
+        na = 4;
+    }
     ar_buf_putc(b, '{');
     for (int i = 0; i < n && i < 64; i++) {
         const char *key = card->text + m[i].key;
@@ -181,6 +230,7 @@ void ar_fact_splice_view(struct ar_buf *b, const struct ar_fact *card, const str
         put_member(b, &first, add[a].key, add[a].val, add[a].len);
     ar_buf_putc(b, '}');
     ar_buf_free(&list);
+    ar_buf_free(&ctext);
 }
 
 void ar_facts_free(struct ar_fact *f, size_t n)

@@ -21,7 +21,13 @@ struct ar_fact {
     char card[AR_ID_LEN + 1];   /* notes: the card they annotate */
     char kind;                  /* notes: l(esson) s(tatus) r(etract) c(omment) */
     char status[16];            /* status notes: the status, normalised */
+    char id[AR_ID_LEN + 1];     /* notes: the note's id */
+    char agent[132];            /* notes: who wrote it */
 };
+
+/* A claim of a view (lib/index/index.h): a status or retract note that
+ * changed nothing, as {agent, kind, note, status?}. */
+jv ar_note_claim(const char *agent, const char *kind, const char *note_id, const char *status);
 
 /* The string value of member key of compact text s (members m[0..n)),
  * when it needs no unescaping and fits max bytes; 0 on success. */
@@ -34,7 +40,8 @@ void ar_facts_read(const struct ar_kb *kb, char **ids, size_t n, int is_note, st
 void ar_facts_free(struct ar_fact *f, size_t n);
 /* The view of card from its text and notes[order[0..nn)] (id order):
  * byte for byte what ar_json_dump(ar_card_view(card, notes)) gives. */
+struct ar_trust;
 void ar_fact_splice_view(struct ar_buf *b, const struct ar_fact *card, const struct ar_fact *notes,
-                         const size_t *order, size_t nn);
+                         const size_t *order, size_t nn, const struct ar_trust *trust);
 
 #endif

@@ -17,6 +17,7 @@
 
 #include "facts/card.h"
 #include "facts/note.h"
+#include "facts/trust.h"
 #include "index/index.h"
 
 static int intend(const struct ar_kb *kb, int is_note, const char *id, struct ar_intent *in)
@@ -98,6 +99,25 @@ int ar_store_card_batch(const struct ar_kb *kb, jv cards, int *existed)
     return rc;
 }
 
+/* A status or retract note written here on another agent's card: its
+ * agent is trusted here from now on (facts/trust.h), so the note counts on
+ * this machine, as it always did; on a peer it is a claim until the peer
+ * trusts that agent. */
+static void trust_writer(const struct ar_kb *kb, jv note)
+{
+    const char *kind = ar_jv_str(note, "kind"), *agent = ar_jv_str(note, "agent");
+    if (!kind || !agent || (strcmp(kind, "status") != 0 && strcmp(kind, "retract") != 0))
+        return;
+    jv card;
+    if (ar_card_load(kb, ar_jv_str(note, "card"), &card) != 0)
+        return;
+    const char *owner = ar_jv_str(card, "agent");
+    if (!ar_trust_authority(ar_trust_of(kb), owner, agent) && ar_trust_edit(kb, agent, 0) < 0)
+        ar_warn("note %s: cannot add agent '%s' to the trust list: %s", ar_jv_str(note, "id"), agent,
+                ar_last_error());
+    jv_free(card);
+}
+
 int ar_store_note_at(const struct ar_kb *kb, const char *card_id, const char *kind, const char *text,
                      const char *status, const char *created, char id[AR_ID_LEN + 1])
 {
@@ -110,6 +130,8 @@ int ar_store_note_at(const struct ar_kb *kb, const char *card_id, const char *ki
         return -1;
     }
     int rc = ar_note_store(kb, note);
+    if (rc >= 0)
+        trust_writer(kb, note);
     if (rc < 0) {
         ar_index_forget(kb, 1, id);
     } else if (ar_index_add_note(kb, note) != 0) {

@@ -41,6 +41,7 @@ static const char gitignore_text[] =
     "/synthesis/\n"
     "/plots/\n"
     "/quarantine/\n"
+    "/trust\n"
     ".*.tmp.*\n";
 
 static const char *const fact_dirs[] = {"cards", "notes", "patches"};
@@ -50,6 +51,7 @@ struct sync {
     git_repository *repo;
     struct ar_sync_report *r;
     const char *remote;
+    struct ar_buf released;   /* NUL-separated quarantine keys of notes let in */
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -164,6 +166,125 @@ static int make_commit(struct sync *s, git_oid *out, const git_oid *tree_oid, co
     return rc;
 }
 
+static int write_accepted(struct sync *s, git_index *idx, const struct ar_buf *paths);
+
+/* ------------------------------------------------------ trust checks */
+
+/* 1 when cards/<id>.json is in the index being built. */
+static int have_card(git_index *idx, const char *id)
+{
+    char rel[64];
+    snprintf(rel, sizeof rel, "cards/%.30s.json", id);
+    return id && git_index_get_bypath(idx, rel, 0) != NULL;
+}
+
+/* The card a note (valid JSON) annotates, into card; 0 when found. */
+static int note_card(const char *data, size_t len, char card[AR_ID_LEN + 1])
+{
+    jv v;
+    card[0] = '\0';
+    if (ar_json_parse(data, len, "note", &v) != 0)
+        return -1;
+    const char *c = ar_jv_str(v, "card");
+    if (c)
+        snprintf(card, AR_ID_LEN + 1, "%s", c);
+    jv_free(v);
+    return c ? 0 : -1;
+}
+
+/* Checks a JSON fact that passed ar_fact_check against the index being
+ * built: a note whose card is not there is an orphan (-1, reason
+ * recorded). On 0, *canon holds its canonical bytes when they differ from
+ * data (malloc'd; NULL when data is canonical). */
+static int trust_check(git_index *idx, const char *rel, const char *data, size_t len, char **canon,
+                       size_t *clen)
+{
+    *canon = NULL;
+    *clen = 0;
+    enum ar_fact_kind kind = ar_fact_kind(rel, NULL);
+    if (kind != AR_FACT_CARD && kind != AR_FACT_NOTE)
+        return 0;
+    char card[AR_ID_LEN + 1];
+    if (kind == AR_FACT_NOTE && (note_card(data, len, card) != 0 || !have_card(idx, card)))
+        return ar_fail(AR_EINPUT, AR_ORPHAN_REASON "%s here (the note enters when its card arrives)", card);
+    int d = ar_fact_canonical(data, len, canon, clen);
+    if (d <= 0) {
+        free(*canon);
+        *canon = NULL;
+    }
+    return d < 0 ? -1 : 0;
+}
+
+/* Notes waiting in quarantine for their card: those whose card is in the
+ * index now enter it (blob, index entry; their path is appended to
+ * accepted, for write_accepted to put in the work tree), counted in n[1];
+ * their keys are kept in s->released, removed from quarantine once the
+ * commit is made. */
+struct release {
+    struct sync *s;
+    git_index *idx;
+    struct ar_buf *accepted;
+    int *n;
+    int rc;
+};
+
+static int release_one(const char *key, jv rec, const char *data, size_t len, void *ctx)
+{
+    struct release *rl = ctx;
+    const char *reason = ar_jv_str(rec, "reason"), *rel = ar_jv_str(rec, "path");
+    if (!reason || !rel || strncmp(reason, AR_ORPHAN_REASON, strlen(AR_ORPHAN_REASON)) != 0 ||
+        ar_fact_kind(rel, NULL) != AR_FACT_NOTE || ar_jv_num(rec, "bytes", -1) != (double)len)
+        return 0;
+    if (git_index_get_bypath(rl->idx, rel, 0)) {
+        /* the note came back some other way: its record goes */
+        ar_buf_add(&rl->s->released, key, strlen(key) + 1);
+        return 0;
+    }
+    char *canon;
+    size_t clen;
+    if (ar_fact_check(rel, AR_MODE_FILE, data, len, jv_invalid()) != 0 ||
+        trust_check(rl->idx, rel, data, len, &canon, &clen) != 0)
+        return 0;   /* still an orphan (or no longer valid): it waits */
+    const char *bytes = canon ? canon : data;
+    size_t blen = canon ? clen : len;
+    git_index_entry entry;
+    memset(&entry, 0, sizeof entry);
+    entry.path = rel;
+    entry.mode = AR_MODE_FILE;
+    int rc = 0;
+    if (git_index_add_from_buffer(rl->idx, &entry, bytes, blen) < 0)
+        rc = ar_git_fail(rel);
+    else
+        ar_buf_add(rl->accepted, rel, strlen(rel) + 1);
+    free(canon);
+    if (rc == 0) {
+        rl->n[1]++;
+        rl->s->r->released++;
+        ar_buf_add(&rl->s->released, key, strlen(key) + 1);
+    }
+    rl->rc = rc;
+    return rc;
+}
+
+static int release_orphans(struct sync *s, git_index *idx, struct ar_buf *accepted, int *n)
+{
+    struct release rl = {.s = s, .idx = idx, .accepted = accepted, .n = n};
+    char dir[PATH_MAX];
+    if (!ar_is_dir(ar_kb_path(s->kb, "quarantine", dir)))
+        return 0;
+    ar_quarantine_foreach(s->kb, release_one, &rl);
+    return rl.rc;
+}
+
+/* After the commit that holds them: the released notes leave quarantine. */
+static void forget_released(struct sync *s)
+{
+    for (size_t off = 0; off < s->released.len; off += strlen(s->released.data + off) + 1)
+        if (ar_quarantine_remove(s->kb, s->released.data + off) != 0)
+            ar_warn("%s", ar_last_error());
+    s->released.len = 0;
+}
+
 /* ------------------------------------------------------- local facts */
 
 /* A local card, for checking a local patch: the working file, if valid. */
@@ -243,7 +364,9 @@ static int stage_one(struct sync *s, git_index *idx, struct ar_treeidx *ti, cons
     if (ar_fact_kind(rel, id) == AR_FACT_PATCH)
         card = local_card(s->kb, id);
     int rc = 0;
-    if (ar_fact_check(rel, mode, data, len, card) != 0) {
+    char *canon = NULL;
+    size_t clen = 0;
+    if (ar_fact_check(rel, mode, data, len, card) != 0 || trust_check(idx, rel, data, len, &canon, &clen) != 0) {
         report_quarantine(s, rel, data, len, ar_last_error(), "local");
         if (unlink(full) != 0 && rmdir(full) != 0)
             ar_warn("%s: cannot move aside: %s", full, strerror(errno));
@@ -252,11 +375,18 @@ static int stage_one(struct sync *s, git_index *idx, struct ar_treeidx *ti, cons
         memset(&entry, 0, sizeof entry);
         entry.path = rel;
         entry.mode = AR_MODE_FILE;
-        if (git_index_add_from_buffer(idx, &entry, data, len) < 0)
+        /* a fact written by hand in another layout: committed (and kept
+         * here) as ar writes it, the same id */
+        if (canon && ar_write_atomic(full, canon, clen) == 0)
+            s->r->canonical++;
+        else if (canon)
+            rc = -1;
+        if (rc == 0 && git_index_add_from_buffer(idx, &entry, canon ? canon : data, canon ? clen : len) < 0)
             rc = ar_git_fail(rel);
-        else
+        else if (rc == 0)
             added[kind_slot(rel)]++;
     }
+    free(canon);
     jv_free(card);
     free(data);
     return rc;
@@ -440,6 +570,9 @@ static int commit_local(struct sync *s)
     for (size_t i = 0; rc == 0 && i < sizeof fact_dirs / sizeof fact_dirs[0]; i++)
         rc = stage_dir(s, idx, &ti, fact_dirs[i], s->r->committed);
     ar_treeidx_free(&ti);
+    struct ar_buf released = {0};
+    if (rc == 0)
+        rc = release_orphans(s, idx, &released, s->r->committed);
     git_tree_entry *e = NULL;
     if (rc == 0 && (!tree || git_tree_entry_bypath(&e, tree, ".gitignore") != 0)) {
         git_index_entry entry;
@@ -465,6 +598,12 @@ static int commit_local(struct sync *s)
     }
     if (rc == 0 && git_index_write(idx) < 0)
         rc = ar_git_fail("index");
+    if (rc == 0 && released.len)
+        rc = write_accepted(s, idx, &released);
+    if (rc == 0)
+        forget_released(s);
+    s->released.len = 0;
+    ar_buf_free(&released);
     git_tree_free(tree);
     git_index_free(idx);
     return rc;
@@ -478,7 +617,7 @@ struct incoming {
     struct ar_treeidx ti;   /* ours, for lookups */
     struct sync *s;
     git_index *idx;
-    int pass;            /* 0: cards and notes, 1: patches, 2: everything else */
+    int pass;            /* 0: cards, 1: notes, 2: patches, 3: everything else */
     struct ar_buf accepted;   /* NUL-separated paths to write to the work tree */
     jv per_agent;        /* {agent: cards accepted from the remote in this sync} */
     int rc;
@@ -546,6 +685,8 @@ static int take_one(struct incoming *in, const char *path, const git_tree_entry 
     git_tree_entry *mine = NULL;
     if (ar_treeidx_get(&in->ti, path, &mine) == 0) {
         int same = git_oid_equal(git_tree_entry_id(mine), git_tree_entry_id(te));
+        git_oid mine_id;
+        git_oid_cpy(&mine_id, git_tree_entry_id(mine));
         git_tree_entry_free(mine);
         if (same || strcmp(path, ".gitignore") == 0)
             return 0;
@@ -556,7 +697,17 @@ static int take_one(struct incoming *in, const char *path, const git_tree_entry 
             data = git_blob_rawcontent(b);
             len = (size_t)git_blob_rawsize(b);
         }
-        report_quarantine(in->s, path, data, len, "differs from the fact already here (edited)", "remote");
+        /* the same fact in another layout (a peer that has not stored it
+         * canonically yet) is the fact here: nothing to report */
+        char *canon = NULL;
+        size_t clen = 0;
+        git_oid coid;
+        int same_fact = mode == GIT_FILEMODE_BLOB && ar_fact_kind(path, NULL) != AR_FACT_PATCH &&
+                        ar_fact_kind(path, NULL) != AR_FACT_NONE && ar_fact_canonical(data, len, &canon, &clen) == 1 &&
+                        git_odb_hash(&coid, canon, clen, GIT_OBJECT_BLOB) == 0 && git_oid_equal(&coid, &mine_id);
+        free(canon);
+        if (!same_fact)
+            report_quarantine(in->s, path, data, len, "differs from the fact already here (edited)", "remote");
         git_blob_free(b);
         return 0;
     }
@@ -573,7 +724,10 @@ static int take_one(struct incoming *in, const char *path, const git_tree_entry 
     jv card = jv_invalid();
     if (ar_fact_kind(path, id) == AR_FACT_PATCH)
         card = merged_card(in, id);
-    if (ar_fact_check(path, (unsigned)mode, data, len, card) != 0) {
+    char *canon = NULL;
+    size_t clen = 0;
+    if (ar_fact_check(path, (unsigned)mode, data, len, card) != 0 ||
+        trust_check(in->idx, path, data, len, &canon, &clen) != 0) {
         report_quarantine(in->s, path, data, len, ar_last_error(), "remote");
     } else {
         git_index_entry entry;
@@ -582,7 +736,15 @@ static int take_one(struct incoming *in, const char *path, const git_tree_entry 
         entry.mode = AR_MODE_FILE;
         git_oid_cpy(&entry.id, git_tree_entry_id(te));
         entry.file_size = (uint32_t)len;
-        if (git_index_add(in->idx, &entry) < 0) {
+        int bad = 0;
+        if (canon) {
+            /* the same fact in another layout: stored as ar writes it */
+            bad = git_blob_create_from_buffer(&entry.id, in->repo, canon, clen) < 0;
+            entry.file_size = (uint32_t)clen;
+            in->s->r->canonical++;
+        }
+        free(canon);
+        if (bad || git_index_add(in->idx, &entry) < 0) {
             jv_free(card);
             git_blob_free(b);
             return ar_git_fail(path);
@@ -605,7 +767,7 @@ static int walk_cb(const char *root, const git_tree_entry *te, void *payload)
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s%s", root, git_tree_entry_name(te));
     enum ar_fact_kind kind = ar_fact_kind(path, NULL);
-    int pass = kind == AR_FACT_CARD || kind == AR_FACT_NOTE ? 0 : kind == AR_FACT_PATCH ? 1 : 2;
+    int pass = kind == AR_FACT_CARD ? 0 : kind == AR_FACT_NOTE ? 1 : kind == AR_FACT_PATCH ? 2 : 3;
     if (pass != in->pass)
         return 0;
     if (take_one(in, path, te) != 0) {
@@ -657,10 +819,13 @@ static int merge_remote(struct sync *s, const git_oid *theirs)
     if (rc == 0 && (in.ours ? git_index_read_tree(in.idx, in.ours) : git_index_clear(in.idx)) < 0)
         rc = ar_git_fail("index");
     ar_treeidx_init(&in.ti, s->repo, in.ours);
-    /* cards and notes first, so a patch is checked against an accepted card */
-    for (in.pass = 0; rc == 0 && in.pass < 3; in.pass++)
+    /* cards first, so a note or a patch is checked against an accepted card */
+    for (in.pass = 0; rc == 0 && in.pass < 4; in.pass++)
         if (git_tree_walk(their_tree, GIT_TREEWALK_PRE, walk_cb, &in) < 0)
             rc = in.rc ? -1 : ar_git_fail("remote tree");
+    /* notes that waited for a card that came now */
+    if (rc == 0)
+        rc = release_orphans(s, in.idx, &in.accepted, s->r->received);
     git_oid tree_oid, commit;
     if (rc == 0 && git_index_write_tree(&tree_oid, in.idx) < 0)
         rc = ar_git_fail("write tree");
@@ -691,6 +856,9 @@ static int merge_remote(struct sync *s, const git_oid *theirs)
     jv_free(in.per_agent);
     if (rc == 0 && git_index_write(in.idx) < 0)
         rc = ar_git_fail("index");
+    if (rc == 0)
+        forget_released(s);
+    s->released.len = 0;
     ar_buf_free(&in.accepted);
     ar_treeidx_free(&in.ti);
     git_index_free(in.idx);
@@ -944,6 +1112,7 @@ int ar_sync_run(const struct ar_kb *kb, const struct ar_sync_opts *o, struct ar_
     if (s.repo && ar_sync_head(s.repo, &head) == 0)
         git_oid_tostr(r->head, sizeof r->head, &head);
     git_repository_free(s.repo);
+    ar_buf_free(&s.released);
     git_libgit2_shutdown();
     ar_unlock(lock);
     return rc;

@@ -34,6 +34,8 @@ struct ar_sync_report {
     int committed[3];     /* new local facts committed: cards, notes, patches */
     int received[3];      /* facts merged from the remote: cards, notes, patches */
     jv quarantined;       /* [{path, reason, origin}] kept aside by this run */
+    int canonical;        /* facts stored in canonical form (they came in another layout) */
+    int released;         /* orphan notes let out of quarantine: their card is here now */
     int has_remote;       /* a remote is configured */
     int attempts;         /* fetch-merge-push rounds */
     int pushed;           /* the remote now holds this HEAD */
@@ -65,10 +67,12 @@ int ar_sync_peers(const struct ar_kb *kb, jv *peers);
  * synthesis and the plots through ar-synth and ar-plot (beside this
  * executable, else on PATH; their stdout discarded) where the knowledge
  * base has them, so peers with the same facts hold the same bytes; warns
- * when one fails. */
+ * when one fails. r NULL: rebuilds them whatever came (the trust list
+ * changed the views). */
 void ar_sync_rebuild_derived(const struct ar_kb *kb, const struct ar_sync_report *r);
 
 /* The report as ar-sync --json prints it: {committed, received (each
- * {cards, notes, patches}), quarantined, remote, pushed, attempts, head, ok}. */
+ * {cards, notes, patches}), quarantined, canonical, released, remote, pushed,
+ * attempts, head, ok}. */
 jv ar_sync_report_json(const struct ar_sync_report *r, int ok);
 #endif

@@ -69,8 +69,8 @@ static void run_tool(const char *tool, const char *const args[])
  * facts hold the same bytes. */
 void ar_sync_rebuild_derived(const struct ar_kb *kb, const struct ar_sync_report *r)
 {
-    int changed = 0;
-    for (int i = 0; i < 3; i++)
+    int changed = !r;   /* NULL: the views changed (the trust list) */
+    for (int i = 0; r && i < 3; i++)
         changed += r->committed[i] + r->received[i];
     char dir[PATH_MAX];
     if (!changed)
@@ -93,6 +93,8 @@ jv ar_sync_report_json(const struct ar_sync_report *r, int ok)
     ar_jv_set(&o, "committed", counts_json(r->committed));
     ar_jv_set(&o, "received", counts_json(r->received));
     ar_jv_set(&o, "quarantined", jv_copy(r->quarantined));
+    ar_jv_set(&o, "canonical", jv_number(r->canonical));
+    ar_jv_set(&o, "released", jv_number(r->released));
     ar_jv_set(&o, "remote", jv_bool(r->has_remote));
     ar_jv_set(&o, "pushed", jv_bool(r->pushed));
     ar_jv_set(&o, "attempts", jv_number(r->attempts));

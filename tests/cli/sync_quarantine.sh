@@ -70,7 +70,7 @@ expect "an edit of a held card is quarantined" grep -q "cards/$good.json (remote
 expect "the held card is unchanged" grep -q '"val_bpb": 1.1' "$B/cards/$good.json"
 
 # a card with its patch: the patch travels; an altered patch does not
-printf 'diff --git a/trainer/a.c b/trainer/a.c\n' >"$T/p.patch"
+printf 'diff --git a/trainer/a.c b/trainer/a.c\nnew file mode 100644\nindex 0000000..4d6c5d6\n--- /dev/null\n+++ b/trainer/a.c\n@@ -0,0 +1 @@\n+int a;\n' >"$T/p.patch"
 sum=$(sha256sum <"$T/p.patch" | cut -c1-64) n=$(wc -c <"$T/p.patch")
 X="{\"patch\":{\"upstream\":\"$(printf 'a%.0s' {1..40})\",\"sha256\":\"$sum\",\"bytes\":$n}}"
 pc=$(ar-card write --kb "$A" --hypothesis "with a patch" --category other --status keep \
@@ -141,4 +141,167 @@ expect "a flood from one agent is reported" grep -q "warning: agent 'flooder' se
 expect "its valid cards are taken" test "$(grep -l '"agent": "flooder"' "$B"/cards/*.json | wc -l)" -eq 6
 run ar-sync --kb "$A"
 expect "below the limit nothing is said" test -z "$(grep flooder <<<"$ERR")"
+
+# ------------------------------------------------------------ untrusted peers
+# Each attack below is pushed with plain git by "mallory", who has push
+# access to the remote; the victim V runs ar-sync. Every attack leaves the
+# victim's facts, brief and project work tree as they were.
+R2="$T/trust.git" V="$T/victim" M="$T/mallory" S="$T/scratch"
+git init -q --bare "$R2"
+ar-sync init --kb "$V" --remote "$R2" >/dev/null
+base=$(ar-card write --kb "$V" --hypothesis "the baseline" --category baseline --status baseline \
+    --commit abc1234 --val-bpb 1.00 --platform "$P")
+ar-sync --kb "$V" >/dev/null
+git clone -q -b main "$R2" "$M"
+push() {   # MESSAGE: mallory commits everything and pushes with plain git
+    git -C "$M" add -A && git -C "$M" -c user.name=m -c user.email=m@x commit -qm "$1" &&
+        git -C "$M" push -q origin HEAD:main
+}
+refresh() { git -C "$M" fetch -q origin && git -C "$M" reset -q --hard origin/main; }
+# the victim's project: a Makefile that a patch must never reach
+PJ="$T/project"
+mkdir -p "$PJ/trainer" && printf 'all:\n\techo build\n' >"$PJ/Makefile" && echo 'int x;' >"$PJ/trainer/a.c"
+(cd "$PJ" && git init -q -b main && git add -A && git -c user.name=v -c user.email=v@x commit -qm base)
+proj_before=$(tree_sum "$PJ") proj_head=$(git -C "$PJ" rev-parse HEAD)
+# a card whose patch edits the Makefile (the hash matches: only its scope is wrong)
+cat >"$T/evil.patch" <<'EOF2'
+diff --git a/Makefile b/Makefile
+index 1111111..2222222 100644
+--- a/Makefile
++++ b/Makefile
+@@ -1,2 +1,3 @@
+ all:
+ 	echo build
++	touch pwned
+EOF2
+patch_extra() {   # FILE: the card's extra.patch for it
+    echo "{\"patch\":{\"upstream\":\"$(printf 'a%.0s' {1..40})\",\"sha256\":\"$(sha256sum <"$1" | cut -c1-64)\",\"bytes\":$(wc -c <"$1")}}"
+}
+evil=$(ar-card write --kb "$M" --agent mallory --hypothesis "faster build" --category efficiency --status keep \
+    --commit abc1234 --val-bpb 0.90 --platform "$P" --extra "$(patch_extra "$T/evil.patch")")
+mkdir -p "$M/patches" && cp "$T/evil.patch" "$M/patches/$evil.patch"
+rm -f "$M"/index.* && push "a patch that edits the Makefile"
+facts_before=$(tree_sum "$V/cards")
+run ar-sync --kb "$V"
+expect "a patch outside trainer/ and kernels/ is quarantined" \
+    grep -q "quarantined patches/$evil.patch (remote): touches Makefile: a patch may change only trainer/ and kernels/" <<<"$ERR"
+expect "the patch is not among the facts" test ! -e "$V/patches/$evil.patch"
+run bash -c "cd '$PJ' && ar-card checkout '$evil' --kb '$V' --yes"
+expect "checkout of the card without its patch is refused" test "$RC" -eq 2
+expect "with the reason" grep -q "patch .* is missing" <<<"$ERR"
+expect "the project is untouched" test "$(tree_sum "$PJ")" = "$proj_before" -a "$(git -C "$PJ" rev-parse HEAD)" = "$proj_head"
+# the same patch placed by hand beside a local card: checkout refuses it too
+own=$(ar-card write --kb "$V" --hypothesis "my own card" --category other --status keep \
+    --commit abc1234 --val-bpb 1.01 --platform "$P" --extra "$(patch_extra "$T/evil.patch")")
+mkdir -p "$V/patches" && cp "$T/evil.patch" "$V/patches/$own.patch"
+run bash -c "cd '$PJ' && ar-card checkout '$own' --kb '$V' --yes"
+expect "checkout refuses an out-of-scope patch of a local card" test "$RC" -eq 2
+expect "naming the path" grep -q "touches Makefile: a patch may change only trainer/ and kernels/" <<<"$ERR"
+expect "and the project is untouched" test "$(tree_sum "$PJ")" = "$proj_before" -a "$(git -C "$PJ" rev-parse HEAD)" = "$proj_head"
+sed 's#a/Makefile#a/trainer/../Makefile#; s#b/Makefile#b/trainer/../Makefile#' "$T/evil.patch" >"$T/dots.patch"
+dots=$(ar-card write --kb "$V" --hypothesis "dots" --category other --status keep \
+    --commit abc1234 --val-bpb 1.02 --platform "$P" --extra "$(patch_extra "$T/dots.patch")")
+cp "$T/dots.patch" "$V/patches/$dots.patch"
+run ar-sync --kb "$V" --local
+expect "a patch that climbs out with .. is quarantined" grep -q "patches/$dots.patch (local): touches trainer/../Makefile" <<<"$ERR"
+rm -f "$V/patches/$own.patch"
+
+# a card in another layout (compact, keys reversed): same id, other bytes
+refresh
+odd=$(ar-card write --kb "$M" --agent mallory --hypothesis "odd bytes" --category other --status keep \
+    --commit abc1234 --val-bpb 1.05 --platform "$P")
+cp "$M/cards/$odd.json" "$T/odd.canonical"
+jq -c 'to_entries | reverse | from_entries' "$T/odd.canonical" >"$M/cards/$odd.json"
+expect "the pushed card is not in ar's layout" test "$(cmp -s "$T/odd.canonical" "$M/cards/$odd.json"; echo $?)" -ne 0
+rm -f "$M"/index.* && push "a card in another layout"
+run ar-sync --kb "$V"
+expect "a card in another layout is taken" test "$RC" -eq 0 -a -f "$V/cards/$odd.json"
+expect "and said so" grep -q "stored 1 fact in canonical form" <<<"$OUT"
+expect "stored in the bytes ar writes" cmp -s "$T/odd.canonical" "$V/cards/$odd.json"
+expect "committed in the bytes ar writes" cmp -s "$T/odd.canonical" <(git -C "$V" show "HEAD:cards/$odd.json")
+expect "and the remote holds those bytes now" cmp -s "$T/odd.canonical" <(git -C "$R2" show "main:cards/$odd.json")
+refresh && jq -c . "$T/odd.canonical" >"$M/cards/$odd.json" && push "the held card in another layout again"
+run ar-sync --kb "$V"
+expect "the same card in another layout is the card here: nothing quarantined" test -z "$(grep "$odd" <<<"$ERR")"
+expect "the bytes here stay canonical" cmp -s "$T/odd.canonical" "$V/cards/$odd.json"
+expect "and go back to the remote" cmp -s "$T/odd.canonical" <(git -C "$R2" show "main:cards/$odd.json")
+
+# an orphan note: waits in quarantine until its card arrives
+ar-card write --kb "$S" --agent mallory --hypothesis "late card" --category other --status keep \
+    --commit abc1234 --val-bpb 1.07 --platform "$P" >/dev/null
+late=$(basename "$(ls "$S"/cards/*.json)" .json)
+AR_AGENT=mallory ar-card note "$late" --kb "$S" --lesson "this card comes later" >/dev/null
+lnote=$(basename "$(ls "$S"/notes/*.json)" .json)
+refresh && mkdir -p "$M/notes" && cp "$S/notes/$lnote.json" "$M/notes/" && push "a note before its card"
+notes_before=$(tree_sum "$V/notes")
+run ar-sync --kb "$V"
+expect "a note on a card that is not here is quarantined" \
+    grep -q "quarantined notes/$lnote.json (remote): orphan: no card $late here" <<<"$ERR"
+expect "it is not among the notes" test "$(tree_sum "$V/notes")" = "$notes_before"
+expect "nor in the index" test -z "$(ar-card query --kb "$V" '.notes[].id' | grep "$lnote")"
+refresh && cp "$S/cards/$late.json" "$M/cards/" && push "the card comes"
+run ar-sync --kb "$V"
+expect "when its card arrives the note is released" grep -q "released 1 note from quarantine" <<<"$OUT"
+expect "into notes/, as it was written" cmp -s "$S/notes/$lnote.json" "$V/notes/$lnote.json"
+expect "and into the card's view" test "$(ar-card query --kb "$V" "select(.id == \"$late\") | .notes[0].id")" = "\"$lnote\""
+expect "its quarantine record is gone" test -z "$(grep -l "notes/$lnote.json" "$V"/quarantine/*.json)"
+expect "and it travels on to the remote" git -C "$R2" cat-file -e "main:notes/$lnote.json"
+
+# a peer's status note turns the victim's baseline into a crash, and a
+# retract note takes away a keep: claims, counted nowhere
+keep=$(ar-card write --kb "$V" --hypothesis "lr up" --category optimizer --status keep --commit abc1235 \
+    --val-bpb 0.98 --delta -0.02 --baseline "$base" --platform "$P" --changes '[{"key":"matrix_lr","from":0.04,"to":0.05}]')
+ar-sync --kb "$V" >/dev/null 2>&1
+ar-synth findings --kb "$V" >/dev/null
+brief_before=$(ar-brief --kb "$V") findings_before=$(cat "$V/synthesis/findings.json")
+list_before=$(ar-card list --kb "$V")
+refresh
+AR_AGENT=mallory ar-card note "$base" --kb "$M" --status crash --comment "it crashed" >/dev/null
+AR_AGENT=mallory ar-card retract "$keep" --kb "$M" --reason "fake" >/dev/null
+rm -f "$M"/index.* && push "notes on the victim's cards"
+run ar-sync --kb "$V"
+expect "the peer's notes arrive" grep -q "received 0 cards, 2 notes" <<<"$OUT"
+expect "the brief is unchanged" test "$(ar-brief --kb "$V")" = "$brief_before"
+expect "the findings are unchanged" test "$(cat "$V/synthesis/findings.json")" = "$findings_before"
+expect "the statuses are unchanged" test "$(ar-card list --kb "$V")" = "$list_before"
+run ar-card show --kb "$V" --json "$base"
+expect "the status note is shown as mallory's claim" \
+    test "$(jq -c '[.status, .claims[0].agent, .claims[0].kind, .claims[0].status]' <<<"$OUT")" = '["baseline","mallory","status","crash"]'
+expect "the retraction is a claim too" \
+    test "$(ar-card show --kb "$V" --json "$keep" | jq -c '[.retracted, .claims[0].kind]')" = '[false,"retract"]'
+expect "and the note is there to read" test "$(ar-card show --kb "$V" --json "$base" | jq '.notes | length')" -eq 1
+# the card's own agent has authority: its note counts
+ar-card note "$base" --kb "$V" --status discard --comment "superseded" >/dev/null
+expect "the owner's status note counts" test "$(ar-card show --kb "$V" --json "$base" | jq -r .status)" = discard
+ar-sync --kb "$V" >/dev/null 2>&1
+# trusting mallory here gives her notes authority (a local list, never synced)
+run ar-sync --kb "$V" --trust mallory
+expect "--trust adds to the local list" grep -qx mallory "$V/trust"
+expect "mallory's notes now count" \
+    test "$(ar-card show --kb "$V" --json "$keep" | jq -c '[.retracted, .claims]')" = '[true,null]'
+expect "the brief follows" grep -q "1 retracted" <<<"$(ar-brief --kb "$V")"
+expect "ar-sync trust lists it" test "$(ar-sync trust --kb "$V")" = mallory
+expect "status marks the trusted peer" grep -q "^  mallory .*(trusted)$" <<<"$(ar-sync status --kb "$V")"
+expect "the list is never pushed" test -z "$(git -C "$R2" ls-tree -r --name-only main | grep -x trust)"
+expect "the index agrees with the facts and the list" ar-card index --check --kb "$V"
+run ar-sync trust --kb "$V" --remove mallory
+expect "removing her makes them claims again" test -z "$(ar-brief --kb "$V" | grep '1 retracted')"
+expect "so the keep counts again" \
+    test "$(ar-card show --kb "$V" --json "$keep" | jq -c '[.retracted, .claims[0].agent]')" = '[false,"mallory"]'
+expect_err "a bad agent name" 2 "not an agent name" ar-sync trust --kb "$V" "#x"
+# a trust list pushed by a peer is not a fact: quarantined, the local list unchanged
+refresh && printf 'mallory\n' >"$M/trust" && git -C "$M" add -f trust && push "trust me"
+trust_before=$(cat "$V/trust")
+run ar-sync --kb "$V"
+expect "a pushed trust list is quarantined" grep -q "quarantined trust (remote): not inside cards/, notes/ or patches/" <<<"$ERR"
+expect "the local list is unchanged" test "$(cat "$V/trust")" = "$trust_before"
+expect "and mallory's notes are still claims" \
+    test "$(ar-card show --kb "$V" --json "$keep" | jq -c '[.retracted, .claims[0].agent]')" = '[false,"mallory"]'
+# a peer's note written locally trusts its writer here: the director's retraction counts on its machine
+ar-card write --kb "$V" --agent w1 --hypothesis "a worker's run" --category other --status keep --commit abc1236 \
+    --val-bpb 1.2 --platform "$P" >/dev/null
+w1=$(ar-card list --kb "$V" --json | jq -r 'select(.agent == "w1") | .id')
+ar-card retract "$w1" --kb "$V" --reason "wrong data" >/dev/null
+expect "a retraction written here counts here" test "$(ar-card show --kb "$V" --json "$w1" | jq .retracted)" = true
+expect "its writer joined the list" grep -qx test-agent "$V/trust"
 finish

@@ -64,4 +64,35 @@ run ar-train --verify "$id" --max-steps 1 --quiet
 expect "--verify on other code warns" grep -q "ar-card checkout $id" <<<"$ERR"
 expect_err "--verify with --set" 2 "--verify" ar-train --verify "$id" --set depth=3
 expect_err "--verify of an unknown card" 2 "not found" ar-train --verify 20260101T000000Z-000000000000
+
+# a card from another agent: replaying its patch runs a peer's code, so
+# checkout and --verify say so, show the diff stat and need --yes
+cd "$P" || exit 1
+run env AR_AGENT=alice AR_KB="$KB" ar-train --budget 30 --max-steps 2 --quiet --hypothesis "alice: depth 1"
+aid=$(awk '/^card:/ {print $2}' <<<"$OUT")
+expect "alice's run records a card with a patch" test -n "$aid" -a -f "$KB/patches/$aid.patch"
+AR_KB="$KB" ar-sync >/dev/null && ar-sync >/dev/null
+cd "$T/clone" || exit 1
+git checkout -q main
+before=$(tree_sum "$T/clone") head=$(git rev-parse HEAD)
+run ar-card checkout "$aid"
+expect "checkout of a peer's card without --yes is refused" test "$RC" -eq 2
+expect "it says whose code it is" grep -q "card $aid is from agent 'alice', not from you ('test-agent')" <<<"$ERR"
+expect "with the diff stat" grep -q "kernels/README *| *1 +" <<<"$ERR"
+expect "and how to go on" grep -q "only with --yes (or AR_TRUST_PATCHES=1)" <<<"$ERR"
+expect "the work tree is unchanged" test "$(tree_sum "$T/clone")" = "$before" -a "$(git rev-parse HEAD)" = "$head"
+expect "no branch was made" test -z "$(git branch --list "reproduce/$aid")"
+run ar-card checkout "$aid" --yes
+expect "with --yes it is applied" test "$RC" -eq 0 -a "$OUT" = "reproduce/$aid"
+expect "after the diff stat" grep -q "kernels/README *| *1 +" <<<"$ERR"
+expect "alice's kernel change is here" grep -qx tuned kernels/README
+cards_before=$(ls "$T/peer/cards" | wc -l)
+run ar-train --verify "$aid" --max-steps 1 --quiet
+expect "--verify of a peer's patch without --yes is refused" test "$RC" -eq 2
+expect "it says so too" grep -q "this run trains code from a peer" <<<"$ERR"
+expect "and records nothing" test "$(ls "$T/peer/cards" | wc -l)" -eq "$cards_before"
+run env AR_TRUST_PATCHES=1 ar-train --verify "$aid" --max-steps 1 --quiet
+expect "AR_TRUST_PATCHES=1 consents" test "$RC" -eq 0 -a -n "$(awk '/^card:/ {print $2}' <<<"$OUT")"
+run ar-train --verify "$aid" --max-steps 1 --quiet --yes
+expect "so does --yes" test "$RC" -eq 0 -a "$(ls "$T/peer/cards" | wc -l)" -eq $((cards_before + 2))
 finish

@@ -308,7 +308,7 @@ START_TEST(facts_written_without_the_index_are_taken_in)
     ck_assert_int_eq(ar_index_check(&kb), 0);
     /* so is a note, into its card's view */
     char nid[AR_ID_LEN + 1];
-    jv note = parse("{\"schema\":\"ar.note/1\",\"created\":\"2026-01-03T00:00:00.000Z\",\"agent\":\"x\","
+    jv note = parse("{\"schema\":\"ar.note/1\",\"created\":\"2026-01-03T00:00:00.000Z\",\"agent\":\"unit\","
                     "\"kind\":\"status\",\"status\":\"discard\",\"text\":\"\"}");
     ar_jv_set(&note, "card", jv_string(ida));
     ck_assert_int_eq(ar_id_compute(note, nid), 0);

@@ -11,6 +11,7 @@
 #include "base/err.h"
 #include "base/json.h"
 #include "facts/patch.h"
+#include "base/sha256.h"
 #include "unit.h"
 
 #define DIR_TEMPLATE "/tmp/ar-test-patch-XXXXXX"
@@ -193,6 +194,108 @@ START_TEST(upstream_from_the_environment)
 }
 END_TEST
 
+/* A patch of one file: path on both sides, with the given header lines. */
+static int scope_of(const char *old, const char *new, const char *extra)
+{
+    char text[2048];
+    snprintf(text, sizeof text,
+             "diff --git a/%s b/%s\n%sindex 1111111..2222222 100644\n--- a/%s\n+++ b/%s\n@@ -1 +1 @@\n-one\n+two\n",
+             old, new, extra, old, new);
+    return ar_patch_scope_check(text, strlen(text));
+}
+
+START_TEST(scope_is_trainer_and_kernels)
+{
+    ck_assert_int_eq(scope_of("trainer/a.c", "trainer/a.c", ""), 0);
+    ck_assert_int_eq(scope_of("kernels/cuda/k.cu", "kernels/cuda/k.cu", ""), 0);
+    ck_assert_int_eq(ar_patch_scope_check("", 0), 0);   /* the upstream code as it is */
+    ck_assert_int_eq(scope_of("Makefile", "Makefile", ""), -1);
+    ck_assert_ptr_nonnull(strstr(ar_last_error(), "touches Makefile: a patch may change only trainer/ and kernels/"));
+    ck_assert_int_eq(scope_of("trainer/../Makefile", "trainer/../Makefile", ""), -1);
+    ck_assert_int_eq(scope_of("trainer/./a.c", "trainer/./a.c", ""), -1);
+    ck_assert_int_eq(scope_of("trainerx/a.c", "trainerx/a.c", ""), -1);
+    ck_assert_int_eq(scope_of("trainer", "trainer", ""), -1);
+    /* a rename out of the trainer, either way */
+    const char *ren = "diff --git a/trainer/a.c b/Makefile\nsimilarity index 100%\nrename from trainer/a.c\n"
+                      "rename to Makefile\n";
+    ck_assert_int_eq(ar_patch_scope_check(ren, strlen(ren)), -1);
+    ck_assert_ptr_nonnull(strstr(ar_last_error(), "touches Makefile"));
+    /* a new link in the trainer points anywhere: refused */
+    const char *link = "diff --git a/trainer/l b/trainer/l\nnew file mode 120000\nindex 0000000..1111111\n"
+                       "--- /dev/null\n+++ b/trainer/l\n@@ -0,0 +1 @@\n+../Makefile\n\\ No newline at end of file\n";
+    ck_assert_int_eq(ar_patch_scope_check(link, strlen(link)), -1);
+    ck_assert_ptr_nonnull(strstr(ar_last_error(), "only regular files"));
+    const char *junk = "rm -rf ~\n";
+    ck_assert_int_eq(ar_patch_scope_check(junk, strlen(junk)), -1);
+}
+END_TEST
+
+START_TEST(verify_checks_the_scope_too)
+{
+    /* a card that records the hash of a patch outside the scope */
+    char text[2048];
+    snprintf(text, sizeof text, "diff --git a/Makefile b/Makefile\nindex 1111111..2222222 100644\n--- a/Makefile\n"
+                                "+++ b/Makefile\n@@ -1 +1 @@\n-all:\n+all: pwn\n");
+    struct ar_patch p = {0};
+    snprintf(p.upstream, sizeof p.upstream, "%040d", 0);
+    p.len = strlen(text);
+    ar_sha256_hex(text, p.len, p.sha256);
+    jv card = jv_object();
+    jv extra = jv_object();
+    ar_jv_set(&extra, "patch", ar_patch_info(&p));
+    ar_jv_set(&card, "extra", extra);
+    ar_jv_set(&card, "id", jv_string("20260101T000000Z-000000000000"));
+    ck_assert_int_eq(ar_patch_verify(card, text, p.len), -1);
+    ck_assert_ptr_nonnull(strstr(ar_last_error(), "touches Makefile"));
+    jv_free(card);
+}
+END_TEST
+
+START_TEST(make_never_records_a_link)
+{
+    struct ar_patch p;
+    sh("ln -s ../README %s/trainer/link", repo);
+    ck_assert_int_eq(ar_patch_make(repo, &p), -1);
+    ck_assert_msg(strstr(ar_last_error(), "trainer/link: a patch may hold only regular files") != NULL, "%s", ar_last_error());
+}
+END_TEST
+
+START_TEST(a_peers_patch_needs_consent)
+{
+    struct ar_patch p;
+    char id[AR_ID_LEN + 1];
+    ck_assert_int_eq(ar_patch_make(repo, &p), 0);
+    setenv("AR_AGENT", "alice", 1);
+    store_card(&p, id);   /* alice's card */
+    ar_patch_free(&p);
+    jv card;
+    char *text;
+    size_t len;
+    ck_assert_int_eq(ar_patch_load(&kb, id, &card, &text, &len), 0);
+    ck_assert_int_eq(ar_patch_trusted(card), 1);
+    ck_assert_int_eq(ar_patch_consent(card, text, len, 0, "checkout applies"), 0);
+    setenv("AR_AGENT", "bob", 1);
+    unsetenv("AR_TRUST_PATCHES");
+    ck_assert_int_eq(ar_patch_trusted(card), 0);
+    ck_assert_int_eq(ar_patch_consent(card, text, len, 0, "checkout applies"), -1);
+    ck_assert_int_eq(ar_last_code(), AR_EINPUT);
+    ck_assert_ptr_nonnull(strstr(ar_last_error(), "only with --yes (or AR_TRUST_PATCHES=1)"));
+    ck_assert_int_eq(ar_patch_consent(card, text, len, 1, "checkout applies"), 0);
+    setenv("AR_TRUST_PATCHES", "1", 1);
+    ck_assert_int_eq(ar_patch_trusted(card), 1);
+    setenv("AR_TRUST_PATCHES", "yes", 1);   /* only 1 means yes */
+    ck_assert_int_eq(ar_patch_trusted(card), 0);
+    unsetenv("AR_TRUST_PATCHES");
+    char *stat = ar_patch_diffstat(text, len);
+    ck_assert_ptr_nonnull(strstr(stat, "trainer/a.c"));
+    ck_assert_ptr_nonnull(strstr(stat, "trainer/new.c"));
+    free(stat);
+    free(text);
+    jv_free(card);
+    unsetenv("AR_AGENT");
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("patch");
@@ -203,6 +306,10 @@ Suite *make_suite(void)
     tcase_add_test(tc, checkout_rebuilds_the_code_on_a_clone);
     tcase_add_test(tc, checkout_refuses_local_changes_and_missing_patches);
     tcase_add_test(tc, upstream_from_the_environment);
+    tcase_add_test(tc, scope_is_trainer_and_kernels);
+    tcase_add_test(tc, verify_checks_the_scope_too);
+    tcase_add_test(tc, make_never_records_a_link);
+    tcase_add_test(tc, a_peers_patch_needs_consent);
     suite_add_tcase(s, tc);
     return s;
 }
