@@ -78,10 +78,62 @@ expect "show refuses the FIFO" test "$RC" -eq 2
 expect "show names the card" grep -qE "not a regular file|not found" <<<"$ERR"
 rm -f "$KB/cards/20261201T000000Z-0123456789ab.json"
 
+
+# readers need no write access: on a read-only knowledge base (a read-only
+# bind mount as root, who ignores permissions; a chmod'ed copy otherwise)
+# list, show, query, the brief and the queue's status read the facts, with
+# one warning line that the derived index could not be written
+ar-queue add --hypothesis "read me from a read-only queue" --category optimizer >/dev/null
+ncards=$(ls "$KB/cards" | wc -l)
+cp -a "$KB" "$T/rosrc" && rm -f "$T/rosrc"/index.db*
+RO=""
+if [ "$(id -u)" -eq 0 ]; then
+    mkdir -p "$T/ro"
+    trap 'umount "$T/ro" 2>/dev/null; rm -rf "$T"' EXIT
+    if mount --bind "$T/rosrc" "$T/ro" 2>/dev/null; then
+        if mount -o remount,ro,bind "$T/ro" 2>/dev/null; then RO="$T/ro"; else umount "$T/ro"; fi
+    fi
+else
+    chmod -R a-w "$T/rosrc" && RO="$T/rosrc"
+fi
+if [ -n "$RO" ]; then
+    rosum=$(tree_sum "$RO")
+    onewarn() {   # onewarn NAME: exit 0 and exactly one warning line naming index.db
+        expect "$1: exit 0" test "$RC" -eq 0
+        expect "$1: one warning line" test "$(printf '%s' "$ERR" | grep -c '')" -eq 1
+        expect "$1: the warning names the index" grep -q "warning: .*index.db cannot be written" <<<"$ERR"
+    }
+    run ar-card list --kb "$RO"
+    onewarn "list on a read-only knowledge base"
+    expect "list shows every card" test "$(grep -c '^2026\|^20[0-9][0-9]' <<<"$OUT")" -eq "$ncards"
+    run ar-card show --kb "$RO" "$id"
+    onewarn "show on a read-only knowledge base"
+    expect "show prints the card" grep -q '"hypothesis": "first"' <<<"$OUT"
+    run ar-card query --kb "$RO" '.id'
+    onewarn "query on a read-only knowledge base"
+    expect "query gives every card" test "$(grep -c '"' <<<"$OUT")" -eq "$ncards"
+    AR_KB="$RO" run ar-brief
+    onewarn "the brief on a read-only knowledge base"
+    expect "the brief counts the cards" grep -q "^ar-brief: $ncards experiments" <<<"$OUT"
+    AR_KB="$RO" run ar-queue status
+    expect "queue status on a read-only knowledge base: exit 0" test "$RC" -eq 0
+    expect "queue status reads the entry" grep -q "read me from a read-only queue" <<<"$OUT"
+    expect "queue status: no error" test -z "$ERR"
+    AR_KB="$RO" run ar-queue claim
+    expect "a claim on a read-only knowledge base fails" test "$RC" -eq 1
+    expect "the claim names the read-only file system" grep -q "Read-only file system\|Permission denied" <<<"$ERR"
+    expect "readers changed nothing there" test "$(tree_sum "$RO")" = "$rosum"
+    expect "no index file was made there" test ! -e "$RO/index.db"
+    [ "$RO" = "$T/ro" ] && umount "$T/ro"
+else
+    pass "read-only knowledge base: skipped (no read-only bind mount)"
+fi
+chmod -R u+w "$T/rosrc" 2>/dev/null
+
 # a full disk: every write either stores its card and exits 0, or exits
 # non-zero and stores nothing; never a stored card behind a failure
 if [ "$(id -u)" -eq 0 ] && mkdir -p "$T/small" && mount -t tmpfs -o size=256k tmpfs "$T/small" 2>/dev/null; then
-    trap 'umount "$T/small" 2>/dev/null; rm -rf "$T"' EXIT
+    trap 'umount "$T/small" 2>/dev/null; umount "$T/ro" 2>/dev/null; rm -rf "$T"' EXIT
     sk="$T/small/kb"
     mkdir -p "$sk"
     card "on a small disk" | ar-card write --kb "$sk" --stdin >/dev/null
@@ -99,6 +151,29 @@ if [ "$(id -u)" -eq 0 ] && mkdir -p "$T/small" && mount -t tmpfs -o size=256k tm
     expect "the disk filled up (some writes failed)" test "$failed" -gt 0
     expect "no failed write left a card, no success lost one" test "$bad" -eq 0
     expect "no temp files are left on the full disk" test -z "$(find "$sk/cards" -name '.*')"
+
+    # readers on the full disk: the index is gone (so it must be built) and
+    # the space it held is filled again
+    AR_KB="$sk" ar-queue add --hypothesis "queued before the disk filled" --category other >/dev/null 2>&1
+    rm -f "$sk"/index.db*
+    head -c 8M /dev/zero >"$T/small/filler2" 2>/dev/null
+    nsk=$(ls "$sk/cards" | wc -l)
+    run ar-card list --kb "$sk"
+    expect "list on a full disk: exit 0" test "$RC" -eq 0
+    expect "list on a full disk shows every card" test "$(grep -c '^20[0-9][0-9]' <<<"$OUT")" -eq "$nsk"
+    expect "list on a full disk: one warning line" test "$(printf '%s' "$ERR" | grep -c '')" -eq 1
+    expect "the warning says the index cannot be written" grep -q "index.db cannot be written (.*full" <<<"$ERR"
+    AR_KB="$sk" run ar-brief
+    expect "the brief on a full disk: exit 0" test "$RC" -eq 0
+    expect "the brief on a full disk counts the cards" grep -q "^ar-brief: $nsk experiments" <<<"$OUT"
+    expect "the brief on a full disk: one warning line" test "$(printf '%s' "$ERR" | grep -c '')" -eq 1
+    AR_KB="$sk" run ar-queue status
+    expect "queue status on a full disk" test "$RC" -eq 0
+    AR_KB="$sk" run ar-synth all
+    expect "ar-synth all on a full disk: done, or exit 1 naming the write" \
+        test "$RC" -eq 0 -o \( "$RC" -eq 1 -a -n "$(grep 'synthesis.*No space left on device' <<<"$ERR")" \)
+    expect "ar-synth all read the facts (the warning, not a read error)" grep -q "index.db cannot be written" <<<"$ERR"
+    expect "ar-synth left no temp file" test -z "$(find "$sk" -name '.*.tmp.*')"
     umount "$T/small"
 else
     pass "full disk: skipped (needs root and tmpfs)"
