@@ -178,4 +178,40 @@ if [ "$(id -u)" -eq 0 ] && mkdir -p "$T/small" && mount -t tmpfs -o size=256k tm
 else
     pass "full disk: skipped (needs root and tmpfs)"
 fi
+# ar-sync init on a full disk: a whole repository or none, at every level
+# of free space (a half-made .git broke every later sync)
+if [ "$(id -u)" -eq 0 ] && mkdir -p "$T/small2" && mount -t tmpfs -o size=2m tmpfs "$T/small2" 2>/dev/null; then
+    trap 'umount "$T/small2" 2>/dev/null; rm -rf "$T"' EXIT
+    gk="$T/small2/kb"
+    for i in 1 2 3; do card "init on a small disk $i" | ar-card write --kb "$gk" --stdin >/dev/null; done
+    half=0 failed=0 made=0
+    for k in 0 4 8 12 16 24 32 40 48 56 64 96 128; do
+        rm -f "$T/small2/filler"
+        avail=$(df -k --output=avail "$T/small2" | tail -1)
+        [ "$avail" -gt "$k" ] && head -c $(( (avail - k) * 1024 )) /dev/zero >"$T/small2/filler" 2>/dev/null
+        AR_KB="$gk" ar-sync init >/dev/null 2>"$T/err"; rc=$?
+        aside=$(find "$gk" -maxdepth 1 -name '.git.*' | wc -l)
+        if [ $rc -eq 0 ]; then
+            made=$((made + 1))
+            git -C "$gk" log --oneline -1 >/dev/null 2>&1 || half=$((half + 1))
+            rm -rf "$gk/.git"
+        else
+            failed=$((failed + 1))
+            [ ! -e "$gk/.git" ] || half=$((half + 1))
+        fi
+        [ "$aside" -eq 0 ] || half=$((half + 1))
+    done
+    expect "init failed on the fullest disks" test "$failed" -gt 0
+    expect "init worked with room to spare" test "$made" -gt 0
+    expect "no failed init left a .git, no success a broken one, nothing aside" test "$half" -eq 0
+    rm -f "$T/small2/filler"
+    mkdir -p "$gk/.git.tmp.2147483646/.git/objects"   # what an init killed mid-way left (no such process)
+    AR_KB="$gk" run ar-sync init
+    expect "init after the disk is freed" test "$RC" -eq 0
+    expect "init removes what a killed init left aside" test ! -e "$gk/.git.tmp.2147483646"
+    expect "its repository has the facts" test "$(git -C "$gk" ls-files cards | wc -l)" -eq 3
+    umount "$T/small2"
+else
+    pass "ar-sync init on a full disk: skipped (needs root and tmpfs)"
+fi
 finish
