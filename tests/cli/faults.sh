@@ -178,6 +178,57 @@ if [ "$(id -u)" -eq 0 ] && mkdir -p "$T/small" && mount -t tmpfs -o size=256k tm
 else
     pass "full disk: skipped (needs root and tmpfs)"
 fi
+# ar-train prepare killed with SIGKILL mid-way (at whatever point the kill
+# lands): the next prepare removes the temp files it left, and the data is
+# whole. A temp file of a writer that is gone is planted as well, so the
+# clean-up is asserted even when no kill landed inside a write.
+tiny_corpus 3000
+pd="$T/pdata"
+ar-train prepare --input "$T/corpus.txt" --vocab 300 --data "$pd" >/dev/null 2>&1
+fp=$(jq -r .fingerprint "$pd/manifest.json")
+for i in 1 2 3 4 5 6 7 8; do
+    ar-train prepare --input "$T/corpus.txt" --vocab 300 --data "$pd" >/dev/null 2>&1 &
+    pid=$!
+    sleep "0.0$i"
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+done
+head -c 1000 /dev/zero >"$pd/.train.bin.tmp.2147483646.0"
+run ar-train prepare --input "$T/corpus.txt" --vocab 300 --data "$pd"
+expect "prepare after killed prepares: exit 0" test "$RC" -eq 0
+expect "no temp file is left in the data directory" test -z "$(find "$pd" -name '.*.tmp.*')"
+expect "the data is the same as before the kills" test "$(jq -r .fingerprint "$pd/manifest.json")" = "$fp"
+
+# odd values in the queue and the trainer's config, refused with ar's own
+# one-line errors
+qk="$T/qkb"
+AR_KB="$qk" ar-queue add --hypothesis "first entry" --category other >/dev/null
+AR_KB="$qk" ar-queue add --hypothesis "second entry" --category other >/dev/null
+jq -c '.entries += [.entries[0]]' "$qk/queue.json" >"$T/q.json" && cp "$T/q.json" "$qk/queue.json"
+qsum=$(tree_sum "$qk")
+qid=$(jq -r '.entries[0].id' "$qk/queue.json")
+AR_KB="$qk" expect_err "queue.json with an id twice" 1 "queue.json: does not parse: entry $qid appears twice" \
+    ar-queue status
+AR_KB="$qk" expect_err "a claim from it too" 1 "entry $qid appears twice" ar-queue claim
+expect "the queue is left as it is" test "$(tree_sum "$qk")" = "$qsum"
+
+tiny_data
+tiny_config "$T/cfg.yaml"
+ncards=$(ls "$KB/cards" | wc -l)
+expect_err "threads=4096" 2 "^ar-train: threads: 4096 is more than this machine can use \([0-9]+ CPUs online: at most [0-9]+; 0 takes every core\)$" \
+    ar-train --config "$T/cfg.yaml" --set threads=4096 --max-steps 1
+many=$(( $(getconf _NPROCESSORS_ONLN) * 8 + 65 ))   # past both the floor (64) and 8 per CPU
+{ cat "$T/cfg.yaml"; printf 'threads: %d\n' "$many"; } | grep -v '^threads: 1$' >"$T/cfg-threads.yaml"
+expect_err "threads: $many in config.yaml" 2 "threads: $many is more than this machine can use" \
+    ar-train --config "$T/cfg-threads.yaml" --max-steps 1
+{ cat "$T/cfg.yaml"; printf -- '---\ndepth: 3\n'; } >"$T/cfg-docs.yaml"
+expect_err "a second YAML document in config.yaml" 2 "^ar-train: $T/cfg-docs.yaml:10: a second YAML document \('---'\)" \
+    ar-train --config "$T/cfg-docs.yaml" --max-steps 1
+{ printf -- '---\n'; cat "$T/cfg.yaml"; printf '...\n'; } >"$T/cfg-one.yaml"
+run ar-train --config "$T/cfg-one.yaml" --max-steps 1
+expect "one document between '---' and '...' is a config" test "$RC" -eq 0
+expect "refused configs recorded no card" test "$(ls "$KB/cards" | wc -l)" -eq $((ncards + 1))
+
 # ar-sync init on a full disk: a whole repository or none, at every level
 # of free space (a half-made .git broke every later sync)
 if [ "$(id -u)" -eq 0 ] && mkdir -p "$T/small2" && mount -t tmpfs -o size=2m tmpfs "$T/small2" 2>/dev/null; then
