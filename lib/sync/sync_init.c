@@ -29,6 +29,15 @@
 #define ASIDE ".git.tmp."
 #define DEAD ".git.dead.tmp."
 
+/* libgit2's last error as "what: message" (as ar_git_fail of sync.c says
+ * it; not called from here, so that this file and sync.c do not use each
+ * other) */
+static int git_fail(const char *what)
+{
+    const git_error *e = git_error_last();
+    return ar_fail(AR_EFAIL, "%s: %s", what, e && e->message ? e->message : "failed");
+}
+
 static int rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
     (void)st, (void)ftw;
@@ -98,7 +107,7 @@ int ar_sync_git_create(const struct ar_kb *kb, git_repository **repo)
     io.flags = GIT_REPOSITORY_INIT_NO_REINIT | GIT_REPOSITORY_INIT_MKPATH;
     io.initial_head = "main";
     git_repository *made = NULL;
-    int rc = git_repository_init_ext(&made, aside, &io) < 0 ? ar_git_fail(kb->root) : 0;
+    int rc = git_repository_init_ext(&made, aside, &io) < 0 ? git_fail(kb->root) : 0;
     git_repository_free(made);
     /* every file of it on disk before it gets its name */
     if (rc == 0 && nftw(inner, fsync_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
@@ -111,7 +120,7 @@ int ar_sync_git_create(const struct ar_kb *kb, git_repository **repo)
     if (rc != 0)
         return -1;
     if (git_repository_open_ext(repo, kb->root, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
-        rc = ar_git_fail(kb->root);
+        rc = git_fail(kb->root);
         ar_sync_git_remove(kb);
         return rc;
     }
