@@ -122,6 +122,10 @@ if [ -n "$RO" ]; then
     AR_KB="$RO" run ar-queue claim
     expect "a claim on a read-only knowledge base fails" test "$RC" -eq 1
     expect "the claim names the read-only file system" grep -q "Read-only file system\|Permission denied" <<<"$ERR"
+    AR_KB="$RO" run ar-synth all
+    expect "ar-synth all on a read-only knowledge base: exit 1" test "$RC" -eq 1
+    expect "ar-synth names the write it could not do" grep -q "synthesis.*Read-only file system\|synthesis.*Permission denied" <<<"$ERR"
+    expect "ar-synth read the facts first (the index warning, not a read error)" grep -q "index.db cannot be written" <<<"$ERR"
     expect "readers changed nothing there" test "$(tree_sum "$RO")" = "$rosum"
     expect "no index file was made there" test ! -e "$RO/index.db"
     [ "$RO" = "$T/ro" ] && umount "$T/ro"
@@ -129,6 +133,28 @@ else
     pass "read-only knowledge base: skipped (no read-only bind mount)"
 fi
 chmod -R u+w "$T/rosrc" 2>/dev/null
+
+# no permission to write (EACCES, not a read-only file system): a chmod'ed
+# copy read by an unprivileged user (root ignores permissions)
+nob() { setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=/tmp "$@"; }
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null && chmod o+x "$T" &&
+   cp -a "$KB" "$T/permkb" && rm -f "$T/permkb"/index.db* && chmod -R a-w,a+rX "$T/permkb" &&
+   nob test -x "$ROOT/bin/ar-card" -a -r "$T/permkb/cards"; then
+    AR_KB="$T/permkb" run nob "$ROOT/bin/ar-card" list
+    expect "list without write permission: exit 0" test "$RC" -eq 0
+    expect "list without write permission shows every card" test "$(grep -c '^20[0-9][0-9]' <<<"$OUT")" -eq "$ncards"
+    expect "list without write permission: one warning naming the permission" \
+        test "$(printf '%s' "$ERR" | grep -c '')" -eq 1 -a -n "$(grep 'index.db cannot be written (.*Permission denied' <<<"$ERR")"
+    AR_KB="$T/permkb" run nob "$ROOT/bin/ar-queue" status
+    expect "queue status without write permission" test "$RC" -eq 0 -a -z "$ERR"
+    expect "queue status without write permission reads the entry" grep -q "read me from a read-only queue" <<<"$OUT"
+    AR_KB="$T/permkb" run nob "$ROOT/bin/ar-brief"
+    expect "the brief without write permission" test "$RC" -eq 0
+    expect "the brief without write permission counts the cards" grep -q "^ar-brief: $ncards experiments" <<<"$OUT"
+    chmod -R u+w "$T/permkb"
+else
+    pass "no write permission: skipped (needs root, setpriv and a tree user nobody can read)"
+fi
 
 # a full disk: every write either stores its card and exits 0, or exits
 # non-zero and stores nothing; never a stored card behind a failure
