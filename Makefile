@@ -1,5 +1,6 @@
 # ar: build, test, install. Entry points: make, make test, make bench,
-# make install PREFIX=..., make deps.
+# make install PREFIX=..., make deps (Debian packages, and the MCP SDK client
+# of the tests through npm).
 #
 # Files are discovered, not listed: lib/*/*.c (one folder per subsystem, see
 # README "Where things are") makes lib/libar.a, trainer/*.c and
@@ -85,6 +86,15 @@ deps:
 	    SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	    $$SUDO apt-get update -q && \
 	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
+	fi
+	@# the MCP SDK client of tests/cli/mcp.sh, at the version package-lock.json pins
+	@if [ ! tests/mcp/node_modules/.package-lock.json -nt tests/mcp/package-lock.json ]; then \
+	    if ! command -v npm >/dev/null; then \
+	        SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	        $$SUDO apt-get update -q && \
+	        DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q nodejs npm; \
+	    fi; \
+	    npm ci --prefix tests/mcp --no-audit --no-fund; \
 	fi
 
 # The main job on a fresh machine (README's first command): install what is

@@ -2,10 +2,13 @@
  * import and export experiment cards. A thin front end over lib/: each
  * subcommand is one struct (base/cli.h ar_subcmd) with its usage, options
  * and positionals, and a run function that calls lib/ and prints. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "analysis/record.h"
 #include "base/atomic.h"
 #include "base/cli.h"
 #include "base/err.h"
@@ -14,8 +17,10 @@
 #include "facts/card.h"
 #include "facts/card_flags.h"
 #include "facts/kb.h"
+#include "facts/note.h"
 #include "facts/patch.h"
 #include "facts/schema.h"
+#include "host/platform.h"
 #include "index/card_batch.h"
 #include "index/import.h"
 #include "index/index.h"
@@ -86,7 +91,7 @@ static const struct ar_opt write_opts[] = {
     AR_OPT_NUM("budget", &wf.budget_s, "S", "training budget in seconds"),
     AR_OPT_STR("config", &wf.config, "JSON|@FILE", "full hyperparameter snapshot"),
     AR_OPT_STR("changes", &wf.changes, "JSON|@FILE", "[{key, from, to}] against the parent config"),
-    AR_OPT_STR("platform", &wf.platform, "JSON|@FILE", "platform object (class is required)"),
+    AR_OPT_STR("platform", &wf.platform, "CLASS|JSON|@FILE", "platform class, or object (class is required)"),
     AR_OPT_STR("data", &wf.data, "JSON|@FILE", "data object (corpus, fingerprint, ...)"),
     AR_OPT_STR("extra", &wf.extra, "JSON|@FILE", "free-form object, at most 16 KiB"),
     AR_OPT_STR("created", &wf.created, "TIME", "creation time (default now)"),
@@ -145,9 +150,17 @@ static int run_write(int n, char **args)
     (void)n, (void)args;
     if (jsonl)
         return write_jsonl();
-    if (!use_stdin && !wf.hypothesis && !wf.category) {
-        ar_opt_help(write_opts, usage_write, 1);
-        return AR_EINPUT;
+    /* a missing field is named, not answered with the whole usage */
+    if (!use_stdin && !wf.hypothesis)
+        ar_die(AR_EINPUT, "write: field 'hypothesis': required (--hypothesis TEXT, or a card on --stdin)");
+    /* --platform H100: a plain class (any case) is {"class": "h100"} */
+    static char plat_json[128];
+    if (wf.platform && wf.platform[0] != '{' && wf.platform[0] != '@') {
+        char cls[80];
+        if (ar_platform_class_arg(wf.platform, "--platform", cls, sizeof cls) != 0)
+            ar_die_last();
+        snprintf(plat_json, sizeof plat_json, "{\"class\":\"%s\"}", cls);
+        wf.platform = plat_json;
     }
     jv card = stdin_card();
     wf.has_val_bpb = ar_opt_given(write_opts, &wf.val_bpb);
@@ -204,6 +217,11 @@ static struct ar_filter filter;   /* the card filter of list and export */
 /* the knowledge base, once the filter is checked */
 static const struct ar_kb *filtered_kb(void)
 {
+    static char cls[80];   /* --platform H100 is class h100 */
+    if (filter.platform && ar_platform_class_arg(filter.platform, "--platform", cls, sizeof cls) != 0)
+        ar_die_last();
+    if (filter.platform)
+        filter.platform = cls;
     if (ar_filter_check(&filter) != 0)
         ar_die_last();
     return the_kb(0);
@@ -292,22 +310,15 @@ static int add_note(const char *card, const char *kind, const char *text)
 static int run_note(int n, char **ids)
 {
     (void)n;
-    int kinds = !!lesson + !!status + (!!comment && !status);
-    if (kinds > 1)
-        ar_die(AR_EINPUT, "note: give one of --lesson, --status, --comment");
-    if (kinds == 0) {
+    const char *kind, *text;
+    int rc = ar_note_kind_of(lesson, status, comment, &kind, &text);
+    if (rc < 0)
+        ar_die_last();
+    if (rc == 1) {
         ar_opt_help(note_opts, usage_note, 1);
         return AR_EINPUT;
     }
-    if (status) {
-        jv s = jv_string(status);
-        int rc = ar_check_enum(s, "status", ar_card_statuses);
-        jv_free(s);
-        if (rc)
-            ar_die_last();
-    }
-    return add_note(ids[0], lesson ? "lesson" : status ? "status" : "comment",
-                    lesson ? lesson : comment ? comment : "");
+    return add_note(ids[0], kind, text);
 }
 
 static const struct ar_subcmd note_cmd = {
@@ -439,6 +450,82 @@ static const struct ar_subcmd checkout_cmd = {
              "to trainer/ and kernels/ and commits it. Prints the branch.\n",
 };
 
+/* ----------------------------------------------------------------- record */
+
+static struct ar_record_opts rec;
+static const struct ar_opt record_opts[] = {
+    AR_OPT_STR("platform", &rec.platform, "CLASS", "platform class (h100, apple-m2-pro; default: detected)"),
+    AR_OPT_STR("session", &rec.session, "TAG", "session ($AR_SESSION, else TAG of branch autoresearch/TAG)"),
+    AR_OPT_STR("agent", &rec.agent, "NAME", "who ran it (default $AR_AGENT or user@host)"),
+    AR_OPT_STR("data", &rec.data, "NAME", "the data set (part of the comparability key)"),
+    AR_OPT_NUM("budget", &rec.budget_s, "S", "training budget in seconds (default: the log's, else 300)"),
+    AR_OPT_STR("hypothesis", &rec.hypothesis, "TEXT", "what the run tested (default: the commit's subject)"),
+    AR_OPT_STR("repo", &rec.repo, "DIR", "the trainer's git repository (default: around .)"),
+    AR_OPT_STR("tsv", &rec.tsv, "FILE", "also append the run's row to this results.tsv"),
+    AR_OPT_BOOL("json", &json_out, "print the card instead of its id"),
+    OPT_KB,
+    AR_OPT_END,
+};
+
+static int run_record(int n, char **args)
+{
+    rec.log = n > 0 ? args[0] : NULL;
+    if ((!rec.log || !strcmp(rec.log, "-")) && isatty(0))
+        ar_die(AR_EINPUT, "record: no LOG given and stdin is a terminal (ar-card record run.log)");
+    if (ar_opt_given(record_opts, &rec.budget_s) && !(rec.budget_s > 0))
+        ar_die(AR_EINPUT, "record: --budget: must be more than 0 seconds");
+    /* a knowledge base that is not there yet is created by record once the
+     * log and the commit are known good, not before */
+    static struct ar_kb kb;
+    if (ar_kb_open(&kb, kb_dir, 0) != 0 && access(kb.root, F_OK) == 0)
+        ar_die_last();
+    jv card;
+    int rc = ar_record_log(&kb, &rec, &card);
+    if (rc < 0)
+        ar_die_last();
+    const char *id = ar_jv_str(card, "id");
+    if (rc == AR_RECORD_EXISTS)
+        fprintf(stderr, "ar-card: %s: ar-train recorded this run already, as card %s\n",
+                rec.log && strcmp(rec.log, "-") ? rec.log : "stdin", id);
+    if (json_out) {
+        char *text = ar_json_dump(card, AR_JSON_COMPACT);
+        puts(text);
+        free(text);
+    } else {
+        puts(id);
+    }
+    if (rc == 0) {
+        jv v = ar_jv_get(card, "extra"), verdict = ar_jv_get(v, "verdict");
+        double delta = ar_jv_num(card, "delta", NAN);
+        fprintf(stderr, "status: %s", ar_jv_str(card, "status"));
+        if (isfinite(delta))
+            fprintf(stderr, " (delta %+.6f against %s, 2 sigma %.4f)", delta, ar_jv_str(card, "baseline"),
+                    2 * ar_jv_num(verdict, "sigma", NAN));
+        fputc('\n', stderr);
+        jv_free(verdict);
+        jv_free(v);
+    }
+    jv_free(card);
+    return AR_OK;
+}
+
+static const struct ar_subcmd record_cmd = {
+    .name = "record", .summary = "record the card of a finished run from its log (train.py or ar-train)",
+    .opts = record_opts, .min = 0, .max = 1, .run = run_record,
+    .usage = "usage: ar-card record [LOG] [--platform CLASS] [--session TAG] [--data NAME]\n"
+             "                      [--budget S] [--tsv results.tsv] [--json]\n\n"
+             "Turns one finished run into a card: metrics from the summary block after\n"
+             "the log's last '---' line (stdin without LOG; train.py's or ar-train's\n"
+             "names), commit, parent and hypothesis (the subject) from git, changes from\n"
+             "the commit's diff of train.py's constants (or trainer/config.yaml), the\n"
+             "platform detected (an NVIDIA GPU by nvidia-smi, Apple Silicon, else the\n"
+             "CPU), and the status by the keep rule against the session's best on the\n"
+             "same data, budget and platform class. A log without val_bpb is a crash\n"
+             "card. Code changes that are not constants are kept as the card's patch.\n"
+             "Prints the id (the status on stderr); an ar-train log that names its\n"
+             "card is not recorded twice.\n",
+};
+
 /* ------------------------------------------------------------------- main */
 
 static const struct ar_subcmd index_cmd = {
@@ -446,7 +533,7 @@ static const struct ar_subcmd index_cmd = {
 };
 
 static const struct ar_subcmd *const commands[] = {
-    &write_cmd, &show_cmd, &list_cmd, &query_cmd, &note_cmd, &retract_cmd,
+    &write_cmd, &record_cmd, &show_cmd, &list_cmd, &query_cmd, &note_cmd, &retract_cmd,
     &validate_cmd, &index_cmd, &import_cmd, &export_cmd, &checkout_cmd, NULL,
 };
 

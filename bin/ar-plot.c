@@ -13,6 +13,7 @@
 #include "base/err.h"
 #include "analysis/findings.h"
 #include "facts/kb.h"
+#include "host/platform.h"
 #include "base/opt.h"
 #include "plot/plot.h"
 #include "analysis/scope.h"
@@ -39,6 +40,11 @@ struct common {
 static void check_common(const struct ar_opt *opts, struct common *c)
 {
     int w = ar_opt_given(opts, &c->width), h = ar_opt_given(opts, &c->height);
+    static char cls[80];   /* --platform H100 is class h100 */
+    if (c->filter.platform && ar_platform_class_arg(c->filter.platform, "--platform", cls, sizeof cls) != 0)
+        ar_die_last();
+    if (c->filter.platform)
+        c->filter.platform = cls;
     if (c->term && c->output)
         ar_die(AR_EINPUT, "options '--term' and '--output' exclude each other");
     if (c->output && !ar_plot_format_ok(c->output))

@@ -430,31 +430,17 @@ static int run_status(int nargs, char **args)
     (void)nargs, (void)args;
     struct ar_kb kb;
     struct ar_queue *q = open_queue(&kb, 0);
-    jv entries;
-    if (ar_queue_list(q, &entries) != 0)
+    jv status;
+    if (ar_queue_status(q, all, &status) != 0)
         ar_die_last();
     ar_queue_close(q);
-    jv counts = jv_object(), shown = jv_array();
-    for (int i = 0; ar_queue_statuses[i]; i++)
-        ar_jv_set(&counts, ar_queue_statuses[i], jv_number(0));
-    jv_array_foreach(entries, i, e) {
-        (void)i;
-        const char *st = ar_jv_str(e, "status");
-        ar_jv_set(&counts, st, jv_number(ar_jv_num(counts, st, 0) + 1));
-        if (all || !strcmp(st, "pending") || !strcmp(st, "claimed"))
-            shown = jv_array_append(shown, e);
-        else
-            jv_free(e);
-    }
-    jv_free(entries);
     if (json_out) {
-        jv out = jv_object();
-        ar_jv_set(&out, "counts", counts);
-        ar_jv_set(&out, "entries", shown);
-        print_json(out, AR_JSON_COMPACT);
-        jv_free(out);
+        print_json(status, AR_JSON_COMPACT);
+        jv_free(status);
         return AR_OK;
     }
+    jv counts = ar_jv_get(status, "counts"), shown = ar_jv_get(status, "entries");
+    jv_free(status);
     for (int i = 0; ar_queue_statuses[i]; i++)
         printf("%s%s %g", i ? "  " : "", ar_queue_statuses[i],
                ar_jv_num(counts, ar_queue_statuses[i], 0));
@@ -558,6 +544,11 @@ static int run_plan(int nargs, char **args)
     if (ar_suggest_config(config_file, &config) != 0)
         ar_die_last();
     jv detected = jv_invalid();
+    static char cls[80];   /* --platform H100 is class h100 */
+    if (platform && ar_platform_class_arg(platform, "--platform", cls, sizeof cls) != 0)
+        ar_die_last();
+    if (platform)
+        platform = cls;
     if (!platform) {
         detected = ar_platform_detect(NULL);
         platform = ar_jv_str(detected, "class");

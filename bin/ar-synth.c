@@ -33,7 +33,11 @@ struct job {
     int what;
     const char *tag;   /* DO_SESSION */
     int table, json;   /* coverage on stdout */
+    int print;         /* the reports meta and session wrote, on stdout */
 };
+
+/* The reports written, when the job prints them. */
+static struct ar_buf *printed;
 
 /* ------------------------------------------------------------ the work */
 
@@ -109,6 +113,8 @@ static void write_session(const struct state *s, const size_t *idx, size_t n, co
     char name[PATH_MAX - 32], file[PATH_MAX];
     snprintf(file, sizeof file, "synthesis/%s", ar_synth_session_file(tag, name, sizeof name));
     put(&s->kb, file, md, strlen(md));
+    if (printed)
+        ar_buf_puts(printed, md);
     free(md);
     ar_findings_free(f);
     ar_kbstats_free(sub);
@@ -139,9 +145,19 @@ static size_t sessions(const struct state *s, const char *tag, int write)
     return found;
 }
 
+/* Whether stdout goes nowhere (>/dev/null), where printing is wasted. */
+static int stdout_is_null(void)
+{
+    struct stat out, null;
+    return fstat(1, &out) == 0 && stat("/dev/null", &null) == 0 && S_ISCHR(out.st_mode) &&
+           out.st_rdev == null.st_rdev;
+}
+
 static int run(const struct job *job)
 {
     struct state s = {0};
+    struct ar_buf reports = {0};
+    printed = job->print ? &reports : NULL;
     if (ar_kb_open(&s.kb, kb_dir, 0) != 0)
         ar_die_last();
     load(&s);
@@ -178,6 +194,8 @@ static int run(const struct job *job)
         put_json(&s.kb, "synthesis/meta.json", ar_synth_meta_json(s.st, s.f, s.cov));
         char *md = ar_synth_meta_md(s.st, s.f, s.cov);
         put(&s.kb, "synthesis/meta.md", md, strlen(md));
+        if (printed)
+            ar_buf_puts(printed, md);
         free(md);
     }
     if (job->what & DO_SESSION)
@@ -186,6 +204,10 @@ static int run(const struct job *job)
         sessions(&s, NULL, 1);
     ar_unlock(lock);
 
+    if (printed && reports.len)
+        fwrite(reports.data, 1, reports.len, stdout);
+    ar_buf_free(&reports);
+    printed = NULL;
     if (job->table)
         ar_coverage_print(s.cov, stdout);
     if (job->json) {
@@ -210,29 +232,34 @@ static int run(const struct job *job)
 /* ------------------------------------------------------------ commands */
 
 static const char usage_session[] =
-    "usage: ar-synth session TAG [--kb DIR]\n"
+    "usage: ar-synth session TAG [--kb DIR] [--print]\n"
     "\n"
     "Writes synthesis/session-TAG.md from that session's cards only: platform,\n"
     "counts, baseline and best, confirmed findings, dead ends, crashes, open\n"
-    "questions. An unknown session is an error (exit 2) and writes nothing.\n";
+    "questions, and prints it unless stdout is /dev/null (--print: always).\n"
+    "An unknown session is an error (exit 2) and writes nothing.\n";
+
+static int print_opt;   /* --print of meta and session */
+
+#define OPT_PRINT AR_OPT_BOOL("print", &print_opt, "print the report even when stdout is /dev/null")
 
 static int cmd_session(int argc, char **argv)
 {
-    struct ar_opt opts[] = {OPT_KB, AR_OPT_END};
+    struct ar_opt opts[] = {OPT_KB, OPT_PRINT, AR_OPT_END};
     ar_opt_parse_n(opts, argc, argv, usage_session, "session", 1, 1);
     if (!argv[0][0])
         ar_die(AR_EINPUT, "session: empty tag");
-    struct job job = {DO_SESSION, argv[0], 0, 0};
+    struct job job = {DO_SESSION, argv[0], 0, 0, print_opt || !stdout_is_null()};
     return run(&job);
 }
 
 static const char usage_meta[] =
-    "usage: ar-synth meta [--kb DIR]\n"
+    "usage: ar-synth meta [--kb DIR] [--print]\n"
     "\n"
     "Writes synthesis/meta.md and synthesis/meta.json, the rolling synthesis\n"
     "of all sessions: key findings, platform-specific findings, noise floor,\n"
     "best per comparability key, coverage map, open questions, certainty\n"
-    "landscape.\n";
+    "landscape; prints meta.md unless stdout is /dev/null (--print: always).\n";
 
 static const char usage_findings[] =
     "usage: ar-synth findings [--kb DIR]\n"
@@ -250,13 +277,16 @@ static int simple(int argc, char **argv, const char *usage, int what)
 {
     struct ar_opt opts[] = {OPT_KB, AR_OPT_END};
     ar_opt_parse_none(opts, argc, argv, usage, argv[0]);
-    struct job job = {what, NULL, 0, 0};
+    struct job job = {what, NULL, 0, 0, 0};
     return run(&job);
 }
 
 static int cmd_meta(int argc, char **argv)
 {
-    return simple(argc, argv, usage_meta, DO_META);
+    struct ar_opt opts[] = {OPT_KB, OPT_PRINT, AR_OPT_END};
+    ar_opt_parse_none(opts, argc, argv, usage_meta, argv[0]);
+    struct job job = {DO_META, NULL, 0, 0, print_opt || !stdout_is_null()};
+    return run(&job);
 }
 
 static int cmd_findings(int argc, char **argv)
@@ -289,7 +319,7 @@ static int cmd_coverage(int argc, char **argv)
     ar_opt_parse_none(opts, argc, argv, usage_coverage, "coverage");
     if (quiet && json)
         ar_die(AR_EINPUT, "coverage: --quiet and --json exclude each other");
-    struct job job = {DO_COVERAGE, NULL, !quiet && !json, json};
+    struct job job = {DO_COVERAGE, NULL, !quiet && !json, json, 0};
     return run(&job);
 }
 

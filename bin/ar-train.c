@@ -208,6 +208,35 @@ static struct loader *open_data(const char *dir, const struct train_config *cfg,
 
 
 /* ------------------------------------------------------------------------ */
+/* the verdict, after the summary block (man/ar-train.1, "STATUS") */
+
+static void print_verdict(FILE *f, const struct ar_verdict *v, const char *given, const char *id)
+{
+    if (strcmp(v->status, "crash") == 0)
+        return;   /* the summary said so */
+    fprintf(f, "status:           %s%s\n", given ? given : v->status, given ? " (given by --status)" : "");
+    if (isfinite(v->delta))
+        fprintf(f, "delta:            %+.6f (vs %s)\n", v->delta, v->best_id);
+    if (v->verify[0]) {
+        if (isfinite(v->verify_delta))
+            fprintf(f, "verify:           %s with %s (%+.6f)\n", v->verify, v->verified_id, v->verify_delta);
+        else
+            fprintf(f, "verify:           %s (%s)\n", v->verify, v->verified_id);
+    }
+    if (strcmp(v->sigma_from, "prior") == 0)
+        fprintf(f, "sigma:            %.4f (prior: no replicates on this platform class yet)\n", v->sigma);
+    else
+        fprintf(f, "sigma:            %.4f (%s)\n", v->sigma, v->sigma_from);
+    /* the advice names the card to replicate: this one */
+    const char *card = strstr(v->advice, "--verify CARD");
+    if (card && id)
+        fprintf(f, "advice:           %.*s--verify %s%s\n", (int)(card - v->advice), v->advice, id,
+                card + strlen("--verify CARD"));
+    else
+        fprintf(f, "advice:           %s\n", v->advice);
+}
+
+/* ------------------------------------------------------------------------ */
 /* commands */
 
 static void load_config(struct train_config *cfg, const struct args *a)
@@ -404,6 +433,7 @@ static int cmd_run(int argc, char **argv)
         ar_die_last();
 
     char id[AR_ID_LEN + 1] = "";
+    struct ar_verdict verdict;
     if (!a.no_card) {
         jv extra = jv_object();
         ar_jv_set(&extra, "dirty", jv_bool(!have_git || git.dirty));
@@ -417,6 +447,8 @@ static int cmd_run(int argc, char **argv)
             ar_jv_set(&extra, "crash", jv_string(r.crash_reason));
         if (a.init)
             ar_jv_set(&extra, "init_from", jv_string(a.init));
+        if (a.max_steps > 0)   /* the run may stop short of its budget: then not a replicate */
+            ar_jv_set(&extra, "max_steps", jv_number(a.max_steps));
         if (have_patch)
             ar_jv_set(&extra, "patch", ar_patch_info(&patch));
         jv tags = jv_invalid();
@@ -441,6 +473,7 @@ static int cmd_run(int argc, char **argv)
             .platform = ar_platform_detect(kernels_blas_info()),
             .data = loader_card_data(L),
             .extra = extra,
+            .verdict = &verdict,
         };
         int rc = record_card(&kb, &rec, id);
         if (rc == 0 && have_patch && ar_patch_store(&kb, id, &patch) < 0)
@@ -454,6 +487,8 @@ static int cmd_run(int argc, char **argv)
             ar_warn("queue: %s", ar_last_error());
     }
     train_print_summary(stdout, &r, id[0] ? id : NULL);
+    if (id[0])
+        print_verdict(stdout, &verdict, r.crashed ? NULL : a.status, id);
     gpt_free(m);
     loader_free(L);
     ar_strlist_free(&a.tags);

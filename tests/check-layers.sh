@@ -17,10 +17,11 @@ declare -A USES=(
     [host]="base"
     [facts]="base host"
     [index]="base facts"
-    [analysis]="base facts index"
+    [analysis]="base host facts index"
     [queue]="base facts"
     [sync]="base facts index"
     [plot]="base facts index analysis"
+    [mcp]="base host facts index analysis queue sync"
 )
 bad=0
 fail() { echo "check-layers: $*"; bad=1; }

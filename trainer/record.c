@@ -9,82 +9,13 @@
 #include "base/err.h"
 #include "index/index.h"
 #include "base/json.h"
-
-/* ------------------------------------------------------------------------ */
-/* the best card of a session and comparability key */
-
-struct best_search {
-    const char *session, *fingerprint, *cls;
-    double budget_s;
-    jv best;
-    double best_bpb;
-    const char *ref_hash;   /* NULL, or the config hash of the reference */
-    jv ref;                 /* the first card run with it */
-};
-
-static int str_eq(const char *a, const char *b)
-{
-    return a && b ? strcmp(a, b) == 0 : a == b;
-}
-
-static int consider(char *line, size_t len, void *ctx)
-{
-    struct best_search *s = ctx;
-    jv v;
-    if (ar_json_parse(line, len, "index.jsonl", &v) != 0)
-        return 0;   /* the index is derived; a bad line is not this run's problem */
-    const char *status = ar_jv_str(v, "status");
-    jv retracted = ar_jv_get(v, "retracted");
-    jv data = ar_jv_get(v, "data"), platform = ar_jv_get(v, "platform");
-    jv metrics = ar_jv_get(v, "metrics");
-    double bpb = ar_jv_num(metrics, "val_bpb", NAN);
-    int same_key = jv_get_kind(retracted) != JV_KIND_TRUE && str_eq(ar_jv_str(v, "session"), s->session) &&
-                   str_eq(ar_jv_str(data, "fingerprint"), s->fingerprint) &&
-                   str_eq(ar_jv_str(platform, "class"), s->cls) &&
-                   ar_jv_num(v, "budget_s", NAN) == s->budget_s && isfinite(bpb);
-    int match = same_key && (str_eq(status, "keep") || str_eq(status, "baseline"));
-    jv_free(retracted);
-    jv_free(data);
-    jv_free(platform);
-    jv_free(metrics);
-    /* lines come in id order: the first card with the reference config */
-    if (same_key && s->ref_hash && !jv_is_valid(s->ref) && !str_eq(status, "crash") &&
-        str_eq(ar_jv_str(v, "config_hash"), s->ref_hash))
-        s->ref = jv_copy(v);
-    if (match && (!jv_is_valid(s->best) || bpb < s->best_bpb)) {
-        jv_free(s->best);
-        s->best = v;
-        s->best_bpb = bpb;
-    } else {
-        jv_free(v);
-    }
-    return 0;
-}
-
-/* The best card and, when ref_hash is given, the first card run with that
- * config (*ref, else jv_invalid()) of a session and comparability key. */
-static int find_cards(const struct ar_kb *kb, const char *session, const char *fingerprint, double budget_s,
-                      const char *platform_class, const char *ref_hash, jv *best, jv *ref)
-{
-    struct best_search s = { session, fingerprint, platform_class, budget_s, jv_invalid(), 0, ref_hash,
-                             jv_invalid() };
-    int rc = ar_index_foreach(kb, consider, &s);
-    if (rc < 0) {
-        jv_free(s.best);
-        jv_free(s.ref);
-        *best = *ref = jv_invalid();
-        return -1;
-    }
-    *best = s.best;
-    *ref = s.ref;
-    return 0;
-}
+#include "analysis/verdict.h"
 
 int record_find_best(const struct ar_kb *kb, const char *session, const char *fingerprint,
                      double budget_s, const char *platform_class, jv *best)
 {
     jv ref;
-    return find_cards(kb, session, fingerprint, budget_s, platform_class, NULL, best, &ref);
+    return ar_verdict_best(kb, session, fingerprint, budget_s, platform_class, NULL, NULL, best, &ref);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -116,7 +47,7 @@ int record_build(const struct ar_kb *kb, struct record *r, jv *card)
     char base_hash[65];
     if (r->base)
         config_hash(r->base, base_hash);
-    if (find_cards(kb, r->session, fp, r->budget_s, cls, r->base ? base_hash : NULL, &best, &ref) < 0)
+    if (ar_verdict_best(kb, r->session, fp, r->budget_s, cls, r->base ? base_hash : NULL, NULL, &best, &ref) < 0)
         goto fail;
     jv c = jv_object();
     if (r->session)
@@ -147,22 +78,12 @@ int record_build(const struct ar_kb *kb, struct record *r, jv *card)
     }
     ar_jv_set(&c, "config", config);
 
-    const char *status = r->status;
-    double bpb = r->res->val_bpb, best_bpb = NAN;
-    if (have_best) {
-        jv bm = ar_jv_get(best, "metrics");
-        best_bpb = ar_jv_num(bm, "val_bpb", NAN);
-        jv_free(bm);
-    }
-    if (r->res->crashed)   /* a crash is a crash, whatever --status said */
-        status = "crash";
-    if (!status)
-        status = !isfinite(bpb) ? "crash"
-                 : !have_best ? "baseline"
-                 : bpb < best_bpb ? "keep"
-                 : "discard";
-    ar_jv_set(&c, "status", jv_string(status));
-    int crash = strcmp(status, "crash") == 0;
+    /* the status is the keep rule's (lib/analysis/verdict.h), judged on
+     * the finished card below, unless --status gave one; a crash is a
+     * crash whatever --status said */
+    double bpb = r->res->val_bpb;
+    const char *status = r->res->crashed || !isfinite(bpb) ? "crash" : r->status;
+    int crash = status && strcmp(status, "crash") == 0;
     ar_jv_set(&c, "metrics", metrics(r->res, crash));
     /* the delta is against the card the changes are against: the base
      * config's first run for a queue entry, else the session's best */
@@ -187,11 +108,21 @@ int record_build(const struct ar_kb *kb, struct record *r, jv *card)
     ar_jv_set(&c, "budget_s", jv_number(r->budget_s));
     ar_jv_set(&c, "platform", r->platform);
     ar_jv_set(&c, "data", r->data);
-    if (jv_is_valid(r->extra))
-        ar_jv_set(&c, "extra", r->extra);
-    else
-        jv_free(r->extra);
+    jv extra = jv_is_valid(r->extra) ? r->extra : jv_object();
     r->platform = r->data = r->extra = jv_invalid();
+    struct ar_verdict v;
+    if (ar_verdict_of(kb, c, &v) < 0) {
+        jv_free(extra);
+        jv_free(c);
+        goto fail;
+    }
+    if (!status)
+        status = v.status;
+    ar_jv_set(&c, "status", jv_string(status));
+    ar_jv_set(&extra, "verdict", ar_verdict_extra(&v));
+    ar_jv_set(&c, "extra", extra);
+    if (r->verdict)
+        *r->verdict = v;
     jv_free(best);
     jv_free(ref);
     *card = c;

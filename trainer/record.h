@@ -1,7 +1,8 @@
 /* The experiment card of an ar-train run (DESIGN.md, `ar.card/1`): built
  * from the config, the result, git, platform and data, compared with the
  * best card of the same session and comparability key (data fingerprint +
- * budget + platform class) to get delta and status, then stored. */
+ * budget + platform class) to get delta, and judged by the keep rule
+ * (lib/analysis/verdict.h) to get its status, then stored. */
 #ifndef AR_TRAINER_RECORD_H
 #define AR_TRAINER_RECORD_H
 
@@ -13,6 +14,7 @@
 #include "facts/id.h"
 #include "facts/kb.h"
 #include "train.h"
+#include "analysis/verdict.h"
 
 struct record {
     const char *session;        /* NULL: no session */
@@ -32,12 +34,14 @@ struct record {
     const struct train_result *res;
     jv platform;                /* these three are consumed */
     jv data;                    /* corpus, tokenizer_hash, vocab, val_tokens, fingerprint */
-    jv extra;
+    jv extra;                   /* gets extra.verdict (ar_verdict_extra) */
+    struct ar_verdict *verdict; /* NULL, or receives the verdict */
 };
 
 /* The best card (lowest val_bpb with status keep or baseline as it counts,
  * not retracted) with this session (NULL matches cards without one) and
- * comparability key. *best is jv_invalid() when there is none. */
+ * comparability key: ar_verdict_best. *best is jv_invalid() when there is
+ * none. */
 int record_find_best(const struct ar_kb *kb, const char *session, const char *fingerprint,
                      double budget_s, const char *platform_class, jv *best);
 

@@ -19,7 +19,19 @@
  * one item each, then whole sections go; a section that lost items says
  * how many ("... 12 more"), and a last line names dropped sections. The
  * best section goes last. Retracted cards never count; crash cards are
- * never a val_bpb (lib/analysis/stats.h). */
+ * never a val_bpb (lib/analysis/stats.h).
+ *
+ * Lessons: the best and recent items carry the lesson notes of their card
+ * (the newest AR_BRIEF_LESSONS in the text, every one in --json), so they
+ * come and go with the card's item within --max-bytes.
+ *
+ * Text from other agents (hypotheses, lessons, queue entries whose author
+ * is not the local agent) is quoted data: [AGENT wrote] "..." with JSON
+ * escapes (quotes, line breaks, controls, bidirectional and other
+ * invisible format characters), cut with "(cut at N of M bytes)", and a
+ * line under the summary saying it is data, not instructions; in --json
+ * such fields are cut to AR_BRIEF_QUOTE_MAX bytes (FIELD_cut: {at, of})
+ * beside "agent" and "quoted": true. */
 #ifndef AR_BRIEF_H
 #define AR_BRIEF_H
 
@@ -34,6 +46,10 @@
 #define AR_BRIEF_MAX_BYTES 4096
 #define AR_BRIEF_MIN_BYTES 256
 #define AR_BRIEF_RECENT 5
+#define AR_BRIEF_HYPOTHESIS_MAX 90   /* bytes of a hypothesis in the text */
+#define AR_BRIEF_LESSON_MAX 240      /* bytes of a lesson in the text */
+#define AR_BRIEF_LESSONS 3           /* lessons per card in the text (the newest) */
+#define AR_BRIEF_QUOTE_MAX 300       /* bytes of another agent's text in --json */
 
 struct ar_brief_in {
     const struct ar_kb *kb;          /* reads the best and baseline cards' configs; may be NULL */
@@ -43,6 +59,7 @@ struct ar_brief_in {
     jv queue;                        /* queue entries (borrowed), or jv_invalid() for none */
     const char *scope;               /* the filters, for the summary line; may be NULL */
     int recent;                      /* experiments in the recent section */
+    const char *agent;               /* the local agent; NULL: ar_agent_name() */
 };
 
 struct ar_brief;

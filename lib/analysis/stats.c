@@ -16,6 +16,11 @@
 
 /* ------------------------------------------------------------ reading views */
 
+int ar_stats_truncated(double training_seconds, double budget_s)
+{
+    return budget_s > 0 && training_seconds >= 0 && training_seconds < AR_FULL_BUDGET_FRAC * budget_s;
+}
+
 const char *ar_stats_keyname(const char *fingerprint, double budget_s, const char *platform,
                              char *out, size_t size)
 {
@@ -200,6 +205,7 @@ static void from_row(struct ar_pool *pool, const struct ar_cardrow *r, struct ar
     c->has_delta = r->has_delta;
     c->delta = r->has_delta ? r->delta : 0;
     c->training_seconds = r->has_training ? r->training_seconds : 0;
+    c->truncated = r->has_training && r->has_budget && ar_stats_truncated(r->training_seconds, r->budget_s);
     c->retracted = r->retracted;
     c->tags = memo_list(pool, m ? &m->tag : NULL, r->tags, r->ntags);
     c->ntags = r->ntags;
@@ -429,7 +435,7 @@ static void build_groups(struct ar_kbstats *st, const size_t *idx, size_t m)
     st->ngroups = 0;
     for (size_t j = 0; j < m; j++) {
         struct ar_cardsum *c = &st->cards[idx[j]];
-        if (!c->config_hash)
+        if (!c->config_hash || c->truncated)   /* a truncated run measures another budget */
             continue;
         long *slot = ar_ptrmap_at(&map, c->config_hash, c->key);   /* key: fingerprint, budget, class */
         if (*slot < 0) {

@@ -29,6 +29,9 @@
 
 #define AR_SIGMA_DEFAULT 0.002   /* noise floor of a class without replicates */
 #define AR_SIGMA_MIN 0.0001      /* floor under a pooled estimate (identical reruns) */
+/* A run that trained less than this fraction of its budget (ar-train
+ * --max-steps, a stopped run) is truncated: not a replicate. */
+#define AR_FULL_BUDGET_FRAC 0.9
 
 /* One entry of a card's changes: config key, and the values as canonical
  * JSON text ("null" when absent). numeric: both values are numbers. */
@@ -56,6 +59,7 @@ struct ar_cardsum {
     double training_seconds;   /* metrics.training_seconds, 0 when absent */
     int has_bpb, has_delta;
     int retracted, crash;
+    int truncated;             /* ar_stats_truncated: never a replicate */
     int counts;                /* enters the statistics (see above) */
     int group;                 /* replicate group (index into groups), -1 when none */
     const char **tags;
@@ -80,7 +84,8 @@ struct ar_keystat {
 };
 
 /* Replicates: counted cards with the same config_hash, data fingerprint,
- * budget and platform class. */
+ * budget and platform class that trained their whole budget (not
+ * truncated). */
 struct ar_group {
     const char *platform;
     int runs;
@@ -172,6 +177,11 @@ double ar_stats_z(const struct ar_kbstats *st, const struct ar_cardsum *c);
 /* Counted runs in card i's replicate group (1 for a card without one, 0
  * for a card that does not count). */
 int ar_stats_replicates(const struct ar_kbstats *st, size_t i);
+
+/* 1 when a run trained for less than AR_FULL_BUDGET_FRAC of its budget:
+ * metrics.training_seconds below that share of budget_s (a --max-steps
+ * run). A card without training_seconds or budget is taken as full. */
+int ar_stats_truncated(double training_seconds, double budget_s);
 
 /* The comparability key of a fingerprint, budget and class, written into
  * out: "FINGERPRINT|BUDGET|CLASS" with the budget as %g and "-" for an

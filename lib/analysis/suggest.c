@@ -121,6 +121,7 @@ jv ar_replicate_fields(const struct ar_kb *kb, jv entries, const char *card_id, 
         return jv_invalid();
     }
     jv ov = typed_config(card_id, config);
+    jv_free(config);
     struct seed_scan scan = { card_id, ar_jv_num(card, "seed", 0) };
     if (!jv_is_valid(ov) || ar_index_foreach(kb, seed_of_verifier, &scan) < 0) {
         jv_free(ov);

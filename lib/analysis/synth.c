@@ -190,6 +190,27 @@ static void noise_lines(struct ar_buf *b, const struct ar_kbstats *st)
     }
 }
 
+
+/* "## Lessons": the lesson of every card that has one (the last lesson
+ * note of each, as the index keeps it), newest card first, none left out;
+ * retracted cards' lessons too, marked, since what went wrong is a lesson. */
+static void lessons_section(struct ar_buf *b, const struct ar_kbstats *st)
+{
+    int n = 0;
+    for (size_t i = st->n; i-- > 0;) {
+        const struct ar_cardsum *c = &st->cards[i];
+        if (!c->lesson)
+            continue;
+        if (!n++)
+            ar_buf_puts(b, "\n## Lessons\n\n");
+        ar_buf_printf(b, "- %s (%s%s, ", c->id, c->status, c->retracted ? ", retracted" : "");
+        put_text(b, c->agent[0] ? c->agent : "-", 64);
+        ar_buf_puts(b, "): ");
+        put_text(b, c->lesson, AR_SYNTH_LESSON_MAX);
+        ar_buf_puts(b, "\n");
+    }
+}
+
 /* ------------------------------------------------------------ session */
 
 char *ar_synth_session_md(const struct ar_kbstats *st, const struct ar_findings *f, const char *tag)
@@ -281,6 +302,7 @@ char *ar_synth_session_md(const struct ar_kbstats *st, const struct ar_findings 
     }
     more_line(&b, shown, n);
     claim_section(&b, by, f->n, is_open, "Open questions", 0);
+    lessons_section(&b, st);
     free(by);
     return ar_buf_take(&b);
 }
@@ -561,6 +583,7 @@ char *ar_synth_meta_md(const struct ar_kbstats *st, const struct ar_findings *f,
     more_line(&b, shown, n);
     claim_section(&b, by, f->n, is_dead_end, "Dead ends", 1);   /* surest first: lowest certainty */
     free(by);
+    lessons_section(&b, st);
 
     ar_buf_puts(&b, "\n## Coverage\n\n| category | experiments | kept | crashes | best delta | state |\n"
                     "| --- | ---: | ---: | ---: | ---: | --- |\n");

@@ -14,15 +14,16 @@
 
 #define AR_SYNTH_LIST_MAX 20   /* items per list in the markdown */
 #define AR_SYNTH_DEAD_NULL 0.1 /* null-evidence claims below this certainty are dead ends */
+#define AR_SYNTH_LESSON_MAX 4000 /* bytes of a lesson in the markdown (a note's whole text) */
 
 /* synthesis/session-TAG.md for the cards of one session (st holds only
  * them): platform, counts, baseline and best, confirmed findings, dead
- * ends, crashes, open questions. malloc'd. */
+ * ends, crashes, open questions, and every card's lesson. malloc'd. */
 char *ar_synth_session_md(const struct ar_kbstats *st, const struct ar_findings *f, const char *tag);
 
 /* meta.md (malloc'd) and meta.json: key findings, platform-specific
  * findings, noise floor, best per key, coverage map, open questions,
- * certainty landscape. */
+ * certainty landscape; meta.md lists every card's lesson. */
 char *ar_synth_meta_md(const struct ar_kbstats *st, const struct ar_findings *f, const struct ar_coverage *cov);
 jv ar_synth_meta_json(const struct ar_kbstats *st, const struct ar_findings *f, const struct ar_coverage *cov);
 

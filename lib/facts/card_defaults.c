@@ -7,10 +7,23 @@
 #include "host/gitinfo.h"
 #include "host/platform.h"
 
+/* This machine's platform, detected once per process: a batch of cards
+ * (write --jsonl) would otherwise run nvidia-smi once per card. */
+static jv this_platform(void)
+{
+    static jv cached;
+    static int have;
+    if (!have) {
+        cached = ar_platform_detect_run();
+        have = 1;
+    }
+    return jv_copy(cached);
+}
+
 int ar_card_fill_defaults(jv *card)
 {
     if (!ar_jv_has(*card, "platform"))
-        ar_jv_set(card, "platform", ar_platform_detect(NULL));
+        ar_jv_set(card, "platform", this_platform());
     if (ar_jv_has(*card, "commit"))
         return 0;
     struct ar_gitinfo git;

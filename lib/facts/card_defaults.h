@@ -6,7 +6,8 @@
 
 #include <jv.h>
 
-/* Sets platform (ar_platform_detect) unless the card has one, and commit
+/* Sets platform (ar_platform_detect_run: the GPU when there is one,
+ * detected once per process) unless the card has one, and commit
  * and parent_commit (ar_git_info of ".") unless it has a commit. Fails
  * (AR_EINPUT, "field 'commit': not given, and WHY (use --commit HEX)")
  * when a commit is needed and "." is in no git repository; the card may

@@ -16,6 +16,24 @@ static void join(char out[PATH_MAX], const char *a, const char *b)
         ar_die(AR_EINPUT, "%s/%s: path too long", a, b);
 }
 
+/* mkdir -p: the root and every missing parent (like `git init a/b/c`). */
+static int mkdir_parents(const char *root)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s", root);
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (!ar_is_dir(path) && mkdir(path, 0755) != 0 && errno != EEXIST)
+            return ar_fail(AR_EFAIL, "knowledge base %s: cannot create %s: %s", root, path, strerror(errno));
+        *p = '/';
+    }
+    if (!ar_is_dir(path) && mkdir(path, 0755) != 0 && errno != EEXIST)
+        return ar_fail(AR_EFAIL, "knowledge base %s: cannot create: %s", root, strerror(errno));
+    return 0;
+}
+
 int ar_kb_open(struct ar_kb *kb, const char *dir, int flags)
 {
     if (!dir || !*dir)
@@ -40,8 +58,8 @@ int ar_kb_open(struct ar_kb *kb, const char *dir, int flags)
                            kb->root);
         return 0;
     }
-    if (!ar_is_dir(kb->root) && mkdir(kb->root, 0755) != 0 && errno != EEXIST)
-        return ar_fail(AR_EFAIL, "knowledge base %s: cannot create: %s", kb->root, strerror(errno));
+    if (mkdir_parents(kb->root) != 0)
+        return -1;
     if (ar_mkdir(kb->cards) != 0 || ar_mkdir(kb->notes) != 0)
         return ar_fail_prefix("knowledge base %s", kb->root);
     if (access(kb->cards, W_OK) != 0 || access(kb->notes, W_OK) != 0)

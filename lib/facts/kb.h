@@ -15,8 +15,8 @@ struct ar_kb {
 
 /* Resolves the directory: dir if given (--kb), else $AR_KB, else
  * ./knowledge. Without AR_KB_CREATE a missing knowledge base is an error
- * (AR_EFAIL, naming the path); with it the root is created when its parent
- * exists, and cards/ and notes/ are created inside. */
+ * (AR_EFAIL, naming the path); with it the root is created, with any
+ * parents it lacks (like `git init a/b/c`), and cards/ and notes/ inside. */
 int ar_kb_open(struct ar_kb *kb, const char *dir, int flags);
 
 /* PATH of a file in the knowledge base root ("index.db", "queue.json",

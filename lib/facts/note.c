@@ -155,3 +155,23 @@ int ar_note_read_file(const char *path, jv *note)
     }
     return rc;
 }
+
+int ar_note_kind_of(const char *lesson, const char *status, const char *comment, const char **kind,
+                    const char **text)
+{
+    int kinds = !!lesson + !!status + (!!comment && !status);
+    if (kinds > 1)
+        return ar_fail(AR_EINPUT, "note: give one of --lesson, --status, --comment");
+    if (kinds == 0)
+        return 1;
+    if (status) {
+        jv s = jv_string(status);
+        int rc = ar_check_enum(s, "status", ar_card_statuses);
+        jv_free(s);
+        if (rc)
+            return -1;
+    }
+    *kind = lesson ? "lesson" : status ? "status" : "comment";
+    *text = lesson ? lesson : comment ? comment : "";
+    return 0;
+}

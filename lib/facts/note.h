@@ -29,5 +29,11 @@ int ar_note_build(const struct ar_kb *kb, const char *card_id, const char *kind,
                   const char *status, const char *created, char id[AR_ID_LEN + 1], jv *note);
 int ar_note_store(const struct ar_kb *kb, jv note);
 int ar_note_read_file(const char *path, jv *note);
+/* The note that `ar-card note` options ask for: lesson, status (comment is
+ * then its reason) or comment, into *kind and *text. Returns 1 when none is
+ * given; AR_EINPUT for more than one ("note: give one of --lesson,
+ * --status, --comment") or an unknown status. */
+int ar_note_kind_of(const char *lesson, const char *status, const char *comment, const char **kind,
+                    const char **text);
 
 #endif

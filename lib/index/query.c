@@ -255,13 +255,17 @@ static int jq_range(jq_state *jq, const char *root, char *p, char *end, FILE *ou
         }
         jq_start(jq, v, 0);
         jv r;
-        while (jv_is_valid(r = jq_next(jq))) {
+        int full = 0;   /* a closed or bounded output: the rest is not run */
+        while (!full && jv_is_valid(r = jq_next(jq))) {
             b.len = 0;
             ar_json_dump_buf(&b, r, AR_JSON_COMPACT);
             ar_buf_putc(&b, '\n');
             fwrite(b.data, 1, b.len, out);
             jv_free(r);
+            full = ferror(out) != 0;
         }
+        if (full)
+            break;
         if (jv_invalid_has_msg(jv_copy(r))) {
             jv msg = jv_invalid_get_msg(r);
             jv s = jv_get_kind(msg) == JV_KIND_STRING ? msg : jv_dump_string(msg, 0);
@@ -359,6 +363,9 @@ int ar_query_jq(const struct ar_kb *kb, const char *program, FILE *out)
         return ar_fail(AR_EFAIL, "query: cannot start jq");
     struct jq_errors errs = {{0}};
     jq_set_error_cb(jq, on_jq_error, &errs);
+    /* no module search path: libjq 1.6 aborts on import or include without
+     * one, and a query has no modules to load */
+    jq_set_attr(jq, jv_string("JQ_LIBRARY_PATH"), jv_array());
     if (!jq_compile(jq, program)) {
         jq_teardown(&jq);
         return ar_fail(AR_EINPUT, "query: %s", errs.first[0] ? errs.first : "does not compile");

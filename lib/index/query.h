@@ -26,7 +26,9 @@ int ar_query_show(const struct ar_kb *kb, char **ids, int n, int json, FILE *out
 /* Prints the matching views as a table, or as JSON lines. */
 int ar_query_list(const struct ar_kb *kb, const struct ar_filter *f, int json, FILE *out);
 /* Runs the jq program over every view, printing each result as a line. A
- * program that does not compile is AR_EINPUT naming the error. */
+ * program that does not compile is AR_EINPUT naming the error. Stops,
+ * returning 0, once out has an error (a closed pipe, a bounded stream
+ * that is full: ar-mcp's cards_query). */
 int ar_query_jq(const struct ar_kb *kb, const char *program, FILE *out);
 
 #endif

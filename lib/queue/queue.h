@@ -96,4 +96,12 @@ char *ar_queue_dupkey(jv fields);
  * to id, or NULL when there is none. */
 const char *ar_queue_duplicate_of(jv entries, jv fields, char *id, size_t n);
 
+/* The entries of kb's queue (ar_queue_list), or jv_invalid() in *entries
+ * when the knowledge base has no queue.json (nothing is created). */
+int ar_queue_entries(const struct ar_kb *kb, jv *entries);
+
+/* ar-queue status --json: {counts: {status: n} for every status, entries:
+ * the pending and claimed entries (all of them with all), in id order}. */
+int ar_queue_status(struct ar_queue *q, int all, jv *out);
+
 #endif

@@ -61,4 +61,14 @@ int ar_sync_status(const struct ar_kb *kb, const char *remote, int fetch, struct
  * last}] sorted by agent; platforms is the sorted list of platform classes. */
 int ar_sync_peers(const struct ar_kb *kb, jv *peers);
 
+/* After ar_sync_run: when facts were committed or received, rebuilds the
+ * synthesis and the plots through ar-synth and ar-plot (beside this
+ * executable, else on PATH; their stdout discarded) where the knowledge
+ * base has them, so peers with the same facts hold the same bytes; warns
+ * when one fails. */
+void ar_sync_rebuild_derived(const struct ar_kb *kb, const struct ar_sync_report *r);
+
+/* The report as ar-sync --json prints it: {committed, received (each
+ * {cards, notes, patches}), quarantined, remote, pushed, attempts, head, ok}. */
+jv ar_sync_report_json(const struct ar_sync_report *r, int ok);
 #endif

@@ -51,6 +51,10 @@ for key in val_bpb training_seconds total_seconds peak_mem_mb mfu_percent total_
     expect "summary has $key" grep -qE "^$key: +[^ ]+$" <<<"$OUT"
 done
 expect "progress lines on stderr" grep -qE '^step [0-9]+ \| loss [0-9.]+ ' <<<"$ERR"
+expect "the summary says the status" grep -qE '^status: +baseline$' <<<"$OUT"
+expect "the summary says sigma is the prior" \
+    grep -qE '^sigma: +0.0020 \(prior: no replicates on this platform class yet\)$' <<<"$OUT"
+expect "the summary gives advice" grep -qE '^advice: +the first run' <<<"$OUT"
 BPB1=$(awk '/^val_bpb:/ {print $2}' <<<"$OUT")
 ID1=$(awk '/^card:/ {print $2}' <<<"$OUT")
 TRAINED=$(awk '/^training_seconds:/ {print $2}' <<<"$OUT")
@@ -85,6 +89,30 @@ expect "a low peak: the card says the peak is the fastest step's" \
     jq -e '.extra.peak_from == "fastest step" and .extra.peak_measured_gflops == 0 and
            .extra.peak_gflops > 0.001' "$KB/cards/$IDP.json"
 expect "a low peak: the throughput line says so" grep -q "the fastest step's" <<<"$ERR"
+expect "--max-steps is on the card" jq -e '.extra.max_steps == 6' "$KB/cards/$IDP.json"
+
+# the keep rule: the same config and seed again is within 2 sigma of the
+# best, whatever the noise: inconclusive, with the advice to replicate
+run ar-train "${TINY[@]}" --budget 100 --max-steps 6 --session mfutest --hypothesis "the same again" --quiet
+IDR=$(awk '/^card:/ {print $2}' <<<"$OUT")
+expect "a rerun is inconclusive" jq -e '.status == "inconclusive"' "$KB/cards/$IDR.json"
+expect "the summary says inconclusive" grep -qE '^status: +inconclusive$' <<<"$OUT"
+expect "the summary gives the delta against the best" grep -qE "^delta: +[-+][0-9.]+ \(vs $IDP\)$" <<<"$OUT"
+expect "the summary advises replicating this card" grep -qE "^advice: .*within 2 sigma.*--verify $IDR" <<<"$OUT"
+expect "the advice says the run was truncated" grep -qE '^advice: .*truncated run' <<<"$OUT"
+expect "the card records its verdict" \
+    jq -e ".extra.verdict.sigma_from == \"prior\" and .extra.verdict.against == \"$IDP\" and .extra.verdict.two_sigma == 0.004" \
+    "$KB/cards/$IDR.json"
+# two truncated runs of one config are not replicates: sigma stays the prior
+run ar-card show --json "$IDR"
+expect "truncated runs leave sigma at the prior" grep -qE '^sigma: +0.0020 \(prior' <<<"$(ar-train "${TINY[@]}" --budget 100 --max-steps 2 --session other --quiet)"
+# --verify: judged against the card it replicates
+run ar-train --verify "$IDR" --max-steps 6 --quiet
+IDV=$(awk '/^card:/ {print $2}' <<<"$OUT")
+expect "--verify says whether it agrees" grep -qE "^verify: +(agrees|disagrees) with $IDR \([-+][0-9.]+\)$" <<<"$OUT"
+expect "--verify's card records it" \
+    jq -e ".extra.verdict.verify.card == \"$IDR\" and (.extra.verdict.verify.result | test(\"^(agrees|disagrees)$\"))" \
+    "$KB/cards/$IDV.json"
 expect "a low peak: no progress line above 100%" \
     awk '/^step / {for (i = 1; i <= NF; i++) if ($i == "mfu") {v = $(i + 1); sub("%", "", v); if (v + 0 > 100) bad = 1}} END {exit bad}' <<<"$ERR"
 
@@ -93,7 +121,9 @@ run ar-train "${TINY[@]}" --budget 1.5 --session clitest --set matrix_lr=0.02 \
 ID2=$(awk '/^card:/ {print $2}' <<<"$OUT")
 card2=$(cat "$KB/cards/$ID2.json" 2>/dev/null)
 expect "second run exits 0" test "$RC" -eq 0
-expect "second card is keep or discard" grep -qE '"status": "(keep|discard)"' <<<"$card2"
+expect "second card is keep, discard or inconclusive" grep -qE '"status": "(keep|discard|inconclusive)"' <<<"$card2"
+expect "the summary's status is the card's" \
+    test "$(awk '/^status:/ {print $2}' <<<"$OUT")" = "$(jq -r .status "$KB/cards/$ID2.json")"
 expect "second card compares with the first" grep -q "\"baseline\": \"$ID1\"" <<<"$card2"
 expect "second card has a delta" grep -qE '"delta": -?[0-9]' <<<"$card2"
 expect "second card lists the change" \

@@ -60,6 +60,28 @@ START_TEST(head_parent_subject_and_dirty)
     sh("cd %s && git checkout -q a.txt && touch new.c%s", "");   /* untracked */
     ck_assert_int_eq(ar_git_info(dir, &gi), 0);
     ck_assert_int_eq(gi.dirty, 1);
+
+    /* a file as each commit has it, and its diff between them */
+    char *text;
+    size_t len;
+    ck_assert_int_eq(ar_git_file_at(sub, parent, "a.txt", &text, &len), 0);
+    ck_assert_str_eq(text, "one\n");
+    ck_assert_uint_eq(len, 4);
+    free(text);
+    ck_assert_int_eq(ar_git_file_at(dir, head, "a.txt", &text, &len), 0);
+    ck_assert_str_eq(text, "two\n");
+    free(text);
+    ck_assert_int_eq(ar_git_file_at(dir, head, "missing.py", &text, &len), 1);
+    ck_assert_ptr_null(text);
+    ck_assert_int_eq(ar_git_file_at(dir, "0123456789abcdef0123456789abcdef01234567", "a.txt", &text, &len), -1);
+    ck_assert_int_eq(ar_git_diff_file(dir, parent, head, "a.txt", &text, &len), 0);
+    ck_assert_ptr_nonnull(strstr(text, "-one\n+two\n"));
+    ck_assert_ptr_nonnull(strstr(text, "a/a.txt"));
+    free(text);
+    ck_assert_int_eq(ar_git_diff_file(dir, parent, head, ".gitignore", &text, &len), 0);
+    ck_assert_str_eq(text, "");   /* not changed */
+    ck_assert_uint_eq(len, 0);
+    free(text);
     sh("rm -rf %s%s", "");
 }
 END_TEST

@@ -113,13 +113,18 @@ START_TEST(sessions_and_keys_are_separate)
 {
     struct train_config cfg;
     config_defaults(&cfg);
+    /* configs differ: runs of one config on one key are replicates, and
+     * these would make the noise floor huge */
     jv a = run(&cfg, "s1", 2.0, "cpu-avx512", NULL);
+    cfg.depth = 4;
     jv b = run(&cfg, "s2", 2.5, "cpu-avx512", NULL);     /* other session */
     jv c = run(&cfg, "s1", 2.5, "cpu-avx2", NULL);       /* other platform class */
     ck_assert_str_eq(ar_jv_str(b, "status"), "baseline");
     ck_assert_str_eq(ar_jv_str(c, "status"), "baseline");
+    cfg.depth = 5;
     jv d = run(&cfg, "s1", 1.0, "cpu-avx512", "inconclusive");   /* --status */
     ck_assert_str_eq(ar_jv_str(d, "status"), "inconclusive");
+    cfg.depth = 6;
     jv e = run(&cfg, "s1", 1.5, "cpu-avx512", NULL);   /* d is not keep: a is best */
     ck_assert_str_eq(ar_jv_str(e, "status"), "keep");
     ck_assert_str_eq(ar_jv_str(e, "baseline"), ar_jv_str(a, "id"));
@@ -128,6 +133,35 @@ START_TEST(sessions_and_keys_are_separate)
     jv_free(c);
     jv_free(d);
     jv_free(e);
+}
+END_TEST
+
+
+/* The keep rule: a delta inside 2 sigma (the prior 0.002 here) is
+ * inconclusive, and the card records what it was judged with. */
+START_TEST(inconclusive_within_two_sigma)
+{
+    struct train_config cfg;
+    config_defaults(&cfg);
+    jv a = run(&cfg, "s1", 2.0, "cpu-avx512", NULL);
+    cfg.depth = 5;
+    jv b = run(&cfg, "s1", 1.997, "cpu-avx512", NULL);
+    ck_assert_str_eq(ar_jv_str(b, "status"), "inconclusive");
+    ck_assert(fabs(ar_jv_num(b, "delta", 0) + 0.003) < 1e-12);
+    jv extra = ar_jv_get(b, "extra"), v = ar_jv_get(extra, "verdict");
+    ck_assert_str_eq(ar_jv_str(v, "sigma_from"), "prior");
+    ck_assert(ar_jv_num(v, "sigma", 0) == 0.002);
+    ck_assert_str_eq(ar_jv_str(v, "against"), ar_jv_str(a, "id"));
+    jv_free(v);
+    jv_free(extra);
+    /* an inconclusive card is no best: the next run is against a */
+    cfg.depth = 7;
+    jv c = run(&cfg, "s1", 1.99, "cpu-avx512", NULL);
+    ck_assert_str_eq(ar_jv_str(c, "status"), "keep");
+    ck_assert_str_eq(ar_jv_str(c, "baseline"), ar_jv_str(a, "id"));
+    jv_free(a);
+    jv_free(b);
+    jv_free(c);
 }
 END_TEST
 
@@ -169,6 +203,7 @@ Suite *make_suite(void)
     tcase_add_test(t, baseline_keep_discard);
     tcase_add_test(t, sessions_and_keys_are_separate);
     tcase_add_test(t, crash_card);
+    tcase_add_test(t, inconclusive_within_two_sigma);
     suite_add_tcase(s, t);
     return s;
 }

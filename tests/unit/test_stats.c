@@ -60,6 +60,35 @@ START_TEST(noise_floor_is_pooled_sd_of_replicates)
 }
 END_TEST
 
+
+/* The issue's case: a --max-steps 1 run of the baseline config moved sigma
+ * from 0.126 to 0.485. It trained 2 s of a 300 s budget: not a replicate. */
+START_TEST(truncated_runs_are_not_replicates)
+{
+    struct ar_kbstats *st = ar_kbstats_new();
+    add(st, "c01", "baseline", "A", "\"config_hash\":\"h1\",\"metrics\":{\"val_bpb\":1.00,\"training_seconds\":300.2}");
+    add(st, "c02", "keep", "A", "\"config_hash\":\"h1\",\"metrics\":{\"val_bpb\":1.02,\"training_seconds\":300.0}");
+    add(st, "c03", "discard", "A",
+        "\"config_hash\":\"h1\",\"metrics\":{\"val_bpb\":3.40,\"training_seconds\":2.1},\"extra\":{\"max_steps\":1}");
+    /* no training_seconds (an imported row): taken as a full run */
+    add(st, "c04", "keep", "A", "\"config_hash\":\"h1\",\"metrics\":{\"val_bpb\":1.01}");
+    ar_kbstats_finish(st);
+    ck_assert_int_eq(st->cards[2].truncated, 1);
+    ck_assert_int_eq(st->cards[0].truncated, 0);
+    ck_assert_int_eq(st->cards[3].truncated, 0);
+    const struct ar_noise *a = ar_stats_noise(st, "A");
+    ck_assert_int_eq(a->runs, 3);
+    ck_assert_double_eq_tol(a->sigma, 0.01, 1e-12);   /* sd of 1.00, 1.02, 1.01 */
+    ck_assert_int_eq(ar_stats_replicates(st, 0), 3);
+    ck_assert_int_eq(ar_stats_replicates(st, 2), 1);   /* counts, alone */
+    ck_assert_int_eq(st->cards[2].counts, 1);          /* still a val_bpb */
+    ck_assert_int_eq(ar_stats_truncated(269, 300), 1);
+    ck_assert_int_eq(ar_stats_truncated(271, 300), 0);
+    ck_assert_int_eq(ar_stats_truncated(5, 0), 0);
+    ar_kbstats_free(st);
+}
+END_TEST
+
 START_TEST(noise_floor_defaults_without_replicates)
 {
     struct ar_kbstats *st = ar_kbstats_new();
@@ -436,6 +465,7 @@ Suite *make_suite(void)
     TCase *t = tcase_create("stats");
     tcase_add_test(t, noise_floor_is_pooled_sd_of_replicates);
     tcase_add_test(t, noise_floor_defaults_without_replicates);
+    tcase_add_test(t, truncated_runs_are_not_replicates);
     tcase_add_test(t, identical_replicates_give_the_minimum_sigma);
     tcase_add_test(t, retracted_and_crash_cards_never_count);
     tcase_add_test(t, best_and_baseline_per_comparability_key);

@@ -65,7 +65,8 @@ static struct ar_kbstats *sample(void)
             "\"metrics\":{\"val_bpb\":1.19},\"baseline\":\"c1\",\"commit\":\"abc1235\","
             "\"changes\":[{\"key\":\"matrix_lr\",\"from\":0.04,\"to\":0.05}]}");
     add(st, "{\"id\":\"c3\",\"status\":\"discard\",\"session\":\"s\",\"agent\":\"a\",\"platform\":{\"class\":\"cpu\"},"
-            "\"metrics\":{\"val_bpb\":1.25},\"baseline\":\"c1\",\"changes\":[{\"key\":\"mlp\",\"from\":\"relu2\",\"to\":\"gelu\"}]}");
+            "\"metrics\":{\"val_bpb\":1.25},\"baseline\":\"c1\",\"changes\":[{\"key\":\"mlp\",\"from\":\"relu2\",\"to\":\"gelu\"}],"
+            "\"notes\":[{\"kind\":\"lesson\",\"text\":\"gelu lost 0.05\\nstay with relu2\"}]}");
     add(st, "{\"id\":\"c4\",\"status\":\"crash\",\"session\":\"s\",\"agent\":\"a\",\"platform\":{\"class\":\"cpu\"},"
             "\"hypothesis\":\"deeper | wider\",\"changes\":[{\"key\":\"depth\",\"from\":8,\"to\":16}],"
             "\"notes\":[{\"kind\":\"lesson\",\"text\":\"out of memory\"}]}");
@@ -87,6 +88,9 @@ START_TEST(session_report_sections)
     ck_assert_ptr_nonnull(strstr(md, "- `depth:up`: crashed"));
     /* a pipe would break a markdown table or list */
     ck_assert_ptr_nonnull(strstr(md, "- c4: deeper / wider (lesson: out of memory)\n"));
+    /* every card's lesson, not only the crashes', newest first */
+    const char *l = strstr(md, "\n## Lessons\n\n- c4 (crash, a): out of memory\n- c3 (discard, a): gelu lost 0.05 stay with relu2\n");
+    ck_assert_msg(l, "%s", md);
     free(md);
     ar_findings_free(f);
     ar_kbstats_free(st);
@@ -124,6 +128,8 @@ START_TEST(meta_json_and_landscape)
     char *md = ar_synth_meta_md(st, f, cov);
     ck_assert_ptr_nonnull(strstr(md, "## Certainty landscape"));
     ck_assert_ptr_nonnull(strstr(md, "| 0.5-0.6 | 1 |"));
+    ck_assert_msg(strstr(md, "\n## Lessons\n\n- c4 (crash, a): out of memory\n- c3 (discard, a): gelu lost 0.05 stay with relu2\n"),
+                  "%s", md);
     free(md);
     jv_free(m);
     ar_coverage_free(cov);
