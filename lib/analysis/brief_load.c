@@ -111,7 +111,7 @@ static int compute(const struct ar_kb *kb, const struct ar_filter *filter, const
     struct ar_findings *f = ar_findings_build(st);
     char **keys = ar_trainer_keys();
     struct ar_coverage *cov = ar_coverage_build(st, (const char *const *)keys);
-    struct ar_brief_in in = {kb, st, f, cov, jv_invalid(), scope, recent};
+    struct ar_brief_in in = {kb, st, f, cov, jv_invalid(), scope, recent, NULL};
     *out = ar_brief_build(&in);
     ar_trainer_keys_free(keys);
     ar_coverage_free(cov);
