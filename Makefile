@@ -30,13 +30,34 @@ CHECKLIBS = $(shell pkg-config --libs check 2>/dev/null)
 
 LIB_SRC   := $(wildcard lib/*/*.c)
 LIB_OBJ   := $(LIB_SRC:.c=.o)
-TRAIN_SRC := $(wildcard trainer/*.c) $(wildcard kernels/cpu/*.c)
+TRAIN_SRC := $(wildcard trainer/*.c) $(wildcard kernels/*.c) $(wildcard kernels/cpu/*.c)
 TRAIN_OBJ := $(TRAIN_SRC:.c=.o)
+
+# CUDA kernels (kernels/cuda/*.cu) go into lib/libtrain.a when CUDA=1: the
+# default when nvcc is found (PATH, else /usr/local/cuda); `make cuda` asks
+# for them and fails without nvcc; CUDA=0 builds the CPU-only tools.
+# Compiled for sm_80 (A100) and sm_90 (H100/H200) with PTX for newer GPUs
+# (CUDA_ARCH overrides), warnings as errors.
+NVCC      ?= $(or $(shell command -v nvcc 2>/dev/null),$(wildcard /usr/local/cuda/bin/nvcc))
+CUDA      ?= $(if $(NVCC),1,0)
+CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(NVCC))
+CUDA_ARCH ?= -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=[sm_90,compute_90]
+NVCCFLAGS ?= -O3
+NVCCFLAGS += -std=c++17 $(CUDA_ARCH) -Werror all-warnings -Xcompiler -Wall,-Wextra,-Werror \
+             -Ikernels -Ikernels/cuda -Ilib -MMD -MP
+CUDA_SRC  := $(wildcard kernels/cuda/*.cu)
+CUDA_OBJ  := $(CUDA_SRC:.cu=.o)
+GPU_SRC   := $(wildcard tests/gpu/test_*.c)
+GPU_TESTS := $(if $(filter 1,$(CUDA)),$(GPU_SRC:.c=))
+ifeq ($(CUDA),1)
+TRAIN_OBJ += $(CUDA_OBJ)
+LDLIBS    += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcublas -lcudart -lstdc++
+endif
 TOOLS     := $(patsubst %.c,%,$(wildcard bin/ar-*.c))
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNITS     := $(UNIT_SRC:.c=)
 MANS      := $(wildcard man/*.[157])
-DEPS      := $(LIB_OBJ:.o=.d) $(TRAIN_OBJ:.o=.d) $(TOOLS:=.d) $(UNITS:=.d)
+DEPS      := $(LIB_OBJ:.o=.d) $(TRAIN_OBJ:.o=.d) $(TOOLS:=.d) $(UNITS:=.d) $(GPU_TESTS:=.d)
 
 all: $(TOOLS)
 
@@ -49,6 +70,29 @@ lib/libtrain.a: $(TRAIN_OBJ)
 %.o: %.c
 	$(CC) $(CFLAGS) -c -o $@ $<
 
+# the dispatch layer knows whether the CUDA kernels are in; it is rebuilt
+# when CUDA changes (kernels/cuda.flag holds the value last built with)
+kernels/cuda.flag: FORCE
+	@echo '$(CUDA)' | cmp -s - $@ || echo '$(CUDA)' >$@
+kernels/dispatch.o: kernels/cuda.flag
+kernels/dispatch.o: CFLAGS += $(if $(filter 1,$(CUDA)),-DAR_CUDA)
+
+kernels/cuda/%.o: kernels/cuda/%.cu
+	$(NVCC) $(NVCCFLAGS) -c -o $@ $<
+
+cuda:
+	@[ -n "$(NVCC)" ] || { echo "make cuda: nvcc not found (PATH, /usr/local/cuda/bin)" >&2; exit 2; }
+	@$(MAKE) --no-print-directory CUDA=1 all $(GPU_SRC:.c=)
+
+# the CUDA kernels' logic on the CPU, under an emulation of CUDA threads
+# (slow: minutes; not part of make test; see tests/gpu/emu/run.sh)
+gpu-emu:
+	@tests/gpu/emu/run.sh
+
+tests/gpu/test_%: tests/gpu/test_%.c lib/libtrain.a lib/libar.a
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< lib/libtrain.a lib/libar.a \
+	    $(LDFLAGS) $(CHECKLIBS) $(LDLIBS)
+
 bin/ar-%: bin/ar-%.c lib/libtrain.a lib/libar.a
 	$(CC) $(CFLAGS) -o $@ $< lib/libtrain.a lib/libar.a $(LDFLAGS) $(LDLIBS)
 
@@ -56,9 +100,9 @@ tests/unit/test_%: tests/unit/test_%.c lib/libtrain.a lib/libar.a
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< lib/libtrain.a lib/libar.a \
 	    $(LDFLAGS) $(CHECKLIBS) $(LDLIBS)
 
-test: all $(UNITS)
+test: all $(UNITS) $(GPU_TESTS)
 	@tests/check-layers.sh
-	@tests/run.sh $(UNITS)
+	@tests/run.sh $(UNITS) $(GPU_TESTS)
 
 # lib/ layers: includes and links point one way, no cycles (tests/check-layers.sh)
 check-layers: lib/libar.a
@@ -155,10 +199,11 @@ fuzz: fuzz-build
 	done
 
 clean:
-	rm -f lib/*/*.o lib/*.a trainer/*.o kernels/cpu/*.o $(TOOLS) $(UNITS) $(DEPS)
+	rm -f lib/*/*.o lib/*.a trainer/*.o kernels/*.o kernels/*/*.o kernels/*/*.d kernels/cuda.flag \
+	    $(TOOLS) $(UNITS) $(GPU_SRC:.c=) $(DEPS)
 	rm -rf tests/tmp tests/fuzz/obj $(FUZZERS)
 
-.PHONY: all test check-layers bench install deps clean run fuzz fuzz-build
+.PHONY: all test check-layers bench install deps clean run cuda gpu-emu FORCE fuzz fuzz-build
 
 -include $(DEPS) $(FUZZ_OBJ:.o=.d)
 .SECONDARY:

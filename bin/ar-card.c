@@ -393,35 +393,88 @@ static int cmd_index(int argc, char **argv)
 
 static struct ar_import_opts import_opts;
 
+static void print_import(const struct ar_import_stats *st)
+{
+    if (json_out) {
+        jv o = jv_object();
+        ar_jv_set(&o, "imported", jv_number(st->imported));
+        ar_jv_set(&o, "notes", jv_number(st->notes));
+        ar_jv_set(&o, "existing", jv_number(st->existing));
+        ar_jv_set(&o, "skipped", jv_number(st->skipped));
+        ar_jv_set(&o, "structured", jv_number(st->structured));
+        ar_jv_set(&o, "free_text", jv_is_valid(st->free_rows) ? jv_copy(st->free_rows) : jv_array());
+        ar_jv_set(&o, "files", jv_is_valid(st->files) ? jv_copy(st->files) : jv_array());
+        char *s = ar_json_dump(o, AR_JSON_PRETTY);
+        puts(s);
+        free(s);
+        jv_free(o);
+        return;
+    }
+    printf("imported %d cards and %d notes; %d already there; %d skipped\n", st->imported, st->notes,
+           st->existing, st->skipped);
+    if (st->structured + st->free_text > 0)
+        printf("%d rows structured (changes, baseline or replicate), %d free text\n", st->structured,
+               st->free_text);
+    if (jv_is_valid(st->files))
+        jv_array_foreach(st->files, i, f) {
+            jv base = ar_jv_get(f, "baseline"), best = ar_jv_get(f, "best"), d = ar_jv_get(f, "best_delta");
+            printf("%s: %d rows, session %s", ar_jv_str(f, "file"), (int)ar_jv_num(f, "rows", 0),
+                   ar_jv_str(f, "session"));
+            if (jv_get_kind(base) == JV_KIND_NUMBER)
+                printf("; baseline %.6f", jv_number_value(base));
+            if (jv_get_kind(best) == JV_KIND_NUMBER)
+                printf("; best %.6f", jv_number_value(best));
+            if (jv_get_kind(d) == JV_KIND_NUMBER)
+                printf(" (%+.4f vs baseline)", jv_number_value(d));
+            putchar('\n');
+            jv_free(base), jv_free(best), jv_free(d), jv_free(f);
+        }
+}
+
 static int run_import(int n, char **paths)
 {
     if (ar_import_check(&import_opts, paths, n) != 0)
         ar_die_last();
-    const struct ar_kb *kb = the_kb(AR_KB_CREATE);
-    struct ar_import_stats st = {0};
+    /* created only when there is something to store: a refused file leaves nothing */
+    static struct ar_kb ikb;
+    if (ar_kb_open(&ikb, kb_dir, 0) != 0 && access(ikb.root, F_OK) == 0)
+        ar_die_last();
+    const struct ar_kb *kb = &ikb;
+    struct ar_import_stats st = {.collect = 1};
+    st.free_rows = st.files = jv_invalid();
     for (int i = 0; i < n; i++)
         if (ar_import_path(kb, paths[i], &import_opts, &st) != 0)
             ar_die_last();
-    printf("imported %d cards and %d notes; %d already there; %d skipped\n", st.imported, st.notes,
-           st.existing, st.skipped);
+    print_import(&st);
+    ar_import_stats_free(&st);
     return AR_OK;
 }
 
 static const struct ar_subcmd import_cmd = {
     .name = "import", .summary = "import results.tsv or autoresearch-commons cards",
     .opts = (const struct ar_opt[]){
-        AR_OPT_STR("platform", &import_opts.platform, "CLASS", "platform class of the runs (required for results.tsv)"),
-        AR_OPT_STR("session", &import_opts.session, "TAG", "session tag of the imported cards"),
-        AR_OPT_STR("category", &import_opts.category, "C", "category of the cards (default other)"),
-        AR_OPT_STR("format", &import_opts.format, "F", "tsv or commons (default: from the file)"), OPT_KB,
+        AR_OPT_STR("platform", &import_opts.platform, "CLASS", "platform class of the runs, any case (required for results.tsv)"),
+        AR_OPT_STR("session", &import_opts.session, "TAG", "session of the cards (default: the file's name, or the repository's branch)"),
+        AR_OPT_STR("category", &import_opts.category, "C", "category where the vocabulary finds none (default other)"),
+        AR_OPT_STR("agent", &import_opts.agent, "NAME", "who ran them (default $AR_AGENT or user@host)"),
+        AR_OPT_NUM("budget", &import_opts.budget_s, "S", "time budget of each run in seconds (default 300)"),
+        AR_OPT_STR("data", &import_opts.data, "NAME", "the data set (part of the comparability key)"),
+        AR_OPT_STR("repo", &import_opts.repo, "DIR", "the fork's git repository: commit times, changes from train.py diffs"),
+        AR_OPT_STR("format", &import_opts.format, "F", "tsv or commons (default: from the file)"),
+        AR_OPT_BOOL("json", &json_out, "print the summary as JSON (with the free-text rows)"), OPT_KB,
         AR_OPT_END},
     .min = 1, .max = AR_OPT_ANY, .run = run_import,
-    .usage = "usage: ar-card import [--platform CLASS] [--session TAG] [--category C] FILE...\n\n"
-             "Imports autoresearch's results.tsv (columns commit, val_bpb, memory_gb,\n"
-             "status, description; --platform is required) or autoresearch-commons cards\n"
-             "(a card file, or a directory such as knowledge/cards). Rows and cards that\n"
-             "do not convert are reported with their line or file and skipped; commits\n"
-             "and cards already in the knowledge base are skipped too. Prints a summary.\n",
+    .usage = "usage: ar-card import [--platform CLASS] [--budget S] [--data NAME] [--repo DIR] FILE...\n\n"
+             "Imports autoresearch's results.tsv (tab-separated, columns matched by name:\n"
+             "commit, val_bpb, memory_gb, status, description, and extras such as\n"
+             "timestamp or mfu; --platform is required) or autoresearch-commons cards\n"
+             "(a card file, or a directory such as knowledge/cards). The baseline row is\n"
+             "kept, each row's delta is against the best kept row before it, changes come\n"
+             "from the descriptions (or with --repo from each commit's diff of train.py),\n"
+             "seed-only reruns become replicates. Rows that do not convert are reported\n"
+             "as FILE:LINE and skipped (exit 2 when all are); commits already in the\n"
+             "knowledge base are skipped too. Prints a summary (--json: with the rows\n"
+             "that stayed free text).\n",
 };
 
 /* --------------------------------------------------------------- checkout */

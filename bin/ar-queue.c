@@ -547,6 +547,7 @@ static int run_plan(int nargs, char **args)
     static char cls[80];   /* --platform H100 is class h100 */
     if (platform && ar_platform_class_arg(platform, "--platform", cls, sizeof cls) != 0)
         ar_die_last();
+    int asked = platform != NULL;
     if (platform)
         platform = cls;
     if (!platform) {
@@ -561,7 +562,7 @@ static int run_plan(int nargs, char **args)
     if (ar_queue_list(q, &entries) != 0)
         ar_die_last();
     /* every suggestion; --max counts the new ones only */
-    if (ar_suggest(&kb, platform, config, entries, &plan) != 0)
+    if (ar_suggest_for(&kb, platform, asked, config, entries, &plan) != 0)
         ar_die_last();
     int added = 0, shown = 0, already = 0, skipped = 0;
     jv_array_foreach(plan, idx, s) {
@@ -576,8 +577,11 @@ static int run_plan(int nargs, char **args)
         if (skip[0])
             ar_jv_set(&s, "skipped", jv_string(skip));
         int fresh = jv_is_valid(fields) && !dup;
+        /* a replication the trainer cannot run as overrides (a card of
+         * another trainer) is still advice worth reading */
+        int advice = !fresh && !dup && skip[0] && ar_jv_has(s, "replicate") && (max == 0 || shown < max);
         already += dup != NULL;
-        skipped += skip[0] != 0;
+        skipped += skip[0] != 0 && !advice;
         if (fresh) {
             shown++;
             if (apply) {
@@ -598,6 +602,10 @@ static int run_plan(int nargs, char **args)
                    ar_jv_str(s, "hypothesis"));
         else if (!json_out && fresh)
             print_suggestion(shown, s);
+        else if (!json_out && advice) {
+            print_suggestion(++shown, s);
+            printf("   advice only (not queueable here: %s)\n", skip);
+        }
         jv_free(fields);
         jv_free(s);
     }

@@ -18,6 +18,7 @@
 #include "checkpoint.h"
 #include "config.h"
 #include "corpus.h"
+#include "device.h"
 #include "base/err.h"
 #include "host/gitinfo.h"
 #include "gpt.h"
@@ -71,7 +72,7 @@ static const char usage_prepare[] =
 struct args {
     double budget, seed, max_steps;
     const char *config, *data, *hypothesis, *category, *session, *status, *kb, *save, *init;
-    const char *verify;
+    const char *verify, *device;
     struct ar_strlist sets, tags;
     char **queue_sets;   /* the queue entry's overrides (owned), in sets too */
     int nqueue_sets;
@@ -85,6 +86,25 @@ static int in_list(const char *s, const char *const *list)
         if (strcmp(s, *list) == 0)
             return 1;
     return 0;
+}
+
+static void check_device_option(const char *device)
+{
+    static const char *const devices[] = { "auto", "cpu", "cuda", NULL };
+    if (device && !in_list(device, devices))
+        ar_die(AR_EINPUT, "option '--device': '%s' is not auto, cpu or cuda", device);
+}
+
+/* Chooses the device (--device over the config's device key) and its
+ * precision before anything is allocated; exits 2 when the device cannot
+ * be had (--device cuda without a GPU or in a build without CUDA). */
+static void open_device(const struct train_config *cfg, const char *option)
+{
+    static const char *const names[] = { "auto", "cpu", "cuda" };
+    const char *want = option ? option : names[cfg->device];
+    kernels_set_precision(cfg->precision == PRECISION_FP32 ? K_PREC_TF32 : K_PREC_BF16);
+    if (kernels_select(want) < 0)
+        ar_die_last();
 }
 
 static void parse_run_args(int argc, char **argv, struct args *a)
@@ -112,9 +132,11 @@ static void parse_run_args(int argc, char **argv, struct args *a)
         AR_OPT_BOOL("quiet", &a->quiet, "no progress on stderr"),
         AR_OPT_STR("verify", &a->verify, "ID", "re-run that card's config with a new seed (verifies)"),
         AR_OPT_BOOL("queue", &a->queue, "claim a queue entry, run it with its overrides, mark it done"),
+        AR_OPT_STR("device", &a->device, "D", "auto, cpu or cuda (the config's device: auto)"),
         AR_OPT_END,
     };
     ar_opt_parse_none(opts, argc, argv, usage_run, NULL);
+    check_device_option(a->device);
     if (a->verify && (a->config || a->sets.n))
         ar_die(AR_EINPUT, "option '--verify': runs the card's config; --config and --set do not go with it");
     if (a->verify && a->no_card)
@@ -156,9 +178,11 @@ static void parse_eval_args(int argc, char **argv, struct args *a)
         AR_OPT_STR("init-from", &a->init, "FILE", "the saved weights (required)"),
         AR_OPT_STR("data", &a->data, "DIR", "prepared data ($AR_DATA, else ~/.cache/ar)"),
         AR_OPT_LIST("set", &a->sets, "KEY=VALUE", "override a key of the saved config"),
+        AR_OPT_STR("device", &a->device, "D", "auto, cpu or cuda (the saved config's device)"),
         AR_OPT_END,
     };
     ar_opt_parse_none(opts, argc, argv, usage_eval, "eval");
+    check_device_option(a->device);
     if (!a->init)
         ar_die(AR_EINPUT, "eval: --init-from FILE is required (see --help)");
 }
@@ -365,6 +389,7 @@ static int cmd_run(int argc, char **argv)
     if (!a.verify) {
         load_config(&cfg, &a);
         have_base = job && queue_base(&a, &base) == 0;
+        open_device(&cfg, a.device);   /* before the data and the knowledge base */
     }
 
     struct ar_gitinfo git;
@@ -397,6 +422,8 @@ static int cmd_run(int argc, char **argv)
         ar_die_last();
 
     kernels_set_threads(cfg.threads);
+    if (a.verify)   /* the card's config is known only now */
+        open_device(&cfg, a.device);
     struct gpt *m = gpt_create(&cfg, d.vocab_size, (uint64_t)a.seed);
     if (!m)
         ar_die_last();
@@ -407,7 +434,17 @@ static int cmd_run(int argc, char **argv)
     o.budget_s = a.budget;
     o.progress = a.quiet ? PROGRESS_NONE : isatty(2) ? PROGRESS_BAR : PROGRESS_LINES;
     o.max_steps = (long)a.max_steps;
-    o.peak_flops = train_measure_peak_gflops() * 1e9;
+    char gpu[256] = "";
+    if (kernels_device() == K_DEVICE_CUDA) {   /* MFU against the GPU's published peak */
+        char cls[64];
+        double gpu_mem;
+        kernels_gpu_info(gpu, sizeof gpu, &gpu_mem);
+        o.peak_flops = train_gpu_peak_flops(gpu, cls, sizeof cls);
+        if (o.peak_flops <= 0)
+            ar_warn("GPU '%s' (class %s): no published bf16 peak known, so no MFU", gpu, cls);
+    } else {
+        o.peak_flops = train_measure_peak_gflops() * 1e9;
+    }
     o.t_start = t_start;
     /* a signal from here on stops training and records a crash card; a
      * queue worker keeps the queue's rule instead (the entry is released) */
@@ -427,7 +464,7 @@ static int cmd_run(int argc, char **argv)
                 r.tokens_per_s, r.tokens_per_s * r.flops_per_token / 1e9, r.mfu_percent,
                 r.peak_flops / 1e9,
                 r.peak_raised ? " (the fastest step's: the start-up sgemm measured less)" : "",
-                kernels_blas_info());
+                gpu[0] ? gpu : kernels_blas_info());
 
     if (a.save && !r.crashed && checkpoint_save(a.save, m, &cfg, d.vocab_size) < 0)
         ar_die_last();
@@ -440,7 +477,8 @@ static int cmd_run(int argc, char **argv)
         ar_jv_set(&extra, "tokens_per_s", jv_number(round(r.tokens_per_s)));
         ar_jv_set(&extra, "peak_gflops", jv_number(round(r.peak_flops / 1e8) / 10));
         ar_jv_set(&extra, "peak_measured_gflops", jv_number(round(o.peak_flops / 1e8) / 10));
-        ar_jv_set(&extra, "peak_from", jv_string(r.peak_raised ? "fastest step" : "sgemm"));
+        ar_jv_set(&extra, "peak_from", jv_string(r.peak_raised ? "fastest step"
+                                                 : gpu[0] ? "published bf16" : "sgemm"));
         ar_jv_set(&extra, "train_loss", jv_number(round(r.final_loss * 1e6) / 1e6));
         ar_jv_set(&extra, "eval_tokens", jv_number((double)r.val_tokens));
         if (r.crashed)
@@ -470,7 +508,7 @@ static int cmd_run(int argc, char **argv)
             .cfg = &cfg,
             .base = have_base ? &base : NULL,
             .res = &r,
-            .platform = ar_platform_detect(kernels_blas_info()),
+            .platform = train_platform(kernels_blas_info()),
             .data = loader_card_data(L),
             .extra = extra,
             .verdict = &verdict,
@@ -524,6 +562,7 @@ static int cmd_eval(int argc, char **argv)
         ar_die(AR_EINPUT, "%s: vocabulary of %d tokens, the data has %d", a.init, vocab,
                d.vocab_size);
     kernels_set_threads(cfg.threads);
+    open_device(&cfg, a.device);
     struct gpt *m = gpt_create(&cfg, vocab, 0);
     if (!m || checkpoint_load(a.init, m) < 0)
         ar_die_last();

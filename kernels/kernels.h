@@ -1,8 +1,11 @@
 /* The compute interface of the trainer: every tensor operation the GPT and
- * its optimizer perform goes through these functions, so a second
- * implementation (kernels/cuda, later) can replace kernels/cpu without
- * touching trainer/. The CPU implementation uses OpenBLAS sgemm for matrix
- * products and OpenMP for everything else.
+ * its optimizer perform goes through these functions, so the trainer has one
+ * code path for every device. Two implementations: kernels/cpu (OpenBLAS
+ * sgemm for matrix products, OpenMP for everything else) and kernels/cuda
+ * (cuBLAS and hand-written CUDA kernels; built by `make cuda`, or by `make`
+ * when nvcc is found). kernels/dispatch.c sends each call to the device
+ * kernels_select chose (the CPU until then); each backend's files define
+ * the same functions under their own prefix (kernels/knames.h).
  *
  * Conventions (as in llm.c): outputs first, then inputs, then shapes.
  * Tensors are float32, row-major, and live in memory from k_alloc (device
@@ -23,6 +26,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* ---------------------------------------------------------------------------
  * Set-up */
@@ -60,6 +67,43 @@ int kernels_blas_selftest(void);
 /* Threads for every kernel; n <= 0 means all cores. */
 void kernels_set_threads(int n);
 int kernels_threads(void);
+
+/* ---------------------------------------------------------------------------
+ * Device. Choose it before allocating anything: memory from k_alloc
+ * belongs to the device that was current when it was allocated. */
+
+enum k_device { K_DEVICE_CPU, K_DEVICE_CUDA };
+
+/* Matrix products on a GPU: bf16 inputs with fp32 accumulation (fp32
+ * storage and master weights; train.py's autocast), TF32 tensor cores, or
+ * exact fp32 (for tests). The CPU always computes in fp32. */
+enum k_precision { K_PREC_BF16, K_PREC_TF32, K_PREC_FP32 };
+
+/* 1 when this binary was built with the CUDA kernels. */
+int kernels_cuda_built(void);
+
+/* "auto" (the first CUDA GPU when one is visible and the binary was built
+ * with CUDA, else the CPU), "cpu" or "cuda". Returns 0, or -1 with an
+ * AR_EINPUT error recorded when "cuda" cannot be had (no GPU, or a build
+ * without CUDA) or the name is unknown. */
+int kernels_select(const char *device);
+enum k_device kernels_device(void);
+const char *kernels_device_name(void);     /* "cpu" or "cuda" */
+
+/* The selected GPU's name as its runtime reports it ("NVIDIA H100 80GB
+ * HBM3") and its memory in GB; -1 on the CPU. */
+int kernels_gpu_info(char *name, size_t n, double *mem_gb);
+
+void kernels_set_precision(enum k_precision p);   /* default K_PREC_BF16 */
+enum k_precision kernels_precision(void);
+
+/* High-water mark of device memory held through k_alloc, in bytes (0 on
+ * the CPU, where the process's peak RSS says it). */
+size_t kernels_peak_bytes(void);
+
+/* Waits until every kernel issued so far has finished (a no-op on the
+ * CPU); timing a step needs it on a device that computes asynchronously. */
+void kernels_sync(void);
 
 /* ---------------------------------------------------------------------------
  * Memory */
@@ -216,5 +260,9 @@ void k_polar_express(float *x, float *scratch, int rows, int cols, int steps);
  * Frobenius norm. v and q (scratch) hold k_normuon_size(rows, cols) floats. */
 size_t k_normuon_size(int rows, int cols);
 void k_normuon(float *u, float *v, float *q, int rows, int cols, float beta2);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -40,7 +40,7 @@ static const struct field {
     F(embed_wd), F(unembed_wd), F(ve_wd), F(grad_clip),
     F(warmup_frac), F(warmdown_frac), F(final_lr_frac),
     F(device_batch), F(total_batch_tokens),
-    F(eval_tokens), F(warmup_steps_uncounted), F(threads),
+    F(eval_tokens), F(warmup_steps_uncounted), F(threads), F(device), F(precision),
 };
 
 #define NFIELDS ((int)(sizeof fields / sizeof fields[0]))
@@ -48,6 +48,8 @@ static const struct field {
 /* a choice key's field is an enum, stored as the int of its index */
 _Static_assert(sizeof(enum mlp_kind) == sizeof(int), "enum mlp_kind is an int");
 _Static_assert(sizeof(enum muon_ns_kind) == sizeof(int), "enum muon_ns_kind is an int");
+_Static_assert(sizeof(enum device_kind) == sizeof(int), "enum device_kind is an int");
+_Static_assert(sizeof(enum precision_kind) == sizeof(int), "enum precision_kind is an int");
 
 /* The field of key k in c; a key without a field is a bug (every key of the
  * table must be bound, see config_defaults). */
@@ -253,7 +255,7 @@ int config_from_json(struct train_config *c, jv obj)
      * means what the trainer did before the key (a card's config must run
      * again as it ran) */
     static const struct { const char *name, *absent; } later[] = {
-        { "muon_ns", "quintic" }, { "muon_normuon", "false" },
+        { "muon_ns", "quintic" }, { "muon_normuon", "false" }, { "device", "cpu" },
     };
     for (size_t i = 0; i < sizeof later / sizeof later[0]; i++) {
         if (!jv_object_has(jv_copy(obj), jv_string(later[i].name)) &&

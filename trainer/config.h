@@ -14,6 +14,8 @@
 /* choice keys: the order of their names in lib/facts/config_keys.c */
 enum mlp_kind { MLP_RELU2, MLP_GELU, MLP_SWIGLU };
 enum muon_ns_kind { MUON_NS_POLAR_EXPRESS, MUON_NS_QUINTIC };
+enum device_kind { DEVICE_AUTO, DEVICE_CPU, DEVICE_CUDA };
+enum precision_kind { PRECISION_BF16, PRECISION_FP32 };
 
 struct train_config {
     /* model */
@@ -66,6 +68,8 @@ struct train_config {
     int eval_tokens;           /* validation tokens for val_bpb */
     int warmup_steps_uncounted;/* first steps trained but not timed */
     int threads;               /* 0: all cores */
+    enum device_kind device;   /* auto: a CUDA GPU when present and built in */
+    enum precision_kind precision;   /* GPU matrix products: bf16 or fp32 (TF32) */
 };
 
 /* ---- the key table's interface (config.c) ---- */

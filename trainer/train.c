@@ -86,6 +86,8 @@ double train_bpb(double nats, double bytes)
 
 double train_peak_mem_mb(void)
 {
+    if (kernels_device() != K_DEVICE_CPU)   /* the device allocator's high-water mark */
+        return kernels_peak_bytes() / 1048576.0;
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) < 0)
         return 0;
@@ -211,6 +213,7 @@ int train_run(struct gpt *m, const struct train_config *cfg, const struct train_
         double lrm = train_lr_mult(cfg, progress);
         double gnorm = gpt_optimizer_step(m, lrm, progress < 1 ? progress : 1, step);
         gpt_zero_grad(m);
+        kernels_sync();   /* a GPU step ends when its kernels have run */
         if (!isfinite(gnorm)) {
             crash(r, "gradient norm %g at step %ld", gnorm, step + 1);
             break;

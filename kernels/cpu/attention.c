@@ -14,7 +14,6 @@
  * as many threads run as there are slots. Every task's arithmetic is the
  * same whichever thread runs it, so the thread count does not change the
  * result. */
-#include "kernels.h"
 #include "kcpu.h"
 
 #include <cblas.h>

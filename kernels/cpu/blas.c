@@ -23,7 +23,7 @@
  * Threads. OpenBLAS runs single-threaded; the products are split across
  * OpenMP threads here, so one thread pool (OpenMP's) serves every kernel
  * and no two pools spin against each other on a small machine. */
-#include "kernels.h"
+#include "kcpu.h"
 #include "base/err.h"
 
 #include <cblas.h>

@@ -1,6 +1,13 @@
-/* Helpers shared by the CPU kernels (not part of the kernels.h interface). */
+/* Helpers shared by the CPU kernels (not part of the kernels.h interface).
+ * Every CPU kernel file includes this first: the functions of kernels.h
+ * are defined here as kcpu_* (kernels/knames.h), and kernels/dispatch.c
+ * calls them when the CPU is the device. */
 #ifndef AR_KERNELS_CPU_H
 #define AR_KERNELS_CPU_H
+
+#define K_BACKEND(name) kcpu_##name
+#include "knames.h"
+#include "kernels.h"
 
 #include <stdint.h>
 #include <string.h>

@@ -1,7 +1,6 @@
 /* Softmax cross-entropy over the vocabulary with logit soft-cap, label
  * smoothing and z-loss, fused with its gradient (the logits buffer is
  * overwritten by dlogits, so the largest activation is stored once). */
-#include "kernels.h"
 #include "kcpu.h"
 
 #include <math.h>

@@ -2,7 +2,6 @@
  * RoPE, residual mix, value-embedding gate, MLP activations. Rows are split
  * statically across OpenMP threads; reductions are summed per thread and
  * combined in thread order, so results do not depend on scheduling. */
-#include "kernels.h"
 #include "kcpu.h"
 
 #include <math.h>

@@ -1,6 +1,5 @@
 /* Optimizer kernels: norms, AdamW, and Muon's momentum, Newton-Schulz
  * orthogonalisation (through sgemm) and cautious weight decay. */
-#include "kernels.h"
 #include "kcpu.h"
 
 #include <math.h>

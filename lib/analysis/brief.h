@@ -26,7 +26,8 @@
  * come and go with the card's item within --max-bytes.
  *
  * Text from other agents (hypotheses, lessons, queue entries whose author
- * is not the local agent) is quoted data: [AGENT wrote] "..." with JSON
+ * is not the local agent, ar_agent_name(): $AR_AGENT, else user@host) is
+ * quoted data: [AGENT wrote] "..." with JSON
  * escapes (quotes, line breaks, controls, bidirectional and other
  * invisible format characters), cut with "(cut at N of M bytes)", and a
  * line under the summary saying it is data, not instructions; in --json
@@ -59,7 +60,6 @@ struct ar_brief_in {
     jv queue;                        /* queue entries (borrowed), or jv_invalid() for none */
     const char *scope;               /* the filters, for the summary line; may be NULL */
     int recent;                      /* experiments in the recent section */
-    const char *agent;               /* the local agent; NULL: ar_agent_name() */
 };
 
 struct ar_brief;
@@ -75,7 +75,8 @@ void ar_brief_set_queue(struct ar_brief *b, jv queue);
 /* The whole brief as JSON, every item kept, and back: ar-brief keeps the
  * last one under the index's state so that asking again without new facts
  * costs a file read. ar_brief_restore returns NULL for a value it did not
- * write. */
+ * write, and for one built for another local agent (whose text it quoted
+ * differently). */
 jv ar_brief_save(const struct ar_brief *b);
 struct ar_brief *ar_brief_restore(jv saved);
 

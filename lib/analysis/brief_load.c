@@ -1,8 +1,10 @@
 /* ar_brief_load: the brief, computed or from the saved one. Moved out of
  * bin/ar-brief.c so that ar-mcp gives the same brief. */
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "analysis/brief_load.h"
@@ -14,6 +16,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/json.h"
+#include "facts/card.h"
 #include "facts/config_keys.h"
 #include "index/index.h"
 
@@ -60,6 +63,16 @@ static int cache_key(const struct ar_kb *kb, const char *scope, int recent, jv *
     ar_jv_set(key, "index", jv_string(v));
     ar_jv_set(key, "scope", jv_string(scope));
     ar_jv_set(key, "recent", jv_number((double)recent));
+    /* whose text is quoted depends on who reads it */
+    ar_jv_set(key, "agent", jv_string(ar_agent_name()));
+    /* and what it says on the rules of the program that computed it: a
+     * rebuilt tool (new rules) never prints a brief an old one saved */
+    struct stat sb;
+    char build[64] = "";
+    if (stat("/proc/self/exe", &sb) == 0)
+        snprintf(build, sizeof build, "%lld.%09ld/%lld", (long long)sb.st_mtim.tv_sec, sb.st_mtim.tv_nsec,
+                 (long long)sb.st_size);
+    ar_jv_set(key, "build", jv_string(build));
     return 0;
 }
 
@@ -111,7 +124,7 @@ static int compute(const struct ar_kb *kb, const struct ar_filter *filter, const
     struct ar_findings *f = ar_findings_build(st);
     char **keys = ar_trainer_keys();
     struct ar_coverage *cov = ar_coverage_build(st, (const char *const *)keys);
-    struct ar_brief_in in = {kb, st, f, cov, jv_invalid(), scope, recent, NULL};
+    struct ar_brief_in in = {kb, st, f, cov, jv_invalid(), scope, recent};
     *out = ar_brief_build(&in);
     ar_trainer_keys_free(keys);
     ar_coverage_free(cov);

@@ -142,14 +142,53 @@ static struct ar_tally *class_tally(struct ar_claim *cl, const char *platform)
     return t;
 }
 
-static void tally_add(struct ar_tally *t, enum ar_outcome o, double delta, double w)
+double ar_evidence_strength(double z)
 {
-    t->confirms += o == AR_CONFIRM;
-    t->refutes += o == AR_REFUTE;
-    t->nulls += o == AR_NULL;
+    double a = fabs(z);
+    if (!(a > 4))
+        return 1;
+    double x = log2(a / 2);
+    return x > AR_STRENGTH_MAX ? AR_STRENGTH_MAX : x;
+}
+
+static void range_add(struct ar_range *r, double a, double b)
+{
+    double lo = a < b ? a : b, hi = a < b ? b : a;
+    if (!r->n || lo < r->lo)
+        r->lo = lo;
+    if (!r->n || hi > r->hi)
+        r->hi = hi;
+    r->n++;
+}
+
+static void tally_add(struct ar_tally *t, const struct ar_evidence *e, const struct ar_cardsum *c, double w,
+                      int numeric)
+{
+    if (e->crash) {
+        t->crashes++;
+        t->certainty = ar_certainty_update(t->certainty, AR_REFUTE, w);
+        if (numeric)
+            range_add(&t->lost, c->changes[0].from_num, c->changes[0].to_num);
+        return;
+    }
+    t->confirms += e->outcome == AR_CONFIRM;
+    t->refutes += e->outcome == AR_REFUTE;
+    t->nulls += e->outcome == AR_NULL;
     t->runs++;
-    t->effect += (delta - t->effect) / t->runs;
-    t->certainty = ar_certainty_update(t->certainty, o, w);
+    t->effect += (c->delta - t->effect) / t->runs;
+    t->zsum += e->z;
+    if (t->runs == 1 || e->z < t->zmin)
+        t->zmin = e->z;
+    if (t->runs == 1 || e->z > t->zmax)
+        t->zmax = e->z;
+    t->certainty = ar_certainty_update(t->certainty, e->outcome, w * e->strength);
+    if (numeric && e->outcome != AR_NULL)
+        range_add(e->outcome == AR_CONFIRM ? &t->won : &t->lost, c->changes[0].from_num, c->changes[0].to_num);
+}
+
+double ar_claim_importance(const struct ar_claim *c)
+{
+    return c->all.zsum - 2.0 * c->all.crashes;
 }
 
 /* Which (agent, class) pairs have given evidence for a claim: an
@@ -213,14 +252,29 @@ static int card_outcome(const struct ar_kbstats *st, long i)
     return (int)ar_outcome_of(ar_stats_z(st, c));
 }
 
-static void contradictions(struct ar_findings *f, const struct ar_kbstats *st, struct ar_claim *cl, int *cap)
+/* Two ranges of tested values that do not meet: halving the batch from
+ * 2^19 and halving it from 2^15 are not the same experiment. */
+static int disjoint(const struct ar_range *x, const struct ar_range *y)
 {
+    return x->n && y->n && (x->hi < y->lo || y->hi < x->lo);
+}
+
+/* CONTRADICTS links; returns how many confirmed/refuted class pairs were
+ * tested over ranges that do not meet (no contradiction, but a claim that
+ * holds in one range and not in another). */
+static int contradictions(struct ar_findings *f, const struct ar_kbstats *st, struct ar_claim *cl, int *cap)
+{
+    int apart = 0;
     for (int a = 0; a < cl->nclasses; a++) {
         if (strcmp(cl->classes[a].verdict, "confirmed") != 0)
             continue;
         for (int b = 0; b < cl->nclasses; b++) {
             if (strcmp(cl->classes[b].verdict, "refuted") != 0)
                 continue;
+            if (cl->numeric && disjoint(&cl->classes[a].won, &cl->classes[b].lost)) {
+                apart++;
+                continue;
+            }
             int best = -1, worst = -1;
             for (int i = 0; i < cl->nev; i++) {
                 const struct ar_evidence *e = &cl->ev[i];
@@ -240,9 +294,10 @@ static void contradictions(struct ar_findings *f, const struct ar_kbstats *st, s
                                       cl->classes[b].platform, NULL, 0, -1});
         }
     }
+    return apart;
 }
 
-static const char *scope_of(const struct ar_claim *cl)
+static const char *scope_of(const struct ar_claim *cl, int apart)
 {
     int confirmed = 0, refuted = 0, with_runs = 0;
     for (int i = 0; i < cl->nclasses; i++) {
@@ -250,9 +305,17 @@ static const char *scope_of(const struct ar_claim *cl)
         refuted += strcmp(cl->classes[i].verdict, "refuted") == 0;
         with_runs += cl->classes[i].runs > 0;
     }
-    if (confirmed && refuted)
+    if (confirmed && refuted) {
+        for (int i = 0; i < cl->nlinks; i++)
+            if (strcmp(cl->links[i].type, "CONTRADICTS") == 0)
+                return "platform-specific";
+        if (apart)
+            return "range-dependent";
         return "platform-specific";
+    }
     if (confirmed >= 2 && cl->all.refutes == 0)
+        return "universal";
+    if (refuted >= 2 && cl->all.confirms == 0)   /* a dead end everywhere it was tried */
         return "universal";
     if (with_runs == 1)
         return "single-platform";
@@ -296,6 +359,31 @@ static void prefetch_refs(const struct ar_cardsum *c)
         __builtin_prefetch(c->verifies);
 }
 
+/* The canonical order in which a claim's evidence moves its certainty:
+ * strongest first (|z| descending, a crash as |z| 0), confirmations before
+ * refutations before nulls and crashes at equal strength, then agent,
+ * class and id. It depends on the evidence, not on when cards were made,
+ * imported or synced, so re-dating a session changes no certainty. */
+static const struct ar_kbstats *order_st;
+
+static int cmp_evidence(const void *a, const void *b)
+{
+    const struct ar_evidence *x = a, *y = b;
+    double ax = x->crash ? 0 : fabs(x->z), ay = y->crash ? 0 : fabs(y->z);
+    if (ax != ay)
+        return ax > ay ? -1 : 1;
+    int ox = x->crash ? 3 : (int)x->outcome, oy = y->crash ? 3 : (int)y->outcome;
+    if (ox != oy)
+        return ox < oy ? -1 : 1;
+    const struct ar_cardsum *cx = &order_st->cards[x->card], *cy = &order_st->cards[y->card];
+    int r = strcmp(cx->agent ? cx->agent : "", cy->agent ? cy->agent : "");
+    if (!r)
+        r = strcmp(cx->platform, cy->platform);
+    if (!r)
+        r = strcmp(cx->id, cy->id);
+    return r;
+}
+
 static void build_claim(struct ar_findings *f, const struct ar_kbstats *st, struct ar_claim *cl,
                         const struct entry *en, int n, const char *const *claim_of)
 {
@@ -306,12 +394,15 @@ static void build_claim(struct ar_findings *f, const struct ar_kbstats *st, stru
     cl->ev = ar_pool_alloc(p, (size_t)n * sizeof *cl->ev);
     cl->all.certainty = AR_CERTAINTY_START;
     cl->classes = ar_pool_alloc(p, (size_t)n * sizeof *cl->classes);
+    const struct ar_cardsum *first = &st->cards[en[0].card];
+    cl->numeric = first->nchanges == 1 && first->changes[0].numeric;
     size_t pcap = 16;
     while (pcap < 2 * (size_t)n)
         pcap *= 2;
     struct pairset ps = {ar_xmalloc(2 * pcap * sizeof *ps.slots), pcap};
     memset(ps.slots, 0, 2 * pcap * sizeof *ps.slots);
 
+    /* pass 1, in id order: the cards, links, and the evidence unscored */
     int lcap = 0;
     struct ar_find_memo memo = {0};
     struct ar_ptrmap to_claim = {0};
@@ -319,17 +410,16 @@ static void build_claim(struct ar_findings *f, const struct ar_kbstats *st, stru
         int ci = en[i].card;
         const struct ar_cardsum *c = &st->cards[ci];
         /* a claim's cards lie far apart: ask for those a few steps ahead
-         * while this one is scored */
+         * while this one is looked at */
         if (i + PREFETCH < n)
             prefetch_card(&st->cards[en[i + PREFETCH].card]);
         if (i + PREFETCH / 2 < n)
             prefetch_refs(&st->cards[en[i + PREFETCH / 2].card]);
         cl->cards[cl->ncards++] = ci;
-        struct ar_tally *t = class_tally(cl, c->platform);
+        class_tally(cl, c->platform);
         builds_on(f, st, cl, &lcap, c, claim_of, &memo, &to_claim);
         if (c->crash) {
-            cl->all.crashes++;
-            t->crashes++;
+            cl->ev[cl->nev++] = (struct ar_evidence){ci, AR_REFUTE, 0, 0, 0, 0, 1, 1};
             continue;
         }
         int o = card_outcome(st, ci);
@@ -342,23 +432,47 @@ static void build_claim(struct ar_findings *f, const struct ar_kbstats *st, stru
         if (o < 0)
             continue;
         double z = ar_stats_z(st, c);
-        double w, wc;
-        weights(&ps, cl, t, c, &w, &wc);
-        struct ar_evidence *e = &cl->ev[cl->nev];
-        *e = (struct ar_evidence){ci, (enum ar_outcome)o, z, w, cl->all.certainty, 0};
-        tally_add(&cl->all, e->outcome, c->delta, w);
-        tally_add(t, e->outcome, c->delta, wc);
-        e->after = cl->all.certainty;
-        cl->nev++;
+        cl->ev[cl->nev++] = (struct ar_evidence){ci, (enum ar_outcome)o, z, 0, 0, 0, ar_evidence_strength(z), 0};
     }
-    free(ps.slots);
     ar_ptrmap_free(&to_claim);
+
+    /* pass 2, in the canonical order: weights, tallies, certainty */
+    order_st = st;
+    qsort(cl->ev, (size_t)cl->nev, sizeof *cl->ev, cmp_evidence);
+    int scored = 0;
+    /* distinct agents: their names are interned, so a set of pointers */
+    struct pairset as = {ar_xmalloc(2 * pcap * sizeof *as.slots), pcap};
+    memset(as.slots, 0, 2 * pcap * sizeof *as.slots);
+    for (int i = 0; i < cl->nev; i++) {
+        struct ar_evidence *e = &cl->ev[i];
+        const struct ar_cardsum *c = &st->cards[e->card];
+        struct ar_tally *t = class_tally(cl, c->platform);
+        double w, wc;
+        int saved = cl->nev;
+        cl->nev = scored;   /* weights() asks whether earlier evidence exists */
+        weights(&ps, cl, t, c, &w, &wc);
+        cl->nev = saved;
+        if (e->crash) {
+            w *= AR_W_CRASH;
+            wc *= AR_W_CRASH;
+        } else if (!pairset_add(&as, c->agent, &as)) {
+            cl->agents++;
+        }
+        e->weight = w;
+        e->before = cl->all.certainty;
+        tally_add(&cl->all, e, c, w, cl->numeric);
+        tally_add(t, e, c, wc, cl->numeric);
+        e->after = cl->all.certainty;
+        scored++;
+    }
+    free(as.slots);
+    free(ps.slots);
     qsort(cl->classes, (size_t)cl->nclasses, sizeof *cl->classes, cmp_tally);
     cl->all.verdict = verdict_of(&cl->all);
     for (int i = 0; i < cl->nclasses; i++)
         cl->classes[i].verdict = verdict_of(&cl->classes[i]);
-    contradictions(f, st, cl, &lcap);
-    cl->scope = scope_of(cl);
+    int apart = contradictions(f, st, cl, &lcap);
+    cl->scope = scope_of(cl, apart);
 
     /* the keys: the part names up to ':' or '=' */
     int nk = 1;
@@ -374,6 +488,173 @@ static void build_claim(struct ar_findings *f, const struct ar_kbstats *st, stru
             s++;
     }
     qsort(cl->keys, (size_t)cl->nkeys, sizeof *cl->keys, cmp_str);
+}
+
+/* ---------------------------------------------------------------- sweeps */
+
+/* Cards that change one key, grouped by key and class (their names are
+ * interned: compared as pointers, the groups' own order is set later),
+ * each group in id order (ids sort by creation time: the run order). The
+ * sort key sits beside the index, so sorting touches no card. */
+struct sweep_ref {
+    const char *key, *platform;
+    const char *from, *to;     /* JSON text */
+    size_t card;
+    int keep;
+};
+
+static int cmp_sweep_card(const void *a, const void *b)
+{
+    const struct sweep_ref *x = a, *y = b;
+    if (x->key != y->key)
+        return (uintptr_t)x->key < (uintptr_t)y->key ? -1 : 1;
+    if (x->platform != y->platform)
+        return (uintptr_t)x->platform < (uintptr_t)y->platform ? -1 : 1;
+    return x->card < y->card ? -1 : x->card > y->card;
+}
+
+static int cmp_sweep(const void *a, const void *b)
+{
+    const struct ar_sweep *x = a, *y = b;
+    int r = strcmp(x->key, y->key);
+    return r ? r : strcmp(x->platform, y->platform);
+}
+
+static int cmp_text(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Sorts v[0..n) and returns how many distinct strings it holds; *most is
+ * the one that occurs most often (the least such string on a tie). */
+static int distinct_sorted(const char **v, int n, const char **most)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_text);
+    int nd = 0, best = 0;
+    *most = NULL;
+    for (int i = 0; i < n;) {
+        int j = i + 1;
+        while (j < n && strcmp(v[j], v[i]) == 0)
+            j++;
+        nd++;
+        if (j - i > best) {
+            best = j - i;
+            *most = v[i];
+        }
+        i = j;
+    }
+    return nd;
+}
+
+/* A value's number: the JSON text of a number; 0 when it is not one. */
+static int number_of(const char *text, double *out)
+{
+    char *end;
+    if (!text || !*text || strchr("-0123456789", *text) == NULL)
+        return 0;
+    *out = strtod(text, &end);
+    return *end == '\0';
+}
+
+/* One run of cards (same key and class, created order) into *w; 1 when it
+ * is a bracketed sweep. A change from an unknown value (null: an import
+ * that named only the new value) still sweeps when its new value is a
+ * number. */
+static int sweep_of(const struct sweep_ref *r, int n, struct ar_sweep *w)
+{
+    *w = (struct ar_sweep){r[0].key, r[0].platform, 0, 0, NULL, n, 0, 0, 0, 0};
+    if (n < 3)
+        return 0;
+    int numeric = 1;
+    double x;
+    for (int i = 0; i < n && numeric; i++)
+        numeric = number_of(r[i].to, &x) && (strcmp(r[i].from, "null") == 0 || number_of(r[i].from, &x));
+    w->numeric = numeric;
+    const char **vals = ar_xmalloc((size_t)(2 * n) * sizeof *vals), **froms = vals + n;
+    int nf = 0, kept = -1;
+    for (int i = 0; i < n; i++) {
+        if (strcmp(r[i].from, "null"))
+            froms[nf++] = r[i].from;
+        vals[i] = r[i].to;
+        if (r[i].keep)
+            kept = i;   /* the latest keep: cards are in id (creation) order */
+    }
+    const char *common_from, *unused;
+    distinct_sorted(froms, nf, &common_from);
+    /* froms lie right after the n tos: together, every value */
+    w->values = distinct_sorted(vals, n + nf, &unused);
+    if (kept >= 0)
+        w->best_text = r[kept].to;
+    else   /* the value most often started from */
+        w->best_text = common_from;
+    if (w->best_text)
+        number_of(w->best_text, &w->best);
+    if (w->best_text && numeric) {
+        int above = 0, below = 0, seen = 0;
+        for (int i = 0; i < n; i++) {
+            double v[2];
+            int nv2 = 0;
+            if (number_of(r[i].from, &v[nv2]))
+                nv2++;
+            if (number_of(r[i].to, &v[nv2]))
+                nv2++;
+            for (int k = 0; k < nv2; k++) {
+                if (!seen++)
+                    w->lo = w->hi = v[k];
+                w->lo = v[k] < w->lo ? v[k] : w->lo;
+                w->hi = v[k] > w->hi ? v[k] : w->hi;
+                above += v[k] > w->best;
+                below += v[k] < w->best;
+            }
+        }
+        w->bracketed = above && below;
+    } else if (w->best_text) {
+        w->bracketed = w->values >= 3;
+    }
+    free(vals);
+    return w->bracketed;
+}
+
+static void sweeps(struct ar_findings *f, const struct ar_kbstats *st)
+{
+    struct sweep_ref *refs = ar_xmalloc((st->n ? st->n : 1) * sizeof *refs);
+    size_t m = 0;
+    for (size_t i = 0; i < st->n; i++) {
+        const struct ar_cardsum *c = &st->cards[i];
+        if (!c->retracted && c->nchanges == 1 && strcmp(c->status, "baseline") && strcmp(c->changes[0].to, "null"))
+            refs[m++] = (struct sweep_ref){c->changes[0].key, c->platform, c->changes[0].from, c->changes[0].to, i,
+                                           !c->crash && strcmp(c->status, "keep") == 0};
+    }
+    qsort(refs, m, sizeof *refs, cmp_sweep_card);
+    size_t cap = 0;
+    for (size_t a = 0; a < m;) {
+        size_t b = a + 1;
+        while (b < m && refs[b].key == refs[a].key && refs[b].platform == refs[a].platform)
+            b++;
+        struct ar_sweep w;
+        if (sweep_of(refs + a, (int)(b - a), &w)) {
+            if (f->nsweeps == cap)
+                f->sweeps = ar_xrealloc(f->sweeps, (cap = cap ? 2 * cap : 8) * sizeof *f->sweeps);
+            f->sweeps[f->nsweeps++] = w;
+        }
+        a = b;
+    }
+    free(refs);
+    qsort(f->sweeps, f->nsweeps, sizeof *f->sweeps, cmp_sweep);
+    /* a numeric claim on the key names the sweep with most tries */
+    for (size_t i = 0; i < f->n; i++) {
+        struct ar_claim *cl = &f->claims[i];
+        if (!cl->numeric || cl->nkeys != 1)
+            continue;
+        for (size_t k = 0; k < f->nsweeps; k++) {
+            const struct ar_sweep *w = &f->sweeps[k];
+            if (w->numeric && strcmp(w->key, cl->keys[0]) == 0 && w->tries > cl->optimum_tries) {
+                cl->optimum_tries = w->tries;
+                cl->optimum = w->best;
+                cl->optimum_class = w->platform;
+            }
+        }
+    }
 }
 
 static int cmp_claim(const void *a, const void *b)
@@ -445,6 +726,7 @@ struct ar_findings *ar_findings_build(const struct ar_kbstats *st)
         build_claim(f, st, cl, en + start[k], counts[k], claim_of);
     }
     qsort(f->claims, f->n, sizeof *f->claims, cmp_claim);
+    sweeps(f, st);   /* after the sort: it looks claims up by key */
     free(en);
     free(fill);
     free(start);
@@ -461,6 +743,7 @@ void ar_findings_free(struct ar_findings *f)
     if (!f)
         return;
     free(f->claims);
+    free(f->sweeps);
     ar_pool_free(&f->pool);
     free(f);
 }
@@ -501,6 +784,12 @@ static jv tally_json(const struct ar_tally *t)
     ar_jv_set(&o, "effect", t->runs ? num6(t->effect) : jv_null());
     ar_jv_set(&o, "certainty", num6(t->certainty));
     ar_jv_set(&o, "verdict", jv_string(t->verdict));
+    ar_jv_set(&o, "effect_sigma", t->runs ? num6(t->zsum / t->runs) : jv_null());
+    ar_jv_set(&o, "strongest_sigma", t->runs ? num6(fabs(t->zmax) > fabs(t->zmin) ? t->zmax : t->zmin) : jv_null());
+    if (t->won.n)
+        ar_jv_set(&o, "won_over", JV_ARRAY(jv_number(t->won.lo), jv_number(t->won.hi)));
+    if (t->lost.n)
+        ar_jv_set(&o, "lost_over", JV_ARRAY(jv_number(t->lost.lo), jv_number(t->lost.hi)));
     return o;
 }
 
@@ -510,6 +799,19 @@ jv ar_claim_json(const struct ar_claim *c, const struct ar_kbstats *st)
     ar_jv_set(&o, "claim", jv_string(c->name));
     ar_jv_set(&o, "category", jv_string(c->category));
     ar_jv_set(&o, "scope", jv_string(c->scope));
+    ar_jv_set(&o, "importance", num6(ar_claim_importance(c)));
+    ar_jv_set(&o, "agents", jv_number(c->agents));
+    int platforms = 0;
+    for (int i = 0; i < c->nclasses; i++)
+        platforms += c->classes[i].runs > 0;
+    ar_jv_set(&o, "platforms", jv_number(platforms));
+    if (c->optimum_class) {
+        jv opt = jv_object();
+        ar_jv_set(&opt, "class", jv_string(c->optimum_class));
+        ar_jv_set(&opt, "value", jv_number(c->optimum));
+        ar_jv_set(&opt, "tries", jv_number(c->optimum_tries));
+        ar_jv_set(&o, "optimum", opt);
+    }
     jv keys = jv_array();
     for (int i = 0; i < c->nkeys; i++)
         keys = jv_array_append(keys, jv_string(c->keys[i]));
@@ -546,6 +848,22 @@ jv ar_claim_json(const struct ar_claim *c, const struct ar_kbstats *st)
     return o;
 }
 
+jv ar_sweep_json(const struct ar_sweep *w)
+{
+    jv o = jv_object();
+    ar_jv_set(&o, "key", jv_string(w->key));
+    ar_jv_set(&o, "platform", jv_string(w->platform));
+    jv best = jv_parse(w->best_text);
+    ar_jv_set(&o, "best", jv_is_valid(best) ? best : jv_string(w->best_text));
+    if (!jv_is_valid(best))
+        jv_free(best);
+    ar_jv_set(&o, "tries", jv_number(w->tries));
+    ar_jv_set(&o, "values", jv_number(w->values));
+    if (w->numeric)
+        ar_jv_set(&o, "range", JV_ARRAY(jv_number(w->lo), jv_number(w->hi)));
+    return o;
+}
+
 jv ar_findings_json(const struct ar_findings *f, const struct ar_kbstats *st)
 {
     jv o = jv_object();
@@ -559,11 +877,19 @@ jv ar_findings_json(const struct ar_findings *f, const struct ar_kbstats *st)
     for (size_t i = 0; i < f->n; i++)
         claims = jv_array_append(claims, ar_claim_json(&f->claims[i], st));
     ar_jv_set(&o, "claims", claims);
+    jv sw = jv_array();
+    for (size_t i = 0; i < f->nsweeps; i++)
+        sw = jv_array_append(sw, ar_sweep_json(&f->sweeps[i]));
+    ar_jv_set(&o, "sweeps", sw);
     jv noise = jv_object();
     for (size_t i = 0; i < st->nnoise; i++) {
         const struct ar_noise *nz = &st->noise[i];
         jv x = jv_object();
         ar_jv_set(&x, "sigma", num6(nz->sigma));
+        ar_jv_set(&x, "pooled", nz->is_default ? jv_null() : num6(nz->pooled));
+        ar_jv_set(&x, "dof", jv_number(nz->dof));
+        ar_jv_set(&x, "prior", jv_number(AR_SIGMA_DEFAULT));
+        ar_jv_set(&x, "prior_dof", jv_number(AR_SIGMA_PRIOR_DOF));
         ar_jv_set(&x, "groups", jv_number(nz->groups));
         ar_jv_set(&x, "runs", jv_number(nz->runs));
         ar_jv_set(&x, "default", jv_bool(nz->is_default));

@@ -49,14 +49,30 @@
 #define AR_NULL_PULL 0.25
 #define AR_W_RERUN 0.5
 #define AR_W_REPLICATION 1.5
+#define AR_W_CRASH 0.5
+#define AR_STRENGTH_MAX 3.0
 
 enum ar_outcome { AR_CONFIRM, AR_REFUTE, AR_NULL };
 
-/* One scored card. before/after: the claim's certainty around it. */
+/* One scored card. before/after: the claim's certainty around it.
+ * strength: how far the result is from the threshold (1 for |z| <= 4,
+ * log2(|z|/2) above, at most AR_STRENGTH_MAX), so one 1000-sigma result
+ * moves certainty further than one 2-sigma result. crash: a crash of a
+ * run that made the claim's change, taken as a refutation of weight
+ * AR_W_CRASH (z is 0 then). */
 struct ar_evidence {
     int card;                  /* index into the stats' cards */
     enum ar_outcome outcome;
     double z, weight, before, after;
+    double strength;
+    int crash;
+};
+
+/* The values a numeric single-key claim was tested over: lo..hi spans the
+ * from and to values of the evidence of one kind. */
+struct ar_range {
+    double lo, hi;
+    int n;                     /* 0: no such evidence */
 };
 
 struct ar_tally {
@@ -64,8 +80,10 @@ struct ar_tally {
     int confirms, refutes, nulls, crashes;
     int runs;                  /* scored evidence */
     double effect;             /* mean delta over scored evidence */
+    double zsum, zmin, zmax;   /* sum, least and greatest z of scored evidence */
     double certainty;
     const char *verdict;       /* confirmed, refuted, null, mixed, crashed */
+    struct ar_range won, lost; /* confirming; refuting or crashed (numeric claims) */
 };
 
 /* CONTRADICTS: from the strongest confirmation on one class to the
@@ -97,13 +115,46 @@ struct ar_claim {
     int ncards;
     struct ar_link *links;
     int nlinks;
+    int agents;                /* distinct agents behind the scored evidence */
+    int numeric;               /* one key with numbers: ranges and sweeps apply */
+    /* a sweep of the key on one class that bracketed its best value: the
+     * value kept last (or never left) with worse results tried on both
+     * sides; optimum_class NULL when there is none */
+    const char *optimum_class;
+    double optimum;
+    int optimum_tries;
+};
+
+/* A sweep: one key tried at three or more values on one class (cards
+ * that change only that key). best is the value kept last (by created:
+ * the run order within a session), or when nothing was kept the value
+ * most often started from; bracketed when values on both sides of a
+ * numeric best were tried (they did worse: the chain kept best), for a
+ * categorical key when two or more other values were tried. */
+struct ar_sweep {
+    const char *key, *platform;
+    int numeric;
+    double best;               /* numeric */
+    const char *best_text;     /* the value as JSON text */
+    int tries, values;         /* cards, distinct values (from and to) */
+    double lo, hi;             /* numeric: the range tried */
+    int bracketed;
 };
 
 struct ar_findings {
     struct ar_claim *claims;   /* sorted by name */
     size_t n;
+    struct ar_sweep *sweeps;   /* bracketed ones, sorted by key then class */
+    size_t nsweeps;
     struct ar_pool pool;
 };
+
+/* How much a claim matters, for ranking: the sum of its evidence's z
+ * (positive for a claim that helps, negative for one that hurts), crashes
+ * counting -2 each. Sections list claims by |importance|, not by
+ * certainty: the 1000-sigma dead end first. */
+double ar_claim_importance(const struct ar_claim *c);
+double ar_evidence_strength(double z);
 
 /* The rule, exposed for tests and tools. */
 double ar_certainty_rate(double c);
@@ -121,6 +172,7 @@ const struct ar_claim *ar_findings_get(const struct ar_findings *f, const char *
 /* findings.json: {"schema":"ar.findings/1", "cards", "claims":[...],
  * "noise":{class:{sigma, groups, runs, default}}, "rule":{...}}. */
 jv ar_findings_json(const struct ar_findings *f, const struct ar_kbstats *st);
+jv ar_sweep_json(const struct ar_sweep *w);
 jv ar_claim_json(const struct ar_claim *c, const struct ar_kbstats *st);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "base/buf.h"
 #include "base/json.h"
+#include "analysis/synth.h"
 
 /* ------------------------------------------------------------ key table */
 
@@ -32,7 +33,7 @@ static const struct {
 
 /* run settings: changing them says nothing about the model */
 static const char *const not_explored[] = { "threads", "eval_tokens", "warmup_steps_uncounted",
-                                            NULL };
+                                            "device", "precision", NULL };
 
 /* a first value to try for keys whose current value is 0 (off) */
 static const struct {
@@ -141,6 +142,47 @@ static jv replicate(const struct ar_plan_input *in, const char *kind, int priori
 
 /* ------------------------------------------------------------ the rules */
 
+static const struct ar_kbstats *noisy_st;
+
+static int by_abs_delta(const void *a, const void *b)
+{
+    const struct ar_cardsum *x = &noisy_st->cards[*(const size_t *)a], *y = &noisy_st->cards[*(const size_t *)b];
+    if (fabs(x->delta) != fabs(y->delta))
+        return fabs(x->delta) > fabs(y->delta) ? -1 : 1;
+    return strcmp(x->id, y->id);
+}
+
+static void noisy_keeps(const struct ar_plan_input *in, jv *out)
+{
+    const struct ar_kbstats *st = in->st;
+    size_t *ix = ar_xmalloc((st->n ? st->n : 1) * sizeof *ix), n = 0;
+    for (size_t i = 0; i < st->n; i++) {
+        const struct ar_cardsum *c = &st->cards[i];
+        if (c->counts && c->has_delta && strcmp(c->status, "keep") == 0 &&
+            fabs(c->delta) <= 2 * ar_stats_sigma(st, c->platform) && !c->verifies &&
+            !queued_replications(in->queue, c->id) && !card_replications(st, c->id))
+            ix[n++] = i;
+    }
+    noisy_st = st;
+    qsort(ix, n, sizeof *ix, by_abs_delta);
+    for (size_t k = 0; k < n && k < AR_PLAN_NOISY_MAX; k++) {
+        const struct ar_cardsum *c = &st->cards[ix[k]];
+        double sigma = ar_stats_sigma(st, c->platform);
+        char reason[512], hyp[2200];
+        snprintf(reason, sizeof reason,
+                 "kept with delta %+.4f, inside 2 sigma (%.4f) on %s: it may be seed noise that later runs "
+                 "built on; replicate it before trusting it",
+                 c->delta, 2 * sigma, *c->platform ? c->platform : "-");
+        snprintf(hyp, sizeof hyp, "replicate %s: %.1900s", c->id, c->hypothesis ? c->hypothesis : "");
+        jv s = suggestion("noisy-keep", 1, hyp, c->category ? c->category : "other", reason);
+        ar_jv_set(&s, "replicate", jv_string(c->id));
+        ar_jv_set(&s, "platform", jv_string(c->platform));
+        add_card(&s, c->id);
+        *out = jv_array_append(*out, s);
+    }
+    free(ix);
+}
+
 static void noise_floor(const struct ar_plan_input *in, jv *out)
 {
     const struct ar_kbstats *st = in->st;
@@ -154,6 +196,12 @@ static void noise_floor(const struct ar_plan_input *in, jv *out)
             (!key || st->keys[i].runs > key->runs))
             key = &st->keys[i];
     char reason[512], hyp[512];
+    if (!key && !in->platform_asked) {
+        /* cards elsewhere and none here: a plan for this class only when asked */
+        for (size_t i = 0; i < st->n; i++)
+            if (st->cards[i].counts)
+                return;
+    }
     if (!key || (key->baseline < 0 && key->best < 0)) {
         snprintf(reason, sizeof reason,
                  "no card on %s yet: a baseline gives the other runs something to compare with",
@@ -327,7 +375,20 @@ static int explore_values(const char *key, jv cur, jv *up, jv *down)
                     *up = jv_number(from_zero[i].value);
             return jv_is_valid(*up) ? 0 : -1;
         }
-        int integral = v == floor(v) && fabs(v) >= 1;
+        if (!strcmp(key, "depth") || !strcmp(key, "n_kv_head")) {   /* a layer or head at a time */
+            *up = jv_number(v + 1);
+            if (v > 1)
+                *down = jv_number(v - 1);
+            return 0;
+        }
+        if ((strstr(key, "beta") || strstr(key, "momentum")) && v > 0 && v < 1) {
+            /* towards 1 by halving the distance, away by doubling it */
+            *up = jv_number(1 - (1 - v) / 2);
+            if (1 - (1 - v) * 2 > 0)
+                *down = jv_number(1 - (1 - v) * 2);
+            return 0;
+        }
+        int integral = v == floor(v) && fabs(v) >= 1;   /* rates and sizes: multiplicative */
         *up = jv_number(v * 2);
         double half = integral ? floor(v / 2) : v / 2;
         if (half != v && half != 0)
@@ -353,6 +414,34 @@ static int skip_key(const char *key, jv config)
     return !ar_jv_has(config, key);
 }
 
+/* Whether the findings forbid setting key from cur to v: the claim that
+ * change makes is a dead end, or its opposite is confirmed (a larger batch
+ * on a class where smaller won). */
+static int forbidden(const struct ar_plan_input *in, const char *key, jv cur, jv v)
+{
+    char name[300];
+    const struct ar_claim *c;
+    if (jv_get_kind(cur) == JV_KIND_NUMBER && jv_get_kind(v) == JV_KIND_NUMBER) {
+        int up = jv_number_value(v) > jv_number_value(cur);
+        snprintf(name, sizeof name, "%s:%s", key, up ? "up" : "down");
+        if ((c = ar_findings_get(in->findings, name)) && ar_synth_dead_end(c))
+            return 1;
+        snprintf(name, sizeof name, "%s:%s", key, up ? "down" : "up");
+        if ((c = ar_findings_get(in->findings, name)) && strcmp(c->all.verdict, "confirmed") == 0)
+            return 1;
+    }
+    char *text = ar_json_dump(v, AR_JSON_COMPACT);
+    const char *t = text;
+    char unq[256];
+    if (jv_get_kind(v) == JV_KIND_STRING) {
+        snprintf(unq, sizeof unq, "%s", jv_string_value(v));
+        t = unq;
+    }
+    snprintf(name, sizeof name, "%s=%s", key, t);
+    free(text);
+    return (c = ar_findings_get(in->findings, name)) && ar_synth_dead_end(c);
+}
+
 static void explore_key(const struct ar_plan_input *in, jv *out, jv *used, const char *key,
                         const char *why_prefix, const char *category)
 {
@@ -363,6 +452,19 @@ static void explore_key(const struct ar_plan_input *in, jv *out, jv *used, const
     if (rc != 0) {
         jv_free(cur);
         return;
+    }
+    if (jv_is_valid(down) && forbidden(in, key, cur, down)) {
+        jv_free(down);
+        down = jv_invalid();
+    }
+    if (forbidden(in, key, cur, up)) {   /* the other direction, or nothing */
+        jv_free(up);
+        up = down;
+        down = jv_invalid();
+        if (!jv_is_valid(up)) {
+            jv_free(cur);
+            return;
+        }
     }
     const struct ar_covrow *row = ar_coverage_key(in->coverage, key);
     char *from = ar_json_dump(cur, AR_JSON_COMPACT), *to = ar_json_dump(up, AR_JSON_COMPACT);
@@ -464,6 +566,7 @@ static int by_priority(const void *a, const void *b)
 jv ar_plan_build(const struct ar_plan_input *in, int max)
 {
     jv all = jv_array(), used = jv_object();
+    noisy_keeps(in, &all);
     noise_floor(in, &all);
     tentative(in, &all, &used);
     platform_specific(in, &all, &used);

@@ -3,9 +3,15 @@
  * its reason and the cards behind it.
  *
  * Suggestions, in priority order (the queue priority they get):
+ *   1 noisy-keep   a keep whose delta is inside 2σ of its class (it may be
+ *                  seed noise that the loop built on): replicate it on its
+ *                  class, the largest such wins first (at most
+ *                  AR_PLAN_NOISY_MAX); "platform" names the class
  *   1 noise-floor  this platform class has no replicates, so every z-score
  *                  on it uses the default σ: replicate its baseline twice
- *                  (or run a baseline when the class has no card yet)
+ *                  (or run a baseline when the class has no card yet;
+ *                  when other classes have cards and this one none, only
+ *                  when the class was asked for: platform_asked)
  *   2 replicate    a tentative claim (one confirmation, no refutation)
  *                  with a large effect (z >= AR_PLAN_LARGE_Z): replicate
  *                  that card
@@ -30,6 +36,7 @@
 
 #define AR_PLAN_LARGE_Z 3.0
 #define AR_PLAN_STACK_MAX 3
+#define AR_PLAN_NOISY_MAX 5
 
 struct ar_plan_input {
     const struct ar_kbstats *st;
@@ -38,6 +45,7 @@ struct ar_plan_input {
     const char *platform;   /* this machine's platform class */
     jv config;              /* the current config snapshot (borrowed) */
     jv queue;               /* the queue's entries (borrowed array) */
+    int platform_asked;     /* platform was named by the user, not detected */
 };
 
 /* The suggestions as an array of objects {kind, priority, hypothesis,

@@ -469,7 +469,7 @@ static void build_noise(struct ar_kbstats *st)
         while (j < st->nnoise && st->noise[j].platform != st->keys[k].platform)
             j++;
         if (j == st->nnoise)
-            st->noise[st->nnoise++] = (struct ar_noise){st->keys[k].platform, 0, 0, 0, 1};
+            st->noise[st->nnoise++] = (struct ar_noise){.platform = st->keys[k].platform, .is_default = 1};
     }
     qsort(st->noise, st->nnoise, sizeof *st->noise, cmp_noise);
     for (size_t j = 0; j < st->nnoise; j++) {
@@ -485,8 +485,11 @@ static void build_noise(struct ar_kbstats *st)
             nz->groups++;
             nz->runs += gr->runs;
         }
+        nz->dof = dof;
         if (dof > 0) {
-            nz->sigma = sqrt(ss / dof);
+            nz->pooled = sqrt(ss / dof);
+            double d0 = AR_SIGMA_PRIOR_DOF;
+            nz->sigma = sqrt((d0 * AR_SIGMA_DEFAULT * AR_SIGMA_DEFAULT + ss) / (d0 + dof));
             if (nz->sigma < AR_SIGMA_MIN)
                 nz->sigma = AR_SIGMA_MIN;
             nz->is_default = 0;

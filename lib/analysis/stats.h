@@ -29,6 +29,10 @@
 
 #define AR_SIGMA_DEFAULT 0.002   /* noise floor of a class without replicates */
 #define AR_SIGMA_MIN 0.0001      /* floor under a pooled estimate (identical reruns) */
+/* The prior's weight in degrees of freedom: the literature's 0.002 counts
+ * as this many replicate degrees of freedom, so one pair of reruns that
+ * happen to agree to 0.0005 cannot make every 0.001 win look real. */
+#define AR_SIGMA_PRIOR_DOF 4
 /* A run that trained less than this fraction of its budget (ar-train
  * --max-steps, a stopped run) is truncated: not a replicate. */
 #define AR_FULL_BUDGET_FRAC 0.9
@@ -92,14 +96,20 @@ struct ar_group {
     double mean, m2;           /* mean and sum of squared deviations */
 };
 
-/* The noise floor of a platform class: the pooled standard deviation of
- * val_bpb over its replicate groups of two or more runs,
- * sqrt(sum of squared deviations / sum of (runs - 1)), at least
- * AR_SIGMA_MIN; AR_SIGMA_DEFAULT (is_default) when no group has two runs. */
+/* The noise floor of a platform class: the pooled variance of val_bpb over
+ * its replicate groups of two or more runs, shrunk towards the prior
+ * AR_SIGMA_DEFAULT with the weight of AR_SIGMA_PRIOR_DOF degrees of
+ * freedom (a scaled inverse chi-squared prior):
+ *     sigma = sqrt((d0 * 0.002^2 + sum of squared deviations) / (d0 + dof))
+ * with dof = sum of (runs - 1), at least AR_SIGMA_MIN; the prior alone
+ * (is_default) when no group has two runs. pooled is the replicates'
+ * own estimate sqrt(ss / dof) (0 when dof is 0). */
 struct ar_noise {
     const char *platform;
     double sigma;
+    double pooled;             /* the replicates alone */
     int groups, runs;          /* replicate groups of 2+ runs, and their runs */
+    int dof;                   /* sum of (runs - 1) */
     int is_default;
 };
 

@@ -32,6 +32,11 @@ int ar_suggest_config(const char *file, jv *config)
 
 int ar_suggest(const struct ar_kb *kb, const char *platform, jv config, jv entries, jv *plan)
 {
+    return ar_suggest_for(kb, platform, 1, config, entries, plan);
+}
+
+int ar_suggest_for(const struct ar_kb *kb, const char *platform, int asked, jv config, jv entries, jv *plan)
+{
     struct ar_kbstats *st;
     if (ar_kbstats_load(kb, NULL, &st) != 0)
         return -1;
@@ -46,7 +51,7 @@ int ar_suggest(const struct ar_kb *kb, const char *platform, jv config, jv entri
     }
     keys[k] = NULL;
     struct ar_coverage *cov = ar_coverage_build(st, keys);
-    struct ar_plan_input in = { st, f, cov, platform, config, entries };
+    struct ar_plan_input in = { st, f, cov, platform, config, entries, asked };
     *plan = ar_plan_build(&in, 0);
     jv_free(names);
     free(keys);

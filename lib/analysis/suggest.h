@@ -19,6 +19,9 @@ int ar_suggest_config(const char *file, jv *config);
 /* Every suggestion of ar_plan_build for this platform class, config
  * (borrowed) and queue entries (borrowed). */
 int ar_suggest(const struct ar_kb *kb, const char *platform, jv config, jv entries, jv *plan);
+/* The same; asked says that platform was named by the user (a plan for a
+ * class with no cards while other classes have some is made only then). */
+int ar_suggest_for(const struct ar_kb *kb, const char *platform, int asked, jv config, jv entries, jv *plan);
 
 /* Fields of a replication of card_id: its full config (as the key table
  * reads it), a seed no run of it has used (its own, its verifiers', the

@@ -57,20 +57,23 @@ int ar_synth_write(const char *path, const char *data, size_t len, int *changed)
     return 0;
 }
 
-static int cmp_certainty(const void *a, const void *b)
+static int cmp_importance(const void *a, const void *b)
 {
     const struct ar_claim *x = *(const struct ar_claim *const *)a, *y = *(const struct ar_claim *const *)b;
+    double ix = fabs(ar_claim_importance(x)), iy = fabs(ar_claim_importance(y));
+    if (ix != iy)
+        return ix > iy ? -1 : 1;
     if (x->all.certainty != y->all.certainty)
         return x->all.certainty > y->all.certainty ? -1 : 1;
     return strcmp(x->name, y->name);
 }
 
-const struct ar_claim **ar_synth_by_certainty(const struct ar_findings *f)
+const struct ar_claim **ar_synth_by_importance(const struct ar_findings *f)
 {
     const struct ar_claim **v = ar_xmalloc((f->n ? f->n : 1) * sizeof *v);
     for (size_t i = 0; i < f->n; i++)
         v[i] = &f->claims[i];
-    qsort(v, f->n, sizeof *v, cmp_certainty);
+    qsort(v, f->n, sizeof *v, cmp_importance);
     return v;
 }
 
@@ -182,11 +185,11 @@ static void noise_lines(struct ar_buf *b, const struct ar_kbstats *st)
     for (size_t i = 0; i < st->nnoise; i++) {
         const struct ar_noise *nz = &st->noise[i];
         if (nz->is_default)
-            ar_buf_printf(b, "- noise floor %s: σ = %.4f (default: no replicates yet)\n", nz->platform,
-                          nz->sigma);
+            ar_buf_printf(b, "- noise floor %s: σ = %.4f (the literature prior: no replicates yet)\n",
+                          nz->platform, nz->sigma);
         else
-            ar_buf_printf(b, "- noise floor %s: σ = %.4f (%d replicate groups, %d runs)\n", nz->platform,
-                          nz->sigma, nz->groups, nz->runs);
+            ar_buf_printf(b, "- noise floor %s: σ = %.4f (%d replicate groups, %d runs, pooled %.4f, shrunk towards %.3f)\n",
+                          nz->platform, nz->sigma, nz->groups, nz->runs, nz->pooled, AR_SIGMA_DEFAULT);
     }
 }
 
@@ -279,9 +282,9 @@ char *ar_synth_session_md(const struct ar_kbstats *st, const struct ar_findings 
         best_table(&b, st);
     }
 
-    const struct ar_claim **by = ar_synth_by_certainty(f);
+    const struct ar_claim **by = ar_synth_by_importance(f);
     claim_section(&b, by, f->n, is_confirmed, "Confirmed findings", 0);
-    claim_section(&b, by, f->n, is_dead_end, "Dead ends", 1);   /* surest first: lowest certainty */
+    claim_section(&b, by, f->n, is_dead_end, "Dead ends", 0);   /* loudest first */
     int n = 0, shown = 0;
     for (size_t i = 0; i < st->n; i++) {
         const struct ar_cardsum *c = &st->cards[i];
@@ -387,7 +390,7 @@ static jv open_questions(const struct ar_kbstats *st, const struct ar_findings *
             q = jv_array_append(q, jv_string(line));
         }
     }
-    const struct ar_claim **by = ar_synth_by_certainty(f);
+    const struct ar_claim **by = ar_synth_by_importance(f);
     int n = 0;
     for (size_t i = 0; i < f->n && n < AR_SYNTH_LIST_MAX; i++) {
         const struct ar_claim *c = by[i];
@@ -483,7 +486,7 @@ jv ar_synth_meta_json(const struct ar_kbstats *st, const struct ar_findings *f, 
     }
     ar_jv_set(&o, "best", best);
 
-    const struct ar_claim **by = ar_synth_by_certainty(f);
+    const struct ar_claim **by = ar_synth_by_importance(f);
     jv key = jv_array(), specific = jv_array();
     int n = 0;
     for (size_t i = 0; i < f->n; i++) {
@@ -558,7 +561,7 @@ char *ar_synth_meta_md(const struct ar_kbstats *st, const struct ar_findings *f,
         best_table(&b, st);
     }
 
-    const struct ar_claim **by = ar_synth_by_certainty(f);
+    const struct ar_claim **by = ar_synth_by_importance(f);
     claim_section(&b, by, f->n, is_confirmed, "Key findings", 0);
     int n = 0, shown = 0;
     for (size_t i = 0; i < f->n; i++) {
@@ -581,7 +584,7 @@ char *ar_synth_meta_md(const struct ar_kbstats *st, const struct ar_findings *f,
         ar_buf_puts(&b, "\n");
     }
     more_line(&b, shown, n);
-    claim_section(&b, by, f->n, is_dead_end, "Dead ends", 1);   /* surest first: lowest certainty */
+    claim_section(&b, by, f->n, is_dead_end, "Dead ends", 0);   /* loudest first */
     free(by);
     lessons_section(&b, st);
 

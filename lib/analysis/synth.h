@@ -39,8 +39,10 @@ const char *ar_synth_session_file(const char *tag, char *out, size_t size);
  * wrote. */
 int ar_synth_write(const char *path, const char *data, size_t len, int *changed);
 
-/* The claims sorted by certainty (highest first), then name; malloc'd. */
-const struct ar_claim **ar_synth_by_certainty(const struct ar_findings *f);
+/* The claims by importance (|ar_claim_importance|, the strongest evidence
+ * first: the 6-sigma win before the 2-sigma one, the 1000-sigma dead end
+ * before a weak refutation), then certainty, then name; malloc'd. */
+const struct ar_claim **ar_synth_by_importance(const struct ar_findings *f);
 
 /* The rules the syntheses list claims by, for other readers (ar-brief):
  * a dead end is refuted, only crashed, or null below AR_SYNTH_DEAD_NULL;

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE   /* syncfs */
 #include "base/atomic.h"
 
 #include <dirent.h>
@@ -45,8 +46,8 @@ int ar_fsync_dir(const char *dir)
 }
 
 /* Writes data to a new temp file beside path; its name goes to tmp. */
-static int write_temp(const char *path, const void *data, size_t len, char *tmp, size_t tmpsz,
-                      char *dir, size_t dirsz)
+static int write_temp_sync(const char *path, const void *data, size_t len, char *tmp, size_t tmpsz,
+                           char *dir, size_t dirsz, int sync)
 {
     const char *base;
     split_path(path, dir, dirsz, &base);
@@ -70,12 +71,18 @@ static int write_temp(const char *path, const void *data, size_t len, char *tmp,
         p += w;
         left -= (size_t)w;
     }
-    if (fsync(fd) != 0 || close(fd) != 0) {
+    if ((sync && fsync(fd) != 0) || close(fd) != 0) {
         int e = errno;
         unlink(tmp);
         return ar_fail(AR_EFAIL, "%s: fsync: %s", path, strerror(e));
     }
     return 0;
+}
+
+static int write_temp(const char *path, const void *data, size_t len, char *tmp, size_t tmpsz,
+                      char *dir, size_t dirsz)
+{
+    return write_temp_sync(path, data, len, tmp, tmpsz, dir, dirsz, 1);
 }
 
 int ar_write_atomic(const char *path, const void *data, size_t len)
@@ -124,6 +131,71 @@ int ar_create_atomic(const char *path, const void *data, size_t len)
         return -1;
     }
     return 0;
+}
+
+/* ar_create_atomic of many files: every temp written, one syncfs of
+ * their file system (not one fsync each), each linked into place, each
+ * directory fsync'd once. On failure every file this call created is
+ * removed again. */
+int ar_create_atomic_many(size_t n, const char *const *paths, const char *const *data, const size_t *len,
+                          int *existed)
+{
+    char **tmp = ar_xmalloc((n ? n : 1) * sizeof *tmp);
+    char *made = ar_xmalloc(n ? n : 1);
+    char dir[4096], lastdir[4096] = "", one[4096 + 64];
+    int rc = 0;
+    size_t written = 0;
+    memset(made, 0, n ? n : 1);
+    for (; written < n && rc == 0; written++) {
+        rc = write_temp_sync(paths[written], data[written], len[written], one, sizeof one, dir, sizeof dir, 0);
+        tmp[written] = rc == 0 ? ar_xstrdup(one) : NULL;
+    }
+    if (rc != 0)
+        written--;   /* the one that failed left no temp */
+    /* durable before any name points at it */
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const char *base;
+        split_path(paths[i], dir, sizeof dir, &base);
+        if (strcmp(dir, lastdir) == 0)
+            continue;
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || syncfs(fd) != 0)
+            rc = ar_fail(AR_EFAIL, "%s: sync: %s", dir, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        snprintf(lastdir, sizeof lastdir, "%s", dir);
+    }
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        existed[i] = 0;
+        if (link(tmp[i], paths[i]) == 0) {
+            made[i] = 1;
+        } else if (errno == EEXIST && same_content(paths[i], data[i], len[i])) {
+            existed[i] = 1;
+        } else if (errno == EEXIST) {
+            rc = ar_fail(AR_EFAIL, "%s: already exists with other content", paths[i]);
+        } else {
+            rc = ar_fail(AR_EFAIL, "%s: cannot create: %s", paths[i], strerror(errno));
+        }
+    }
+    for (size_t i = 0; i < written; i++) {
+        unlink(tmp[i]);
+        free(tmp[i]);
+    }
+    lastdir[0] = '\0';
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const char *base;
+        split_path(paths[i], dir, sizeof dir, &base);
+        if (strcmp(dir, lastdir) != 0 && ar_fsync_dir(dir) != 0)
+            rc = -1;
+        snprintf(lastdir, sizeof lastdir, "%s", dir);
+    }
+    if (rc != 0)
+        for (size_t i = 0; i < n; i++)
+            if (made[i])
+                unlink(paths[i]);
+    free(tmp);
+    free(made);
+    return rc;
 }
 
 int ar_read_stream(int fd, const char *what, size_t max, char **data, size_t *len)

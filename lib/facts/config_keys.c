@@ -22,6 +22,8 @@
 
 static const char *const mlp_names[] = { "relu2", "gelu", "swiglu", NULL };
 static const char *const muon_ns_names[] = { "polar_express", "quintic", NULL };
+static const char *const device_names[] = { "auto", "cpu", "cuda", NULL };
+static const char *const precision_names[] = { "bf16", "fp32", NULL };
 
 #define I(f, d, lo, hi, h)       { #f, AR_KEY_INT, d, lo, hi, 0, h, NULL }
 #define R(f, d, lo, hi, h)       { #f, AR_KEY_REAL, d, lo, hi, 0, h, NULL }
@@ -87,6 +89,12 @@ const struct ar_config_key ar_config_keys[] = {
     I(eval_tokens, "131072", 1, 1 << 30, "validation tokens for val_bpb"),
     I(warmup_steps_uncounted, "2", 0, 1000000, "first steps trained but not counted in the budget"),
     I(threads, "0", 0, 4096, "compute threads; 0: all cores"),
+    { "device", AR_KEY_CHOICE, "auto", 0, 0, 0,
+      "where to train: auto (a CUDA GPU when present and ar-train was built with CUDA), cpu "
+      "or cuda", device_names },
+    { "precision", AR_KEY_CHOICE, "bf16", 0, 0, 0,
+      "GPU matrix products: bf16 (fp32 accumulation and master weights) or fp32 (TF32); "
+      "the CPU computes in fp32", precision_names },
     { NULL, AR_KEY_INT, NULL, 0, 0, 0, NULL, NULL },
 };
 

@@ -49,6 +49,10 @@ int ar_index_rebuild(const struct ar_kb *kb);
 /* Adds a just-stored card (one INSERT; nothing when it is there already)
  * and deletes its pending row. */
 int ar_index_add(const struct ar_kb *kb, jv card);
+/* Adds just-stored cards (borrowed array) in one write transaction, each
+ * that the index does not have yet, and deletes their pending rows
+ * (lib/index/index_batch.c). */
+int ar_index_add_cards(const struct ar_kb *kb, jv cards);
 /* Adds a just-stored note and rewrites its card's view and row. */
 int ar_index_add_note(const struct ar_kb *kb, jv note);
 

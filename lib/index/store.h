@@ -13,6 +13,13 @@
  * Borrows card. Idempotent for an identical card. */
 int ar_store_card(const struct ar_kb *kb, jv card, char id[AR_ID_LEN + 1]);
 
+/* Stores and indexes many complete cards (borrowed array) as one batch:
+ * one write-ahead intent for all, the files created with one sync
+ * (base/atomic.h ar_create_atomic_many), one index transaction. existed,
+ * when not NULL, gets per card 1 when an identical card was stored
+ * already. All or nothing: on failure none of the cards is stored. */
+int ar_store_card_batch(const struct ar_kb *kb, jv cards, int *existed);
+
 /* Builds, stores and indexes a note on an existing card, created now.
  * status is NULL unless kind is "status". */
 int ar_store_note(const struct ar_kb *kb, const char *card_id, const char *kind, const char *text,

@@ -76,6 +76,8 @@ const struct ar_vocab_keyinfo ar_vocab_keys[] = {
     { "eval_tokens", "data", VK_INT, VF_TOKENS },
     { "warmup_steps_uncounted", EFF, VK_INT, 0 },
     { "threads", EFF, VK_INT, 0 },
+    { "device", EFF, VK_STR, 0 },
+    { "precision", EFF, VK_STR, 0 },
     /* keys of other trainers (autoresearch's train.py and its forks) */
     { "scalar_lr", OPT, VK_NUM, 0 },           /* train.py: x0_lambda_lr, resid 0.01x */
     { "adam_betas", OPT, VK_PAIR, 0 },         /* (adam_beta1, adam_beta2) */

@@ -77,8 +77,10 @@ static int mapping(yaml_emitter_t *em, int start)
  * gitignored files: the task's knowledge base is a clone of the remote
  * (ar-sync init --remote, then ar-sync), and its card returns by ar-sync's
  * push. Without a remote the task stops before it trains: its card could not
- * come back. ar-train's status is the task's, after the last sync. */
-static void run_script(jv entry, struct ar_buf *b)
+ * come back. ar-train's status is the task's, after the last sync. On a GPU
+ * task ar-train trains on the GPU (--device cuda: an error, not a silent CPU
+ * run, if it cannot). */
+static void run_script(jv entry, const char *gpu, struct ar_buf *b)
 {
     ar_buf_puts(b, "set -e\n"
                    "export AR_KB=\"${AR_KB:-$PWD/knowledge}\"\n"
@@ -93,6 +95,8 @@ static void run_script(jv entry, struct ar_buf *b)
                    "bin/ar-sync\n"
                    "rc=0\n"
                    "bin/ar-train");
+    if (gpu)
+        ar_buf_puts(b, " --device cuda");
     const char *verifies = ar_jv_str(entry, "verifies");
     if (verifies) {
         ar_buf_printf(b, " --verify %s", verifies);
@@ -137,7 +141,7 @@ int ar_skypilot_task_remote(jv entry, const char *gpu, const char *remote, struc
     char name[64];
     ar_skypilot_name(id ? id : "entry", name, sizeof name);
     struct ar_buf script = {0};
-    run_script(entry, &script);
+    run_script(entry, gpu, &script);
     yaml_emitter_t em;
     yaml_event_t ev;
     yaml_emitter_initialize(&em);

@@ -33,7 +33,7 @@ expect "best per comparability key" grep -q "cpu-avx2 300s data -: best 1.0800 (
 expect "best against the baseline" grep -q "baseline 1.1000 ($base_a): -0.0200" <<<"$OUT"
 expect "how the best differs from the baseline" grep -q "vs baseline: matrix_lr 0.04->0.06" <<<"$OUT"
 expect "a retracted card is never the best" test -z "$(grep "best 0.5000" <<<"$OUT")"
-expect "noise floor per class" grep -q "cpu-neon: sigma 0.0020 (default" <<<"$OUT"
+expect "noise floor per class" grep -q "cpu-neon: sigma 0.0020 (the literature prior" <<<"$OUT"
 expect "single-run warning" grep -q "rests on a single run" <<<"$OUT"
 expect "contradiction across classes" grep -q "matrix_lr:up: confirmed on cpu-avx2 ($best_a), refuted on cpu-neon" <<<"$OUT"
 expect "a crashed change is a dead end" grep -q "depth:up: crashed" <<<"$OUT"

@@ -20,6 +20,7 @@ expect "the accelerators are the --gpu" grep -qx "  accelerators: H100:1" "$y"
 expect "the run sets the overrides" grep -q -- "--set 'matrix_lr=0.02'" "$y"
 expect "the hypothesis is quoted for the shell" grep -qF -- "--hypothesis 'it'\\''s \"quoted\"'" "$y"
 expect "the run records the card through ar-train" grep -q "bin/ar-train" "$y"
+expect "a GPU task trains on the GPU" grep -q "bin/ar-train --device cuda" "$y"
 py='import sys, yaml
 d = yaml.safe_load(open(sys.argv[1]))
 assert d["resources"] == {"accelerators": "H100:1"}, d["resources"]
@@ -33,6 +34,7 @@ if python3 -c 'import yaml' 2>/dev/null; then
 fi
 run ar-queue export --skypilot "$T/cpu"
 expect "without --gpu a CPU task" grep -qx '  cpus: "8+"' "$T/cpu/$c.yaml"
+expect "... whose ar-train picks its device itself" test "$(grep -c -- '--device' "$T/cpu/$c.yaml")" = 0
 
 before=$(tree_sum "$KB")
 expect_err "bad --gpu" 2 "option '--gpu': 'H100:x'" ar-queue export --skypilot "$T/x" --gpu H100:x

@@ -64,8 +64,10 @@ expect "findings: the contradiction is linked" \
     test "$(jq -r '[.claims[] | select(.claim=="mlp=gelu") | .links[] | select(.type=="CONTRADICTS")] | length' "$F")" -eq 1
 expect "findings: the crash is tallied" \
     test "$(jq -r '.claims[] | select(.claim=="depth:up") | .crashes' "$F")" -eq 1
-expect "findings: noise floor from the cpu replicates" \
-    test "$(jq -r '.noise.cpu.sigma' "$F")" = 0.001414
+expect "findings: the cpu replicates' own pooled sd" \
+    test "$(jq -r '.noise.cpu.pooled' "$F")" = 0.001414
+expect "findings: noise floor from the cpu replicates, shrunk towards the prior (4 dof of 0.002)" \
+    test "$(jq -r '.noise.cpu.sigma' "$F")" = 0.001897
 expect "findings: default noise floor without replicates" \
     test "$(jq -r '.noise.h100.default' "$F")" = true
 

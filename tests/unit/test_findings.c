@@ -119,9 +119,9 @@ END_TEST
 START_TEST(adaptive_rate_slows_as_certainty_grows)
 {
     struct ar_kbstats *st = ar_kbstats_new();
-    ev(st, "c01", "a", "A", -0.01, NULL);
-    ev(st, "c02", "b", "A", -0.01, NULL);
-    ev(st, "c03", "c", "A", -0.01, NULL);
+    ev(st, "c01", "a", "A", -0.006, NULL);
+    ev(st, "c02", "b", "A", -0.006, NULL);
+    ev(st, "c03", "c", "A", -0.006, NULL);
     struct ar_findings *f = build(st);
     const struct ar_claim *c = claim(f, "matrix_lr:up");
     double c1 = 0.3 + ETA(0.3) * 0.7, c2 = c1 + ETA(c1) * (1 - c1), c3 = c2 + ETA(c2) * (1 - c2);
@@ -140,9 +140,9 @@ END_TEST
 START_TEST(same_agent_rerun_counts_half)
 {
     struct ar_kbstats *st = ar_kbstats_new();
-    ev(st, "c01", "a", "A", -0.01, NULL);
-    ev(st, "c02", "a", "A", -0.01, NULL);   /* same agent, same class */
-    ev(st, "c03", "b", "A", -0.01, NULL);   /* another agent, same class */
+    ev(st, "c01", "a", "A", -0.006, NULL);
+    ev(st, "c02", "a", "A", -0.006, NULL);   /* same agent, same class */
+    ev(st, "c03", "b", "A", -0.006, NULL);   /* another agent, same class */
     struct ar_findings *f = build(st);
     const struct ar_claim *c = claim(f, "matrix_lr:up");
     ck_assert_double_eq(c->ev[0].weight, 1);
@@ -158,9 +158,9 @@ END_TEST
 START_TEST(replication_on_other_hardware_counts_more)
 {
     struct ar_kbstats *st = ar_kbstats_new();
-    ev(st, "c01", "a", "A", -0.01, NULL);
-    ev(st, "c02", "a", "B", -0.01, "\"verifies\":\"c01\"");   /* same agent, new class */
-    ev(st, "c03", "b", "B", -0.01, NULL);                     /* class B seen already */
+    ev(st, "c01", "a", "A", -0.006, NULL);
+    ev(st, "c02", "a", "B", -0.006, "\"verifies\":\"c01\"");   /* same agent, new class */
+    ev(st, "c03", "b", "B", -0.006, NULL);                     /* class B seen already */
     struct ar_findings *f = build(st);
     const struct ar_claim *c = claim(f, "matrix_lr:up");
     ck_assert_double_eq(c->ev[1].weight, AR_W_REPLICATION);
@@ -229,7 +229,8 @@ END_TEST
 START_TEST(noise_floor_of_the_class_scores_the_evidence)
 {
     struct ar_kbstats *st = ar_kbstats_new();
-    /* replicates on A: sigma 0.01, so a delta of -0.005 is null there */
+    /* replicates on A: pooled 0.0141, sigma 0.0066 with the prior, so a
+     * delta of -0.005 is null there */
     const char *rep = "\"config_hash\":\"h\",\"status\":\"baseline\",\"changes\":[]";
     char more[256];
     snprintf(more, sizeof more, "%s,\"metrics\":{\"val_bpb\":1.00}", rep);
@@ -239,11 +240,63 @@ START_TEST(noise_floor_of_the_class_scores_the_evidence)
     ev(st, "c03", "a", "A", -0.005, NULL);
     ev(st, "c04", "a", "B", -0.005, NULL);
     struct ar_findings *f = build(st);
-    ck_assert_double_eq_tol(ar_stats_sigma(st, "A"), sqrt(0.0002), 1e-12);
+    ck_assert_double_eq_tol(ar_stats_sigma(st, "A"), sqrt((4 * 0.002 * 0.002 + 0.0002) / 5), 1e-12);
     const struct ar_claim *c = claim(f, "matrix_lr:up");
     ck_assert_int_eq(c->all.runs, 2);
-    ck_assert_int_eq(c->ev[0].outcome, AR_NULL);
-    ck_assert_int_eq(c->ev[1].outcome, AR_CONFIRM);
+    /* strongest first: B's z = 2.5 confirms, A's z = 0.76 is null */
+    ck_assert_str_eq(st->cards[c->ev[0].card].platform, "B");
+    ck_assert_int_eq(c->ev[0].outcome, AR_CONFIRM);
+    ck_assert_int_eq(c->ev[1].outcome, AR_NULL);
+    ar_findings_free(f);
+    ar_kbstats_free(st);
+}
+END_TEST
+
+/* The same evidence with its dates swapped (cards of two sessions made,
+ * imported or synced in another order) gives the same certainty: evidence
+ * is taken strongest first, not in id (time) order. */
+START_TEST(certainty_does_not_depend_on_dates)
+{
+    double cert[2], cls[2];
+    for (int k = 0; k < 2; k++) {
+        struct ar_kbstats *st = ar_kbstats_new();
+        ev(st, k ? "c2" : "c1", "a", "A", -0.006, NULL);   /* z = 3 */
+        ev(st, k ? "c1" : "c2", "b", "B", -0.010, NULL);   /* z = 5 */
+        ev(st, k ? "c4" : "c3", "a", "A", 0.005, NULL);    /* z = -2.5 */
+        struct ar_findings *f = build(st);
+        const struct ar_claim *c = claim(f, "matrix_lr:up");
+        cert[k] = c->all.certainty;
+        cls[k] = c->classes[0].certainty;
+        /* strongest first: B's z = 5, then A's 3, then A's refutation */
+        ck_assert_str_eq(st->cards[c->ev[0].card].platform, "B");
+        ck_assert_double_eq_tol(c->ev[0].z, 5, 1e-9);
+        ar_findings_free(f);
+        ar_kbstats_free(st);
+    }
+    ck_assert_double_eq(cert[0], cert[1]);
+    ck_assert_double_eq(cls[0], cls[1]);
+}
+END_TEST
+
+/* One 1000-sigma result moves certainty further than one 2-sigma result. */
+START_TEST(strength_grows_with_z)
+{
+    ck_assert_double_eq(ar_evidence_strength(2.5), 1);
+    ck_assert_double_eq(ar_evidence_strength(4), 1);
+    ck_assert_double_eq_tol(ar_evidence_strength(8), 2, 1e-12);
+    ck_assert_double_eq(ar_evidence_strength(-1244), AR_STRENGTH_MAX);
+    struct ar_kbstats *st = ar_kbstats_new();
+    ev(st, "c1", "a", "A", 2.0, NULL);     /* z = -1000 */
+    struct ar_findings *f = build(st);
+    double loud = claim(f, "matrix_lr:up")->all.certainty;
+    ar_findings_free(f);
+    ar_kbstats_free(st);
+    st = ar_kbstats_new();
+    ev(st, "c1", "a", "A", 0.005, NULL);   /* z = -2.5 */
+    f = build(st);
+    double weak = claim(f, "matrix_lr:up")->all.certainty;
+    ck_assert(loud < weak);
+    ck_assert_double_eq_tol(loud, 0.3 - fmin(1, ETA(0.3) * AR_STRENGTH_MAX) * 0.3, 1e-12);
     ar_findings_free(f);
     ar_kbstats_free(st);
 }
@@ -301,7 +354,11 @@ START_TEST(crash_retracted_and_baseline_cards)
     ck_assert_int_eq(c->all.crashes, 1);
     ck_assert_int_eq(c->all.runs, 1);
     ck_assert_int_eq(c->ncards, 2);   /* the crash and c04 */
-    ck_assert_double_eq_tol(c->ev[0].before, 0.3, 1e-15);   /* the crash moved nothing */
+    /* the refutation first (strongest), then the crash: evidence against
+     * the change at weight AR_W_CRASH (and half again: the same agent) */
+    ck_assert_int_eq(c->ev[1].crash, 1);
+    double r1 = c->ev[0].after;
+    ck_assert_double_eq_tol(c->ev[1].after, r1 - ETA(r1) * AR_W_RERUN * AR_W_CRASH * r1, 1e-12);
     ck_assert_str_eq(c->all.verdict, "refuted");
     ar_findings_free(f);
     ar_kbstats_free(st);
@@ -310,7 +367,7 @@ START_TEST(crash_retracted_and_baseline_cards)
     ev(st, "c01", "a", "A", 0, "\"status\":\"crash\",\"metrics\":{}");
     f = build(st);
     ck_assert_str_eq(claim(f, "matrix_lr:up")->all.verdict, "crashed");
-    ck_assert_double_eq(claim(f, "matrix_lr:up")->all.certainty, 0.3);
+    ck_assert_double_eq_tol(claim(f, "matrix_lr:up")->all.certainty, 0.3 - ETA(0.3) * AR_W_CRASH * 0.3, 1e-12);
     ar_findings_free(f);
     ar_kbstats_free(st);
 }
@@ -398,6 +455,8 @@ Suite *make_suite(void)
     tcase_add_test(t, universal_needs_two_confirmed_classes_and_no_refutation);
     tcase_add_test(t, noise_floor_of_the_class_scores_the_evidence);
     tcase_add_test(t, claim_names_from_changes);
+    tcase_add_test(t, certainty_does_not_depend_on_dates);
+    tcase_add_test(t, strength_grows_with_z);
     tcase_add_test(t, multi_key_changes_make_a_combined_claim);
     tcase_add_test(t, crash_retracted_and_baseline_cards);
     tcase_add_test(t, builds_on_and_verifies_links);

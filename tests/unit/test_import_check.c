@@ -82,24 +82,46 @@ static size_t count_cards(void)
     return n;
 }
 
+START_TEST(platform_is_a_class_in_lower_case)
+{
+    char cls[65];
+    ck_assert_int_eq(ar_import_platform("H100", cls), 0);
+    ck_assert_str_eq(cls, "h100");
+    ck_assert_int_eq(ar_import_platform("Apple-M2-Pro", cls), 0);
+    ck_assert_str_eq(cls, "apple-m2-pro");
+    ck_assert_int_eq(ar_import_platform("H 100", cls), -1);
+    ck_assert_ptr_nonnull(strstr(ar_last_error(), "--platform"));
+    ck_assert_int_eq(ar_import_platform("", cls), -1);
+}
+END_TEST
+
 START_TEST(path_goes_to_its_importer)
 {
     struct ar_import_opts o = {.platform = "h100"};
     struct ar_import_stats st = {0};
+    st.free_rows = st.files = jv_invalid();
     /* "commit<TAB>" first: results.tsv, whatever the name */
     ck_assert_int_eq(ar_import_path(&kb, tsv, &o, &st), 0);
     ck_assert_int_eq(st.imported, 2);
     ck_assert_int_eq(count_cards(), 2);
+    /* without collect the stats hold no lists: a caller that never frees them leaks nothing */
+    ck_assert(!jv_is_valid(st.files) && !jv_is_valid(st.free_rows));
+    ck_assert_int_eq(st.structured + st.free_text, 2);
     /* named *.tsv: results.tsv, so a bad header is the tsv importer's error */
     ck_assert_int_eq(ar_import_path(&kb, odd, &o, &st), -1);
     ck_assert_ptr_nonnull(strstr(ar_last_error(), "not a results.tsv header"));
     /* --format commons sends even a .tsv to the commons importer */
     struct ar_import_opts commons = {.platform = "h100", .format = "commons"};
     struct ar_import_stats st2 = {0};
-    /* (which skips it: not a JSON card) */
-    ck_assert_int_eq(ar_import_path(&kb, odd, &commons, &st2), 0);
-    ck_assert_int_eq(st2.skipped, 1);
+    st2.free_rows = st2.files = jv_invalid();
+    /* (which refuses it, naming it: a file given by name that is not a JSON
+     * card is an error, not a skipped card and exit 0) */
+    ck_assert_int_eq(ar_import_path(&kb, odd, &commons, &st2), -1);
+    ck_assert_int_eq(ar_last_code(), AR_EINPUT);
+    ck_assert_ptr_nonnull(strstr(ar_last_error(), "not an autoresearch-commons card"));
     ck_assert_int_eq(count_cards(), 2);
+    ar_import_stats_free(&st);
+    ar_import_stats_free(&st2);
 }
 END_TEST
 
@@ -110,6 +132,7 @@ Suite *make_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, checks_options_and_paths);
     tcase_add_test(tc, path_goes_to_its_importer);
+    tcase_add_test(tc, platform_is_a_class_in_lower_case);
     suite_add_tcase(s, tc);
     return s;
 }

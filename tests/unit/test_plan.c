@@ -53,7 +53,7 @@ static jv plan(const char *platform, const char *queue, int max)
     struct ar_coverage *cov = ar_coverage_build(st, keys);
     jv q, c = config();
     ck_assert_int_eq(ar_json_parse(queue ? queue : "[]", strlen(queue ? queue : "[]"), "queue", &q), 0);
-    struct ar_plan_input in = { st, f, cov, platform, c, q };
+    struct ar_plan_input in = { st, f, cov, platform, c, q, 1 };
     jv out = ar_plan_build(&in, max);
     jv_free(q);
     jv_free(c);
@@ -225,13 +225,31 @@ START_TEST(under_explored_keys_are_explored)
     ck_assert_ptr_nonnull(strstr(s, "\"alt_overrides\":{\"matrix_lr\":0.02}"));
     ck_assert_ptr_nonnull(strstr(s, "\"overrides\":{\"qk_norm\":false}"));    /* flipped */
     ck_assert_ptr_nonnull(strstr(s, "\"overrides\":{\"z_loss\":0.0001}"));    /* from zero */
-    ck_assert_ptr_nonnull(strstr(s, "\"overrides\":{\"depth\":8}"));
+    ck_assert_ptr_nonnull(strstr(s, "\"overrides\":{\"depth\":5}"));        /* a layer at a time */
+    ck_assert_ptr_nonnull(strstr(s, "\"alt_overrides\":{\"depth\":3}"));
     ck_assert_ptr_nonnull(strstr(s, "\"category\":\"architecture\""));
     ck_assert_ptr_null(strstr(s, "threads"));          /* a run setting */
     ck_assert_ptr_null(strstr(s, "window_pattern"));   /* no value to try */
     free(s);
     ck_assert_str_eq(ar_plan_key_category("warmdown_frac"), "schedule");
     ck_assert_str_eq(ar_plan_key_category("nonsense"), "hyperparameter");
+    jv_free(p);
+}
+END_TEST
+
+/* Never the direction of a dead end, nor the opposite of a confirmed
+ * finding. */
+START_TEST(explore_avoids_dead_ends_and_confirmed_opposites)
+{
+    card("c1", "cpu", "matrix_lr", "0.04", "0.08", 0.02, NULL);    /* up: refuted (z -10) */
+    card("c2", "cpu", "depth", "4", "3", -0.02, NULL);             /* down: confirmed */
+    jv p = plan("cpu", NULL, 0);
+    int n;
+    char *s = of_kind(p, "explore", &n);
+    ck_assert_msg(strstr(s, "\"overrides\":{\"matrix_lr\":0.02}"), "%s", s);   /* halved instead */
+    ck_assert_ptr_null(strstr(s, "\"matrix_lr\":0.08"));
+    ck_assert_ptr_null(strstr(s, "\"depth\":5"));   /* deeper is the opposite of what won */
+    free(s);
     jv_free(p);
 }
 END_TEST
@@ -271,6 +289,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, nothing_to_stack_from_one_claim);
     tcase_add_test(tc, under_explored_keys_are_explored);
     tcase_add_test(tc, sorted_by_priority_and_bounded);
+    tcase_add_test(tc, explore_avoids_dead_ends_and_confirmed_opposites);
     suite_add_tcase(s, tc);
     return s;
 }

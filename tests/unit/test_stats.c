@@ -50,7 +50,10 @@ START_TEST(noise_floor_is_pooled_sd_of_replicates)
     /* squared deviations: 0.0002 (h1) + 0.0002 (h2); degrees of freedom 1 + 2 */
     const struct ar_noise *a = ar_stats_noise(st, "A");
     ck_assert_ptr_nonnull(a);
-    ck_assert_double_eq_tol(a->sigma, sqrt(0.0004 / 3), 1e-12);
+    ck_assert_double_eq_tol(a->pooled, sqrt(0.0004 / 3), 1e-12);
+    /* shrunk towards the prior 0.002 with the weight of 4 degrees of freedom */
+    ck_assert_double_eq_tol(a->sigma, sqrt((4 * 0.002 * 0.002 + 0.0004) / (4 + 3)), 1e-12);
+    ck_assert_int_eq(a->dof, 3);
     ck_assert_int_eq(a->groups, 2);
     ck_assert_int_eq(a->runs, 5);
     ck_assert_int_eq(a->is_default, 0);
@@ -78,7 +81,8 @@ START_TEST(truncated_runs_are_not_replicates)
     ck_assert_int_eq(st->cards[3].truncated, 0);
     const struct ar_noise *a = ar_stats_noise(st, "A");
     ck_assert_int_eq(a->runs, 3);
-    ck_assert_double_eq_tol(a->sigma, 0.01, 1e-12);   /* sd of 1.00, 1.02, 1.01 */
+    ck_assert_double_eq_tol(a->pooled, 0.01, 1e-12);   /* sd of 1.00, 1.02, 1.01 */
+    ck_assert_double_eq_tol(a->sigma, sqrt((4 * 0.002 * 0.002 + 0.0002) / (4 + 2)), 1e-12);
     ck_assert_int_eq(ar_stats_replicates(st, 0), 3);
     ck_assert_int_eq(ar_stats_replicates(st, 2), 1);   /* counts, alone */
     ck_assert_int_eq(st->cards[2].counts, 1);          /* still a val_bpb */
@@ -105,13 +109,15 @@ START_TEST(noise_floor_defaults_without_replicates)
 }
 END_TEST
 
-START_TEST(identical_replicates_give_the_minimum_sigma)
+START_TEST(identical_replicates_shrink_towards_the_prior)
 {
     struct ar_kbstats *st = ar_kbstats_new();
     run(st, "c01", "A", "h1", 1.00);
     run(st, "c02", "A", "h1", 1.00);
     ar_kbstats_finish(st);
-    ck_assert_double_eq(ar_stats_sigma(st, "A"), AR_SIGMA_MIN);
+    /* one pair that happens to agree exactly does not make sigma vanish */
+    ck_assert_double_eq(ar_stats_noise(st, "A")->pooled, 0);
+    ck_assert_double_eq_tol(ar_stats_sigma(st, "A"), sqrt(4 * 0.002 * 0.002 / 5), 1e-12);
     ar_kbstats_free(st);
 }
 END_TEST
@@ -130,7 +136,7 @@ START_TEST(retracted_and_crash_cards_never_count)
     ck_assert_int_eq(st->cards[3].counts, 0);
     ck_assert_int_eq(st->cards[3].crash, 1);
     ck_assert_int_eq(st->cards[4].counts, 0);
-    ck_assert_double_eq_tol(ar_stats_sigma(st, "A"), sqrt(0.00005), 1e-12);
+    ck_assert_double_eq_tol(ar_stats_sigma(st, "A"), sqrt((4 * 0.002 * 0.002 + 0.00005) / 5), 1e-12);
     const struct ar_keystat *k = ar_stats_key(st, "fp|300|A");
     ck_assert_ptr_nonnull(k);
     ck_assert_int_eq(k->runs, 2);
@@ -466,7 +472,7 @@ Suite *make_suite(void)
     tcase_add_test(t, noise_floor_is_pooled_sd_of_replicates);
     tcase_add_test(t, noise_floor_defaults_without_replicates);
     tcase_add_test(t, truncated_runs_are_not_replicates);
-    tcase_add_test(t, identical_replicates_give_the_minimum_sigma);
+    tcase_add_test(t, identical_replicates_shrink_towards_the_prior);
     tcase_add_test(t, retracted_and_crash_cards_never_count);
     tcase_add_test(t, best_and_baseline_per_comparability_key);
     tcase_add_test(t, z_scores_against_the_class_noise_floor);

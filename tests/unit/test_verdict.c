@@ -221,19 +221,19 @@ START_TEST(sigma_from_full_budget_replicates_only)
     char from[64];
     ck_assert_int_eq(ar_verdict_noise(&kb, "cpu-x", &sigma, from, sizeof from), 0);
     ck_assert_str_eq(from, "3 replicates on cpu-x");
-    ck_assert(fabs(sigma - 0.005) < 1e-9);
+    ck_assert(fabs(sigma - sqrt((4 * 0.002 * 0.002 + 0.00005) / 6)) < 1e-9);   /* pooled 0.005, with the prior */
     /* a truncated run of the same config (--max-steps 1: 2 s of 300) is
      * far off, and must not move sigma */
     store(card_of("discard", 3.2, 4, 2.0, "\"extra\":{\"max_steps\":1}"), id);
     ck_assert_int_eq(ar_verdict_noise(&kb, "cpu-x", &sigma, from, sizeof from), 0);
     ck_assert_str_eq(from, "3 replicates on cpu-x");
-    ck_assert(fabs(sigma - 0.005) < 1e-9);
+    ck_assert(fabs(sigma - sqrt((4 * 0.002 * 0.002 + 0.00005) / 6)) < 1e-9);   /* pooled 0.005, with the prior */
     /* the same card trained in full would have counted */
     store(card_of("discard", 1.015, 4, 299.0, NULL), id);
     ck_assert_int_eq(ar_verdict_noise(&kb, "cpu-x", &sigma, from, sizeof from), 0);
     ck_assert_str_eq(from, "4 replicates on cpu-x");
-    /* with sigma 0.0065, a -0.01 gain is inside 2 sigma */
-    struct ar_verdict v = of(card_of("keep", 0.990, 6, 300, NULL));
+    /* pooled 0.0065, sigma 0.0045 with the prior: a -0.008 gain is inside 2 sigma */
+    struct ar_verdict v = of(card_of("keep", 0.992, 6, 300, NULL));
     ck_assert_str_eq(v.status, "inconclusive");
     ck_assert_msg(strstr(v.sigma_from, "4 replicates"), "%s", v.sigma_from);
     /* the run itself truncated: said in the advice */
