@@ -157,12 +157,53 @@ run: deps
 	fi; \
 	exit $$rc
 
+# Fuzzing (tests/fuzz/README): libFuzzer entry points built with clang and
+# ASan/UBSan over objects of their own (tests/fuzz/obj/, never the build's),
+# each run for FUZZ_SECONDS from its seed corpus tests/fuzz/corpus/NAME/;
+# new inputs go to tests/fuzz/work/NAME/, crashes to tests/fuzz/crash-NAME-*;
+# FUZZ_ARGS adds libFuzzer options (-detect_leaks=0, -jobs=2).
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 30
+FUZZ_ARGS    ?=
+FUZZ_CFLAGS  := -O1 -g -std=gnu11 -Wall -Wextra -Werror -fopenmp -pthread -MMD -MP \
+                -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+                -Ilib -Itrainer -Ikernels -DNLP_CORPUS_VERSION='"$(NLP_CORPUS_VERSION)"' \
+                $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+FUZZ_SRC     := $(LIB_SRC) trainer/config.c
+FUZZ_OBJ     := $(FUZZ_SRC:%.c=tests/fuzz/obj/%.o)
+FUZZERS      := $(patsubst %.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+
+tests/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+tests/fuzz/obj/libfuzz.a: $(FUZZ_OBJ)
+	rm -f $@ && $(AR) rcs $@ $^
+
+tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/obj/libfuzz.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< tests/fuzz/obj/libfuzz.a \
+	    -fopenmp -pthread $(LDLIBS)
+
+fuzz-build: $(FUZZERS)
+
+fuzz: fuzz-build
+	@for f in $(FUZZERS); do n=$${f##*/fuzz_}; mkdir -p tests/fuzz/work/$$n; \
+	    echo "== $$f: $(FUZZ_SECONDS) s"; \
+	    if ! $$f -max_total_time=$(FUZZ_SECONDS) -close_fd_mask=3 -print_final_stats=1 $(FUZZ_ARGS) \
+	        -artifact_prefix=tests/fuzz/crash-$$n- tests/fuzz/work/$$n tests/fuzz/corpus/$$n \
+	        >tests/fuzz/work/$$n.log 2>&1; then \
+	        grep -E '^(==[0-9]+==|SUMMARY|    #[0-9] )|Test unit written' tests/fuzz/work/$$n.log | head -40; \
+	        echo "fuzz: $$f found a failure (log tests/fuzz/work/$$n.log)"; exit 1; \
+	    fi; \
+	    grep -E '^stat::(number_of_executed_units|new_units_added)' tests/fuzz/work/$$n.log; \
+	done
+
 clean:
 	rm -f lib/*/*.o lib/*.a trainer/*.o kernels/*.o kernels/*/*.o kernels/*/*.d kernels/cuda.flag \
 	    $(TOOLS) $(UNITS) $(GPU_SRC:.c=) $(DEPS)
-	rm -rf tests/tmp
+	rm -rf tests/tmp tests/fuzz/obj $(FUZZERS)
 
-.PHONY: all test check-layers bench install deps clean run cuda gpu-emu FORCE
+.PHONY: all test check-layers bench install deps clean run cuda gpu-emu FORCE fuzz fuzz-build
 
--include $(DEPS)
+-include $(DEPS) $(FUZZ_OBJ:.o=.d)
 .SECONDARY:

@@ -24,6 +24,7 @@
 #include "queue/queue.h"
 #include "facts/schema.h"
 #include "queue/skypilot.h"
+#include "sync/sync.h"
 
 static const char *kb_dir;        /* --kb */
 static int json_out;              /* --json of status, show and plan */
@@ -644,7 +645,7 @@ static const struct ar_subcmd plan_cmd = {
 
 /* -------------------------------------------------------------- export */
 
-static const char *dir, *gpu;   /* export --skypilot, --gpu */
+static const char *dir, *gpu, *remote;   /* export --skypilot, --gpu, --remote */
 
 static int run_export(int nargs, char **args)
 {
@@ -657,6 +658,11 @@ static int run_export(int nargs, char **args)
     if (ar_queue_list(q, &entries) != 0)
         ar_die_last();
     ar_queue_close(q);
+    /* the remote the tasks push their cards through: knowledge/ does not
+     * travel with the workdir (lib/queue/skypilot.c) */
+    struct ar_sync_status sst;
+    if (!remote && ar_sync_status(&kb, NULL, 0, &sst) == 0 && sst.url[0])
+        remote = sst.url;
     if (ar_mkdir(dir) != 0)
         ar_die_last();
     int n = 0;
@@ -668,7 +674,7 @@ static int run_export(int nargs, char **args)
             char path[PATH_MAX];
             if (snprintf(path, sizeof path, "%s/%s.yaml", dir, ar_jv_str(e, "id")) >= (int)sizeof path)
                 ar_die(AR_EINPUT, "%s: path too long", dir);
-            if (ar_skypilot_task(e, gpu, &yaml) != 0 || ar_write_atomic(path, yaml.data, yaml.len) != 0)
+            if (ar_skypilot_task_remote(e, gpu, remote, &yaml) != 0 || ar_write_atomic(path, yaml.data, yaml.len) != 0)
                 ar_die_last();
             puts(path);
             ar_buf_free(&yaml);
@@ -679,6 +685,9 @@ static int run_export(int nargs, char **args)
     jv_free(entries);
     if (n == 0)
         ar_warn("no pending entry to export");
+    else if (!remote || !*remote)
+        ar_warn("the knowledge base has no git remote: the tasks stop before training, as their cards "
+                "could not return (ar-sync init --remote URL, or --remote URL)");
     return AR_OK;
 }
 
@@ -687,13 +696,15 @@ static const struct ar_subcmd export_cmd = {
     .opts = (const struct ar_opt[]){
         AR_OPT_STR_REQ("skypilot", &dir, "DIR", "where to write the task files (required)"),
         AR_OPT_STR("gpu", &gpu, "TYPE:N", "accelerators of each task, e.g. H100:1 (default: a CPU task)"),
+        AR_OPT_STR("remote", &remote, "URL", "the knowledge base's git remote for the tasks (default: its origin)"),
         OPT_COMMON, AR_OPT_END},
     .min = 0, .max = 0, .run = run_export,
-    .usage = "usage: ar-queue export --skypilot DIR [--gpu TYPE:N]\n\n"
+    .usage = "usage: ar-queue export --skypilot DIR [--gpu TYPE:N] [--remote URL]\n\n"
              "Writes one SkyPilot task YAML per pending entry, DIR/<entry id>.yaml, that\n"
-             "builds ar, prepares the data if needed, runs ar-train with the entry's\n"
-             "overrides and records the card (synced with ar-sync when knowledge/ is a\n"
-             "git repository), and prints the paths. Launch them with\n"
+             "builds ar, prepares the data if needed, clones the knowledge base from its\n"
+             "git remote (knowledge/ is gitignored and SkyPilot does not upload it), runs\n"
+             "ar-train with the entry's overrides and pushes the card back through the\n"
+             "remote with ar-sync, and prints the paths. Launch them with\n"
              "`sky launch DIR/<id>.yaml` or `sky jobs launch`. Exported entries stay\n"
              "pending here: cancel them, or export from a queue of their own.\n",
 };

@@ -5,10 +5,15 @@
  * `ar-train --keys`. */
 #include "config.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <yaml.h>
 
 #include "base/err.h"
 #include "base/json.h"
@@ -124,8 +129,43 @@ int config_set(struct train_config *c, const char *assignment)
     return config_set_key(c, name, eq + 1, "--set");
 }
 
+/* A config is one YAML document: a second one (after a "---") would give
+ * its keys again, past the duplicate-key check of each mapping. Refused
+ * here, before the file is read for its keys; a file that does not parse
+ * is left to ar_config_load_yaml, which says where. */
+static int one_document(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    yaml_parser_t p;
+    if (!yaml_parser_initialize(&p)) {
+        fclose(f);
+        return 0;
+    }
+    yaml_parser_set_input_file(&p, f);
+    int docs = 0, rc = 0;
+    for (;;) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&p, &ev))
+            break;
+        int type = ev.type;
+        if (type == YAML_DOCUMENT_START_EVENT && ++docs == 2)
+            rc = ar_fail(AR_EINPUT, "%s:%zu: a second YAML document ('---'): the config is one mapping of "
+                         "key: value lines", path, ev.start_mark.line + 1);
+        yaml_event_delete(&ev);
+        if (rc != 0 || type == YAML_STREAM_END_EVENT)
+            break;
+    }
+    yaml_parser_delete(&p);
+    fclose(f);
+    return rc;
+}
+
 int config_load_yaml(struct train_config *c, const char *path)
 {
+    if (one_document(path) != 0)
+        return -1;
     jv snap = config_to_json(c);
     if (ar_config_load_yaml(&snap, path) != 0) {
         jv_free(snap);
@@ -172,12 +212,24 @@ int config_window(const struct train_config *c, int layer)
     return w < 1 ? 1 : w;
 }
 
+/* More threads than this many per online CPU gain nothing and fail where
+ * threads are limited (libgomp then aborts with its own message). */
+#define THREADS_PER_CPU 8
+#define THREADS_FLOOR 64
+
 int config_check(const struct train_config *c)
 {
     jv snap = config_to_json(c);
     int rc = ar_config_check(snap);
     jv_free(snap);
-    return rc;
+    if (rc != 0)
+        return rc;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    long most = cpus > 0 && cpus * THREADS_PER_CPU > THREADS_FLOOR ? cpus * THREADS_PER_CPU : THREADS_FLOOR;
+    if (c->threads > most)
+        return ar_fail(AR_EINPUT, "threads: %d is more than this machine can use (%ld CPUs online: at most %ld; "
+                       "0 takes every core)", c->threads, cpus, most);
+    return 0;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -214,6 +214,9 @@ static int write_dataset(const char *dir, const struct dataset *ds, const char *
     int lock = ar_lock(path, 600, 1);
     if (lock < 0)
         return -1;
+    /* what a prepare killed mid-write left (.NAME.tmp.PID.N of a process
+     * that is gone): no other writer is at work under the lock */
+    ar_clean_temps(dir);
     int rc = 0;
     for (int i = 0; i <= 3 && rc == 0; i++) {
         const char *name = i < 3 ? ds->files[i].name : "manifest.json";

@@ -10,6 +10,7 @@
 #include "index/index_db.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,11 +84,42 @@ static int is_corrupt(int rc)
     return rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB;
 }
 
+/* Whether a failure since ix_write_denied_clear was the index's directory
+ * refusing writes: a read-only file system or knowledge base, no
+ * permission, a full disk (SQLite: read-only, full, cannot open, I/O
+ * error). Readers then read the facts into memory (ix_open_memory). */
+static _Thread_local int write_denied;
+
+static void note_rc(int rc)
+{
+    rc &= 0xff;
+    if (rc == SQLITE_READONLY || rc == SQLITE_FULL || rc == SQLITE_CANTOPEN || rc == SQLITE_IOERR ||
+        rc == SQLITE_PERM)
+        write_denied = 1;
+}
+
+static void note_errno(int e)
+{
+    if (e == EROFS || e == EACCES || e == EPERM || e == ENOSPC || e == EDQUOT)
+        write_denied = 1;
+}
+
+void ix_write_denied_clear(void)
+{
+    write_denied = 0;
+}
+
+int ix_write_denied(void)
+{
+    return write_denied;
+}
+
 /* the last error of d as AR_EFAIL "PATH: WHAT: WHY"; corruption remembered */
 int ix_db_fail(struct db *d, const char *what)
 {
     if (is_corrupt(sqlite3_errcode(d->db)))
         d->corrupt = 1;
+    note_rc(sqlite3_errcode(d->db));
     return ar_fail(AR_EFAIL, "%s: %s: %s", d->path, what, sqlite3_errmsg(d->db));
 }
 
@@ -98,6 +130,7 @@ int ix_exec(struct db *d, const char *sql)
     if (rc != SQLITE_OK) {
         if (is_corrupt(rc))
             d->corrupt = 1;
+        note_rc(rc);
         ar_fail(AR_EFAIL, "%s: %s", d->path, msg ? msg : sqlite3_errstr(rc));
         sqlite3_free(msg);
         return rc;
@@ -168,11 +201,19 @@ int ix_db_open(const struct ar_kb *kb, struct db *d)
     d->lock = -1;
     ar_kb_path(kb, DB_FILE, d->path);
     ix_lock_path(kb, lp);
-    if ((d->lock = ar_lock(lp, ar_lock_timeout_default(), 0)) < 0)
+    if ((d->lock = ar_lock(lp, ar_lock_timeout_default(), 0)) < 0) {
+        /* why: ar_lock's message has it in words, this asks again */
+        int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0)
+            note_errno(errno);
+        else
+            close(fd);
         return -1;
+    }
     int rc = sqlite3_open_v2(d->path, &d->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                              NULL);
     if (rc != SQLITE_OK) {
+        note_rc(rc);
         ar_fail(AR_EFAIL, "%s: cannot open: %s", d->path, d->db ? sqlite3_errmsg(d->db) : sqlite3_errstr(rc));
         ix_db_close(d);
         return rc;

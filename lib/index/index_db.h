@@ -68,6 +68,10 @@ int ix_step_done(struct db *d, sqlite3_stmt *st, const char *what);
 int ix_lock_path(const struct ar_kb *kb, char out[PATH_MAX]);
 /* Opens index.db (created when missing) under the shared lock. */
 int ix_db_open(const struct ar_kb *kb, struct db *d);
+/* Whether a failure since the last ix_write_denied_clear was the index's
+ * directory refusing writes (read-only, no permission, full disk). */
+void ix_write_denied_clear(void);
+int ix_write_denied(void);
 void ix_db_close(struct db *d);
 /* PRAGMA user_version: 0 for a new file. */
 int ix_schema_version(struct db *d, int *version);
@@ -136,6 +140,10 @@ int ix_replace_db(const struct ar_kb *kb);
  * built when new or old, replaced when unreadable. *built: 1 when this
  * call built it (so it holds every fact on disk). */
 int ix_open_ready(const struct ar_kb *kb, struct db *d, int *built);
+/* Opens an index in memory built from the facts, for a reader when
+ * index.db cannot be written (ix_write_denied): one warning line per
+ * process says so. Nothing is written to the knowledge base. */
+int ix_open_memory(const struct ar_kb *kb, struct db *d);
 
 /* --------------------------------------------------------- index_fresh.c */
 
@@ -150,7 +158,8 @@ struct pend {
 int ix_pending_ready(struct db *d, struct pend **out, size_t *n, size_t *stale);
 /* Takes in the pending facts whose files exist, in one transaction. */
 int ix_take_pending(struct db *d);
-/* Opens the index, fresh. */
+/* Opens the index, fresh; in memory (ix_open_memory) when index.db cannot
+ * be opened for writing, brought up to date or built. */
 int ix_open_fresh(const struct ar_kb *kb, struct db *d);
 /* Runs job on the fresh index. A database found corrupt on the way is
  * replaced and the job run again, unless it already handed out results

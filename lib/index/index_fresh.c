@@ -151,7 +151,7 @@ int ix_take_pending(struct db *d)
 /* Opens the index, fresh: it holds every fact that a writer through this
  * library created (a rebuild takes in the others). One SELECT of the
  * pending rows, and a stat of each; no listing. */
-int ix_open_fresh(const struct ar_kb *kb, struct db *d)
+static int open_fresh_file(const struct ar_kb *kb, struct db *d)
 {
     int built;
     if (ix_open_ready(kb, d, &built) != 0)
@@ -169,6 +169,19 @@ int ix_open_fresh(const struct ar_kb *kb, struct db *d)
         return -1;
     }
     return 0;
+}
+
+/* Readers need no write access: when index.db cannot be opened for
+ * writing, brought up to date or built (a read-only knowledge base, a full
+ * disk), the facts are read into an index in memory. */
+int ix_open_fresh(const struct ar_kb *kb, struct db *d)
+{
+    ix_write_denied_clear();
+    if (open_fresh_file(kb, d) == 0)
+        return 0;
+    if (!ix_write_denied())
+        return -1;
+    return ix_open_memory(kb, d);
 }
 
 int ar_index_intend(const struct ar_kb *kb, const int *is_note, const char *const *ids, size_t n,

@@ -350,6 +350,40 @@ int ix_open_ready(const struct ar_kb *kb, struct db *d, int *built)
     return ar_fail(AR_EFAIL, "%s/" DB_FILE ": unreadable after a rebuild", kb->root);
 }
 
+/* An index in memory, built from the facts in one transaction, for a
+ * reader that cannot write index.db (a read-only or full disk): the same
+ * tables, so every query runs on it as on the file; gone at close. */
+int ix_open_memory(const struct ar_kb *kb, struct db *d)
+{
+    static _Thread_local int warned;
+    char why[512];
+    memset(d, 0, sizeof *d);
+    d->kb = kb;
+    d->lock = -1;
+    ar_kb_path(kb, DB_FILE, d->path);
+    /* the reason, without the path it may start with */
+    const char *e = ar_last_error();
+    size_t pl = strlen(d->path);
+    snprintf(why, sizeof why, "%s", strncmp(e, d->path, pl) == 0 && strncmp(e + pl, ": ", 2) == 0 ? e + pl + 2 : e);
+    if (sqlite3_open_v2(":memory:", &d->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        ix_db_close(d);
+        return ar_fail(AR_EFAIL, "%s: cannot open", d->path);
+    }
+    int rc = ix_exec(d, "BEGIN");
+    if (rc == 0)
+        rc = ix_rebuild_in(d);
+    if (rc == 0)
+        rc = ix_exec(d, "COMMIT");
+    if (rc != 0) {
+        ix_rollback(d);
+        ix_db_close(d);
+        return -1;
+    }
+    if (!warned++)
+        ar_warn("%s cannot be written (%s): the facts were read into memory", d->path, why);
+    return 0;
+}
+
 int ar_index_rebuild(const struct ar_kb *kb)
 {
     struct db d;

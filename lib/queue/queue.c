@@ -48,6 +48,8 @@ struct ar_queue {
     off_t log_off;            /* end of the last complete journal line read */
     long gen, log_line;       /* snapshot generation; journal lines read */
     int log_stale;            /* journal of another generation: replace it */
+    int unlocked;             /* a read without the lock (its file cannot be opened for writing) */
+    int reading;              /* the operation under way only reads */
     struct entry *e;
     size_t n, cap;
     uint32_t *slot;           /* id hash table: index + 1, 0 = empty */
@@ -393,7 +395,9 @@ static int load_snapshot(struct ar_queue *q)
     int n = jv_array_length(jv_copy(entries));
     for (int i = 0; i < n; i++) {
         jv o = jv_array_get(jv_copy(entries), i);
-        if (entry_check(o, why, sizeof why) != 0) {
+        if (entry_check(o, why, sizeof why) == 0 && find(q, ar_jv_str(o, "id")))
+            snprintf(why, sizeof why, "entry %s appears twice", ar_jv_str(o, "id"));
+        if (why[0]) {
             jv_free(o);
             jv_free(entries);
             return corrupt(q->json_path, 0, why);
@@ -462,7 +466,7 @@ static int load_all(struct ar_queue *q)
     forget(q);
     if (load_snapshot(q) != 0)
         return -1;
-    int fd = open(q->log_path, O_RDWR | O_APPEND | O_CLOEXEC);
+    int fd = open(q->log_path, q->unlocked ? O_RDONLY | O_CLOEXEC : O_RDWR | O_APPEND | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT) {
             q->log_stale = 1;   /* none yet: the first write creates it */
@@ -755,19 +759,55 @@ static void sweep(struct ar_queue *q, double now, const char *now_iso)
     }
 }
 
-/* Takes the lock, brings the state up to date and sweeps stale claims. A
- * read of a queue that was never written touches nothing, not even the
- * lock file. */
-static int begin(struct ar_queue *q, double *now, char now_iso[AR_CREATED_LEN + 1], int reading)
+/* 1 when path cannot be opened for writing because its file system or its
+ * permissions refuse it. */
+static int write_denied(const char *path)
 {
-    if (reading && access(q->json_path, F_OK) != 0 && access(q->log_path, F_OK) != 0) {
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+        close(fd);
+        return 0;
+    }
+    return errno == EROFS || errno == EACCES || errno == EPERM;
+}
+
+/* What an operation does: adds; changes entries (a claim or a transition:
+ * nothing to do in a queue never written); only reads (and may then read without the lock where its file
+ * cannot be opened for writing). */
+enum { BEGIN_WRITE, BEGIN_READ, BEGIN_CLAIM };
+
+/* Takes the lock, brings the state up to date and sweeps stale claims. A
+ * read or claim of a queue that was never written touches nothing, not
+ * even the lock file. */
+static int begin(struct ar_queue *q, double *now, char now_iso[AR_CREATED_LEN + 1], int kind)
+{
+    int reading = kind == BEGIN_READ;
+    if (kind != BEGIN_WRITE && access(q->json_path, F_OK) != 0 && access(q->log_path, F_OK) != 0) {
         forget(q);
         *now = now_seconds(now_iso);
         return 0;
     }
+    q->reading = reading;
     q->lock_fd = ar_lock(q->lock_path, q->lock_timeout, 1);
-    if (q->lock_fd < 0)
-        return ar_fail_prefix("queue");
+    if (q->lock_fd < 0) {
+        ar_fail_prefix("queue");
+        if (!reading || !write_denied(q->lock_path))
+            return -1;
+        /* a read-only knowledge base: read without the lock (no writer
+         * can be at work through this file system; a snapshot is replaced
+         * atomically and a journal line cut short is ignored), and write
+         * nothing back: stale claims show as pending, as they would be */
+        q->unlocked = 1;
+        forget(q);
+        if (load_all(q) != 0) {
+            forget(q);
+            q->unlocked = 0;
+            return -1;
+        }
+        *now = now_seconds(now_iso);
+        sweep(q, *now, now_iso);
+        return 0;
+    }
     if (refresh(q) != 0) {
         ar_unlock(q->lock_fd);
         q->lock_fd = -1;
@@ -788,8 +828,19 @@ static int begin(struct ar_queue *q, double *now, char now_iso[AR_CREATED_LEN + 
 static int end(struct ar_queue *q, int rc)
 {
     int sync;
-    if (commit(q, &sync) != 0)
-        rc = -1;
+    if (q->unlocked) {
+        forget(q);   /* its files were opened read-only, and the sweep is not on disk */
+        q->unlocked = 0;
+        return rc;
+    }
+    if (commit(q, &sync) != 0) {
+        if (q->reading) {
+            /* a read on a full disk still answers: the sweep waits */
+            ar_warn("%s; stale claims not returned", ar_last_error());
+        } else {
+            rc = -1;
+        }
+    }
     ar_unlock(q->lock_fd);
     q->lock_fd = -1;
     if (sync && fdatasync(q->log_fd) != 0) {
@@ -932,7 +983,7 @@ int ar_queue_add(struct ar_queue *q, const jv *fields, size_t n, int force, jv *
     }
     double now;
     char now_iso[AR_CREATED_LEN + 1];
-    if (begin(q, &now, now_iso, 0) != 0) {
+    if (begin(q, &now, now_iso, BEGIN_WRITE) != 0) {
         jv_free(batch);
         return -1;
     }
@@ -994,7 +1045,7 @@ int ar_queue_claim(struct ar_queue *q, const char *worker, jv *entry)
 {
     double now;
     char iso[AR_CREATED_LEN + 1];
-    if (begin(q, &now, iso, 1) != 0)
+    if (begin(q, &now, iso, BEGIN_CLAIM) != 0)
         return -1;
     struct entry *best = NULL;
     for (size_t i = 0; i < q->n; i++) {
@@ -1041,7 +1092,7 @@ static int transition(struct ar_queue *q, enum op op, const char *id, const char
     }
     double now;
     char iso[AR_CREATED_LEN + 1];
-    if (begin(q, &now, iso, 1) != 0)
+    if (begin(q, &now, iso, BEGIN_CLAIM) != 0)
         return -1;
     struct entry *e = lookup(q, id);
     if (!e)
@@ -1112,7 +1163,7 @@ int ar_queue_get(struct ar_queue *q, const char *id, jv *entry)
         return -1;
     double now;
     char iso[AR_CREATED_LEN + 1];
-    if (begin(q, &now, iso, 1) != 0)
+    if (begin(q, &now, iso, BEGIN_READ) != 0)
         return -1;
     struct entry *e = lookup(q, id);
     if (!e)
@@ -1125,7 +1176,7 @@ int ar_queue_list(struct ar_queue *q, jv *entries)
 {
     double now;
     char iso[AR_CREATED_LEN + 1];
-    if (begin(q, &now, iso, 1) != 0)
+    if (begin(q, &now, iso, BEGIN_READ) != 0)
         return -1;
     struct entry **v = sorted(q);
     jv out = jv_array();

@@ -72,12 +72,28 @@ static int mapping(yaml_emitter_t *em, int start)
     return yaml_emitter_emit(em, &ev);
 }
 
-/* The run script: sync in, train, sync out; on a GPU task ar-train trains
- * on the GPU (--device cuda: an error, not a silent CPU run, if it cannot). */
+/* The run script: the knowledge base from its remote, train, the card back
+ * through the remote. knowledge/ is gitignored, and SkyPilot does not upload
+ * gitignored files: the task's knowledge base is a clone of the remote
+ * (ar-sync init --remote, then ar-sync), and its card returns by ar-sync's
+ * push. Without a remote the task stops before it trains: its card could not
+ * come back. ar-train's status is the task's, after the last sync. On a GPU
+ * task ar-train trains on the GPU (--device cuda: an error, not a silent CPU
+ * run, if it cannot). */
 static void run_script(jv entry, const char *gpu, struct ar_buf *b)
 {
     ar_buf_puts(b, "set -e\n"
-                   "if [ -d knowledge/.git ]; then bin/ar-sync; fi\n"
+                   "export AR_KB=\"${AR_KB:-$PWD/knowledge}\"\n"
+                   "if [ ! -d \"$AR_KB/.git\" ]; then\n"
+                   "    if [ -z \"${AR_KB_REMOTE:-}\" ]; then\n"
+                   "        echo \"ar: $AR_KB is not a git repository and AR_KB_REMOTE is not set:"
+                   " the card could not return (ar-sync init --remote URL, then export again)\" >&2\n"
+                   "        exit 2\n"
+                   "    fi\n"
+                   "    bin/ar-sync init --remote \"$AR_KB_REMOTE\"\n"
+                   "fi\n"
+                   "bin/ar-sync\n"
+                   "rc=0\n"
                    "bin/ar-train");
     if (gpu)
         ar_buf_puts(b, " --device cuda");
@@ -109,10 +125,17 @@ static void run_script(jv entry, const char *gpu, struct ar_buf *b)
     }
     if (cat)
         ar_buf_printf(b, " --category %s", cat);
-    ar_buf_puts(b, "\nif [ -d knowledge/.git ]; then bin/ar-sync; fi\n");
+    ar_buf_puts(b, " || rc=$?\n"
+                   "bin/ar-sync\n"
+                   "exit $rc\n");
 }
 
 int ar_skypilot_task(jv entry, const char *gpu, struct ar_buf *out)
+{
+    return ar_skypilot_task_remote(entry, gpu, NULL, out);
+}
+
+int ar_skypilot_task_remote(jv entry, const char *gpu, const char *remote, struct ar_buf *out)
 {
     const char *id = ar_jv_str(entry, "id");
     char name[64];
@@ -141,6 +164,7 @@ int ar_skypilot_task(jv entry, const char *gpu, struct ar_buf *out)
     ok = ok && pair(&em, "workdir", ".", YAML_ANY_SCALAR_STYLE);
     ok = ok && scalar(&em, "envs", YAML_ANY_SCALAR_STYLE) && mapping(&em, 1);
     ok = ok && pair(&em, "AR_QUEUE_ENTRY", id ? id : "", YAML_DOUBLE_QUOTED_SCALAR_STYLE);
+    ok = ok && pair(&em, "AR_KB_REMOTE", remote ? remote : "", YAML_DOUBLE_QUOTED_SCALAR_STYLE);
     ok = ok && mapping(&em, 0);
     ok = ok && pair(&em, "setup",
                     "set -e\n"

@@ -1203,12 +1203,7 @@ int ar_sync_init(const struct ar_kb *kb, const char *url, int *created)
         return ar_fail(AR_EINPUT, "option '--remote': empty url");
     git_libgit2_init();
     if (!ar_is_dir(ar_kb_path(kb, ".git", dotgit))) {
-        git_repository_init_options io;
-        git_repository_init_options_init(&io, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
-        io.flags = GIT_REPOSITORY_INIT_NO_REINIT | GIT_REPOSITORY_INIT_MKPATH;
-        io.initial_head = "main";
-        if (git_repository_init_ext(&repo, kb->root, &io) < 0)
-            rc = ar_git_fail(kb->root);
+        rc = ar_sync_git_create(kb, &repo);   /* atomic: lib/sync/sync_init.c */
         *created = rc == 0;
     } else {
         rc = ar_sync_open(kb, &repo);
@@ -1229,6 +1224,10 @@ int ar_sync_init(const struct ar_kb *kb, const char *url, int *created)
             jv_free(q);
         }
         jv_free(r.quarantined);
+    }
+    if (rc != 0 && *created) {
+        ar_sync_git_remove(kb);   /* no half-made repository stays (full disk) */
+        *created = 0;
     }
     git_libgit2_shutdown();
     return rc;

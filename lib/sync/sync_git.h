@@ -10,6 +10,12 @@
 int ar_git_fail(const char *what);
 /* Opens the knowledge base's own repository (never one around it). */
 int ar_sync_open(const struct ar_kb *kb, git_repository **repo);
+/* Creates the knowledge base's repository (branch main) atomically: made
+ * aside and renamed to ROOT/.git, so that a failure leaves none
+ * (lib/sync/sync_init.c). *repo is opened on it. */
+int ar_sync_git_create(const struct ar_kb *kb, git_repository **repo);
+/* Removes ROOT/.git (renamed aside first, so that none half-removed stays). */
+int ar_sync_git_remove(const struct ar_kb *kb);
 /* HEAD's commit; 1 when the branch has no commit yet. */
 int ar_sync_head(git_repository *repo, git_oid *oid);
 /* refs/remotes/REMOTE/main; 1 when there is none. */
