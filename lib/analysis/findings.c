@@ -181,7 +181,8 @@ static void tally_add(struct ar_tally *t, const struct ar_evidence *e, const str
         t->zmin = e->z;
     if (t->runs == 1 || e->z > t->zmax)
         t->zmax = e->z;
-    t->certainty = ar_certainty_update(t->certainty, e->outcome, w * e->strength);
+    double ws = w * e->strength;
+    t->certainty = ar_certainty_update(t->certainty, e->outcome, ws > AR_WEIGHT_MAX ? AR_WEIGHT_MAX : ws);
     if (numeric && e->outcome != AR_NULL)
         range_add(e->outcome == AR_CONFIRM ? &t->won : &t->lost, c->changes[0].from_num, c->changes[0].to_num);
 }

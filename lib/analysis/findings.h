@@ -51,6 +51,10 @@
 #define AR_W_REPLICATION 1.5
 #define AR_W_CRASH 0.5
 #define AR_STRENGTH_MAX 3.0
+/* The most a weight times a strength may be: r stays <= 0.4 * 2 = 0.8, so
+ * no single run, however strong, settles a claim at certainty 0 or 1 (a
+ * 30-sigma result may be a bug or a confound: replicate it). */
+#define AR_WEIGHT_MAX 2.0
 
 enum ar_outcome { AR_CONFIRM, AR_REFUTE, AR_NULL };
 

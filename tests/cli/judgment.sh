@@ -39,6 +39,8 @@ expect "weight tying (+2.24) is the loudest dead end" \
     [ "$(jq -r '.dead_ends[0].claim' <<<"$B")" = tie_embeddings=true ]
 expect "... with its effect +2.2437" [ "$(jq -r '.dead_ends[0].effect' <<<"$B")" = 2.243721 ]
 expect "... in sigma, over a thousand" [ "$(jq -r '.dead_ends[0].effect_sigma | . > 1000' <<<"$B")" = true ]
+expect "... one run, however strong, does not settle it (certainty 0.089, not 0)" \
+    [ "$(jq -r '.dead_ends[0].certainty * 1000 | round' <<<"$B")" = 89 ]
 sw() { jq -r --arg k "$1" '.sweeps[] | select(.key==$k) | .best' <<<"$B"; }
 expect "RoPE base: optimum near 200K on h100 (10K..400K tried)" [ "$(sw rope_base)" = 200000 ]
 expect "weight decay: optimum near 0.2" [ "$(sw muon_weight_decay)" = 0.2 ]

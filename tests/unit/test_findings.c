@@ -296,7 +296,9 @@ START_TEST(strength_grows_with_z)
     f = build(st);
     double weak = claim(f, "matrix_lr:up")->all.certainty;
     ck_assert(loud < weak);
-    ck_assert_double_eq_tol(loud, 0.3 - fmin(1, ETA(0.3) * AR_STRENGTH_MAX) * 0.3, 1e-12);
+    /* weight times strength is capped: no single run settles a claim */
+    ck_assert_double_eq_tol(loud, 0.3 - ETA(0.3) * AR_WEIGHT_MAX * 0.3, 1e-12);
+    ck_assert(loud > 0.05);
     ar_findings_free(f);
     ar_kbstats_free(st);
 }
