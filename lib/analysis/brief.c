@@ -1286,13 +1286,16 @@ static int fit(struct ar_brief *b, size_t max, size_t (*size)(const struct ar_br
     }
     while (size(b) > max) {
         int changed = 0;
-        for (int d = 0; d < NSEC && !changed; d++) {   /* one item from the first section with several */
-            struct section *sec = &b->sec[drop_order[d]];
-            if (sec->shown > 1) {
-                sec->shown--;
-                changed = 1;
+        /* one item from the first section with more than 3, so that every
+         * section keeps its top 3 before any keeps fewer; then down to 1 */
+        for (int floor = 3; floor >= 1 && !changed; floor -= 2)
+            for (int d = 0; d < NSEC && !changed; d++) {
+                struct section *sec = &b->sec[drop_order[d]];
+                if (sec->shown > floor) {
+                    sec->shown--;
+                    changed = 1;
+                }
             }
-        }
         for (int d = 0; d < NSEC && !changed; d++) {   /* then whole sections */
             struct section *sec = &b->sec[drop_order[d]];
             if (sec->shown > 0) {
