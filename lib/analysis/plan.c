@@ -388,7 +388,10 @@ static void platform_specific(const struct ar_plan_input *in, jv *out, jv *used)
 {
     for (size_t i = 0; i < in->findings->n; i++) {
         const struct ar_claim *c = &in->findings->claims[i];
-        if (strcmp(c->scope, "platform-specific") && strcmp(c->scope, "single-platform"))
+        /* universal claims need no test on one more class; an open one
+         * (confirmed on one class, mixed on another) does */
+        if (strcmp(c->scope, "platform-specific") && strcmp(c->scope, "single-platform") &&
+            strcmp(c->scope, "open"))
             continue;
         if (ar_jv_has(*used, c->name) || claim_replicated(in, c))
             continue;
@@ -398,16 +401,25 @@ static void platform_specific(const struct ar_plan_input *in, jv *out, jv *used)
             const struct ar_tally *t = &c->classes[k];
             here |= strcmp(t->platform, in->platform) == 0;
             char *dst = !strcmp(t->verdict, "confirmed") ? confirmed
-                        : !strcmp(t->verdict, "refuted") ? refuted : NULL;
+                        : !strcmp(t->verdict, "refuted") || !strcmp(t->verdict, "mixed") ? refuted
+                        : NULL;
             if (dst && strlen(dst) + strlen(t->platform) + 3 < 256)
                 snprintf(dst + strlen(dst), 256 - strlen(dst), "%s%s", *dst ? ", " : "", t->platform);
         }
-        const struct ar_evidence *ev = strongest(c);
+        /* the strongest confirmation on a class where the claim holds */
+        const struct ar_evidence *ev = NULL;
+        for (int k = 0; k < c->nclasses; k++) {
+            const struct ar_evidence *e = !strcmp(c->classes[k].verdict, "confirmed")
+                                              ? strongest_on(in->st, c, c->classes[k].platform)
+                                              : NULL;
+            if (e && (!ev || e->z > ev->z))
+                ev = e;
+        }
         if (here || !ev || !confirmed[0])
             continue;
         char reason[768];
         snprintf(reason, sizeof reason, "claim %s is %s (confirmed on %s%s%s); untested on %s",
-                 c->name, c->scope, confirmed, refuted[0] ? ", refuted on " : "", refuted,
+                 c->name, c->scope, confirmed, refuted[0] ? ", refuted or mixed on " : "", refuted,
                  in->platform);
         *out = jv_array_append(*out, replicate(in, "platform", 3, c, ev, reason));
         ar_jv_set(used, c->name, jv_true());
