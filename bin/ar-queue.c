@@ -644,8 +644,12 @@ static const struct ar_subcmd plan_cmd = {
              "with its reason and the cards behind it (see ar-queue(1), PLAN): noise\n"
              "floor replicates, replications of tentative claims with large effects,\n"
              "platform-specific claims on this platform class, the best confirmed\n"
-             "changes stacked, and under-explored categories and config keys. Without\n"
-             "--apply it only prints; --apply adds each suggestion that is not queued yet.\n",
+             "changes stacked, and under-explored categories and config keys. On a class\n"
+             "of imported cards (another trainer) stack and explore start from its best\n"
+             "card's configuration. Without --apply it only prints; --apply adds each\n"
+             "suggestion that is not queued yet. One that cannot run here (another class,\n"
+             "another trainer's card or configuration, values the trainer refuses) is\n"
+             "printed as advice only and never queued.\n",
 };
 
 /* -------------------------------------------------------------- export */
