@@ -570,18 +570,23 @@ static int run_plan(int nargs, char **args)
         char skip[512] = "", dupid[AR_ID_LEN + 1];
         const char *dup = NULL;
         jv fields = jv_invalid();
-        if (max == 0 || shown < max)
+        const char *for_class = ar_jv_str(s, "platform");
+        if (for_class && strcmp(for_class, platform) != 0)
+            snprintf(skip, sizeof skip, "for platform class %s, not this machine's (%s)", for_class,
+                     platform);
+        else if (max == 0 || shown < max)
             fields = ar_suggestion_fields(&kb, entries, config, &s, skip, sizeof skip);
         if (jv_is_valid(fields) && (dup = ar_queue_duplicate_of(entries, fields, dupid, sizeof dupid)))
             ar_jv_set(&s, "queued", jv_string(dup));
         if (skip[0])
             ar_jv_set(&s, "skipped", jv_string(skip));
         int fresh = jv_is_valid(fields) && !dup;
-        /* a replication the trainer cannot run as overrides (a card of
-         * another trainer) is still advice worth reading */
-        int advice = !fresh && !dup && skip[0] && ar_jv_has(s, "replicate") && (max == 0 || shown < max);
+        /* a suggestion that cannot be queued here as ar-train overrides (a
+         * card of another trainer, another class, values the trainer
+         * refuses) is still advice worth reading */
+        int advice = !fresh && !dup && skip[0] && (max == 0 || shown < max);
         already += dup != NULL;
-        skipped += skip[0] != 0 && !advice;
+        skipped += advice;
         if (fresh) {
             shown++;
             if (apply) {
@@ -615,7 +620,7 @@ static int run_plan(int nargs, char **args)
         else
             printf(shown ? "%d suggestion%s" : "nothing new to suggest", shown, shown == 1 ? "" : "s");
         if (already || skipped)
-            printf(" (%d already queued, %d not accepted by the trainer)", already, skipped);
+            printf(" (%d already queued, %d advice only)", already, skipped);
         putchar('\n');
     }
     jv_free(plan);
@@ -639,8 +644,12 @@ static const struct ar_subcmd plan_cmd = {
              "with its reason and the cards behind it (see ar-queue(1), PLAN): noise\n"
              "floor replicates, replications of tentative claims with large effects,\n"
              "platform-specific claims on this platform class, the best confirmed\n"
-             "changes stacked, and under-explored categories and config keys. Without\n"
-             "--apply it only prints; --apply adds each suggestion that is not queued yet.\n",
+             "changes stacked, and under-explored categories and config keys. On a class\n"
+             "of imported cards (another trainer) stack and explore start from its best\n"
+             "card's configuration. Without --apply it only prints; --apply adds each\n"
+             "suggestion that is not queued yet. One that cannot run here (another class,\n"
+             "another trainer's card or configuration, values the trainer refuses) is\n"
+             "printed as advice only and never queued.\n",
 };
 
 /* -------------------------------------------------------------- export */

@@ -140,6 +140,132 @@ static jv replicate(const struct ar_plan_input *in, const char *kind, int priori
     return s;
 }
 
+/* ------------------------------------------------------- platform base */
+
+/* Where the plan starts: ar's config, or for a class whose cards come
+ * from another trainer (no ar config) the configuration its best card's
+ * session chain reached. */
+struct base {
+    jv config;                 /* owned copy */
+    const char *card;          /* the best card (platform base), NULL: ar's config */
+    const char *platform;
+};
+static struct base base;
+
+/* The best counted card of the class: the best of its busiest
+ * comparability key; -1 when the class has none. */
+static int class_best(const struct ar_kbstats *st, const char *platform)
+{
+    const struct ar_keystat *key = NULL;
+    for (size_t i = 0; i < st->nkeys; i++)
+        if (st->keys[i].platform && strcmp(st->keys[i].platform, platform) == 0 &&
+            st->keys[i].best >= 0 && (!key || st->keys[i].runs > key->runs))
+            key = &st->keys[i];
+    return key ? key->best : -1;
+}
+
+static void set_parsed(jv *cfg, const char *key, const char *text)
+{
+    jv v;
+    if (!text || strcmp(text, "null") == 0 || ar_json_parse(text, strlen(text), "change", &v) != 0)
+        return;
+    ar_jv_set(cfg, key, v);
+}
+
+/* The configuration the session of card best reached at best: in run (id)
+ * order up to best, a key's first "from" is its value on the tip until a
+ * keep (or best itself) sets it to its "to". Only keys that ar's config
+ * names (the vocabulary's keys). */
+static jv chain_config(const struct ar_kbstats *st, int best, jv arcfg)
+{
+    const struct ar_cardsum *b = &st->cards[best];
+    jv cfg = jv_object();
+    for (int i = 0; i <= best; i++) {
+        const struct ar_cardsum *c = &st->cards[i];
+        if (!c->session || !b->session || strcmp(c->session, b->session) ||
+            strcmp(c->platform, b->platform))
+            continue;
+        int kept = i == best || (c->counts && strcmp(c->status, "keep") == 0);
+        for (int k = 0; k < c->nchanges; k++) {
+            const struct ar_change *ch = &c->changes[k];
+            if (!ar_jv_has(arcfg, ch->key))
+                continue;
+            if (kept)
+                set_parsed(&cfg, ch->key, ch->to);
+            else if (!ar_jv_has(cfg, ch->key))
+                set_parsed(&cfg, ch->key, ch->from);
+        }
+    }
+    return cfg;
+}
+
+/* A card of another trainer: imported (ar-card import tags it so), with
+ * no ar config of its own. */
+static int imported(const struct ar_cardsum *c)
+{
+    for (int i = 0; i < c->ntags; i++)
+        if (strcmp(c->tags[i], "imported") == 0)
+            return 1;
+    return 0;
+}
+
+static void base_init(const struct ar_plan_input *in)
+{
+    base.card = NULL;
+    base.platform = in->platform;
+    base.config = jv_copy(in->config);
+    int best = in->platform ? class_best(in->st, in->platform) : -1;
+    if (best < 0 || !imported(&in->st->cards[best]))
+        return;   /* no card here, or ar's own: ar's config */
+    jv_free(base.config);
+    base.config = chain_config(in->st, best, in->config);
+    base.card = in->st->cards[best].id;
+}
+
+/* The reason's start for a suggestion from the platform base: "from the
+ * best h100 configuration, card ID: " (empty for ar's config). */
+static void base_prefix(char *dst, size_t n)
+{
+    if (base.card)
+        snprintf(dst, n, "from the best %s configuration, card %s: ", base.platform, base.card);
+    else
+        dst[0] = 0;
+}
+
+/* Marks a suggestion from the platform base: its class, and why it is
+ * advice rather than ar-train overrides. */
+static void base_mark(jv *s)
+{
+    if (!base.card)
+        return;
+    char why[256];
+    snprintf(why, sizeof why, "starts from the best %s configuration (card %s), not ar-train's config",
+             base.platform, base.card);
+    ar_jv_set(s, "platform", jv_string(base.platform));
+    ar_jv_set(s, "base", jv_string(base.card));
+    ar_jv_set(s, "advice", jv_string(why));
+}
+
+/* The confirmation with the largest z on class platform, or NULL. */
+static const struct ar_evidence *strongest_on(const struct ar_kbstats *st, const struct ar_claim *c,
+                                              const char *platform)
+{
+    const struct ar_evidence *best = NULL;
+    for (int i = 0; i < c->nev; i++)
+        if (c->ev[i].outcome == AR_CONFIRM && strcmp(class_of(st, c->ev[i].card), platform) == 0 &&
+            (!best || c->ev[i].z > best->z))
+            best = &c->ev[i];
+    return best;
+}
+
+static int confirmed_on(const struct ar_claim *c, const char *platform)
+{
+    for (int k = 0; k < c->nclasses; k++)
+        if (!strcmp(c->classes[k].platform, platform) && !strcmp(c->classes[k].verdict, "confirmed"))
+            return 1;
+    return 0;
+}
+
 /* ------------------------------------------------------------ the rules */
 
 static const struct ar_kbstats *noisy_st;
@@ -262,7 +388,10 @@ static void platform_specific(const struct ar_plan_input *in, jv *out, jv *used)
 {
     for (size_t i = 0; i < in->findings->n; i++) {
         const struct ar_claim *c = &in->findings->claims[i];
-        if (strcmp(c->scope, "platform-specific") && strcmp(c->scope, "single-platform"))
+        /* universal claims need no test on one more class; an open one
+         * (confirmed on one class, mixed on another) does */
+        if (strcmp(c->scope, "platform-specific") && strcmp(c->scope, "single-platform") &&
+            strcmp(c->scope, "open"))
             continue;
         if (ar_jv_has(*used, c->name) || claim_replicated(in, c))
             continue;
@@ -272,16 +401,25 @@ static void platform_specific(const struct ar_plan_input *in, jv *out, jv *used)
             const struct ar_tally *t = &c->classes[k];
             here |= strcmp(t->platform, in->platform) == 0;
             char *dst = !strcmp(t->verdict, "confirmed") ? confirmed
-                        : !strcmp(t->verdict, "refuted") ? refuted : NULL;
+                        : !strcmp(t->verdict, "refuted") || !strcmp(t->verdict, "mixed") ? refuted
+                        : NULL;
             if (dst && strlen(dst) + strlen(t->platform) + 3 < 256)
                 snprintf(dst + strlen(dst), 256 - strlen(dst), "%s%s", *dst ? ", " : "", t->platform);
         }
-        const struct ar_evidence *ev = strongest(c);
+        /* the strongest confirmation on a class where the claim holds */
+        const struct ar_evidence *ev = NULL;
+        for (int k = 0; k < c->nclasses; k++) {
+            const struct ar_evidence *e = !strcmp(c->classes[k].verdict, "confirmed")
+                                              ? strongest_on(in->st, c, c->classes[k].platform)
+                                              : NULL;
+            if (e && (!ev || e->z > ev->z))
+                ev = e;
+        }
         if (here || !ev || !confirmed[0])
             continue;
         char reason[768];
         snprintf(reason, sizeof reason, "claim %s is %s (confirmed on %s%s%s); untested on %s",
-                 c->name, c->scope, confirmed, refuted[0] ? ", refuted on " : "", refuted,
+                 c->name, c->scope, confirmed, refuted[0] ? ", refuted or mixed on " : "", refuted,
                  in->platform);
         *out = jv_array_append(*out, replicate(in, "platform", 3, c, ev, reason));
         ar_jv_set(used, c->name, jv_true());
@@ -316,29 +454,53 @@ static void stack(const struct ar_plan_input *in, jv *out)
     const struct ar_findings *f = in->findings;
     const struct ar_claim **pick = malloc((f->n + 1) * sizeof *pick);
     size_t n = 0;
-    for (size_t i = 0; i < f->n; i++)
-        if (f->claims[i].nkeys == 1 && !strcmp(f->claims[i].all.verdict, "confirmed") &&
-            f->claims[i].all.effect < 0 && strongest(&f->claims[i]))
-            pick[n++] = &f->claims[i];
+    for (size_t i = 0; i < f->n; i++) {
+        const struct ar_claim *c = &f->claims[i];
+        if (c->nkeys != 1 || c->all.effect >= 0)
+            continue;
+        if (base.card ? confirmed_on(c, base.platform) && strongest_on(in->st, c, base.platform)
+                      : !strcmp(c->all.verdict, "confirmed") && strongest(c))
+            pick[n++] = c;
+    }
     qsort(pick, n, sizeof *pick, by_effect);
     jv ov = jv_object(), cards = jv_array();
     struct ar_buf hyp = {0}, why = {0};
     ar_buf_puts(&hyp, "stack the best confirmed changes:");
-    ar_buf_puts(&why, "confirmed one-key claims, largest effect first:");
+    char prefix[256];
+    base_prefix(prefix, sizeof prefix);
+    ar_buf_puts(&why, prefix);
+    ar_buf_puts(&why, base.card ? "one-key claims confirmed there, largest effect first:"
+                                : "confirmed one-key claims, largest effect first:");
     int taken = 0;
     for (size_t i = 0; i < n && taken < AR_PLAN_STACK_MAX; i++) {
         const char *key = pick[i]->keys[0];
         if (ar_jv_has(ov, key))
             continue;
-        const struct ar_evidence *ev = strongest(pick[i]);
+        const struct ar_evidence *ev = base.card ? strongest_on(in->st, pick[i], base.platform)
+                                                 : strongest(pick[i]);
         jv to = change_to(&in->st->cards[ev->card], key);
         if (!jv_is_valid(to))
             continue;
+        jv cur = ar_jv_get(base.config, key);
+        if (base.card && (!jv_is_valid(cur) || jv_equal(jv_copy(cur), jv_copy(to)))) {
+            jv_free(cur);   /* unknown there, or the tip has it already */
+            jv_free(to);
+            continue;
+        }
         char *text = ar_json_dump(to, AR_JSON_COMPACT);
         ar_buf_printf(&hyp, "%s %s=%s", taken ? " +" : "", key,
                       jv_get_kind(to) == JV_KIND_STRING ? jv_string_value(to) : text);
-        ar_buf_printf(&why, "%s %s (effect %+.4f, certainty %.2f)", taken ? ";" : "",
-                      pick[i]->name, pick[i]->all.effect, pick[i]->all.certainty);
+        if (base.card) {
+            char *from = ar_json_dump(cur, AR_JSON_COMPACT);
+            ar_buf_printf(&why, "%s %s %s -> %s (claim %s, effect %+.4f, certainty %.2f)",
+                          taken ? ";" : "", key, from, text, pick[i]->name, pick[i]->all.effect,
+                          pick[i]->all.certainty);
+            free(from);
+        } else {
+            ar_buf_printf(&why, "%s %s (effect %+.4f, certainty %.2f)", taken ? ";" : "",
+                          pick[i]->name, pick[i]->all.effect, pick[i]->all.certainty);
+        }
+        jv_free(cur);
         free(text);
         ar_jv_set(&ov, key, to);
         cards = jv_array_append(cards, jv_string(in->st->cards[ev->card].id));
@@ -348,6 +510,7 @@ static void stack(const struct ar_plan_input *in, jv *out)
         jv s = suggestion("stack", 4, hyp.data, "hyperparameter", why.data);
         ar_jv_set(&s, "overrides", ov);
         ar_jv_set(&s, "cards", cards);
+        base_mark(&s);
         *out = jv_array_append(*out, s);
     } else {
         jv_free(ov);
@@ -445,9 +608,9 @@ static int forbidden(const struct ar_plan_input *in, const char *key, jv cur, jv
 static void explore_key(const struct ar_plan_input *in, jv *out, jv *used, const char *key,
                         const char *why_prefix, const char *category)
 {
-    if (ar_jv_has(*used, key) || skip_key(key, in->config))
+    if (ar_jv_has(*used, key) || skip_key(key, base.config))
         return;
-    jv cur = ar_jv_get(in->config, key), up, down;
+    jv cur = ar_jv_get(base.config, key), up, down;
     int rc = explore_values(key, cur, &up, &down);
     if (rc != 0) {
         jv_free(cur);
@@ -468,10 +631,14 @@ static void explore_key(const struct ar_plan_input *in, jv *out, jv *used, const
     }
     const struct ar_covrow *row = ar_coverage_key(in->coverage, key);
     char *from = ar_json_dump(cur, AR_JSON_COMPACT), *to = ar_json_dump(up, AR_JSON_COMPACT);
-    char hyp[256], reason[512];
+    char hyp[256], reason[768], prefix[256];
+    base_prefix(prefix, sizeof prefix);
     snprintf(hyp, sizeof hyp, "explore %s: %s -> %s", key, from, to);
-    snprintf(reason, sizeof reason, "%s%s has %d experiment%s (under-explored below %d)",
-             why_prefix, key, row ? row->experiments : 0, row && row->experiments == 1 ? "" : "s",
+    if (base.card)
+        snprintf(prefix + strlen(prefix), sizeof prefix - strlen(prefix), "%s %s -> %s; ", key,
+                 from, to);
+    snprintf(reason, sizeof reason, "%s%s%s has %d experiment%s (under-explored below %d)",
+             prefix, why_prefix, key, row ? row->experiments : 0, row && row->experiments == 1 ? "" : "s",
              AR_COV_UNDER);
     jv s = suggestion("explore", 6, hyp, category ? category : ar_plan_key_category(key), reason);
     jv ov = jv_object();
@@ -482,8 +649,11 @@ static void explore_key(const struct ar_plan_input *in, jv *out, jv *used, const
         ar_jv_set(&alt, key, down);
         ar_jv_set(&s, "alt_overrides", alt);
     }
-    if (row && row->best_card)
+    if (base.card)
+        add_card(&s, base.card);
+    if (row && row->best_card && !(base.card && !strcmp(row->best_card, base.card)))
         add_card(&s, row->best_card);
+    base_mark(&s);
     *out = jv_array_append(*out, s);
     ar_jv_set(used, key, jv_true());
     free(from);
@@ -518,8 +688,8 @@ static void explore(const struct ar_plan_input *in, jv *out)
                 const char *key = key_map[m].keys[k];
                 const struct ar_covrow *row = ar_coverage_key(cov, key);
                 int n = row ? row->experiments : 0;
-                jv cur = ar_jv_get(in->config, key), up, down;
-                int ok = !skip_key(key, in->config) && !ar_jv_has(used, key) &&
+                jv cur = ar_jv_get(base.config, key), up, down;
+                int ok = !skip_key(key, base.config) && !ar_jv_has(used, key) &&
                          explore_values(key, cur, &up, &down) == 0;
                 if (ok) {
                     jv_free(up);
@@ -566,6 +736,7 @@ static int by_priority(const void *a, const void *b)
 jv ar_plan_build(const struct ar_plan_input *in, int max)
 {
     jv all = jv_array(), used = jv_object();
+    base_init(in);
     noisy_keeps(in, &all);
     noise_floor(in, &all);
     tentative(in, &all, &used);
@@ -573,6 +744,9 @@ jv ar_plan_build(const struct ar_plan_input *in, int max)
     stack(in, &all);
     explore(in, &all);
     jv_free(used);
+    jv_free(base.config);
+    base.config = jv_invalid();
+    base.card = NULL;
     /* a stable sort by priority, keeping each rule's own order */
     int n = jv_array_length(jv_copy(all));
     jv *v = malloc((size_t)(n + 1) * sizeof *v);

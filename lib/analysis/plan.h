@@ -15,13 +15,23 @@
  *   2 replicate    a tentative claim (one confirmation, no refutation)
  *                  with a large effect (z >= AR_PLAN_LARGE_Z): replicate
  *                  that card
- *   3 platform     a platform-specific or single-platform claim with no
- *                  evidence on this class: replicate its strongest card here
+ *   3 platform     a platform-specific, single-platform or open claim
+ *                  confirmed on some class and with no evidence on this
+ *                  class: replicate its strongest card here
  *   4 stack        the best confirmed single-key changes (2 or 3 distinct
  *                  keys, largest effect first) together in one run
  *   6 explore      under-explored categories, then config keys (coverage):
  *                  a run that changes one such key (numbers doubled, or
  *                  halved when doubling is out of range; booleans flipped)
+ * Stack and explore start from the config snapshot (in->config), except
+ * for a class whose best card is imported (another trainer's results.tsv,
+ * no ar config): there they start from the values that card's session
+ * chain reached (the "to" of its keeps up to it, the "from" of keys no
+ * keep changed; only the config's keys), stack takes the claims confirmed
+ * on that class whose value the tip does not have yet, and each such
+ * suggestion carries "platform" (the class), "base" (the card) and
+ * "advice" (why it is not ar-train overrides); the reason begins "from the
+ * best CLASS configuration, card ID: KEY FROM -> TO".
  * A replication already queued (pending or claimed, verifying a card of
  * the claim) or already run (a card verifying the card) is not suggested
  * again. */

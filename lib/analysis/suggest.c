@@ -197,8 +197,12 @@ static void show_alt(jv *s, jv ov)
 jv ar_suggestion_fields(const struct ar_kb *kb, jv entries, jv config, jv *s, char *skip,
                         size_t n)
 {
-    const char *card = ar_jv_str(*s, "replicate");
+    const char *card = ar_jv_str(*s, "replicate"), *advice = ar_jv_str(*s, "advice");
     jv f;
+    if (advice) {   /* the plan knows it is no ar-train run (another base) */
+        snprintf(skip, n, "%s", advice);
+        return jv_invalid();
+    }
     if (card) {
         f = ar_replicate_fields(kb, entries, card, ar_jv_str(*s, "hypothesis"),
                                 ar_jv_str(*s, "category"));

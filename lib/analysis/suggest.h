@@ -38,7 +38,9 @@ int ar_config_accepts(jv config, jv overrides);
 /* Queue fields (hypothesis, category, overrides, priority) for suggestion
  * *s; when its overrides are not accepted but its alt_overrides are, *s is
  * changed to show those. Invalid, with why written to skip[n], when the
- * suggestion cannot be queued. */
+ * suggestion cannot be queued: it carries "advice" (it starts from another
+ * platform's configuration), its card cannot be replicated, or the trainer
+ * accepts neither overrides. */
 jv ar_suggestion_fields(const struct ar_kb *kb, jv entries, jv config, jv *s, char *skip,
                         size_t n);
 

@@ -52,4 +52,37 @@ expect "queued suggestions are marked" grep -q '"queued":"' <<<"$OUT"
 expect "no replication is suggested twice" test "$(grep -c '"kind":"replicate"' <<<"$OUT")" -eq 0
 expect_err "negative --max" 2 "option '--max'" ar-queue plan --max -1
 expect_err "a bad config file" 2 "nope.yaml" ar-queue plan --config "$T/nope.yaml"
+# another trainer's platform: the real mar8 session (train.py fork, h100)
+export AR_KB="$T/mar8" KB="$T/mar8"
+ar-card import --platform h100 "$ROOT/tests/fixtures/karpathy-mar8-results.tsv" >/dev/null
+best=$(ar-card query 'select(.platform.class == "h100" and .metrics.val_bpb != null and .status != "crash") | "\(.metrics.val_bpb) \(.id)"' | tr -d '"' |
+    sort -n | head -1 | cut -d' ' -f2)
+run ar-queue plan --platform h100 --max 0
+expect "mar8: plan succeeds" test "$RC" -eq 0
+expect "mar8: explore starts from the best h100 configuration" \
+    grep -q "why: from the best h100 configuration, card $best: " <<<"$OUT"
+expect "mar8: from the chain's kept value (300 -> 200), not ar's default" \
+    grep -q "explore muon_momentum_warmup_steps: 200 -> 400" <<<"$OUT"
+expect "mar8: keys the session never touched are not explored from ar's values" \
+    bash -c '! grep -q "explore seq_len:" <<<"$0"' "$OUT"
+expect "mar8: those suggestions are advice only" \
+    grep -q "advice only (not queueable here: starts from the best h100 configuration (card $best)" <<<"$OUT"
+run ar-queue plan --platform h100 --max 0 --apply
+expect "mar8: --apply queues no advice" grep -q "^queued 0 suggestions" <<<"$OUT"
+run ar-queue plan --platform h100 --max 0 --json
+expect "mar8: --json names the class and the base card" \
+    grep -q "\"advice\":\"starts from.*\"base\":\"$best\".*\"platform\":\"h100\"" <<<"$OUT"
+
+# two classes: batch halving is confirmed on h100 and mixed on rtx5070
+ar-card import --platform rtx5070 "$ROOT/tests/fixtures/djordje-stojanovic-trainrtx5070-results.tsv" >/dev/null
+run ar-queue plan --platform rtx5070 --max 0
+expect "rtx5070 has batch evidence: no test of batch halving there" \
+    bash -c '! grep -q "\[platform, priority 3\].*(total_batch_tokens:down)" <<<"$0"' "$OUT"
+expect "rtx5070 starts from its own best configuration" \
+    grep -q "why: from the best rtx5070 configuration, card " <<<"$OUT"
+run ar-queue plan --platform cpu --max 0
+expect "a class with no evidence gets batch halving from its h100 card" \
+    grep -q "\[platform, priority 3\] replicate [^ ]* (total_batch_tokens:down): halve batch 524K" <<<"$OUT"
+expect "its reason says where it held and where not" \
+    grep -q "total_batch_tokens:down is open (confirmed on h100, refuted or mixed on rtx5070); untested on cpu" <<<"$OUT"
 finish

@@ -275,6 +275,62 @@ START_TEST(sorted_by_priority_and_bounded)
 END_TEST
 
 
+/* An imported session's card (another trainer's results.tsv row): no
+ * config, the change against the tip it was tried on. */
+static void row(const char *id, const char *status, double bpb, const char *change)
+{
+    char text[2048];
+    snprintf(text, sizeof text,
+             "{\"id\":\"%s\",\"agent\":\"a\",\"platform\":{\"class\":\"h100\"},\"category\":\"optimizer\","
+             "\"hypothesis\":\"h %s\",\"budget_s\":300,\"data\":{\"fingerprint\":\"fp\"},"
+             "\"session\":\"s1\",\"tags\":[\"imported\"],\"status\":\"%s\","
+             "\"metrics\":{\"val_bpb\":%.17g}%s%s%s}",
+             id, id, status, bpb, change ? ",\"changes\":[" : "", change ? change : "",
+             change ? "]" : "");
+    ck_assert_msg(ar_kbstats_add_text(st, text, strlen(text)) == 0, "%s", ar_last_error());
+}
+
+/* A plan for an imported class starts from its best card's chain, not
+ * from ar's config, and says so; it is advice, not ar-train overrides. */
+START_TEST(an_imported_class_starts_from_its_best_configuration)
+{
+    row(ID(1), "baseline", 1.0, NULL);
+    row(ID(2), "keep", 0.99, "{\"key\":\"matrix_lr\",\"from\":0.04,\"to\":0.06}");
+    row(ID(3), "discard", 0.995, "{\"key\":\"depth\",\"from\":8,\"to\":9}");
+    row(ID(4), "keep", 0.98, "{\"key\":\"qk_norm\",\"from\":true,\"to\":false}");
+    card(ID(5), "cpu", NULL, NULL, NULL, 0, "\"config_hash\":\"aa\"");   /* ar's own */
+    jv p = plan("h100", NULL, 0);
+    int n;
+    char *s = of_kind(p, "explore", &n);
+    /* matrix_lr from the kept 0.06 (ar's config has 0.04) */
+    ck_assert_msg(strstr(s, "\"hypothesis\":\"explore matrix_lr: 0.06 -> 0.12\""), "%s", s);
+    ck_assert_ptr_nonnull(strstr(s, "from the best h100 configuration, card " ID(4) ": matrix_lr 0.06 -> 0.12"));
+    /* depth from the tip the discard was tried on (8), not ar's 4 */
+    ck_assert_msg(strstr(s, "explore depth: 8 -> "), "%s", s);
+    ck_assert_ptr_null(strstr(s, "explore depth: 4"));
+    /* keys the chain says nothing about are not explored from ar's values */
+    ck_assert_ptr_null(strstr(s, "z_loss"));
+    ck_assert_ptr_null(strstr(s, "init_scale"));
+    ck_assert_ptr_nonnull(strstr(s, "\"platform\":\"h100\""));
+    ck_assert_ptr_nonnull(strstr(s, "\"base\":\"" ID(4) "\""));
+    ck_assert_ptr_nonnull(strstr(s, "\"advice\":\"starts from the best h100 configuration"));
+    free(s);
+    /* the confirmed changes are the tip already: nothing to stack */
+    free(of_kind(p, "stack", &n));
+    ck_assert_int_eq(n, 0);
+    jv_free(p);
+    /* ar's own class still starts from ar's config */
+    p = plan("cpu", NULL, 0);
+    s = of_kind(p, "explore", &n);
+    ck_assert_msg(strstr(s, "\"hypothesis\":\"explore matrix_lr: 0.04 -> 0.08\""), "%s", s);
+    ck_assert_ptr_null(strstr(s, "\"advice\""));
+    ck_assert_ptr_null(strstr(s, "from the best"));
+    free(s);
+    jv_free(p);
+}
+END_TEST
+
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("plan");
@@ -290,6 +346,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, under_explored_keys_are_explored);
     tcase_add_test(tc, sorted_by_priority_and_bounded);
     tcase_add_test(tc, explore_avoids_dead_ends_and_confirmed_opposites);
+    tcase_add_test(tc, an_imported_class_starts_from_its_best_configuration);
     suite_add_tcase(s, tc);
     return s;
 }
