@@ -285,9 +285,22 @@ void ar_kbstats_free(struct ar_kbstats *st)
 
 /* ---------------------------------------------------------------- finishing */
 
+/* Two ids in strcmp order. Ids of the id form (top bit of idk[0] clear)
+ * have fixed-width digits, so their numbers order exactly as their text
+ * does: compared as numbers, the strings need not be read. */
+static int id_order(const struct ar_cardsum *x, const struct ar_cardsum *y)
+{
+    if (!((x->idk[0] | y->idk[0]) >> 63)) {
+        if (x->idk[0] != y->idk[0])
+            return x->idk[0] < y->idk[0] ? -1 : 1;
+        return (x->idk[1] > y->idk[1]) - (x->idk[1] < y->idk[1]);
+    }
+    return strcmp(x->id, y->id);
+}
+
 static int cmp_card_id(const void *a, const void *b)
 {
-    return strcmp(((const struct ar_cardsum *)a)->id, ((const struct ar_cardsum *)b)->id);
+    return id_order(a, b);
 }
 
 void ar_stats_id_key(const char *s, uint64_t *hi, uint64_t *lo)
@@ -503,7 +516,7 @@ void ar_kbstats_finish(struct ar_kbstats *st)
 {
     int sorted = 1;
     for (size_t i = 1; i < st->n && sorted; i++)
-        sorted = strcmp(st->cards[i - 1].id, st->cards[i].id) < 0;
+        sorted = id_order(&st->cards[i - 1], &st->cards[i]) < 0;
     if (!sorted)
         qsort(st->cards, st->n, sizeof *st->cards, cmp_card_id);
     build_idmap(st);
