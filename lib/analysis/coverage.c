@@ -183,16 +183,23 @@ struct ar_coverage *ar_coverage_build(const struct ar_kbstats *st, const char *c
         memset(&cov->categories[i], 0, sizeof cov->categories[i]);
         cov->categories[i].name = ar_card_categories[i];
     }
+    /* categories are interned: each pointer is matched by name once */
+    struct ar_ptrmap catmap = {0};
     for (size_t i = 0; i < st->n; i++) {
         const struct ar_cardsum *c = &st->cards[i];
         if (c->retracted)
             continue;
-        for (size_t k = 0; k < ncat; k++)
-            if (strcmp(c->category, ar_card_categories[k]) == 0) {
-                row_add(&cov->categories[k], c);
-                break;
-            }
+        long *slot = ar_ptrmap_at(&catmap, c->category, NULL);
+        if (*slot < 0) {
+            size_t k = 0;
+            while (k < ncat && strcmp(c->category, ar_card_categories[k]) != 0)
+                k++;
+            *slot = (long)k;
+        }
+        if ((size_t)*slot < ncat)
+            row_add(&cov->categories[*slot], c);
     }
+    ar_ptrmap_free(&catmap);
     for (size_t i = 0; i < ncat; i++)
         row_state(&cov->categories[i]);
     build_keys(cov, st, keys);

@@ -1,6 +1,7 @@
 #include "analysis/findings.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -615,8 +616,18 @@ static int sweep_of(const struct sweep_ref *r, int n, struct ar_sweep *w)
     return w->bracketed;
 }
 
-static void sweeps(struct ar_findings *f, const struct ar_kbstats *st)
+/* The sweeps of st, sorted by key and class; they read only the cards,
+ * so they are found on a thread of their own while the claims are built
+ * (sweep_job), and named on the claims afterwards (link_sweeps). */
+struct sweep_out {
+    const struct ar_kbstats *st;
+    struct ar_sweep *sweeps;
+    size_t n;
+};
+
+static void find_sweeps(struct sweep_out *out)
 {
+    const struct ar_kbstats *st = out->st;
     struct sweep_ref *refs = ar_xmalloc((st->n ? st->n : 1) * sizeof *refs);
     size_t m = 0;
     for (size_t i = 0; i < st->n; i++) {
@@ -627,20 +638,33 @@ static void sweeps(struct ar_findings *f, const struct ar_kbstats *st)
     }
     qsort(refs, m, sizeof *refs, cmp_sweep_card);
     size_t cap = 0;
+    out->sweeps = NULL;
+    out->n = 0;
     for (size_t a = 0; a < m;) {
         size_t b = a + 1;
         while (b < m && refs[b].key == refs[a].key && refs[b].platform == refs[a].platform)
             b++;
         struct ar_sweep w;
         if (sweep_of(refs + a, (int)(b - a), &w)) {
-            if (f->nsweeps == cap)
-                f->sweeps = ar_xrealloc(f->sweeps, (cap = cap ? 2 * cap : 8) * sizeof *f->sweeps);
-            f->sweeps[f->nsweeps++] = w;
+            if (out->n == cap)
+                out->sweeps = ar_xrealloc(out->sweeps, (cap = cap ? 2 * cap : 8) * sizeof *out->sweeps);
+            out->sweeps[out->n++] = w;
         }
         a = b;
     }
     free(refs);
-    qsort(f->sweeps, f->nsweeps, sizeof *f->sweeps, cmp_sweep);
+    if (out->n)
+        qsort(out->sweeps, out->n, sizeof *out->sweeps, cmp_sweep);
+}
+
+static void *sweep_job(void *arg)
+{
+    find_sweeps(arg);
+    return NULL;
+}
+
+static void link_sweeps(struct ar_findings *f)
+{
     /* a numeric claim on the key names the sweep with most tries */
     for (size_t i = 0; i < f->n; i++) {
         struct ar_claim *cl = &f->claims[i];
@@ -681,6 +705,10 @@ struct ar_findings *ar_findings_build(const struct ar_kbstats *st)
 {
     struct ar_findings *f = ar_xmalloc(sizeof *f);
     memset(f, 0, sizeof *f);
+    struct sweep_out sw = {st, NULL, 0};
+    pthread_t th;
+    /* a small base is not worth a thread */
+    int threaded = st->n >= 2000 && pthread_create(&th, NULL, sweep_job, &sw) == 0;
     size_t n = st->n ? st->n : 1;
     const char **claim_of = ar_xmalloc(n * sizeof *claim_of);
     long *which = ar_xmalloc(n * sizeof *which);
@@ -726,7 +754,13 @@ struct ar_findings *ar_findings_build(const struct ar_kbstats *st)
         build_claim(f, st, cl, en + start[k], counts[k], claim_of);
     }
     qsort(f->claims, f->n, sizeof *f->claims, cmp_claim);
-    sweeps(f, st);   /* after the sort: it looks claims up by key */
+    if (!threaded)
+        find_sweeps(&sw);
+    else
+        pthread_join(th, NULL);
+    f->sweeps = sw.sweeps;
+    f->nsweeps = sw.n;
+    link_sweeps(f);   /* after the sort: it looks claims up by key */
     free(en);
     free(fill);
     free(start);
