@@ -385,18 +385,14 @@ long ar_stats_find_memo(const struct ar_kbstats *st, struct ar_find_memo *m, con
     return at;
 }
 
-static void fill_deltas(struct ar_kbstats *st)
+static void fill_delta(struct ar_kbstats *st, struct ar_find_memo *memo, struct ar_cardsum *c)
 {
-    struct ar_find_memo memo = {0};
-    for (size_t i = 0; i < st->n; i++) {
-        struct ar_cardsum *c = &st->cards[i];
-        if (c->has_delta || !c->counts || !c->baseline)
-            continue;
-        long b = ar_stats_find_memo(st, &memo, c->baseline);
-        if (b >= 0 && st->cards[b].counts && st->cards[b].key == c->key) {
-            c->delta = c->val_bpb - st->cards[b].val_bpb;
-            c->has_delta = 1;
-        }
+    if (c->has_delta || !c->counts || !c->baseline)
+        return;
+    long b = ar_stats_find_memo(st, memo, c->baseline);
+    if (b >= 0 && st->cards[b].counts && st->cards[b].key == c->key) {
+        c->delta = c->val_bpb - st->cards[b].val_bpb;
+        c->has_delta = 1;
     }
 }
 
@@ -406,66 +402,52 @@ static int cmp_keystat(const void *a, const void *b)
 }
 
 /* Keys in first-seen order through a pointer map (keys are interned), then
- * sorted by name: no sort over the cards. */
-static void build_keys(struct ar_kbstats *st, const size_t *idx, size_t m)
+ * sorted by name (keys_done): no sort over the cards. Counted cards are
+ * added in id order. */
+static void key_add(struct ar_kbstats *st, struct ar_ptrmap *map, size_t *cap, size_t i)
 {
-    struct ar_ptrmap map = {0};
-    size_t cap = 16;
-    st->keys = ar_xmalloc(cap * sizeof *st->keys);
-    st->nkeys = 0;
-    for (size_t j = 0; j < m; j++) {
-        const struct ar_cardsum *c = &st->cards[idx[j]];
-        long *slot = ar_ptrmap_at(&map, c->key, NULL);
-        if (*slot < 0) {
-            if (st->nkeys == cap)
-                st->keys = ar_xrealloc(st->keys, (cap *= 2) * sizeof *st->keys);
-            *slot = (long)st->nkeys;
-            st->keys[st->nkeys++] = (struct ar_keystat){c->key, c->platform, c->fingerprint, c->budget_s, 0, -1, -1, 0, 0};
-        }
-        struct ar_keystat *k = &st->keys[*slot];
-        k->runs++;
-        /* id order: a later card with an equal val_bpb never replaces the best */
-        if (k->best < 0 || c->val_bpb < st->cards[k->best].val_bpb)
-            k->best = (int)idx[j];
-        if (strcmp(c->status, "baseline") == 0) {
-            if (k->baseline < 0)
-                k->baseline = (int)idx[j];
-            k->baselines++;
-            k->baseline_mean += (c->val_bpb - k->baseline_mean) / k->baselines;
-        }
+    const struct ar_cardsum *c = &st->cards[i];
+    long *slot = ar_ptrmap_at(map, c->key, NULL);
+    if (*slot < 0) {
+        if (st->nkeys == *cap)
+            st->keys = ar_xrealloc(st->keys, (*cap *= 2) * sizeof *st->keys);
+        *slot = (long)st->nkeys;
+        st->keys[st->nkeys++] = (struct ar_keystat){c->key, c->platform, c->fingerprint, c->budget_s, 0, -1, -1, 0, 0};
     }
-    ar_ptrmap_free(&map);
-    qsort(st->keys, st->nkeys, sizeof *st->keys, cmp_keystat);
+    struct ar_keystat *k = &st->keys[*slot];
+    k->runs++;
+    /* id order: a later card with an equal val_bpb never replaces the best */
+    if (k->best < 0 || c->val_bpb < st->cards[k->best].val_bpb)
+        k->best = (int)i;
+    if (strcmp(c->status, "baseline") == 0) {
+        if (k->baseline < 0)
+            k->baseline = (int)i;
+        k->baselines++;
+        k->baseline_mean += (c->val_bpb - k->baseline_mean) / k->baselines;
+    }
 }
 
 /* Replicate groups in the order of their first card (by id), so that every
  * machine sums them in the same order. */
-static void build_groups(struct ar_kbstats *st, const size_t *idx, size_t m)
+static void group_add(struct ar_kbstats *st, struct ar_ptrmap *map, size_t *cap, size_t i)
 {
-    struct ar_ptrmap map = {0};
-    size_t cap = 16;
-    st->groups = ar_xmalloc(cap * sizeof *st->groups);
-    st->ngroups = 0;
-    for (size_t j = 0; j < m; j++) {
-        struct ar_cardsum *c = &st->cards[idx[j]];
-        if (!c->config_hash || c->truncated)   /* a truncated run measures another budget */
-            continue;
-        long *slot = ar_ptrmap_at(&map, c->config_hash, c->key);   /* key: fingerprint, budget, class */
-        if (*slot < 0) {
-            if (st->ngroups == cap)
-                st->groups = ar_xrealloc(st->groups, (cap *= 2) * sizeof *st->groups);
-            *slot = (long)st->ngroups;
-            st->groups[st->ngroups++] = (struct ar_group){c->platform, 0, 0, 0};
-        }
-        struct ar_group *gr = &st->groups[*slot];
-        /* Welford: stable, and the same numbers for the same cards in id order */
-        gr->runs++;
-        double d = c->val_bpb - gr->mean;
-        gr->mean += d / gr->runs;
-        gr->m2 += d * (c->val_bpb - gr->mean);
-        c->group = (int)*slot;
+    struct ar_cardsum *c = &st->cards[i];
+    if (!c->config_hash || c->truncated)   /* a truncated run measures another budget */
+        return;
+    long *slot = ar_ptrmap_at(map, c->config_hash, c->key);   /* key: fingerprint, budget, class */
+    if (*slot < 0) {
+        if (st->ngroups == *cap)
+            st->groups = ar_xrealloc(st->groups, (*cap *= 2) * sizeof *st->groups);
+        *slot = (long)st->ngroups;
+        st->groups[st->ngroups++] = (struct ar_group){c->platform, 0, 0, 0};
     }
-    ar_ptrmap_free(&map);
+    struct ar_group *gr = &st->groups[*slot];
+    /* Welford: stable, and the same numbers for the same cards in id order */
+    gr->runs++;
+    double d = c->val_bpb - gr->mean;
+    gr->mean += d / gr->runs;
+    gr->m2 += d * (c->val_bpb - gr->mean);
+    c->group = (int)*slot;
 }
 
 static int cmp_noise(const void *a, const void *b)
@@ -512,34 +494,52 @@ static void build_noise(struct ar_kbstats *st)
     }
 }
 
-void ar_kbstats_finish(struct ar_kbstats *st)
+/* Two passes over the cards (each pass over 100,000 cards reads them from
+ * memory again): the first checks the order and says which count, the
+ * second fills deltas and prior cards and adds the counted ones to their
+ * keys and replicate groups. */
+static int first_pass(struct ar_kbstats *st)
 {
     int sorted = 1;
-    for (size_t i = 1; i < st->n && sorted; i++)
-        sorted = id_order(&st->cards[i - 1], &st->cards[i]) < 0;
-    if (!sorted)
-        qsort(st->cards, st->n, sizeof *st->cards, cmp_card_id);
-    build_idmap(st);
-    size_t m = 0, *idx = ar_xmalloc((st->n ? st->n : 1) * sizeof *idx);
     for (size_t i = 0; i < st->n; i++) {
         struct ar_cardsum *c = &st->cards[i];
+        if (i && sorted)
+            sorted = id_order(&st->cards[i - 1], c) < 0;
         c->crash = strcmp(c->status, "crash") == 0;
         c->counts = !c->retracted && !c->crash && c->has_bpb;
         c->group = -1;
-        if (c->counts)
-            idx[m++] = i;
     }
-    fill_deltas(st);
+    return sorted;
+}
+
+void ar_kbstats_finish(struct ar_kbstats *st)
+{
+    if (!first_pass(st))
+        qsort(st->cards, st->n, sizeof *st->cards, cmp_card_id);
+    build_idmap(st);
+    struct ar_ptrmap keymap = {0}, groupmap = {0};
+    size_t kcap = 16, gcap = 16;
+    st->keys = ar_xmalloc(kcap * sizeof *st->keys);
+    st->nkeys = 0;
+    st->groups = ar_xmalloc(gcap * sizeof *st->groups);
+    st->ngroups = 0;
     /* the first prior card of each, in card order: its id, in the pool
      * beside the card's, is at hand now, not when a claim visits its
      * cards far apart (lib/analysis/findings.c) */
-    struct ar_find_memo memo = {0};
-    for (size_t i = 0; i < st->n; i++)
-        st->cards[i].prior_at = st->cards[i].nprior ? ar_stats_find_memo(st, &memo, st->cards[i].prior[0]) : -1;
-    build_keys(st, idx, m);
-    build_groups(st, idx, m);
+    struct ar_find_memo dmemo = {0}, pmemo = {0};
+    for (size_t i = 0; i < st->n; i++) {
+        struct ar_cardsum *c = &st->cards[i];
+        fill_delta(st, &dmemo, c);
+        c->prior_at = c->nprior ? ar_stats_find_memo(st, &pmemo, c->prior[0]) : -1;
+        if (c->counts) {
+            key_add(st, &keymap, &kcap, i);
+            group_add(st, &groupmap, &gcap, i);
+        }
+    }
+    ar_ptrmap_free(&keymap);
+    ar_ptrmap_free(&groupmap);
+    qsort(st->keys, st->nkeys, sizeof *st->keys, cmp_keystat);
     build_noise(st);
-    free(idx);
 }
 
 static struct ar_kbstats *subset_of(const struct ar_kbstats *st, const size_t *idx, size_t n, int parent_noise)
