@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 
 #include "base/buf.h"
 #include "facts/card.h"
@@ -512,17 +513,37 @@ static int first_pass(struct ar_kbstats *st)
     return sorted;
 }
 
-void ar_kbstats_finish(struct ar_kbstats *st)
+/* The counted cards into their keys and replicate groups, in id order.
+ * It needs no id lookups: on a large base it runs on a thread of its own
+ * while the id table is built and the deltas and prior cards looked up
+ * (each writes fields of the cards the other never reads). */
+static void *keys_groups(void *arg)
 {
-    if (!first_pass(st))
-        qsort(st->cards, st->n, sizeof *st->cards, cmp_card_id);
-    build_idmap(st);
+    struct ar_kbstats *st = arg;
     struct ar_ptrmap keymap = {0}, groupmap = {0};
     size_t kcap = 16, gcap = 16;
     st->keys = ar_xmalloc(kcap * sizeof *st->keys);
     st->nkeys = 0;
     st->groups = ar_xmalloc(gcap * sizeof *st->groups);
     st->ngroups = 0;
+    for (size_t i = 0; i < st->n; i++)
+        if (st->cards[i].counts) {
+            key_add(st, &keymap, &kcap, i);
+            group_add(st, &groupmap, &gcap, i);
+        }
+    ar_ptrmap_free(&keymap);
+    ar_ptrmap_free(&groupmap);
+    qsort(st->keys, st->nkeys, sizeof *st->keys, cmp_keystat);
+    return NULL;
+}
+
+void ar_kbstats_finish(struct ar_kbstats *st)
+{
+    if (!first_pass(st))
+        qsort(st->cards, st->n, sizeof *st->cards, cmp_card_id);
+    pthread_t th;
+    int threaded = st->n >= 2000 && pthread_create(&th, NULL, keys_groups, st) == 0;
+    build_idmap(st);
     /* the first prior card of each, in card order: its id, in the pool
      * beside the card's, is at hand now, not when a claim visits its
      * cards far apart (lib/analysis/findings.c) */
@@ -531,14 +552,11 @@ void ar_kbstats_finish(struct ar_kbstats *st)
         struct ar_cardsum *c = &st->cards[i];
         fill_delta(st, &dmemo, c);
         c->prior_at = c->nprior ? ar_stats_find_memo(st, &pmemo, c->prior[0]) : -1;
-        if (c->counts) {
-            key_add(st, &keymap, &kcap, i);
-            group_add(st, &groupmap, &gcap, i);
-        }
     }
-    ar_ptrmap_free(&keymap);
-    ar_ptrmap_free(&groupmap);
-    qsort(st->keys, st->nkeys, sizeof *st->keys, cmp_keystat);
+    if (threaded)
+        pthread_join(th, NULL);
+    else
+        keys_groups(st);
     build_noise(st);
 }
 
