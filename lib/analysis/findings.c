@@ -521,29 +521,52 @@ static int cmp_sweep(const void *a, const void *b)
     return r ? r : strcmp(x->platform, y->platform);
 }
 
-static int cmp_text(const void *a, const void *b)
+struct distinct {
+    const char *s;
+    int n;
+};
+
+static int cmp_distinct(const void *a, const void *b)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    return strcmp(((const struct distinct *)a)->s, ((const struct distinct *)b)->s);
 }
 
-/* Sorts v[0..n) and returns how many distinct strings it holds; *most is
- * the one that occurs most often (the least such string on a tie). */
+/* How many distinct strings v[0..n) holds; *most is the one that occurs
+ * most often (the least such string on a tie). Values are interned by the
+ * index's string numbers, so they are first counted by pointer, and only
+ * the few distinct pointers sorted by strcmp (equal text under two
+ * pointers still counts as one string). */
 static int distinct_sorted(const char **v, int n, const char **most)
 {
-    qsort(v, (size_t)n, sizeof *v, cmp_text);
-    int nd = 0, best = 0;
     *most = NULL;
-    for (int i = 0; i < n;) {
-        int j = i + 1;
-        while (j < n && strcmp(v[j], v[i]) == 0)
-            j++;
+    if (n == 0)
+        return 0;
+    struct ar_ptrmap map = {0};
+    struct distinct *u = ar_xmalloc((size_t)n * sizeof *u);
+    int nu = 0;
+    for (int i = 0; i < n; i++) {
+        long *slot = ar_ptrmap_at(&map, v[i], NULL);
+        if (*slot < 0) {
+            *slot = nu;
+            u[nu++] = (struct distinct){v[i], 0};
+        }
+        u[*slot].n++;
+    }
+    ar_ptrmap_free(&map);
+    qsort(u, (size_t)nu, sizeof *u, cmp_distinct);
+    int nd = 0, best = 0;
+    for (int i = 0; i < nu;) {
+        int j = i + 1, count = u[i].n;
+        while (j < nu && strcmp(u[j].s, u[i].s) == 0)
+            count += u[j++].n;
         nd++;
-        if (j - i > best) {
-            best = j - i;
-            *most = v[i];
+        if (count > best) {
+            best = count;
+            *most = u[i].s;
         }
         i = j;
     }
+    free(u);
     return nd;
 }
 
@@ -566,10 +589,16 @@ static int sweep_of(const struct sweep_ref *r, int n, struct ar_sweep *w)
     *w = (struct ar_sweep){r[0].key, r[0].platform, 0, 0, NULL, n, 0, 0, 0, 0};
     if (n < 3)
         return 0;
+    /* each value's number, read once: [2i] from, [2i + 1] to */
+    double *num = ar_xmalloc((size_t)(2 * n) * sizeof *num);
+    char *isnum = ar_xmalloc((size_t)(2 * n));
     int numeric = 1;
-    double x;
-    for (int i = 0; i < n && numeric; i++)
-        numeric = number_of(r[i].to, &x) && (strcmp(r[i].from, "null") == 0 || number_of(r[i].from, &x));
+    for (int i = 0; i < n && numeric; i++) {
+        int fnull = strcmp(r[i].from, "null") == 0;
+        isnum[2 * i] = !fnull && number_of(r[i].from, &num[2 * i]);
+        isnum[2 * i + 1] = number_of(r[i].to, &num[2 * i + 1]);
+        numeric = isnum[2 * i + 1] && (fnull || isnum[2 * i]);
+    }
     w->numeric = numeric;
     const char **vals = ar_xmalloc((size_t)(2 * n) * sizeof *vals), **froms = vals + n;
     int nf = 0, kept = -1;
@@ -595,10 +624,10 @@ static int sweep_of(const struct sweep_ref *r, int n, struct ar_sweep *w)
         for (int i = 0; i < n; i++) {
             double v[2];
             int nv2 = 0;
-            if (number_of(r[i].from, &v[nv2]))
-                nv2++;
-            if (number_of(r[i].to, &v[nv2]))
-                nv2++;
+            if (isnum[2 * i])
+                v[nv2++] = num[2 * i];
+            if (isnum[2 * i + 1])
+                v[nv2++] = num[2 * i + 1];
             for (int k = 0; k < nv2; k++) {
                 if (!seen++)
                     w->lo = w->hi = v[k];
@@ -613,6 +642,8 @@ static int sweep_of(const struct sweep_ref *r, int n, struct ar_sweep *w)
         w->bracketed = w->values >= 3;
     }
     free(vals);
+    free(num);
+    free(isnum);
     return w->bracketed;
 }
 
