@@ -304,21 +304,30 @@ static int cmp_card_id(const void *a, const void *b)
     return id_order(a, b);
 }
 
+/* the decimal digits s[0..n) onto t; 0 at the first that is not one (a
+ * NUL included, so nothing past the string is read) */
+static int id_digits(const char *s, int n, uint64_t *t)
+{
+    uint64_t v = *t;
+    for (int i = 0; i < n; i++) {
+        unsigned d = (unsigned)(unsigned char)s[i] - '0';
+        if (d > 9)
+            return 0;
+        v = v * 10 + d;
+    }
+    *t = v;
+    return 1;
+}
+
 void ar_stats_id_key(const char *s, uint64_t *hi, uint64_t *lo)
 {
     uint64_t t = 0, h = 0;
-    int ok = 1;
-    for (int i = 0; i < 16 && ok; i++) {
-        if (i == 8 || i == 15)
-            ok = s[i] == (i == 8 ? 'T' : 'Z');
-        else if ((ok = s[i] >= '0' && s[i] <= '9'))
-            t = t * 10 + (uint64_t)(s[i] - '0');
-    }
-    ok = ok && s[16] == '-';
+    /* YYYYMMDD 'T' HHMMSS 'Z' '-' then 12 hex digits, checked in order */
+    int ok = id_digits(s, 8, &t) && s[8] == 'T' && id_digits(s + 9, 6, &t) && s[15] == 'Z' && s[16] == '-';
     for (int i = 17; i < AR_ID_LEN && ok; i++) {
-        int c = s[i], d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-        ok = d >= 0;
-        h = h << 4 | (uint64_t)(d < 0 ? 0 : d);
+        unsigned c = (unsigned char)s[i], d = c - '0', x = c - 'a';
+        ok = d <= 9 || x <= 5;
+        h = h << 4 | (uint64_t)(d <= 9 ? d : x + 10);
     }
     if (ok && s[AR_ID_LEN] == '\0') {
         *hi = t;
