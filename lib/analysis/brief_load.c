@@ -1,6 +1,7 @@
 /* ar_brief_load: the brief, computed or from the saved one. Moved out of
  * bin/ar-brief.c so that ar-mcp gives the same brief. */
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,15 +116,37 @@ static void cache_write(const struct ar_kb *kb, jv key, const struct ar_brief *b
     jv_free(o);
 }
 
+struct cov_job {
+    const struct ar_kbstats *st;
+    const char *const *keys;
+    struct ar_coverage *cov;
+};
+
+static void *cov_job_run(void *arg)
+{
+    struct cov_job *j = arg;
+    j->cov = ar_coverage_build(j->st, j->keys);
+    return NULL;
+}
+
 static int compute(const struct ar_kb *kb, const struct ar_filter *filter, const char *scope, int recent,
                    struct ar_brief **out)
 {
     struct ar_kbstats *st;
     if (ar_scope_load(kb, filter, &st) != 0)
         return -1;
-    struct ar_findings *f = ar_findings_build(st);
     char **keys = ar_trainer_keys();
-    struct ar_coverage *cov = ar_coverage_build(st, (const char *const *)keys);
+    /* coverage and findings read st and nothing else: the coverage is
+     * built on a second thread while the findings are */
+    struct cov_job cj = {st, (const char *const *)keys, NULL};
+    pthread_t th;
+    int threaded = st->n >= 2000 && pthread_create(&th, NULL, cov_job_run, &cj) == 0;
+    struct ar_findings *f = ar_findings_build(st);
+    if (threaded)
+        pthread_join(th, NULL);
+    else
+        cov_job_run(&cj);
+    struct ar_coverage *cov = cj.cov;
     struct ar_brief_in in = {kb, st, f, cov, jv_invalid(), scope, recent};
     *out = ar_brief_build(&in);
     ar_trainer_keys_free(keys);

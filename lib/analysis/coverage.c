@@ -7,6 +7,7 @@
 #include "base/buf.h"
 #include "facts/card.h"
 #include "base/json.h"
+#include "base/ptrmap.h"
 
 static void row_add(struct ar_covrow *r, const struct ar_cardsum *c)
 {
@@ -42,11 +43,20 @@ struct kentry {
     size_t card;
 };
 
-static int cmp_kentry(const void *a, const void *b)
+/* One distinct key (interned: one pointer per name) and where its
+ * entries start in the bucketed array. */
+struct kbucket {
+    const char *key;
+    size_t n, at;
+};
+
+static int cmp_kbucket(const void *a, const void *b)
 {
-    const struct kentry *x = a, *y = b;
-    int c = x->key == y->key ? 0 : strcmp(x->key, y->key);
-    return c ? c : (x->card > y->card) - (x->card < y->card);
+    const struct kbucket *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    /* equal names under two pointers never happen (keys are interned);
+     * first-seen order keeps the sort total all the same */
+    return c ? c : (x->at > y->at) - (x->at < y->at);
 }
 
 static int cmp_ptr(const void *a, const void *b)
@@ -66,7 +76,14 @@ static void build_keys(struct ar_coverage *cov, const struct ar_kbstats *st, con
     for (size_t i = 0; i < st->n; i++)
         if (!st->cards[i].retracted)
             cap += (size_t)st->cards[i].nchanges;
-    struct kentry *en = ar_xmalloc((cap ? cap : 1) * sizeof *en);
+    /* entries by key name, each key's in card order: the few distinct
+     * keys are sorted by name, and the entries dealt into their buckets in
+     * card order (a counting sort), not every entry sorted by strcmp */
+    struct ar_ptrmap map = {0};
+    size_t nb = 0, bcap = 16;
+    struct kbucket *bk = ar_xmalloc(bcap * sizeof *bk);
+    int *kb = ar_xmalloc((cap ? cap : 1) * sizeof *kb);   /* each entry's bucket, in card order */
+    struct kentry *tmp = ar_xmalloc((cap ? cap : 1) * sizeof *tmp);
     for (size_t i = 0; i < st->n; i++) {
         const struct ar_cardsum *c = &st->cards[i];
         if (c->retracted)
@@ -76,11 +93,42 @@ static void build_keys(struct ar_coverage *cov, const struct ar_kbstats *st, con
             int dup = 0;
             for (int j = 0; j < k && !dup; j++)
                 dup = c->changes[j].key == c->changes[k].key;
-            if (!dup)
-                en[m++] = (struct kentry){c->changes[k].key, c->changes[k].to, i};
+            if (dup)
+                continue;
+            long *slot = ar_ptrmap_at(&map, c->changes[k].key, NULL);
+            if (*slot < 0) {
+                if (nb == bcap)
+                    bk = ar_xrealloc(bk, (bcap *= 2) * sizeof *bk);
+                *slot = (long)nb;
+                bk[nb++] = (struct kbucket){c->changes[k].key, 0, 0};
+            }
+            bk[*slot].n++;
+            kb[m] = (int)*slot;
+            tmp[m++] = (struct kentry){c->changes[k].key, c->changes[k].to, i};
         }
     }
-    qsort(en, m, sizeof *en, cmp_kentry);
+    ar_ptrmap_free(&map);
+    /* bucket b's rank after sorting by name */
+    size_t *start = ar_xmalloc((nb ? nb : 1) * sizeof *start);
+    for (size_t b = 0; b < nb; b++)
+        bk[b].at = b;   /* first-seen order, the tie-break */
+    size_t *orig_n = ar_xmalloc((nb ? nb : 1) * sizeof *orig_n);
+    for (size_t b = 0; b < nb; b++)
+        orig_n[b] = bk[b].n;
+    qsort(bk, nb, sizeof *bk, cmp_kbucket);
+    size_t pos = 0;
+    for (size_t r = 0; r < nb; r++) {
+        start[bk[r].at] = pos;
+        pos += orig_n[bk[r].at];
+    }
+    free(orig_n);
+    free(bk);
+    struct kentry *en = ar_xmalloc((cap ? cap : 1) * sizeof *en);
+    for (size_t j = 0; j < m; j++)
+        en[start[kb[j]]++] = tmp[j];
+    free(start);
+    free(kb);
+    free(tmp);
     size_t ntable = 0;
     while (table && table[ntable])
         ntable++;
@@ -135,16 +183,23 @@ struct ar_coverage *ar_coverage_build(const struct ar_kbstats *st, const char *c
         memset(&cov->categories[i], 0, sizeof cov->categories[i]);
         cov->categories[i].name = ar_card_categories[i];
     }
+    /* categories are interned: each pointer is matched by name once */
+    struct ar_ptrmap catmap = {0};
     for (size_t i = 0; i < st->n; i++) {
         const struct ar_cardsum *c = &st->cards[i];
         if (c->retracted)
             continue;
-        for (size_t k = 0; k < ncat; k++)
-            if (strcmp(c->category, ar_card_categories[k]) == 0) {
-                row_add(&cov->categories[k], c);
-                break;
-            }
+        long *slot = ar_ptrmap_at(&catmap, c->category, NULL);
+        if (*slot < 0) {
+            size_t k = 0;
+            while (k < ncat && strcmp(c->category, ar_card_categories[k]) != 0)
+                k++;
+            *slot = (long)k;
+        }
+        if ((size_t)*slot < ncat)
+            row_add(&cov->categories[*slot], c);
     }
+    ar_ptrmap_free(&catmap);
     for (size_t i = 0; i < ncat; i++)
         row_state(&cov->categories[i]);
     build_keys(cov, st, keys);

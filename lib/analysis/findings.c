@@ -1,6 +1,7 @@
 #include "analysis/findings.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -521,29 +522,52 @@ static int cmp_sweep(const void *a, const void *b)
     return r ? r : strcmp(x->platform, y->platform);
 }
 
-static int cmp_text(const void *a, const void *b)
+struct distinct {
+    const char *s;
+    int n;
+};
+
+static int cmp_distinct(const void *a, const void *b)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    return strcmp(((const struct distinct *)a)->s, ((const struct distinct *)b)->s);
 }
 
-/* Sorts v[0..n) and returns how many distinct strings it holds; *most is
- * the one that occurs most often (the least such string on a tie). */
+/* How many distinct strings v[0..n) holds; *most is the one that occurs
+ * most often (the least such string on a tie). Values are interned by the
+ * index's string numbers, so they are first counted by pointer, and only
+ * the few distinct pointers sorted by strcmp (equal text under two
+ * pointers still counts as one string). */
 static int distinct_sorted(const char **v, int n, const char **most)
 {
-    qsort(v, (size_t)n, sizeof *v, cmp_text);
-    int nd = 0, best = 0;
     *most = NULL;
-    for (int i = 0; i < n;) {
-        int j = i + 1;
-        while (j < n && strcmp(v[j], v[i]) == 0)
-            j++;
+    if (n == 0)
+        return 0;
+    struct ar_ptrmap map = {0};
+    struct distinct *u = ar_xmalloc((size_t)n * sizeof *u);
+    int nu = 0;
+    for (int i = 0; i < n; i++) {
+        long *slot = ar_ptrmap_at(&map, v[i], NULL);
+        if (*slot < 0) {
+            *slot = nu;
+            u[nu++] = (struct distinct){v[i], 0};
+        }
+        u[*slot].n++;
+    }
+    ar_ptrmap_free(&map);
+    qsort(u, (size_t)nu, sizeof *u, cmp_distinct);
+    int nd = 0, best = 0;
+    for (int i = 0; i < nu;) {
+        int j = i + 1, count = u[i].n;
+        while (j < nu && strcmp(u[j].s, u[i].s) == 0)
+            count += u[j++].n;
         nd++;
-        if (j - i > best) {
-            best = j - i;
-            *most = v[i];
+        if (count > best) {
+            best = count;
+            *most = u[i].s;
         }
         i = j;
     }
+    free(u);
     return nd;
 }
 
@@ -566,10 +590,16 @@ static int sweep_of(const struct sweep_ref *r, int n, struct ar_sweep *w)
     *w = (struct ar_sweep){r[0].key, r[0].platform, 0, 0, NULL, n, 0, 0, 0, 0};
     if (n < 3)
         return 0;
+    /* each value's number, read once: [2i] from, [2i + 1] to */
+    double *num = ar_xmalloc((size_t)(2 * n) * sizeof *num);
+    char *isnum = ar_xmalloc((size_t)(2 * n));
     int numeric = 1;
-    double x;
-    for (int i = 0; i < n && numeric; i++)
-        numeric = number_of(r[i].to, &x) && (strcmp(r[i].from, "null") == 0 || number_of(r[i].from, &x));
+    for (int i = 0; i < n && numeric; i++) {
+        int fnull = strcmp(r[i].from, "null") == 0;
+        isnum[2 * i] = !fnull && number_of(r[i].from, &num[2 * i]);
+        isnum[2 * i + 1] = number_of(r[i].to, &num[2 * i + 1]);
+        numeric = isnum[2 * i + 1] && (fnull || isnum[2 * i]);
+    }
     w->numeric = numeric;
     const char **vals = ar_xmalloc((size_t)(2 * n) * sizeof *vals), **froms = vals + n;
     int nf = 0, kept = -1;
@@ -595,10 +625,10 @@ static int sweep_of(const struct sweep_ref *r, int n, struct ar_sweep *w)
         for (int i = 0; i < n; i++) {
             double v[2];
             int nv2 = 0;
-            if (number_of(r[i].from, &v[nv2]))
-                nv2++;
-            if (number_of(r[i].to, &v[nv2]))
-                nv2++;
+            if (isnum[2 * i])
+                v[nv2++] = num[2 * i];
+            if (isnum[2 * i + 1])
+                v[nv2++] = num[2 * i + 1];
             for (int k = 0; k < nv2; k++) {
                 if (!seen++)
                     w->lo = w->hi = v[k];
@@ -613,11 +643,23 @@ static int sweep_of(const struct sweep_ref *r, int n, struct ar_sweep *w)
         w->bracketed = w->values >= 3;
     }
     free(vals);
+    free(num);
+    free(isnum);
     return w->bracketed;
 }
 
-static void sweeps(struct ar_findings *f, const struct ar_kbstats *st)
+/* The sweeps of st, sorted by key and class; they read only the cards,
+ * so they are found on a thread of their own while the claims are built
+ * (sweep_job), and named on the claims afterwards (link_sweeps). */
+struct sweep_out {
+    const struct ar_kbstats *st;
+    struct ar_sweep *sweeps;
+    size_t n;
+};
+
+static void find_sweeps(struct sweep_out *out)
 {
+    const struct ar_kbstats *st = out->st;
     struct sweep_ref *refs = ar_xmalloc((st->n ? st->n : 1) * sizeof *refs);
     size_t m = 0;
     for (size_t i = 0; i < st->n; i++) {
@@ -628,20 +670,33 @@ static void sweeps(struct ar_findings *f, const struct ar_kbstats *st)
     }
     qsort(refs, m, sizeof *refs, cmp_sweep_card);
     size_t cap = 0;
+    out->sweeps = NULL;
+    out->n = 0;
     for (size_t a = 0; a < m;) {
         size_t b = a + 1;
         while (b < m && refs[b].key == refs[a].key && refs[b].platform == refs[a].platform)
             b++;
         struct ar_sweep w;
         if (sweep_of(refs + a, (int)(b - a), &w)) {
-            if (f->nsweeps == cap)
-                f->sweeps = ar_xrealloc(f->sweeps, (cap = cap ? 2 * cap : 8) * sizeof *f->sweeps);
-            f->sweeps[f->nsweeps++] = w;
+            if (out->n == cap)
+                out->sweeps = ar_xrealloc(out->sweeps, (cap = cap ? 2 * cap : 8) * sizeof *out->sweeps);
+            out->sweeps[out->n++] = w;
         }
         a = b;
     }
     free(refs);
-    qsort(f->sweeps, f->nsweeps, sizeof *f->sweeps, cmp_sweep);
+    if (out->n)
+        qsort(out->sweeps, out->n, sizeof *out->sweeps, cmp_sweep);
+}
+
+static void *sweep_job(void *arg)
+{
+    find_sweeps(arg);
+    return NULL;
+}
+
+static void link_sweeps(struct ar_findings *f)
+{
     /* a numeric claim on the key names the sweep with most tries */
     for (size_t i = 0; i < f->n; i++) {
         struct ar_claim *cl = &f->claims[i];
@@ -682,6 +737,10 @@ struct ar_findings *ar_findings_build(const struct ar_kbstats *st)
 {
     struct ar_findings *f = ar_xmalloc(sizeof *f);
     memset(f, 0, sizeof *f);
+    struct sweep_out sw = {st, NULL, 0};
+    pthread_t th;
+    /* a small base is not worth a thread */
+    int threaded = st->n >= 2000 && pthread_create(&th, NULL, sweep_job, &sw) == 0;
     size_t n = st->n ? st->n : 1;
     const char **claim_of = ar_xmalloc(n * sizeof *claim_of);
     long *which = ar_xmalloc(n * sizeof *which);
@@ -727,7 +786,13 @@ struct ar_findings *ar_findings_build(const struct ar_kbstats *st)
         build_claim(f, st, cl, en + start[k], counts[k], claim_of);
     }
     qsort(f->claims, f->n, sizeof *f->claims, cmp_claim);
-    sweeps(f, st);   /* after the sort: it looks claims up by key */
+    if (!threaded)
+        find_sweeps(&sw);
+    else
+        pthread_join(th, NULL);
+    f->sweeps = sw.sweeps;
+    f->nsweeps = sw.n;
+    link_sweeps(f);   /* after the sort: it looks claims up by key */
     free(en);
     free(fill);
     free(start);

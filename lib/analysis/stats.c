@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 
 #include "base/buf.h"
 #include "facts/card.h"
@@ -285,26 +286,48 @@ void ar_kbstats_free(struct ar_kbstats *st)
 
 /* ---------------------------------------------------------------- finishing */
 
+/* Two ids in strcmp order. Ids of the id form (top bit of idk[0] clear)
+ * have fixed-width digits, so their numbers order exactly as their text
+ * does: compared as numbers, the strings need not be read. */
+static int id_order(const struct ar_cardsum *x, const struct ar_cardsum *y)
+{
+    if (!((x->idk[0] | y->idk[0]) >> 63)) {
+        if (x->idk[0] != y->idk[0])
+            return x->idk[0] < y->idk[0] ? -1 : 1;
+        return (x->idk[1] > y->idk[1]) - (x->idk[1] < y->idk[1]);
+    }
+    return strcmp(x->id, y->id);
+}
+
 static int cmp_card_id(const void *a, const void *b)
 {
-    return strcmp(((const struct ar_cardsum *)a)->id, ((const struct ar_cardsum *)b)->id);
+    return id_order(a, b);
+}
+
+/* the decimal digits s[0..n) onto t; 0 at the first that is not one (a
+ * NUL included, so nothing past the string is read) */
+static int id_digits(const char *s, int n, uint64_t *t)
+{
+    uint64_t v = *t;
+    for (int i = 0; i < n; i++) {
+        unsigned d = (unsigned)(unsigned char)s[i] - '0';
+        if (d > 9)
+            return 0;
+        v = v * 10 + d;
+    }
+    *t = v;
+    return 1;
 }
 
 void ar_stats_id_key(const char *s, uint64_t *hi, uint64_t *lo)
 {
     uint64_t t = 0, h = 0;
-    int ok = 1;
-    for (int i = 0; i < 16 && ok; i++) {
-        if (i == 8 || i == 15)
-            ok = s[i] == (i == 8 ? 'T' : 'Z');
-        else if ((ok = s[i] >= '0' && s[i] <= '9'))
-            t = t * 10 + (uint64_t)(s[i] - '0');
-    }
-    ok = ok && s[16] == '-';
+    /* YYYYMMDD 'T' HHMMSS 'Z' '-' then 12 hex digits, checked in order */
+    int ok = id_digits(s, 8, &t) && s[8] == 'T' && id_digits(s + 9, 6, &t) && s[15] == 'Z' && s[16] == '-';
     for (int i = 17; i < AR_ID_LEN && ok; i++) {
-        int c = s[i], d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-        ok = d >= 0;
-        h = h << 4 | (uint64_t)(d < 0 ? 0 : d);
+        unsigned c = (unsigned char)s[i], d = c - '0', x = c - 'a';
+        ok = d <= 9 || x <= 5;
+        h = h << 4 | (uint64_t)(d <= 9 ? d : x + 10);
     }
     if (ok && s[AR_ID_LEN] == '\0') {
         *hi = t;
@@ -372,18 +395,14 @@ long ar_stats_find_memo(const struct ar_kbstats *st, struct ar_find_memo *m, con
     return at;
 }
 
-static void fill_deltas(struct ar_kbstats *st)
+static void fill_delta(struct ar_kbstats *st, struct ar_find_memo *memo, struct ar_cardsum *c)
 {
-    struct ar_find_memo memo = {0};
-    for (size_t i = 0; i < st->n; i++) {
-        struct ar_cardsum *c = &st->cards[i];
-        if (c->has_delta || !c->counts || !c->baseline)
-            continue;
-        long b = ar_stats_find_memo(st, &memo, c->baseline);
-        if (b >= 0 && st->cards[b].counts && st->cards[b].key == c->key) {
-            c->delta = c->val_bpb - st->cards[b].val_bpb;
-            c->has_delta = 1;
-        }
+    if (c->has_delta || !c->counts || !c->baseline)
+        return;
+    long b = ar_stats_find_memo(st, memo, c->baseline);
+    if (b >= 0 && st->cards[b].counts && st->cards[b].key == c->key) {
+        c->delta = c->val_bpb - st->cards[b].val_bpb;
+        c->has_delta = 1;
     }
 }
 
@@ -393,66 +412,52 @@ static int cmp_keystat(const void *a, const void *b)
 }
 
 /* Keys in first-seen order through a pointer map (keys are interned), then
- * sorted by name: no sort over the cards. */
-static void build_keys(struct ar_kbstats *st, const size_t *idx, size_t m)
+ * sorted by name (keys_done): no sort over the cards. Counted cards are
+ * added in id order. */
+static void key_add(struct ar_kbstats *st, struct ar_ptrmap *map, size_t *cap, size_t i)
 {
-    struct ar_ptrmap map = {0};
-    size_t cap = 16;
-    st->keys = ar_xmalloc(cap * sizeof *st->keys);
-    st->nkeys = 0;
-    for (size_t j = 0; j < m; j++) {
-        const struct ar_cardsum *c = &st->cards[idx[j]];
-        long *slot = ar_ptrmap_at(&map, c->key, NULL);
-        if (*slot < 0) {
-            if (st->nkeys == cap)
-                st->keys = ar_xrealloc(st->keys, (cap *= 2) * sizeof *st->keys);
-            *slot = (long)st->nkeys;
-            st->keys[st->nkeys++] = (struct ar_keystat){c->key, c->platform, c->fingerprint, c->budget_s, 0, -1, -1, 0, 0};
-        }
-        struct ar_keystat *k = &st->keys[*slot];
-        k->runs++;
-        /* id order: a later card with an equal val_bpb never replaces the best */
-        if (k->best < 0 || c->val_bpb < st->cards[k->best].val_bpb)
-            k->best = (int)idx[j];
-        if (strcmp(c->status, "baseline") == 0) {
-            if (k->baseline < 0)
-                k->baseline = (int)idx[j];
-            k->baselines++;
-            k->baseline_mean += (c->val_bpb - k->baseline_mean) / k->baselines;
-        }
+    const struct ar_cardsum *c = &st->cards[i];
+    long *slot = ar_ptrmap_at(map, c->key, NULL);
+    if (*slot < 0) {
+        if (st->nkeys == *cap)
+            st->keys = ar_xrealloc(st->keys, (*cap *= 2) * sizeof *st->keys);
+        *slot = (long)st->nkeys;
+        st->keys[st->nkeys++] = (struct ar_keystat){c->key, c->platform, c->fingerprint, c->budget_s, 0, -1, -1, 0, 0};
     }
-    ar_ptrmap_free(&map);
-    qsort(st->keys, st->nkeys, sizeof *st->keys, cmp_keystat);
+    struct ar_keystat *k = &st->keys[*slot];
+    k->runs++;
+    /* id order: a later card with an equal val_bpb never replaces the best */
+    if (k->best < 0 || c->val_bpb < st->cards[k->best].val_bpb)
+        k->best = (int)i;
+    if (strcmp(c->status, "baseline") == 0) {
+        if (k->baseline < 0)
+            k->baseline = (int)i;
+        k->baselines++;
+        k->baseline_mean += (c->val_bpb - k->baseline_mean) / k->baselines;
+    }
 }
 
 /* Replicate groups in the order of their first card (by id), so that every
  * machine sums them in the same order. */
-static void build_groups(struct ar_kbstats *st, const size_t *idx, size_t m)
+static void group_add(struct ar_kbstats *st, struct ar_ptrmap *map, size_t *cap, size_t i)
 {
-    struct ar_ptrmap map = {0};
-    size_t cap = 16;
-    st->groups = ar_xmalloc(cap * sizeof *st->groups);
-    st->ngroups = 0;
-    for (size_t j = 0; j < m; j++) {
-        struct ar_cardsum *c = &st->cards[idx[j]];
-        if (!c->config_hash || c->truncated)   /* a truncated run measures another budget */
-            continue;
-        long *slot = ar_ptrmap_at(&map, c->config_hash, c->key);   /* key: fingerprint, budget, class */
-        if (*slot < 0) {
-            if (st->ngroups == cap)
-                st->groups = ar_xrealloc(st->groups, (cap *= 2) * sizeof *st->groups);
-            *slot = (long)st->ngroups;
-            st->groups[st->ngroups++] = (struct ar_group){c->platform, 0, 0, 0};
-        }
-        struct ar_group *gr = &st->groups[*slot];
-        /* Welford: stable, and the same numbers for the same cards in id order */
-        gr->runs++;
-        double d = c->val_bpb - gr->mean;
-        gr->mean += d / gr->runs;
-        gr->m2 += d * (c->val_bpb - gr->mean);
-        c->group = (int)*slot;
+    struct ar_cardsum *c = &st->cards[i];
+    if (!c->config_hash || c->truncated)   /* a truncated run measures another budget */
+        return;
+    long *slot = ar_ptrmap_at(map, c->config_hash, c->key);   /* key: fingerprint, budget, class */
+    if (*slot < 0) {
+        if (st->ngroups == *cap)
+            st->groups = ar_xrealloc(st->groups, (*cap *= 2) * sizeof *st->groups);
+        *slot = (long)st->ngroups;
+        st->groups[st->ngroups++] = (struct ar_group){c->platform, 0, 0, 0};
     }
-    ar_ptrmap_free(&map);
+    struct ar_group *gr = &st->groups[*slot];
+    /* Welford: stable, and the same numbers for the same cards in id order */
+    gr->runs++;
+    double d = c->val_bpb - gr->mean;
+    gr->mean += d / gr->runs;
+    gr->m2 += d * (c->val_bpb - gr->mean);
+    c->group = (int)*slot;
 }
 
 static int cmp_noise(const void *a, const void *b)
@@ -499,34 +504,69 @@ static void build_noise(struct ar_kbstats *st)
     }
 }
 
-void ar_kbstats_finish(struct ar_kbstats *st)
+/* Two passes over the cards (each pass over 100,000 cards reads them from
+ * memory again): the first checks the order and says which count, the
+ * second fills deltas and prior cards and adds the counted ones to their
+ * keys and replicate groups. */
+static int first_pass(struct ar_kbstats *st)
 {
     int sorted = 1;
-    for (size_t i = 1; i < st->n && sorted; i++)
-        sorted = strcmp(st->cards[i - 1].id, st->cards[i].id) < 0;
-    if (!sorted)
-        qsort(st->cards, st->n, sizeof *st->cards, cmp_card_id);
-    build_idmap(st);
-    size_t m = 0, *idx = ar_xmalloc((st->n ? st->n : 1) * sizeof *idx);
     for (size_t i = 0; i < st->n; i++) {
         struct ar_cardsum *c = &st->cards[i];
+        if (i && sorted)
+            sorted = id_order(&st->cards[i - 1], c) < 0;
         c->crash = strcmp(c->status, "crash") == 0;
         c->counts = !c->retracted && !c->crash && c->has_bpb;
         c->group = -1;
-        if (c->counts)
-            idx[m++] = i;
     }
-    fill_deltas(st);
+    return sorted;
+}
+
+/* The counted cards into their keys and replicate groups, in id order.
+ * It needs no id lookups: on a large base it runs on a thread of its own
+ * while the id table is built and the deltas and prior cards looked up
+ * (each writes fields of the cards the other never reads). */
+static void *keys_groups(void *arg)
+{
+    struct ar_kbstats *st = arg;
+    struct ar_ptrmap keymap = {0}, groupmap = {0};
+    size_t kcap = 16, gcap = 16;
+    st->keys = ar_xmalloc(kcap * sizeof *st->keys);
+    st->nkeys = 0;
+    st->groups = ar_xmalloc(gcap * sizeof *st->groups);
+    st->ngroups = 0;
+    for (size_t i = 0; i < st->n; i++)
+        if (st->cards[i].counts) {
+            key_add(st, &keymap, &kcap, i);
+            group_add(st, &groupmap, &gcap, i);
+        }
+    ar_ptrmap_free(&keymap);
+    ar_ptrmap_free(&groupmap);
+    qsort(st->keys, st->nkeys, sizeof *st->keys, cmp_keystat);
+    return NULL;
+}
+
+void ar_kbstats_finish(struct ar_kbstats *st)
+{
+    if (!first_pass(st))
+        qsort(st->cards, st->n, sizeof *st->cards, cmp_card_id);
+    pthread_t th;
+    int threaded = st->n >= 2000 && pthread_create(&th, NULL, keys_groups, st) == 0;
+    build_idmap(st);
     /* the first prior card of each, in card order: its id, in the pool
      * beside the card's, is at hand now, not when a claim visits its
      * cards far apart (lib/analysis/findings.c) */
-    struct ar_find_memo memo = {0};
-    for (size_t i = 0; i < st->n; i++)
-        st->cards[i].prior_at = st->cards[i].nprior ? ar_stats_find_memo(st, &memo, st->cards[i].prior[0]) : -1;
-    build_keys(st, idx, m);
-    build_groups(st, idx, m);
+    struct ar_find_memo dmemo = {0}, pmemo = {0};
+    for (size_t i = 0; i < st->n; i++) {
+        struct ar_cardsum *c = &st->cards[i];
+        fill_delta(st, &dmemo, c);
+        c->prior_at = c->nprior ? ar_stats_find_memo(st, &pmemo, c->prior[0]) : -1;
+    }
+    if (threaded)
+        pthread_join(th, NULL);
+    else
+        keys_groups(st);
     build_noise(st);
-    free(idx);
 }
 
 static struct ar_kbstats *subset_of(const struct ar_kbstats *st, const size_t *idx, size_t n, int parent_noise)

@@ -193,6 +193,41 @@ START_TEST(z_scores_against_the_class_noise_floor)
 }
 END_TEST
 
+/* finish orders cards by id as strcmp does, comparing id-form ids by
+ * their numbers: ids that differ only in a late hex digit, in the time,
+ * and ids not of the id form mixed in */
+START_TEST(cards_sort_by_id_as_strcmp_does)
+{
+    static const char *ids[] = {
+        "20260102T030405Z-00000000000b", "20260102T030405Z-00000000000a", "x-not-an-id",
+        "20251231T235959Z-ffffffffffff", "20260102T030405Z-00000000000", "20260102T030406Z-000000000000",
+        "20260102T030405Z-A0000000000a", "20260102T030405Z-f00000000000", "1",
+    };
+    size_t n = sizeof ids / sizeof *ids;
+    struct ar_kbstats *st = ar_kbstats_new();
+    for (size_t i = 0; i < n; i++)
+        add(st, ids[i], "keep", "A", "\"metrics\":{\"val_bpb\":1}");
+    ar_kbstats_finish(st);
+    ck_assert_uint_eq(st->n, n);
+    for (size_t i = 1; i < n; i++)
+        ck_assert_msg(strcmp(st->cards[i - 1].id, st->cards[i].id) < 0, "%s before %s", st->cards[i - 1].id,
+                      st->cards[i].id);
+    for (size_t i = 0; i < n; i++) {
+        long at = ar_stats_find(st, ids[i]);
+        ck_assert_int_ge(at, 0);
+        ck_assert_str_eq(st->cards[at].id, ids[i]);
+    }
+    ck_assert_int_eq((int)ar_stats_find(st, "20260102T030405Z-00000000000c"), -1);
+    uint64_t hi, lo;
+    ar_stats_id_key("20260102T030405Z-00000000000a", &hi, &lo);
+    ck_assert_uint_eq(hi, 20260102030405ULL);
+    ck_assert_uint_eq(lo, 10);
+    ar_stats_id_key("20260102T030405Z-A0000000000a", &hi, &lo);
+    ck_assert(hi >> 63);
+    ar_kbstats_free(st);
+}
+END_TEST
+
 START_TEST(views_are_summarised_in_id_order)
 {
     struct ar_kbstats *st = ar_kbstats_new();
@@ -482,6 +517,7 @@ Suite *make_suite(void)
     tcase_add_test(t, scanner_reads_any_valid_json);
     tcase_add_test(t, load_reads_the_index_with_filters);
     tcase_add_test(t, summaries_from_index_rows_equal_parsed_views);
+    tcase_add_test(t, cards_sort_by_id_as_strcmp_does);
     suite_add_tcase(s, t);
     return s;
 }
