@@ -4,6 +4,7 @@
 #include "index/index_db.h"
 
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -67,6 +68,155 @@ static int cmp_note(const void *a, const void *b)
     return c ? c : (i > j) - (i < j);
 }
 
+/* The cards are read (ar_facts_read, in parallel) and their views spliced
+ * a chunk ahead of the inserts, by a thread of their own: reading the
+ * files and inserting the rows take about as long each, and one core
+ * would otherwise wait while the other inserts. Two chunks in flight:
+ * chunk k lives in f[k % 2]; a card read has its view as text. */
+enum { CHUNK = 4096 };
+
+struct reader {
+    const struct ar_kb *kb;
+    char **ids;
+    size_t n, nchunks;
+    struct ar_fact *f[2];
+    const struct ar_fact *notes;   /* the notes of the cards, by order[] */
+    const size_t *order;
+    size_t nvalid, at;             /* next note in order */
+    size_t *lo;                    /* the notes of a chunk's cards: order[lo[i]..lo[i+1]) */
+    const struct ar_trust *trust;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    size_t produced, consumed;   /* chunks */
+    int stop, threaded;
+    pthread_t t;
+};
+
+static size_t chunk_len(const struct reader *r, size_t k)
+{
+    return r->n - k * CHUNK < CHUNK ? r->n - k * CHUNK : CHUNK;
+}
+
+/* Reads chunk k into its buffer; each card read gets its view for text. */
+static void read_chunk(struct reader *r, size_t k)
+{
+    size_t n = chunk_len(r, k);
+    char **ids = r->ids + k * CHUNK;
+    struct ar_fact *f = r->f[k % 2];
+    ar_facts_read(r->kb, ids, n, 0, f);
+    for (size_t i = 0; i < n; i++) {
+        while (r->at < r->nvalid && strcmp(r->notes[r->order[r->at]].card, ids[i]) < 0)
+            r->at++;   /* notes on cards that are not there */
+        r->lo[i] = r->at;
+        while (r->at < r->nvalid && strcmp(r->notes[r->order[r->at]].card, ids[i]) == 0)
+            r->at++;
+    }
+    r->lo[n] = r->at;
+#pragma omp parallel for schedule(dynamic, 64) if (n >= 256)
+    for (size_t i = 0; i < n; i++) {
+        if (f[i].warning)
+            continue;
+        struct ar_buf b = {0};
+        ar_fact_splice_view(&b, &f[i], r->notes, r->order + r->lo[i], r->lo[i + 1] - r->lo[i], r->trust);
+        ar_buf_putc(&b, '\0');
+        free(f[i].text);
+        f[i].len = b.len - 1;
+        f[i].text = ar_buf_take(&b);
+    }
+}
+
+static void *reader_main(void *arg)
+{
+    struct reader *r = arg;
+    for (size_t k = 0; k < r->nchunks; k++) {
+        pthread_mutex_lock(&r->mu);
+        while (r->produced - r->consumed == 2 && !r->stop)
+            pthread_cond_wait(&r->cv, &r->mu);
+        int stop = r->stop;
+        pthread_mutex_unlock(&r->mu);
+        if (stop)
+            break;
+        read_chunk(r, k);
+        pthread_mutex_lock(&r->mu);
+        r->produced++;
+        pthread_cond_broadcast(&r->cv);
+        pthread_mutex_unlock(&r->mu);
+    }
+    return NULL;
+}
+
+/* Starts the reader; without a thread, the chunks are read when taken. */
+static void reader_start(struct reader *r, const struct ar_kb *kb, char **ids, size_t n,
+                         const struct ar_fact *notes, const size_t *order, size_t nvalid,
+                         const struct ar_trust *trust)
+{
+    memset(r, 0, sizeof *r);
+    r->kb = kb;
+    r->ids = ids;
+    r->n = n;
+    r->notes = notes;
+    r->order = order;
+    r->nvalid = nvalid;
+    r->trust = trust;
+    r->lo = ar_xmalloc((CHUNK + 1) * sizeof *r->lo);
+    r->nchunks = (n + CHUNK - 1) / CHUNK;
+    for (int i = 0; i < 2; i++)
+        r->f[i] = ar_xmalloc(CHUNK * sizeof *r->f[i]);
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cv, NULL);
+    r->threaded = r->nchunks > 1 && pthread_create(&r->t, NULL, reader_main, r) == 0;
+}
+
+/* Chunk k, read. */
+static struct ar_fact *reader_take(struct reader *r, size_t k)
+{
+    if (!r->threaded) {
+        read_chunk(r, k);
+        return r->f[k % 2];
+    }
+    pthread_mutex_lock(&r->mu);
+    while (r->produced <= k)
+        pthread_cond_wait(&r->cv, &r->mu);
+    pthread_mutex_unlock(&r->mu);
+    return r->f[k % 2];
+}
+
+/* Chunk k was taken in (its texts freed): its buffer is free again. */
+static void reader_done(struct reader *r, size_t k)
+{
+    pthread_mutex_lock(&r->mu);
+    r->consumed = k + 1;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* Stops the reader (when the inserts failed, before the end) and frees
+ * what it read that was not taken. */
+static void reader_stop(struct reader *r)
+{
+    if (!r->threaded)
+        return;
+    pthread_mutex_lock(&r->mu);
+    r->stop = 1;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    pthread_join(r->t, NULL);
+    for (size_t k = r->consumed; k < r->produced; k++)
+        for (size_t i = 0; i < chunk_len(r, k); i++) {
+            free(r->f[k % 2][i].text);
+            free(r->f[k % 2][i].warning);
+        }
+}
+
+static void reader_free(struct reader *r)
+{
+    free(r->f[0]);
+    free(r->f[1]);
+    free(r->lo);
+    pthread_mutex_destroy(&r->mu);
+    pthread_cond_destroy(&r->cv);
+}
+
 /* Fills the empty tables of d (in its open transaction) from the facts;
  * d->held is set to what they hold. */
 int ix_fill(struct db *d)
@@ -84,10 +234,17 @@ int ix_fill(struct db *d)
     const struct ar_trust *trust = ar_trust_of(kb);
     struct ar_fact *nf = ar_xmalloc((nnotes ? nnotes : 1) * sizeof *nf);
     ar_facts_read(kb, notes, nnotes, 1, nf);
-    sqlite3_stmt *ins_note = NULL;
-    int rc = ix_prepare(d, ix_note_sql, &ins_note);
     /* notes grouped by card, in id order within each card */
     size_t *order = ar_xmalloc((nnotes ? nnotes : 1) * sizeof *order), nvalid = 0;
+    for (size_t i = 0; i < nnotes; i++)
+        if (!nf[i].warning)
+            order[nvalid++] = i;
+    sort_notes = nf;
+    qsort(order, nvalid, sizeof *order, cmp_note);
+    struct reader rd;   /* the cards, read while the notes go in */
+    reader_start(&rd, kb, cards, ncards, nf, order, nvalid, trust);
+    sqlite3_stmt *ins_note = NULL;
+    int rc = ix_prepare(d, ix_note_sql, &ins_note);
     for (size_t i = 0; i < nnotes && rc == 0; i++) {
         d->held.notes++;
         d->held.notes_x ^= ix_id_hash(notes[i]);
@@ -96,33 +253,22 @@ int ix_fill(struct db *d)
             rc = ix_put_skipped(d, "note", notes[i], nf[i].warning);
             continue;
         }
-        order[nvalid++] = i;
         rc = ix_put_note_text(d, ins_note, notes[i], nf[i].card, ix_note_kind_name(nf[i].kind), nf[i].status,
                            nf[i].text, nf[i].len);
     }
     sqlite3_finalize(ins_note);
-    sort_notes = nf;
-    qsort(order, nvalid, sizeof *order, cmp_note);
 
     struct put p;
     if (rc == 0)
         rc = ix_put_open(d, &p, 0);
     else
         memset(&p, 0, sizeof p);
-    enum { CHUNK = 4096 };
-    struct ar_fact *cf = ar_xmalloc(CHUNK * sizeof *cf);
-    struct ar_buf b = {0};
-    size_t at = 0;   /* next note in order */
-    for (size_t base = 0; base < ncards && rc == 0; base += CHUNK) {
+    for (size_t k = 0; k * CHUNK < ncards && rc == 0; k++) {
+        size_t base = k * CHUNK;
         size_t n = ncards - base < CHUNK ? ncards - base : CHUNK;
-        ar_facts_read(kb, cards + base, n, 0, cf);
+        struct ar_fact *cf = reader_take(&rd, k);
         for (size_t i = 0; i < n; i++) {
             const char *id = cards[base + i];
-            while (at < nvalid && strcmp(nf[order[at]].card, id) < 0)
-                at++;   /* notes on cards that are not there */
-            size_t end = at;
-            while (end < nvalid && strcmp(nf[order[end]].card, id) == 0)
-                end++;
             d->held.cards++;
             d->held.cards_x ^= ix_id_hash(id);
             if (rc != 0) {
@@ -130,18 +276,16 @@ int ix_fill(struct db *d)
                 ar_warn("index: skipping card: %s", cf[i].warning);
                 rc = ix_put_skipped(d, "card", id, cf[i].warning);
             } else {
-                b.len = 0;
-                ar_fact_splice_view(&b, &cf[i], nf, order + at, end - at, trust);
-                ar_buf_putc(&b, '\0');
-                rc = ix_put_view(d, &p, b.data, b.len - 1);
+                rc = ix_put_view(d, &p, cf[i].text, cf[i].len);
             }
-            at = end;
             free(cf[i].text);
             free(cf[i].warning);
+            cf[i].text = cf[i].warning = NULL;
         }
+        reader_done(&rd, k);
     }
-    ar_buf_free(&b);
-    free(cf);
+    reader_stop(&rd);
+    reader_free(&rd);
     ix_put_close(&p);
     free(order);
     ar_facts_free(nf, nnotes);
@@ -288,7 +432,7 @@ int ix_replace_db(const struct ar_kb *kb)
                      : ar_fail(AR_EFAIL, "%s: cannot create: %s", path, sqlite3_errmsg(d.db));
             if (rc == 0)
                 rc = ix_exec(&d, "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                              " PRAGMA cache_size=-65536;");
+                              " PRAGMA cache_size=-65536; PRAGMA secure_delete=OFF;");
             if (rc == 0)
                 rc = ix_rebuild_txn(&d);
             ix_db_close(&d);
