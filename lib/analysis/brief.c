@@ -642,10 +642,9 @@ static void keeps_in_noise(struct ar_brief *b, const struct ar_kbstats *st)
 {
     /* one pass over the cards: the keeps of each class, and those inside */
     size_t nc = st->nnoise ? st->nnoise : 1;
-    size_t *keeps_of = calloc(nc, sizeof *keeps_of), *inside = ar_xmalloc((st->n ? st->n : 1) * sizeof *inside);
+    size_t *keeps_of = ar_xmalloc(nc * sizeof *keeps_of), *inside = ar_xmalloc((st->n ? st->n : 1) * sizeof *inside);
     int *cls_of = ar_xmalloc((st->n ? st->n : 1) * sizeof *cls_of);
-    if (!keeps_of)
-        ar_die(AR_EFAIL, "out of memory");
+    memset(keeps_of, 0, nc * sizeof *keeps_of);
     size_t ni = 0;
     for (size_t i = 0; i < st->n; i++) {
         const struct ar_cardsum *c = &st->cards[i];
@@ -795,23 +794,14 @@ static jv tally_obj(const struct ar_claim *c)
     ar_jv_set(&o, "effect_sigma", c->all.runs ? jv_number(-c->all.zsum / c->all.runs) : jv_null());
     ar_jv_set(&o, "runs", jv_number(c->all.runs));
     ar_jv_set(&o, "agents", jv_number(c->agents));
-    if (c->optimum_class) {
-        jv opt = jv_object();
-        ar_jv_set(&opt, "class", jv_string(c->optimum_class));
-        ar_jv_set(&opt, "value", jv_number(c->optimum));
-        ar_jv_set(&opt, "tries", jv_number(c->optimum_tries));
-        ar_jv_set(&o, "optimum", opt);
-    }
+    ar_claim_optimum_json(&o, c);
     jv classes = jv_array();
     for (int i = 0; i < c->nclasses; i++) {
         jv k = jv_object();
         ar_jv_set(&k, "platform", jv_string(c->classes[i].platform));
         ar_jv_set(&k, "verdict", str_or_null(c->classes[i].verdict));
         ar_jv_set(&k, "certainty", jv_number(c->classes[i].certainty));
-        if (c->classes[i].won.n)
-            ar_jv_set(&k, "won_over", JV_ARRAY(jv_number(c->classes[i].won.lo), jv_number(c->classes[i].won.hi)));
-        if (c->classes[i].lost.n)
-            ar_jv_set(&k, "lost_over", JV_ARRAY(jv_number(c->classes[i].lost.lo), jv_number(c->classes[i].lost.hi)));
+        ar_tally_ranges_json(&k, &c->classes[i]);
         classes = jv_array_append(classes, k);
     }
     ar_jv_set(&o, "classes", classes);

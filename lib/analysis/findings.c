@@ -214,17 +214,17 @@ static int pairset_add(struct pairset *ps, const void *a, const void *b)
     }
 }
 
-/* The weights of evidence from card c given the claim's earlier evidence:
- * *w for the claim, *wc within the card's class (whose tally is t).
- * Records the card's (agent, class). */
-static void weights(struct pairset *ps, const struct ar_claim *cl, const struct ar_tally *t,
-                    const struct ar_cardsum *c, double *w, double *wc)
+/* The weights of evidence from card c given the claim's earlier evidence
+ * (earlier: there is some): *w for the claim, *wc within the card's class
+ * (whose tally is t). Records the card's (agent, class). */
+static void weights(struct pairset *ps, int earlier, const struct ar_tally *t, const struct ar_cardsum *c,
+                    double *w, double *wc)
 {
     int rerun = pairset_add(ps, c->agent, c->platform);
     *wc = rerun ? AR_W_RERUN : 1;
     if (rerun)
         *w = AR_W_RERUN;
-    else if (cl->nev > 0 && t->runs == 0)
+    else if (earlier && t->runs == 0)
         *w = AR_W_REPLICATION;
     else
         *w = 1;
@@ -450,10 +450,7 @@ static void build_claim(struct ar_findings *f, const struct ar_kbstats *st, stru
         const struct ar_cardsum *c = &st->cards[e->card];
         struct ar_tally *t = class_tally(cl, c->platform);
         double w, wc;
-        int saved = cl->nev;
-        cl->nev = scored;   /* weights() asks whether earlier evidence exists */
-        weights(&ps, cl, t, c, &w, &wc);
-        cl->nev = saved;
+        weights(&ps, scored > 0, t, c, &w, &wc);
         if (e->crash) {
             w *= AR_W_CRASH;
             wc *= AR_W_CRASH;
@@ -852,11 +849,27 @@ static jv tally_json(const struct ar_tally *t)
     ar_jv_set(&o, "verdict", jv_string(t->verdict));
     ar_jv_set(&o, "effect_sigma", t->runs ? num6(t->zsum / t->runs) : jv_null());
     ar_jv_set(&o, "strongest_sigma", t->runs ? num6(fabs(t->zmax) > fabs(t->zmin) ? t->zmax : t->zmin) : jv_null());
-    if (t->won.n)
-        ar_jv_set(&o, "won_over", JV_ARRAY(jv_number(t->won.lo), jv_number(t->won.hi)));
-    if (t->lost.n)
-        ar_jv_set(&o, "lost_over", JV_ARRAY(jv_number(t->lost.lo), jv_number(t->lost.hi)));
+    ar_tally_ranges_json(&o, t);
     return o;
+}
+
+void ar_tally_ranges_json(jv *o, const struct ar_tally *t)
+{
+    if (t->won.n)
+        ar_jv_set(o, "won_over", JV_ARRAY(jv_number(t->won.lo), jv_number(t->won.hi)));
+    if (t->lost.n)
+        ar_jv_set(o, "lost_over", JV_ARRAY(jv_number(t->lost.lo), jv_number(t->lost.hi)));
+}
+
+void ar_claim_optimum_json(jv *o, const struct ar_claim *c)
+{
+    if (!c->optimum_class)
+        return;
+    jv opt = jv_object();
+    ar_jv_set(&opt, "class", jv_string(c->optimum_class));
+    ar_jv_set(&opt, "value", jv_number(c->optimum));
+    ar_jv_set(&opt, "tries", jv_number(c->optimum_tries));
+    ar_jv_set(o, "optimum", opt);
 }
 
 jv ar_claim_json(const struct ar_claim *c, const struct ar_kbstats *st)
@@ -871,13 +884,7 @@ jv ar_claim_json(const struct ar_claim *c, const struct ar_kbstats *st)
     for (int i = 0; i < c->nclasses; i++)
         platforms += c->classes[i].runs > 0;
     ar_jv_set(&o, "platforms", jv_number(platforms));
-    if (c->optimum_class) {
-        jv opt = jv_object();
-        ar_jv_set(&opt, "class", jv_string(c->optimum_class));
-        ar_jv_set(&opt, "value", jv_number(c->optimum));
-        ar_jv_set(&opt, "tries", jv_number(c->optimum_tries));
-        ar_jv_set(&o, "optimum", opt);
-    }
+    ar_claim_optimum_json(&o, c);
     jv keys = jv_array();
     for (int i = 0; i < c->nkeys; i++)
         keys = jv_array_append(keys, jv_string(c->keys[i]));

@@ -177,6 +177,12 @@ const struct ar_claim *ar_findings_get(const struct ar_findings *f, const char *
  * "noise":{class:{sigma, groups, runs, default}}, "rule":{...}}. */
 jv ar_findings_json(const struct ar_findings *f, const struct ar_kbstats *st);
 jv ar_sweep_json(const struct ar_sweep *w);
+/* Members of a claim's JSON shared by findings.json and the brief: the
+ * ranges a tally won and lost over (won_over, lost_over: [lo, hi], only
+ * when there are some), and the optimum of its key's sweep
+ * ({class, value, tries}, only when there is one). */
+void ar_tally_ranges_json(jv *o, const struct ar_tally *t);
+void ar_claim_optimum_json(jv *o, const struct ar_claim *c);
 jv ar_claim_json(const struct ar_claim *c, const struct ar_kbstats *st);
 
 #endif

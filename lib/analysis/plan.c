@@ -285,14 +285,18 @@ static void noisy_keeps(const struct ar_plan_input *in, jv *out)
     for (size_t i = 0; i < st->n; i++) {
         const struct ar_cardsum *c = &st->cards[i];
         if (c->counts && c->has_delta && strcmp(c->status, "keep") == 0 &&
-            fabs(c->delta) <= 2 * ar_stats_sigma(st, c->platform) && !c->verifies &&
-            !queued_replications(in->queue, c->id) && !card_replications(st, c->id))
+            fabs(c->delta) <= 2 * ar_stats_sigma(st, c->platform) && !c->verifies)
             ix[n++] = i;
     }
     noisy_st = st;
     qsort(ix, n, sizeof *ix, by_abs_delta);
-    for (size_t k = 0; k < n && k < AR_PLAN_NOISY_MAX; k++) {
+    /* the largest first; whether one is replicated already (a scan of the
+     * queue and the cards) is asked only of those that would be proposed */
+    for (size_t k = 0, proposed = 0; k < n && proposed < AR_PLAN_NOISY_MAX; k++) {
         const struct ar_cardsum *c = &st->cards[ix[k]];
+        if (queued_replications(in->queue, c->id) || card_replications(st, c->id))
+            continue;
+        proposed++;
         double sigma = ar_stats_sigma(st, c->platform);
         char reason[512], hyp[2200];
         snprintf(reason, sizeof reason,

@@ -113,20 +113,7 @@ static int foreach_job(struct db *d, void *arg, int *delivered)
 int ar_index_foreach(const struct ar_kb *kb, ar_index_fn fn, void *ctx)
 {
     struct foreach_job j = {fn, ctx, NULL};
-    struct db d;
-    /* fn's non-zero result is passed on as it is */
-    for (int attempt = 0;; attempt++) {
-        int delivered = 0;
-        int rc = ix_open_fresh(kb, &d);
-        if (rc == 0)
-            rc = foreach_job(&d, &j, &delivered);
-        int corrupt = d.corrupt;
-        ix_db_close(&d);
-        if (rc == 0 || !corrupt || delivered || attempt > 0)
-            return rc;
-        if (ix_replace_db(kb) != 0)
-            return -1;
-    }
+    return ix_run_fresh(kb, foreach_job, &j);   /* fn's non-zero result is passed on as it is */
 }
 
 int ar_index_read(const struct ar_kb *kb, char **text, size_t *len)

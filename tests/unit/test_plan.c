@@ -239,6 +239,27 @@ END_TEST
 
 /* Never the direction of a dead end, nor the opposite of a confirmed
  * finding. */
+/* Keeps inside 2 sigma are replicated first, largest first; one that was
+ * replicated already, or is queued for it, is not proposed again. */
+START_TEST(noisy_keeps_first_unless_replicated)
+{
+    card("c1", "cpu", "matrix_lr", "0.04", "0.05", -0.003, NULL);   /* inside 2 sigma (0.004) */
+    card("c2", "cpu", "depth", "4", "5", -0.001, NULL);             /* inside, smaller */
+    card("c3", "cpu", "qk_norm", "true", "false", -0.0035, NULL);   /* inside, largest: replicated */
+    card("c4", "cpu", "qk_norm", "true", "false", -0.0034, "\"verifies\":\"c3\"");
+    jv p = plan("cpu", "[{\"id\":\"q1\",\"status\":\"pending\",\"verifies\":\"c2\"}]", 0);
+    int n;
+    char *s = of_kind(p, "noisy-keep", &n);
+    ck_assert_msg(n == 1, "%d: %s", n, s);   /* c3 replicated by c4, c2 queued, c4 a replication */
+    ck_assert_msg(strstr(s, "\"replicate\":\"c1\""), "%s", s);
+    jv first = jv_array_get(jv_copy(p), 0);
+    ck_assert_str_eq(ar_jv_str(first, "kind"), "noisy-keep");
+    jv_free(first);
+    free(s);
+    jv_free(p);
+}
+END_TEST
+
 START_TEST(explore_avoids_dead_ends_and_confirmed_opposites)
 {
     card("c1", "cpu", "matrix_lr", "0.04", "0.08", 0.02, NULL);    /* up: refuted (z -10) */
@@ -346,6 +367,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, under_explored_keys_are_explored);
     tcase_add_test(tc, sorted_by_priority_and_bounded);
     tcase_add_test(tc, explore_avoids_dead_ends_and_confirmed_opposites);
+    tcase_add_test(tc, noisy_keeps_first_unless_replicated);
     tcase_add_test(tc, an_imported_class_starts_from_its_best_configuration);
     suite_add_tcase(s, tc);
     return s;
