@@ -19,6 +19,11 @@ void ar_sha256_final(struct ar_sha256 *s, uint8_t digest[32]);
 void ar_sha256(const void *data, size_t len, uint8_t digest[32]);
 /* Lower-case hex of the digest of data: 64 characters and a NUL. */
 void ar_sha256_hex(const void *data, size_t len, char hex[65]);
+/* Whether the CPU's SHA instructions are used (chosen when the process
+ * starts): want 0 makes every later digest portable code's, want 1 the
+ * instructions' where the CPU has them. Returns whether they are now in
+ * use. For tests and benchmarks; not thread-safe against running digests. */
+int ar_sha256_hardware(int want);
 void ar_hex(const uint8_t *bytes, size_t n, char *out);
 
 #endif
