@@ -32,7 +32,7 @@
  * changes give the rows with their text (man/ar-card.5). */
 const char ix_schema_sql[] =
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
-    "CREATE TABLE strings(id INTEGER PRIMARY KEY, s TEXT NOT NULL UNIQUE);"
+    "CREATE TABLE strings(id INTEGER PRIMARY KEY, s TEXT NOT NULL);"
     "CREATE TABLE card_rows("
     " id TEXT PRIMARY KEY, created TEXT, agent INTEGER, session INTEGER, \"commit\" TEXT,"
     " category INTEGER, hypothesis TEXT, status INTEGER, card_status INTEGER,"
@@ -54,15 +54,17 @@ const char ix_schema_sql[] =
     "CREATE VIEW changes AS SELECT h.card, h.pos, (SELECT s FROM strings WHERE id = h.key) AS key,"
     " (SELECT s FROM strings WHERE id = h.from_value) AS from_value,"
     " (SELECT s FROM strings WHERE id = h.to_value) AS to_value FROM change_rows h;"
-    "CREATE TABLE views(id TEXT PRIMARY KEY, view TEXT NOT NULL);"
+    "CREATE TABLE views(id TEXT PRIMARY KEY, view TEXT NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE notes(id TEXT PRIMARY KEY, card TEXT NOT NULL, kind TEXT NOT NULL, status TEXT,"
     " created TEXT, agent TEXT, text TEXT, note TEXT NOT NULL);"
     "CREATE TABLE skipped(kind TEXT NOT NULL, id TEXT NOT NULL, why TEXT NOT NULL,"
     " PRIMARY KEY(kind, id)) WITHOUT ROWID;"
     "CREATE TABLE pending(kind TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY(kind, id)) WITHOUT ROWID;";
 
-/* created after a rebuild's rows: cheaper than keeping them up to date */
+/* created after a rebuild's rows: cheaper than keeping them up to date
+ * (strings_s too: a rebuild numbers its strings in memory, each once) */
 const char ix_indexes_sql[] =
+    "CREATE UNIQUE INDEX strings_s ON strings(s);"
     "CREATE INDEX cards_key ON card_rows(fingerprint, budget_s, platform);"
     "CREATE INDEX cards_status ON card_rows(status);"
     "CREATE INDEX cards_session ON card_rows(session);"

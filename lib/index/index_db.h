@@ -27,12 +27,14 @@
 #include "base/ptrmap.h"
 #include "facts/id.h"
 #include "facts/kb.h"
+
+struct ar_cardrow;
 #include "index/index.h"
 
 #define DB_FILE "index.db"
 #define LOCK_FILE "index.lock"
 #define PENDING_LOCK "index.pending.lock"
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 /* more facts missing than this: a rebuild is cheaper than one by one */
 #define CATCH_UP_MAX 2000
 
@@ -109,6 +111,8 @@ int ix_put_open(struct db *d, struct put *p, int replace);
 void ix_put_close(struct put *p);
 /* Stores the view (text of len bytes, NUL-terminated) and its row. */
 int ix_put_view(struct db *d, struct put *p, const char *view, size_t len);
+/* The same with the row already read from the view (ar_cardrow_parse). */
+int ix_put_row(struct db *d, struct put *p, const struct ar_cardrow *r, const char *view, size_t len);
 int ix_put_note_text(struct db *d, sqlite3_stmt *st, const char *id, const char *card, const char *kind,
                      const char *status, const char *text, size_t len);
 int ix_put_skipped(struct db *d, const char *kind, const char *id, const char *why);

@@ -177,6 +177,12 @@ int ix_put_view(struct db *d, struct put *p, const char *view, size_t len)
     }
     if (ar_cardrow_parse(&p->pool, view, len, &r) != 0)
         return ar_fail(AR_EFAIL, "%s: cannot index a view: %s", d->path, ar_last_error());
+    return ix_put_row(d, p, &r, view, len);
+}
+
+int ix_put_row(struct db *d, struct put *p, const struct ar_cardrow *rp, const char *view, size_t len)
+{
+    const struct ar_cardrow r = *rp;
     p->tags.len = p->prior.len = 0;
     put_json_list(&p->tags, r.tags, r.ntags);
     put_json_list(&p->prior, r.prior, r.nprior);
@@ -207,7 +213,7 @@ int ix_put_view(struct db *d, struct put *p, const char *view, size_t len)
         sqlite3_bind_text(p->view, 2, view, (int)len, SQLITE_STATIC);
         rc = ix_step_done(d, p->view, "cannot write");
     }
-    if (rc == 0) {
+    if (rc == 0 && !p->empty) {   /* a rebuild's tables hold no changes yet */
         sqlite3_bind_text(p->del_changes, 1, r.id, -1, SQLITE_STATIC);
         rc = ix_step_done(d, p->del_changes, "cannot write");
     }

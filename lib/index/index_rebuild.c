@@ -21,6 +21,7 @@
 #include "base/lock.h"
 #include "facts/card.h"
 #include "facts/trust.h"
+#include "index/cardrow.h"
 #include "index/index_render.h"
 
 static int cmp_str(const void *a, const void *b)
@@ -68,11 +69,13 @@ static int cmp_note(const void *a, const void *b)
     return c ? c : (i > j) - (i < j);
 }
 
-/* The cards are read (ar_facts_read, in parallel) and their views spliced
- * a chunk ahead of the inserts, by a thread of their own: reading the
- * files and inserting the rows take about as long each, and one core
- * would otherwise wait while the other inserts. Two chunks in flight:
- * chunk k lives in f[k % 2]; a card read has its view as text. */
+/* The cards are read (ar_facts_read, in parallel), their views spliced
+ * and their rows read from the views a chunk ahead of the inserts, by a
+ * thread of their own: reading the files and inserting the rows take
+ * about as long each, and one core would otherwise wait while the other
+ * inserts. The thread starts before the old tables are dropped. Two
+ * chunks in flight: chunk k lives in f[k % 2], its rows in row[k % 2]
+ * (strings in pool[k % 2]); a card read has its view as text. */
 enum { CHUNK = 4096 };
 
 struct reader {
@@ -80,9 +83,15 @@ struct reader {
     char **ids;
     size_t n, nchunks;
     struct ar_fact *f[2];
-    const struct ar_fact *notes;   /* the notes of the cards, by order[] */
-    const size_t *order;
+    struct ar_cardrow *row[2];
+    struct ar_pool pool[2];
+    char *row_error[2];            /* the first view a chunk could not read a row from */
+    char **note_ids;
+    size_t nnotes;
+    struct ar_fact *notes;         /* read first (notes_ready), each card's by order[] */
+    size_t *order;                 /* valid notes grouped by card, in id order within each card */
     size_t nvalid, at;             /* next note in order */
+    int notes_ready;
     size_t *lo;                    /* the notes of a chunk's cards: order[lo[i]..lo[i+1]) */
     const struct ar_trust *trust;
     pthread_mutex_t mu;
@@ -123,11 +132,40 @@ static void read_chunk(struct reader *r, size_t k)
         f[i].len = b.len - 1;
         f[i].text = ar_buf_take(&b);
     }
+    struct ar_pool *pool = &r->pool[k % 2];
+    ar_pool_free(pool);
+    memset(pool, 0, sizeof *pool);
+    free(r->row_error[k % 2]);
+    r->row_error[k % 2] = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (!f[i].warning && ar_cardrow_parse(pool, f[i].text, f[i].len, &r->row[k % 2][i]) != 0) {
+            r->row_error[k % 2] = ar_xstrdup(ar_last_error());
+            break;
+        }
+}
+
+/* Reads the notes, groups them by card. */
+static void read_notes(struct reader *r)
+{
+    size_t nn = r->nnotes ? r->nnotes : 1;
+    r->notes = ar_xmalloc(nn * sizeof *r->notes);
+    ar_facts_read(r->kb, r->note_ids, r->nnotes, 1, r->notes);
+    r->order = ar_xmalloc(nn * sizeof *r->order);
+    for (size_t i = 0; i < r->nnotes; i++)
+        if (!r->notes[i].warning)
+            r->order[r->nvalid++] = i;
+    sort_notes = r->notes;
+    qsort(r->order, r->nvalid, sizeof *r->order, cmp_note);
 }
 
 static void *reader_main(void *arg)
 {
     struct reader *r = arg;
+    read_notes(r);
+    pthread_mutex_lock(&r->mu);
+    r->notes_ready = 1;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
     for (size_t k = 0; k < r->nchunks; k++) {
         pthread_mutex_lock(&r->mu);
         while (r->produced - r->consumed == 2 && !r->stop)
@@ -145,26 +183,43 @@ static void *reader_main(void *arg)
     return NULL;
 }
 
-/* Starts the reader; without a thread, the chunks are read when taken. */
-static void reader_start(struct reader *r, const struct ar_kb *kb, char **ids, size_t n,
-                         const struct ar_fact *notes, const size_t *order, size_t nvalid,
-                         const struct ar_trust *trust)
+/* Starts the reader of the notes and cards; without a thread, the notes
+ * are read now and the chunks when taken. */
+static void reader_start(struct reader *r, const struct ar_kb *kb, char **ids, size_t n, char **note_ids,
+                         size_t nnotes, const struct ar_trust *trust)
 {
     memset(r, 0, sizeof *r);
     r->kb = kb;
     r->ids = ids;
     r->n = n;
-    r->notes = notes;
-    r->order = order;
-    r->nvalid = nvalid;
+    r->note_ids = note_ids;
+    r->nnotes = nnotes;
     r->trust = trust;
     r->lo = ar_xmalloc((CHUNK + 1) * sizeof *r->lo);
     r->nchunks = (n + CHUNK - 1) / CHUNK;
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2; i++) {
         r->f[i] = ar_xmalloc(CHUNK * sizeof *r->f[i]);
+        r->row[i] = ar_xmalloc(CHUNK * sizeof *r->row[i]);
+    }
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->cv, NULL);
     r->threaded = r->nchunks > 1 && pthread_create(&r->t, NULL, reader_main, r) == 0;
+    if (!r->threaded) {
+        read_notes(r);
+        r->notes_ready = 1;
+    }
+}
+
+/* The notes, once read. */
+static const struct ar_fact *reader_notes(struct reader *r)
+{
+    if (r->threaded) {
+        pthread_mutex_lock(&r->mu);
+        while (!r->notes_ready)
+            pthread_cond_wait(&r->cv, &r->mu);
+        pthread_mutex_unlock(&r->mu);
+    }
+    return r->notes;
 }
 
 /* Chunk k, read. */
@@ -210,51 +265,62 @@ static void reader_stop(struct reader *r)
 
 static void reader_free(struct reader *r)
 {
-    free(r->f[0]);
-    free(r->f[1]);
+    free(r->order);
+    ar_facts_free(r->notes, r->nnotes);
+    for (int i = 0; i < 2; i++) {
+        free(r->f[i]);
+        free(r->row[i]);
+        free(r->row_error[i]);
+        ar_pool_free(&r->pool[i]);
+    }
     free(r->lo);
     pthread_mutex_destroy(&r->mu);
     pthread_cond_destroy(&r->cv);
 }
 
-/* Fills the empty tables of d (in its open transaction) from the facts;
- * d->held is set to what they hold. */
-int ix_fill(struct db *d)
+/* A rebuild's facts: the ids, the notes and cards being read. */
+struct fill {
+    char **cards, **notes;
+    size_t ncards, nnotes;
+    struct reader rd;
+};
+
+/* Lists the facts and starts reading them. */
+static int fill_begin(struct db *d, struct fill *f)
 {
     const struct ar_kb *kb = d->kb;
-    size_t ncards, nnotes;
-    char **cards = ar_list_ids(kb->cards, &ncards);
-    char **notes = ar_list_ids(kb->notes, &nnotes);
-    if (!cards || !notes) {
-        ar_free_ids(cards, cards ? ncards : 0);
-        ar_free_ids(notes, notes ? nnotes : 0);
+    memset(f, 0, sizeof *f);
+    f->cards = ar_list_ids(kb->cards, &f->ncards);
+    f->notes = ar_list_ids(kb->notes, &f->nnotes);
+    if (!f->cards || !f->notes) {
+        ar_free_ids(f->cards, f->cards ? f->ncards : 0);
+        ar_free_ids(f->notes, f->notes ? f->nnotes : 0);
         return ar_fail(AR_EFAIL, "knowledge base %s: cannot read cards/ or notes/", kb->root);
     }
+    reader_start(&f->rd, kb, f->cards, f->ncards, f->notes, f->nnotes, ar_trust_of(kb));
+    return 0;
+}
+
+/* Fills the empty tables of d (in its open transaction) from f's facts,
+ * then frees f; d->held is set to what they hold. */
+static int fill_run(struct db *d, struct fill *f, int rc)
+{
+    struct reader *rd = &f->rd;
     memset(&d->held, 0, sizeof d->held);
-    const struct ar_trust *trust = ar_trust_of(kb);
-    struct ar_fact *nf = ar_xmalloc((nnotes ? nnotes : 1) * sizeof *nf);
-    ar_facts_read(kb, notes, nnotes, 1, nf);
-    /* notes grouped by card, in id order within each card */
-    size_t *order = ar_xmalloc((nnotes ? nnotes : 1) * sizeof *order), nvalid = 0;
-    for (size_t i = 0; i < nnotes; i++)
-        if (!nf[i].warning)
-            order[nvalid++] = i;
-    sort_notes = nf;
-    qsort(order, nvalid, sizeof *order, cmp_note);
-    struct reader rd;   /* the cards, read while the notes go in */
-    reader_start(&rd, kb, cards, ncards, nf, order, nvalid, trust);
     sqlite3_stmt *ins_note = NULL;
-    int rc = ix_prepare(d, ix_note_sql, &ins_note);
-    for (size_t i = 0; i < nnotes && rc == 0; i++) {
+    if (rc == 0)
+        rc = ix_prepare(d, ix_note_sql, &ins_note);
+    const struct ar_fact *nf = reader_notes(rd);
+    for (size_t i = 0; i < f->nnotes && rc == 0; i++) {
         d->held.notes++;
-        d->held.notes_x ^= ix_id_hash(notes[i]);
+        d->held.notes_x ^= ix_id_hash(f->notes[i]);
         if (nf[i].warning) {
             ar_warn("index: skipping note: %s", nf[i].warning);
-            rc = ix_put_skipped(d, "note", notes[i], nf[i].warning);
+            rc = ix_put_skipped(d, "note", f->notes[i], nf[i].warning);
             continue;
         }
-        rc = ix_put_note_text(d, ins_note, notes[i], nf[i].card, ix_note_kind_name(nf[i].kind), nf[i].status,
-                           nf[i].text, nf[i].len);
+        rc = ix_put_note_text(d, ins_note, f->notes[i], nf[i].card, ix_note_kind_name(nf[i].kind), nf[i].status,
+                              nf[i].text, nf[i].len);
     }
     sqlite3_finalize(ins_note);
 
@@ -263,12 +329,15 @@ int ix_fill(struct db *d)
         rc = ix_put_open(d, &p, 0);
     else
         memset(&p, 0, sizeof p);
-    for (size_t k = 0; k * CHUNK < ncards && rc == 0; k++) {
+    for (size_t k = 0; k * CHUNK < f->ncards && rc == 0; k++) {
         size_t base = k * CHUNK;
-        size_t n = ncards - base < CHUNK ? ncards - base : CHUNK;
-        struct ar_fact *cf = reader_take(&rd, k);
+        size_t n = f->ncards - base < CHUNK ? f->ncards - base : CHUNK;
+        struct ar_fact *cf = reader_take(rd, k);
+        const struct ar_cardrow *rows = rd->row[k % 2];
+        if (rd->row_error[k % 2])
+            rc = ar_fail(AR_EFAIL, "%s: cannot index a view: %s", d->path, rd->row_error[k % 2]);
         for (size_t i = 0; i < n; i++) {
-            const char *id = cards[base + i];
+            const char *id = f->cards[base + i];
             d->held.cards++;
             d->held.cards_x ^= ix_id_hash(id);
             if (rc != 0) {
@@ -276,22 +345,30 @@ int ix_fill(struct db *d)
                 ar_warn("index: skipping card: %s", cf[i].warning);
                 rc = ix_put_skipped(d, "card", id, cf[i].warning);
             } else {
-                rc = ix_put_view(d, &p, cf[i].text, cf[i].len);
+                rc = ix_put_row(d, &p, &rows[i], cf[i].text, cf[i].len);
             }
             free(cf[i].text);
             free(cf[i].warning);
             cf[i].text = cf[i].warning = NULL;
         }
-        reader_done(&rd, k);
+        reader_done(rd, k);
     }
-    reader_stop(&rd);
-    reader_free(&rd);
+    reader_stop(rd);
+    reader_free(rd);
     ix_put_close(&p);
-    free(order);
-    ar_facts_free(nf, nnotes);
-    ar_free_ids(cards, ncards);
-    ar_free_ids(notes, nnotes);
+    ar_free_ids(f->cards, f->ncards);
+    ar_free_ids(f->notes, f->nnotes);
     return rc;
+}
+
+/* Fills the empty tables of d (in its open transaction) from the facts;
+ * d->held is set to what they hold. */
+int ix_fill(struct db *d)
+{
+    struct fill f;
+    if (fill_begin(d, &f) != 0)
+        return -1;
+    return fill_run(d, &f, 0);
 }
 
 /* Drops every table and view (of whichever schema). */
@@ -325,12 +402,13 @@ int ix_rebuild_in(struct db *d)
     int rc = ix_exec(d, "CREATE TABLE IF NOT EXISTS pending(kind TEXT NOT NULL, id TEXT NOT NULL,"
                      " PRIMARY KEY(kind, id)) WITHOUT ROWID;"
                      "DROP TABLE IF EXISTS temp.keep; CREATE TEMP TABLE keep AS SELECT kind, id FROM pending;");
-    if (rc == 0)
-        rc = drop_all(d);
+    struct fill f;   /* the cards are read while the old tables go */
+    if (rc != 0 || fill_begin(d, &f) != 0)
+        return -1;
+    rc = drop_all(d);
     if (rc == 0)
         rc = ix_exec(d, ix_schema_sql);
-    if (rc == 0)
-        rc = ix_fill(d);
+    rc = fill_run(d, &f, rc);   /* frees f whatever rc */
     if (rc == 0 && !ix_no_writers(d->kb))
         rc = ix_exec(d, "INSERT INTO pending SELECT kind, id FROM temp.keep k WHERE NOT EXISTS"
                      " (SELECT 1 FROM skipped s WHERE s.kind = k.kind AND s.id = k.id) AND"

@@ -273,7 +273,7 @@ START_TEST(incremental_adds_equal_a_rebuild)
     ck_assert_str_eq(st, "discard noted keep");
     free(st);
     st = db_value("PRAGMA user_version");
-    ck_assert_str_eq(st, "3");
+    ck_assert_str_eq(st, "4");
     free(st);
     st = db_value("PRAGMA journal_mode");
     ck_assert_str_eq(st, "wal");
