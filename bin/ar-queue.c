@@ -18,6 +18,7 @@
 #include "base/json.h"
 #include "facts/kb.h"
 #include "base/opt.h"
+#include "analysis/plan_pass.h"
 #include "analysis/suggest.h"
 #include "host/platform.h"
 #include "queue/grid.h"
@@ -543,87 +544,46 @@ static int run_plan(int nargs, char **args)
     jv config;
     if (ar_suggest_config(config_file, &config) != 0)
         ar_die_last();
-    jv detected = jv_invalid();
-    static char cls[80];   /* --platform H100 is class h100 */
-    if (platform && ar_platform_class_arg(platform, "--platform", cls, sizeof cls) != 0)
-        ar_die_last();
+    jv detected;
+    static char cls[80];
     int asked = platform != NULL;
-    if (platform)
-        platform = cls;
-    if (!platform) {
-        detected = ar_platform_detect(NULL);
-        platform = ar_jv_str(detected, "class");
-        if (!platform)
-            ar_die(AR_EFAIL, "platform: cannot tell this machine's class (use --platform)");
-    }
+    if (!(platform = ar_plan_platform(platform, "--platform", cls, sizeof cls, &detected)))
+        ar_die_last();
     struct ar_kb kb;
     struct ar_queue *q = open_queue(&kb, 0);
-    jv entries, plan;
+    jv entries;
     if (ar_queue_list(q, &entries) != 0)
         ar_die_last();
     /* every suggestion; --max counts the new ones only */
-    if (ar_suggest_for(&kb, platform, asked, config, entries, &plan) != 0)
+    struct ar_plan_queue pq = {ar_queue_duplicate_of, ar_queue_add_one, q};
+    struct ar_plan_pass pass;
+    if (ar_plan_pass_run(&kb, platform, asked, config, &entries, max, apply, &pq, &pass) != 0)
         ar_die_last();
-    int added = 0, shown = 0, already = 0, skipped = 0;
-    jv_array_foreach(plan, idx, s) {
-        (void)idx;
-        char skip[512] = "", dupid[AR_ID_LEN + 1];
-        const char *dup = NULL;
-        jv fields = jv_invalid();
-        const char *for_class = ar_jv_str(s, "platform");
-        if (for_class && strcmp(for_class, platform) != 0)
-            snprintf(skip, sizeof skip, "for platform class %s, not this machine's (%s)", for_class,
-                     platform);
-        else if (max == 0 || shown < max)
-            fields = ar_suggestion_fields(&kb, entries, config, &s, skip, sizeof skip);
-        if (jv_is_valid(fields) && (dup = ar_queue_duplicate_of(entries, fields, dupid, sizeof dupid)))
-            ar_jv_set(&s, "queued", jv_string(dup));
-        if (skip[0])
-            ar_jv_set(&s, "skipped", jv_string(skip));
-        int fresh = jv_is_valid(fields) && !dup;
-        /* a suggestion that cannot be queued here as ar-train overrides (a
-         * card of another trainer, another class, values the trainer
-         * refuses) is still advice worth reading */
-        int advice = !fresh && !dup && skip[0] && (max == 0 || shown < max);
-        already += dup != NULL;
-        skipped += advice;
-        if (fresh) {
-            shown++;
-            if (apply) {
-                jv ids;
-                if (ar_queue_add(q, &fields, 1, 0, &ids) != 0)
-                    ar_die_last();
-                ar_jv_set(&s, "queued", jv_array_get(ids, 0));
-                added++;
-                jv_free(entries);   /* replications after this one see it */
-                if (ar_queue_list(q, &entries) != 0)
-                    ar_die_last();
-            }
-        }
-        if (json_out && (fresh || dup || skip[0]))
+    int number = 0;
+    jv_array_foreach(pass.items, i, s) {
+        enum ar_plan_kind kind = pass.kinds[i];
+        if (json_out)
             print_json(s, AR_JSON_COMPACT);
-        else if (!json_out && fresh && apply)
-            printf("%s  %s  %s\n", ar_jv_str(s, "queued"), ar_jv_str(s, "kind"),
-                   ar_jv_str(s, "hypothesis"));
-        else if (!json_out && fresh)
-            print_suggestion(shown, s);
-        else if (!json_out && advice) {
-            print_suggestion(++shown, s);
-            printf("   advice only (not queueable here: %s)\n", skip);
+        else if (kind == AR_PLAN_NEW && apply)
+            printf("%s  %s  %s\n", ar_jv_str(s, "queued"), ar_jv_str(s, "kind"), ar_jv_str(s, "hypothesis"));
+        else if (kind == AR_PLAN_NEW)
+            print_suggestion(++number, s);
+        else if (kind == AR_PLAN_ADVICE) {
+            print_suggestion(++number, s);
+            printf("   advice only (not queueable here: %s)\n", ar_jv_str(s, "skipped"));
         }
-        jv_free(fields);
         jv_free(s);
     }
     if (!json_out) {
         if (apply)
-            printf("queued %d suggestion%s", added, added == 1 ? "" : "s");
+            printf("queued %d suggestion%s", pass.added, pass.added == 1 ? "" : "s");
         else
-            printf(shown ? "%d suggestion%s" : "nothing new to suggest", shown, shown == 1 ? "" : "s");
-        if (already || skipped)
-            printf(" (%d already queued, %d advice only)", already, skipped);
+            printf(pass.fresh ? "%d suggestion%s" : "nothing new to suggest", pass.fresh, pass.fresh == 1 ? "" : "s");
+        if (pass.queued || pass.advice)
+            printf(" (%d already queued, %d advice only)", pass.queued, pass.advice);
         putchar('\n');
     }
-    jv_free(plan);
+    ar_plan_pass_free(&pass);
     jv_free(entries);
     jv_free(config);
     jv_free(detected);

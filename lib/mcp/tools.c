@@ -17,6 +17,7 @@
 #include "analysis/brief.h"
 #include "analysis/brief_load.h"
 #include "analysis/findings.h"
+#include "analysis/plan_pass.h"
 #include "analysis/record.h"
 #include "analysis/stats.h"
 #include "analysis/suggest.h"
@@ -460,80 +461,33 @@ static int run_plan(struct ar_mcp *s, jv args, struct ar_tool_out *out)
     long max = arg_int(args, "max", 10);
     if (apply && s->read_only)
         return ar_fail(AR_EINPUT, "plan: apply writes to the queue (this server is read-only)");
-    jv config, detected = jv_invalid();
+    jv config, detected;
     if (ar_suggest_config(NULL, &config) != 0)
         return -1;
     const char *platform = ar_jv_str(args, "platform");
+    int asked = platform != NULL;
     char cls[80];   /* H100 is class h100, as in ar-queue plan */
-    if (platform && ar_platform_class_arg(platform, "platform", cls, sizeof cls) != 0) {
-        jv_free(config);
-        return -1;
-    }
-    if (platform)
-        platform = cls;
-    if (!platform) {
-        detected = ar_platform_detect(NULL);
-        platform = ar_jv_str(detected, "class");
-        if (!platform) {
-            jv_free(config);
-            jv_free(detected);
-            return ar_fail(AR_EFAIL, "platform: cannot tell this machine's class (give platform)");
-        }
-    }
-    struct ar_queue *q = ar_mcp_queue(s);
-    jv entries, plan;
-    int rc = ar_queue_list(q, &entries);
-    if (rc == 0 && (rc = ar_suggest(&s->kb, platform, config, entries, &plan)) != 0)
-        jv_free(entries);
-    if (rc != 0) {
+    if (!(platform = ar_plan_platform(platform, "platform", cls, sizeof cls, &detected))) {
         jv_free(config);
         jv_free(detected);
         return -1;
     }
-    jv shown_list = jv_array();
-    int added = 0, shown = 0, already = 0, skipped = 0;
-    jv_array_foreach(plan, idx, sg) {
-        (void)idx;
-        char skip[512] = "", dupid[AR_ID_LEN + 1];
-        const char *dup = NULL;
-        jv fields = jv_invalid();
-        if (rc == 0 && (max == 0 || shown < max))
-            fields = ar_suggestion_fields(&s->kb, entries, config, &sg, skip, sizeof skip);
-        if (jv_is_valid(fields) && (dup = ar_queue_duplicate_of(entries, fields, dupid, sizeof dupid)))
-            ar_jv_set(&sg, "queued", jv_string(dup));
-        if (skip[0])
-            ar_jv_set(&sg, "skipped", jv_string(skip));
-        int fresh = jv_is_valid(fields) && !dup;
-        already += dup != NULL;
-        skipped += skip[0] != 0;
-        if (fresh && rc == 0) {
-            shown++;
-            if (apply) {
-                jv ids;
-                rc = ar_queue_add(q, &fields, 1, 0, &ids);
-                if (rc == 0) {
-                    ar_jv_set(&sg, "queued", jv_array_get(ids, 0));
-                    added++;
-                    jv_free(entries);   /* replications after this one see it */
-                    if ((rc = ar_queue_list(q, &entries)) != 0)
-                        entries = jv_array();
-                }
-            }
-        }
-        if (fresh || dup || skip[0])
-            shown_list = jv_array_append(shown_list, sg);
-        else
-            jv_free(sg);
-        jv_free(fields);
+    struct ar_queue *q = ar_mcp_queue(s);
+    jv entries;
+    struct ar_plan_pass pass;
+    int rc = ar_queue_list(q, &entries);
+    if (rc == 0) {
+        struct ar_plan_queue pq = {ar_queue_duplicate_of, ar_queue_add_one, q};
+        rc = ar_plan_pass_run(&s->kb, platform, asked, config, &entries, max, apply, &pq, &pass);
+        jv_free(entries);
     }
-    jv_free(plan);
-    jv_free(entries);
     jv_free(config);
     jv_free(detected);
-    if (rc != 0) {
-        jv_free(shown_list);
+    if (rc != 0)
         return -1;
-    }
+    jv shown_list = jv_copy(pass.items);
+    int shown = pass.fresh, added = pass.added, already = pass.queued, skipped = pass.advice;
+    ar_plan_pass_free(&pass);
     out->structured = jv_object();
     ar_jv_set(&out->structured, "suggestions", shown_list);
     ar_jv_set(&out->structured, "new", jv_number(shown));

@@ -1190,3 +1190,18 @@ int ar_queue_list(struct ar_queue *q, jv *entries)
     *entries = out;
     return 0;
 }
+
+int ar_queue_add_one(void *ctx, jv fields, jv *id, jv *entries)
+{
+    struct ar_queue *q = ctx;
+    jv ids;
+    if (ar_queue_add(q, &fields, 1, 0, &ids) != 0)
+        return -1;
+    *id = jv_array_get(ids, 0);
+    jv_free(*entries);
+    if (ar_queue_list(q, entries) != 0) {
+        *entries = jv_array();
+        return -1;
+    }
+    return 0;
+}

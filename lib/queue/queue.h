@@ -59,6 +59,10 @@ void ar_queue_close(struct ar_queue *q);
  * earlier one in the same call) is refused with AR_EINPUT naming that
  * entry. *ids gets a new array of the new ids. */
 int ar_queue_add(struct ar_queue *q, const jv *fields, size_t n, int force, jv *ids);
+/* ar_queue_add of one entry for a plan pass (struct ar_plan_queue's add;
+ * ctx is the queue): *id its id, *entries (freed first) the entries after
+ * it (an empty array when they cannot be read, with -1). */
+int ar_queue_add_one(void *ctx, jv fields, jv *id, jv *entries);
 
 /* Takes the best pending entry (lowest priority number, then oldest) for
  * worker: returns 0 and the claimed entry in *entry, 1 when nothing is

@@ -4,9 +4,10 @@
 // "ok - NAME" or "FAIL - NAME" and a detail line per check, then "done".
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { z } from "zod";
 
 const env = process.env;
@@ -185,6 +186,16 @@ eq("queue_claim: nothing pending", x.s?.entry, null);
 x = await call(c, "plan", { platform: "cpu-avx2" });
 const fresh = (x.s?.suggestions ?? []).filter((s) => !s.queued && !s.skipped).length;
 check("plan: suggestions with reasons", fresh > 0 && x.s.suggestions.every((s) => s.reason && s.kind), x.text.slice(0, 300));
+{
+  // the tool and ar-queue plan make one pass (lib/analysis/plan_pass.c): the same suggestions
+  const cli = execFileSync(join(dirname(env.AR_MCP), "ar-queue"),
+    ["plan", "--json", "--max", "0", "--platform", "cpu-avx2"], { env: { ...env, AR_KB: env.AR_KB } })
+    .toString().trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  const all = await call(c, "plan", { platform: "cpu-avx2", max: 0 });
+  eq("plan: the same suggestions as ar-queue plan --json", (all.s?.suggestions ?? []).map((s) => [s.hypothesis, s.queued ?? null, s.skipped ?? null]),
+    cli.map((s) => [s.hypothesis, s.queued ?? null, s.skipped ?? null]));
+  check("plan: there are some", cli.length > 0, "ar-queue plan printed none");
+}
 x = await call(c, "plan", { platform: "cpu-avx2", apply: true, max: 1 });
 eq("plan: apply", x.s?.added, 1);
 x = await call(c, "queue_status");
