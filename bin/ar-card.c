@@ -62,9 +62,10 @@ static const char usage_write[] =
     "Validates a card, fills id, created, agent and schema, stores it in\n"
     "cards/<id>.json, updates the index and prints the id. Fields come from a\n"
     "JSON object on stdin (--stdin), from flags, or both (flags win); with\n"
-    "--jsonl, many cards from stdin, one object per line, all checked first. Without\n"
-    "--platform the card gets this machine's; without --commit, the HEAD commit\n"
-    "(and its parent) of the git repository around the current directory.\n";
+    "--jsonl, many cards from stdin, one object per line, all checked first and\n"
+    "stored as one batch (all or none). Without --platform the card gets this\n"
+    "machine's; without --commit, the HEAD commit (and its parent) of the git\n"
+    "repository around the current directory.\n";
 
 static int use_stdin, jsonl;
 static const char *lesson;

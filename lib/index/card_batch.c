@@ -63,8 +63,28 @@ int ar_cards_check_jsonl(const char *text, size_t len, const char *what, jv *car
     return 0;
 }
 
+/* Prints each stored card of cards (borrowed): its id, or the card. */
+static void print_cards(jv cards, int json, FILE *out)
+{
+    jv_array_foreach(cards, i, card) {
+        (void)i;
+        char *s = json ? ar_json_dump(card, AR_JSON_COMPACT) : NULL;
+        fprintf(out, "%s\n", s ? s : ar_jv_str(card, "id"));
+        free(s);
+        jv_free(card);
+    }
+}
+
 int ar_store_cards(const struct ar_kb *kb, jv cards, const char *lesson, int json, FILE *out)
 {
+    if (!lesson && jv_array_length(jv_copy(cards)) > 1) {
+        /* many cards, no notes: one batch (one sync, one index transaction) */
+        int rc = ar_store_card_batch(kb, cards, NULL);
+        if (rc == 0)
+            print_cards(cards, json, out);
+        jv_free(cards);
+        return rc;
+    }
     int rc = 0;
     jv_array_foreach(cards, i, card) {
         char id[AR_ID_LEN + 1], nid[AR_ID_LEN + 1];

@@ -24,7 +24,8 @@ int ar_cards_check_jsonl(const char *text, size_t len, const char *what, jv *car
 /* Stores and indexes each completed card of cards (consumed) in turn, adds
  * a lesson note on it when lesson is not NULL, and prints to out its id,
  * or with json the stored card as one compact line. Stops at the first
- * failure; what was printed was stored. */
+ * failure; what was printed was stored. Many cards without a lesson are
+ * stored as one batch (ar_store_card_batch): all or none, printed after. */
 int ar_store_cards(const struct ar_kb *kb, jv cards, const char *lesson, int json, FILE *out);
 
 #endif

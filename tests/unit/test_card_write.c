@@ -237,6 +237,31 @@ START_TEST(jsonl_stores_all_or_none)
 }
 END_TEST
 
+/* many cards are stored as one batch: when one of them cannot be stored
+ * (its path holds a file of other content), none of them is */
+START_TEST(a_batch_that_cannot_store_one_stores_none)
+{
+    const char *good = CARD("one", "optimizer") "\n" CARD("two", "schedule") "\n" CARD("three", "other") "\n";
+    jv cards;
+    ck_assert_int_eq(ar_cards_check_jsonl(good, strlen(good), "stdin", &cards), 0);
+    jv third = jv_array_get(jv_copy(cards), 2);
+    char path[PATH_MAX];
+    FILE *f = fopen(ar_kb_card_path(&kb, ar_jv_str(third, "id"), path), "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("{\"other\": true}\n", f);
+    fclose(f);
+    jv_free(third);
+    char *out = NULL;
+    size_t outlen = 0;
+    FILE *fp = open_memstream(&out, &outlen);
+    ck_assert_int_eq(ar_store_cards(&kb, cards, NULL, 0, fp), -1);
+    fclose(fp);
+    ck_assert_int_eq(count_cards(), 1);   /* the file that was there, only */
+    ck_assert_str_eq(out, "");
+    free(out);
+}
+END_TEST
+
 START_TEST(store_adds_the_lesson_and_prints_json)
 {
     jv card;
@@ -288,6 +313,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, jsonl_checks_every_line);
     tcase_add_test(tc, jsonl_names_the_bad_line);
     tcase_add_test(tc, jsonl_stores_all_or_none);
+    tcase_add_test(tc, a_batch_that_cannot_store_one_stores_none);
     tcase_add_test(tc, store_adds_the_lesson_and_prints_json);
     tcase_add_test(tc, check_prefixes_only_when_asked);
     suite_add_tcase(s, tc);
