@@ -105,6 +105,8 @@ const struct ar_vocab_keyinfo ar_vocab_keys[] = {
     { "seed", "other", VK_INT, VF_NOMINAL },
     { "window_schedule", SCHED, VK_NONE, 0 },
     { "peak_flops", EFF, VK_NUM, 0 },
+    { "weight_avg", REG, VK_STR, 0 },          /* averaged weights for eval: swa, ema */
+    { "ema_decay", REG, VK_NUM, 0 },
     { NULL, NULL, 0, 0 },
 };
 
@@ -178,6 +180,11 @@ const struct ar_vocab_phrase ar_vocab_phrases[] = {
     { "mlp ratio", "mlp_ratio", NULL },
     { "mlp hidden", "mlp_ratio", NULL },
     { "mlp expansion", "mlp_ratio", NULL },
+    { "mlp mult", "mlp_ratio", NULL },
+    { "mlp multiplier", "mlp_ratio", NULL },
+    { "ffn mult", "mlp_ratio", NULL },
+    { "ffn ratio", "mlp_ratio", NULL },
+    { "ffn multiplier", "mlp_ratio", NULL },
     { "mlp activation", "mlp", NULL },
     { "activation", "mlp", NULL },
     { "activation function", "mlp", NULL },
@@ -284,6 +291,10 @@ const struct ar_vocab_phrase ar_vocab_phrases[] = {
     { "adam beta2", "adam_beta2", NULL },
     { "beta1", "adam_beta1", NULL },
     { "beta2", "adam_beta2", NULL },
+    { "adamb1", "adam_beta1", NULL },
+    { "adam b1", "adam_beta1", NULL },
+    { "adamb2", "adam_beta2", NULL },
+    { "adam b2", "adam_beta2", NULL },
     { "betas", "adam_betas", NULL },
     { "adam eps", "adam_eps", NULL },
     { "adam epsilon", "adam_eps", NULL },
@@ -335,6 +346,13 @@ const struct ar_vocab_phrase ar_vocab_phrases[] = {
     { "seed", "seed", NULL },
     { "random seed", "seed", NULL },
     { "budget", "budget_s", NULL },
+    /* averaged weights */
+    { "swa", "weight_avg", "swa" },
+    { "stochastic weight averaging", "weight_avg", "swa" },
+    { "weight averaging", "weight_avg", NULL },
+    { "ema", "weight_avg", "ema" },
+    { "ema of weights", "weight_avg", "ema" },
+    { "ema decay", "ema_decay", NULL },
     { NULL, NULL, NULL },
 };
 

@@ -484,6 +484,26 @@ START_TEST(reruns)
 }
 END_TEST
 
+/* a fork that trains with SWA and an MLP multiplier
+ * (tests/fixtures/blitzo125-autoresearch-results-results.tsv, from the
+ * public Blitzo125/autoresearch-results at e837b42) */
+START_TEST(swa_fork_rows)
+{
+    describe_is("9L int6 + mlp_mult=3 \xe2\x80\x94 int6 noise > capacity gain (1606 steps)",
+                "{\"category\":\"architecture\",\"changes\":[{\"key\":\"mlp_ratio\",\"to\":3}]}");
+    describe_is("SWA over 150 warmdown steps \xe2\x80\x94 massive gain",
+                "{\"category\":\"regularization\",\"changes\":[{\"key\":\"weight_avg\",\"to\":\"swa\"}]}");
+    describe_is("EMA decay=0.99 \xe2\x80\x94 slightly worse than equal-weight SWA",
+                "{\"category\":\"regularization\",\"changes\":[{\"key\":\"ema_decay\",\"to\":0.99}]}");
+    describe_is("SiLU activation \xe2\x80\x94 worse than relu^2 (sparse activations better for quant)",
+                "{\"category\":\"architecture\",\"changes\":[{\"key\":\"mlp\",\"to\":\"silu\"}]}");
+    int rows, with;
+    tsv_coverage("tests/fixtures/blitzo125-autoresearch-results-results.tsv", &rows, &with);
+    ck_assert_int_eq(rows, 22);
+    ck_assert_int_eq(with, 12);   /* all but the baseline and the nine rows that name no key */
+}
+END_TEST
+
 /* the MLX fork's short descriptions */
 START_TEST(mlx_fork_rows)
 {
@@ -544,6 +564,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, card_changes);
     tcase_add_test(tc, reruns);
     tcase_add_test(tc, mlx_fork_rows);
+    tcase_add_test(tc, swa_fork_rows);
     tcase_add_test(tc, the_man_page_lists_the_table);
     suite_add_tcase(s, tc);
     return s;
