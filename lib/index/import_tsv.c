@@ -171,21 +171,34 @@ static int parse_header(char *line, const char *path, struct header *h)
     h->n = split_tabs(line, f, MAX_COLS);
     if (h->n > MAX_COLS)
         return ar_fail(AR_EINPUT, "%s:1: more than %d columns", path, MAX_COLS);
+    /* two names of one kind ("description" and "hypothesis"): the one
+     * earlier in known_columns is it, the other an ordinary column */
+    size_t rank[COL_METRIC + 1];
     for (int i = 0; i < h->n; i++) {
         lower_trim(f[i]);
         h->col[i].name = f[i];
         h->col[i].kind = COL_OTHER;
+        size_t r = 0;
         for (size_t k = 0; k < sizeof known_columns / sizeof known_columns[0]; k++)
             if (strcmp(f[i], known_columns[k].name) == 0) {
                 h->col[i].kind = known_columns[k].kind;
                 h->col[i].metric = known_columns[k].metric;
+                r = k;
                 break;
             }
+        for (int j = 0; j < i; j++)
+            if (strcmp(h->col[j].name, f[i]) == 0)
+                return ar_fail(AR_EINPUT, "%s:1: column '%s': given twice", path, f[i]);
         enum col_kind k = h->col[i].kind;
         if (k != COL_OTHER && k != COL_METRIC) {
+            if (h->at[k] >= 0 && rank[k] < r) {
+                h->col[i].kind = COL_OTHER;
+                continue;
+            }
             if (h->at[k] >= 0)
-                return ar_fail(AR_EINPUT, "%s:1: column '%s': given twice", path, f[i]);
+                h->col[h->at[k]].kind = COL_OTHER;
             h->at[k] = i;
+            rank[k] = r;
         }
     }
     if (h->at[COL_BPB] < 0) {
@@ -514,7 +527,8 @@ static int replicate_of(struct row *rows, int i, int base, int tip)
 /* The changes of a vocabulary result (borrowed) in the card's form
  * {key, from, to}, resolved against the values at the branch tip (state,
  * borrowed: {key: value} of the kept changes so far; "halve batch" with
- * the batch known). A change known only by a direction or a factor keeps
+ * the batch known); one whose value is the tip's already is left out. A
+ * change known only by a direction or a factor keeps
  * its key, and what is known of it goes to *dirs {key: "up"|"x0.5"|...}. */
 static jv card_changes(jv described, jv state, jv *dirs)
 {
@@ -540,7 +554,15 @@ static jv card_changes(jv described, jv state, jv *dirs)
                         *dirs = jv_object();
                     ar_jv_set(dirs, k, jv_string(what));
                 }
-                out = jv_array_append(out, e);
+                jv f = ar_jv_get(e, "from"), t = ar_jv_get(e, "to");
+                int same = jv_is_valid(f) && jv_get_kind(f) != JV_KIND_NULL && jv_is_valid(t) &&
+                           jv_equal(jv_copy(f), jv_copy(t));
+                jv_free(f);
+                jv_free(t);
+                if (same)
+                    jv_free(e);   /* "DEPTH=4" restating the value at the tip: no change */
+                else
+                    out = jv_array_append(out, e);
             }
             jv_free(c);
         }

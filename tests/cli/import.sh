@@ -186,6 +186,31 @@ tsv "commit|val_bpb|memory_gb|status|description" "abc1234|1.0|1.0|keep|baseline
 run ar-card import --platform h100 "$T/some.tsv"
 expect "one bad row of two: the other is imported, exit 0" [ "$RC" -eq 0 -a "$(ls "$KB/cards" | wc -l)" -eq 1 ]
 expect "... the bad one is one warning line" [ "$(grep -c 'some.tsv:3:' <<<"$ERR")" -eq 1 ]
+# both a description and a hypothesis column (an MoE fork's log): the
+# description gives the changes, the hypothesis is kept; a name twice is refused
+fresh
+tsv "commit|kind|val_bpb|memory_gb|status|hypothesis|description" \
+    "153211f|baseline|0.964088|29.9|keep|a clean backbone|remove value embeddings" \
+    "02ba694|lr|0.954881|29.9|keep|0.01 is too aggressive|change only MATRIX_LR from 0.04 to 0.03" >"$T/twodesc.tsv"
+run ar-card import --platform h100 "$T/twodesc.tsv"
+expect "description and hypothesis columns: imported" [ "$RC" -eq 0 -a "$(ls "$KB/cards" | wc -l)" -eq 2 ]
+expect "... the description gives the changes" \
+    [ "$(q 'select(.commit=="02ba694") | .changes[0].to')" = 0.03 ]
+expect "... the hypothesis column is kept" \
+    [ "$(qr 'select(.commit=="02ba694") | .extra.columns.hypothesis')" = "0.01 is too aggressive" ]
+tsv "commit|val_bpb|memory_gb|status|description|description" "abc1234|1.0|1.0|keep|a|b" >"$T/twice.tsv"
+expect_err "a column name twice: exit 2" 2 "twice.tsv:1: column 'description': given twice" \
+    ar-card import --platform h100 "$T/twice.tsv"
+# a row that restates the value at the tip (DGX Spark fork: "DEPTH=4, ..."
+# after a DEPTH=4 baseline) changes only what it changes
+fresh
+tsv "commit|val_bpb|memory_gb|status|description" "b40743e|1.865|1.8|baseline|DEPTH=4, n_embd=256" \
+    "79b4126|1.871|2.2|discard|DEPTH=4, ASPECT_RATIO=96, MATRIX_LR=0.06" "08fce00|1.878|3.1|discard|Eager mode DEPTH=4, no compile" >"$T/restate.tsv"
+run ar-card import --platform gb10 "$T/restate.tsv"
+expect "a restated value is no change" \
+    [ "$(q 'select(.commit=="79b4126") | [.changes[].key] | join(",")')" = '"aspect_ratio,matrix_lr"' ]
+expect "... a row that only restates one has no changes" \
+    [ "$(q 'select(.commit=="08fce00") | .changes // [] | length')" = 0 ]
 fresh
 printf 'commit,val_bpb,memory_gb,status,description\nabc1234,1.0,1.0,keep,baseline\n' >"$T/r.csv"
 expect_err "a CSV is not taken for a commons card: exit 2" 2 "r.csv: not an autoresearch-commons card.*CSV" \
