@@ -22,6 +22,7 @@ enum {
     AR_RPC_INVALID_PARAMS = -32602,
     AR_RPC_INTERNAL_ERROR = -32603,
     AR_RPC_RESOURCE_NOT_FOUND = -32002,   /* MCP: resources/read of an unknown uri */
+    AR_RPC_NOT_INITIALIZED = -32000,      /* a request before initialize (server error range) */
 };
 
 struct ar_rpc_reader {

@@ -10,6 +10,7 @@ struct ar_mcp {
     struct ar_kb kb;
     int read_only;
     struct ar_queue *queue;   /* opened on first use; keeps the parsed queue between calls */
+    int initialized;          /* initialize answered: requests other than ping are served */
 };
 
 /* What a tool gives back: structured (an object, the structuredContent)

@@ -185,12 +185,18 @@ static jv wrap(const char *key, jv list)
 /* The result of a request, or -1 with e set. */
 static int dispatch(struct ar_mcp *s, const char *method, jv params, jv *result, struct rpc_err *e)
 {
-    if (!strcmp(method, "initialize"))
-        return initialize(params, result, e);
+    if (!strcmp(method, "initialize")) {
+        int rc = initialize(params, result, e);
+        s->initialized |= rc == 0;
+        return rc;
+    }
     if (!strcmp(method, "ping")) {
         *result = jv_object();
         return 0;
     }
+    /* the lifecycle: nothing but ping before the client's initialize */
+    if (!s->initialized)
+        return rpc_fail(e, AR_RPC_NOT_INITIALIZED, "server not initialized: send initialize first");
     if (!strcmp(method, "tools/list")) {
         *result = tools_list(s);
         return 0;

@@ -228,9 +228,39 @@ static int call(struct ar_mcp *s, const char *line, jv *result)
     return code;
 }
 
-START_TEST(protocol_errors_and_tool_errors)
+#define INIT "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\",\"params\":{" \
+             "\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}"
+
+/* a server past initialize */
+static struct ar_mcp *ready(int read_only)
+{
+    struct ar_mcp *s = ar_mcp_new(&kb, read_only);
+    ck_assert_int_eq(call(s, INIT, NULL), 0);
+    return s;
+}
+
+/* before initialize only ping is answered; a failed initialize changes nothing */
+START_TEST(nothing_but_ping_before_initialize)
 {
     struct ar_mcp *s = ar_mcp_new(&kb, 0);
+    ck_assert_int_eq(call(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}", NULL), AR_RPC_NOT_INITIALIZED);
+    ck_assert_int_eq(call(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"brief\"}}", NULL),
+                     AR_RPC_NOT_INITIALIZED);
+    ck_assert_int_eq(call(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}", NULL), 0);
+    ck_assert_int_eq(call(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{}}", NULL),
+                     AR_RPC_INVALID_PARAMS);
+    ck_assert_int_eq(call(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"resources/list\"}", NULL), AR_RPC_NOT_INITIALIZED);
+    jv r;
+    ck_assert_int_eq(call(s, INIT, NULL), 0);
+    ck_assert_int_eq(call(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}", &r), 0);
+    jv_free(r);
+    ar_mcp_free(s);
+}
+END_TEST
+
+START_TEST(protocol_errors_and_tool_errors)
+{
+    struct ar_mcp *s = ready(0);
     jv r;
     ck_assert_int_eq(call(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nope\"}", NULL), AR_RPC_METHOD_NOT_FOUND);
     ck_assert_int_eq(call(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"nope\"}}", NULL),
@@ -274,7 +304,7 @@ END_TEST
 
 START_TEST(read_only_hides_writers)
 {
-    struct ar_mcp *s = ar_mcp_new(&kb, 1);
+    struct ar_mcp *s = ready(1);
     ck_assert_int_eq(call(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"card_write\","
                              "\"arguments\":{\"card\":{}}}}", NULL), AR_RPC_INVALID_PARAMS);
     jv r;
@@ -342,6 +372,7 @@ Suite *make_suite(void)
     suite_add_tcase(s, tc);
     TCase *sv = tcase_create("server");
     tcase_add_checked_fixture(sv, setup, teardown);
+    tcase_add_test(sv, nothing_but_ping_before_initialize);
     tcase_add_test(sv, protocol_errors_and_tool_errors);
     tcase_add_test(sv, initialize_negotiates_the_version);
     tcase_add_test(sv, read_only_hides_writers);
