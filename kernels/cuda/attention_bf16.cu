@@ -2,10 +2,13 @@
  * the same fused FlashAttention scheme as attention.cu, with every matrix
  * product (Q K^T and P V forward; S, dP = dO V^T, dV += P^T dO,
  * dK += dS^T Q, dQ += dS K backward) on nvcuda::wmma 16x16x16 bf16
- * fragments with fp32 accumulation. Tiles are converted to bf16 as they
- * are copied into shared memory; the softmax (scores, running max and
- * sum, log-sum-exp) and rowsum(dO * O) stay in fp32, as do q, k, v and
- * the gradients in global memory (kernels.h's interface is fp32).
+ * fragments with fp32 accumulation. The inputs of the products (q, k, v,
+ * and dout backward) are first copied to bf16 in a workspace of this
+ * file's (kernels.h's interface is fp32), so that the tiles the kernels
+ * read again and again cost half the memory traffic and go to shared
+ * memory 16 bytes a thread, unconverted. The softmax (scores, running max
+ * and sum, log-sum-exp) and rowsum(dO * O) stay in fp32, as do the
+ * outputs and gradients.
  *
  * A block has four warps and each warp owns 16 rows of the block's tile,
  * so between the block's tile loads a warp only waits for itself
@@ -104,13 +107,28 @@ __host__ __device__ static inline BwdSmem bwd_smem(int D)
 /* ---------------------------------------------------------------------------
  * Tile helpers (warp-collective where they use wmma) */
 
-/* rows r0..r0+R-1 of src (row stride ld) into dst as bf16, zero beyond T */
-__device__ static inline void tile_in(bf16 *dst, int ldd, const float *src, size_t ld, int r0,
+/* rows r0..r0+R-1 of src (row stride ld) into dst, zero beyond T: 8
+ * elements (16 bytes) a thread, as D, ld and ldd are multiples of 8 */
+__device__ static inline void tile_in(bf16 *dst, int ldd, const bf16 *src, size_t ld, int r0,
                                       int R, int T, int D)
 {
-    for (int x = threadIdx.x; x < R * D; x += NT) {
-        int r = x / D, d = x - r * D, i = r0 + r;
-        dst[r * ldd + d] = __float2bfloat16(i < T ? src[(size_t)i * ld + d] : 0.0f);
+    const int per_row = D / 8;
+    for (int x = threadIdx.x; x < R * per_row; x += NT) {
+        int r = x / per_row, d = (x - r * per_row) * 8, i = r0 + r;
+        uint4 u = make_uint4(0u, 0u, 0u, 0u);
+        if (i < T)
+            u = *(const uint4 *)(src + (size_t)i * ld + d);
+        *(uint4 *)(dst + r * ldd + d) = u;
+    }
+}
+
+/* dst = src rounded to bf16, n even */
+__global__ void attn_to_bf16(bf16 *dst, const float *src, size_t n)
+{
+    for (size_t x = 2 * ((size_t)blockIdx.x * blockDim.x + threadIdx.x); x < n;
+         x += 2 * (size_t)gridDim.x * blockDim.x) {
+        dst[x] = __float2bfloat16(src[x]);
+        dst[x + 1] = __float2bfloat16(src[x + 1]);
     }
 }
 
@@ -212,7 +230,7 @@ __device__ static inline void rows_add(float *dst, size_t ld, int row0, int T, f
  * Forward */
 
 __global__ void __launch_bounds__(NT)
-attn_fwd_tc(float *out, float *lse, const float *q, const float *k, const float *v, int T,
+attn_fwd_tc(float *out, float *lse, const bf16 *q, const bf16 *k, const bf16 *v, int T,
             int H, int Hk, int D, int window, float scale)
 {
     extern __shared__ __align__(128) float smem[];
@@ -229,8 +247,8 @@ attn_fwd_tc(float *out, float *lse, const float *q, const float *k, const float 
     const int i0 = blockIdx.x * TQ, b = blockIdx.y / H, h = blockIdx.y % H;
     const int kh = h / (H / Hk);
     const size_t ldq = (size_t)H * D, ldk = (size_t)Hk * D;
-    const float *kb = k + (size_t)b * T * ldk + (size_t)kh * D;
-    const float *vb = v + (size_t)b * T * ldk + (size_t)kh * D;
+    const bf16 *kb = k + (size_t)b * T * ldk + (size_t)kh * D;
+    const bf16 *vb = v + (size_t)b * T * ldk + (size_t)kh * D;
 
     tile_in(Qs, LH, q + (size_t)b * T * ldq + (size_t)h * D, ldq, i0, TQ, T, D);
     for (int x = threadIdx.x; x < TQ * LF; x += NT)
@@ -296,9 +314,9 @@ attn_fwd_tc(float *out, float *lse, const float *q, const float *k, const float 
 /* dq, and di = rowsum(dout * out) (B,H,T) for attn_dkdv_tc */
 template <int NDM>
 __global__ void __launch_bounds__(NT)
-attn_dq_tc(float *dq, float *di, const float *dout, const float *out, const float *lse,
-           const float *q, const float *k, const float *v, int T, int H, int Hk, int D,
-           int window, float scale)
+attn_dq_tc(float *dq, float *di, const bf16 *dout16, const float *dout, const float *out,
+           const float *lse, const bf16 *q, const bf16 *k, const bf16 *v, int T, int H, int Hk,
+           int D, int window, float scale)
 {
     extern __shared__ __align__(128) float smem[];
     const BwdSmem L = bwd_smem(D);
@@ -318,7 +336,7 @@ attn_dq_tc(float *dq, float *di, const float *dout, const float *out, const floa
     const size_t lo = ((size_t)b * H + h) * T;
 
     tile_in(Qs, LH, q + qo, ldq, i0, TQ, T, D);
-    tile_in(dOs, LH, dout + qo, ldq, i0, TQ, T, D);
+    tile_in(dOs, LH, dout16 + qo, ldq, i0, TQ, T, D);
     for (int rr = warp; rr < TQ; rr += WARPS) {   /* in fp32, from the fp32 arrays */
         int ii = i0 + rr;
         float s = 0.0f;
@@ -372,8 +390,8 @@ attn_dq_tc(float *dq, float *di, const float *dout, const float *out, const floa
 /* dk, dv from the di that attn_dq_tc wrote */
 template <int NDM>
 __global__ void __launch_bounds__(NT)
-attn_dkdv_tc(float *dk, float *dv, const float *dout, const float *di, const float *lse,
-             const float *q, const float *k, const float *v, int T, int H, int Hk, int D,
+attn_dkdv_tc(float *dk, float *dv, const bf16 *dout, const float *di, const float *lse,
+             const bf16 *q, const bf16 *k, const bf16 *v, int T, int H, int Hk, int D,
              int window, float scale)
 {
     extern __shared__ __align__(128) float smem[];
@@ -463,16 +481,43 @@ static int tc_fits(size_t bytes)
 
 static int tc_shape(int D) { return kcuda_prec == K_PREC_BF16 && D % 16 == 0 && D <= 256; }
 
+/* The workspace: di (B,H,T) floats, then the bf16 copies; grown as
+ * needed, NULL when the GPU has no room (the caller then runs fp32). */
+static void *workspace(size_t bytes)
+{
+    static float *ws;
+    static size_t ws_bytes;
+    if (bytes > ws_bytes) {
+        if (ws)
+            k_free(ws);
+        ws = k_alloc((bytes + sizeof(float) - 1) / sizeof(float));
+        ws_bytes = ws ? bytes : 0;
+    }
+    return ws;
+}
+
+static const bf16 *to_bf16(bf16 *dst, const float *src, size_t n)
+{
+    attn_to_bf16<<<kcuda_blocks(n / 16, 256), 256>>>(dst, src, n);   /* 8 pairs a thread */
+    CU_LAUNCHED();
+    return dst;
+}
+
 int kcuda_attention_forward_tc(float *out, float *lse, const float *q, const float *k,
                                const float *v, int B, int T, int H, int Hk, int D, int window)
 {
-    size_t sm = fwd_smem(D).bytes;
+    size_t sm = fwd_smem(D).bytes, nq = (size_t)B * T * H * D, nk = (size_t)B * T * Hk * D;
     if (!tc_shape(D) || !tc_fits(sm))
         return 0;
+    bf16 *ws = (bf16 *)workspace((nq + 2 * nk) * sizeof(bf16));
+    if (!ws)
+        return 0;
+    const bf16 *q16 = to_bf16(ws, q, nq), *k16 = to_bf16(ws + nq, k, nk);
+    const bf16 *v16 = to_bf16(ws + nq + nk, v, nk);
     CU(cudaFuncSetAttribute((const void *)attn_fwd_tc,
                             cudaFuncAttributeMaxDynamicSharedMemorySize, (int)sm));
     dim3 grid((unsigned)((T + TQ - 1) / TQ), (unsigned)(B * H));
-    attn_fwd_tc<<<grid, NT, sm>>>(out, lse, q, k, v, T, H, Hk, D, window,
+    attn_fwd_tc<<<grid, NT, sm>>>(out, lse, q16, k16, v16, T, H, Hk, D, window,
                                   1.0f / sqrtf((float)D));
     CU_LAUNCHED();
     return 1;
@@ -483,19 +528,19 @@ int kcuda_attention_backward_tc(float *dq, float *dk, float *dv, const float *do
                                 const float *k, const float *v, int B, int T, int H, int Hk,
                                 int D, int window)
 {
-    static float *di;   /* rowsum(dout * out), (B,H,T); grown as needed */
-    static size_t di_n;
-    size_t sm = bwd_smem(D).bytes, n = (size_t)B * H * T;
+    size_t sm = bwd_smem(D).bytes, nq = (size_t)B * T * H * D, nk = (size_t)B * T * Hk * D;
+    size_t nl = (size_t)B * H * T;
     if (!tc_shape(D) || !tc_fits(sm))
         return 0;
-    if (n > di_n) {
-        if (di)
-            k_free(di);
-        di = k_alloc(n);
-        di_n = di ? n : 0;
-        if (!di)
-            return 0;
-    }
+    /* di, then the bf16 arrays from a 256-byte boundary */
+    size_t di_bytes = (nl * sizeof(float) + 255) & ~(size_t)255;
+    char *ws = (char *)workspace(di_bytes + (2 * nq + 2 * nk) * sizeof(bf16));
+    if (!ws)
+        return 0;
+    float *di = (float *)ws;
+    bf16 *w16 = (bf16 *)(ws + di_bytes);
+    const bf16 *q16 = to_bf16(w16, q, nq), *do16 = to_bf16(w16 + nq, dout, nq);
+    const bf16 *k16 = to_bf16(w16 + 2 * nq, k, nk), *v16 = to_bf16(w16 + 2 * nq + nk, v, nk);
     int nd = D / 16;
     auto dq_kernel = nd <= 4 ? attn_dq_tc<4> : nd <= 8 ? attn_dq_tc<8> : attn_dq_tc<16>;
     auto dkdv_kernel = nd <= 4 ? attn_dkdv_tc<4> : nd <= 8 ? attn_dkdv_tc<8> : attn_dkdv_tc<16>;
@@ -505,10 +550,12 @@ int kcuda_attention_backward_tc(float *dq, float *dk, float *dv, const float *do
                             cudaFuncAttributeMaxDynamicSharedMemorySize, (int)sm));
     float scale = 1.0f / sqrtf((float)D);
     dim3 qgrid((unsigned)((T + TQ - 1) / TQ), (unsigned)(B * H));
-    dq_kernel<<<qgrid, NT, sm>>>(dq, di, dout, out, lse, q, k, v, T, H, Hk, D, window, scale);
+    dq_kernel<<<qgrid, NT, sm>>>(dq, di, do16, dout, out, lse, q16, k16, v16, T, H, Hk, D,
+                                 window, scale);
     CU_LAUNCHED();
     dim3 kgrid((unsigned)((T + TK - 1) / TK), (unsigned)(B * Hk));
-    dkdv_kernel<<<kgrid, NT, sm>>>(dk, dv, dout, di, lse, q, k, v, T, H, Hk, D, window, scale);
+    dkdv_kernel<<<kgrid, NT, sm>>>(dk, dv, do16, di, lse, q16, k16, v16, T, H, Hk, D, window,
+                                   scale);
     CU_LAUNCHED();
     return 1;
 }

@@ -25,6 +25,8 @@ using std::min; using std::max;
 #define __shared__ static
 #define __align__(n) alignas(n)
 #define __launch_bounds__(n)
+struct uint4 { unsigned x, y, z, w; };
+inline uint4 make_uint4(unsigned x, unsigned y, unsigned z, unsigned w) { return uint4{x, y, z, w}; }
 struct dim3 { unsigned x, y, z; dim3(unsigned a = 1, unsigned b = 1, unsigned c = 1) : x(a), y(b), z(c) {} };
 extern thread_local dim3 threadIdx, blockIdx;
 extern dim3 blockDim, gridDim;
