@@ -372,6 +372,7 @@ static const struct { int B, T, H, Hk, D, window; } att_shapes[] = {
     { 1, 40, 2, 2, 16, 1000 },    /* window beyond T */
     { 1, 150, 4, 2, 128, 150 },   /* head_dim 128, full causal over three tiles */
     { 1, 70, 2, 1, 40, 24 },      /* head_dim not a multiple of 16: fp32 in bf16 too */
+    { 3, 9, 4, 1, 16, 3 },        /* fewer rows than one warp's 16, 4 queries per kv head */
 };
 #define N_ATT_SHAPES (int)(sizeof att_shapes / sizeof att_shapes[0])
 
