@@ -16,9 +16,10 @@
  * each pair of lanes owns one row for the softmax.
  *
  * Forward: one block per (64 queries, batch, head); 64-key tiles of K
- * and V stream through. The output accumulates in shared memory (fp32),
- * because a row's rescaling when its running max grows needs to know
- * which row an element is in, and a fragment does not say.
+ * and V stream through. The output accumulates in the warps' fragments.
+ * A fragment does not say which row an element is in, so rescaling rows
+ * when their max grows goes through shared memory; it is kept rare by
+ * moving a row's reference max only when the max passes it by RESCALE.
  *
  * Backward: two kernels and no atomics. attn_dq_tc, one block per
  * (64 queries, batch, head), recomputes P and dS for the keys the queries
@@ -46,6 +47,7 @@ typedef __nv_bfloat16 bf16;
 #define NT (WARPS * 32)
 #define PADH 8         /* bf16 elements added to a row: 16 bytes, no bank conflicts */
 #define PADF 4         /* floats added to a row: 16 bytes */
+#define RESCALE 8.0f   /* forward: how far a row's max may pass its reference first */
 static_assert(TQ == TK, "the backward kernels share one shared-memory layout");
 
 typedef wmma::fragment<wmma::matrix_a, 16, 16, 16, bf16, wmma::row_major> FragA;
@@ -184,28 +186,6 @@ __device__ static inline void mm_ab_acc(FragC *acc, const bf16 *P, int ldp, cons
     }
 }
 
-/* the same with the 16 x D accumulator in shared memory (fp32, ldo) */
-template <int NK>
-__device__ static inline void mm_ab_shared(float *O, int ldo, const bf16 *P, int ldp,
-                                           const bf16 *V, int ldv, int D)
-{
-    FragA a[NK];
-#pragma unroll
-    for (int kk = 0; kk < NK; kk++)
-        wmma::load_matrix_sync(a[kk], P + kk * 16, ldp);
-    for (int n = 0; n < D; n += 16) {
-        FragC o;
-        wmma::load_matrix_sync(o, O + n, ldo, wmma::mem_row_major);
-#pragma unroll
-        for (int kk = 0; kk < NK; kk++) {
-            FragB b;
-            wmma::load_matrix_sync(b, V + kk * 16 * ldv + n, ldv);
-            wmma::mma_sync(o, a[kk], b, o);
-        }
-        wmma::store_matrix_sync(O + n, o, ldo, wmma::mem_row_major);
-    }
-}
-
 /* dst rows row0.. (< T, stride ld) += scale times the warp's 16 x D tile
  * in acc, staged through F (16 x (D + PADF) fp32) */
 template <int NDM>
@@ -229,6 +209,7 @@ __device__ static inline void rows_add(float *dst, size_t ld, int row0, int T, f
 /* ---------------------------------------------------------------------------
  * Forward */
 
+template <int NDM>
 __global__ void __launch_bounds__(NT)
 attn_fwd_tc(float *out, float *lse, const bf16 *q, const bf16 *k, const bf16 *v, int T,
             int H, int Hk, int D, int window, float scale)
@@ -239,7 +220,7 @@ attn_fwd_tc(float *out, float *lse, const bf16 *q, const bf16 *k, const bf16 *v,
     const int LH = D + PADH, LF = D + PADF, LS = TK + PADF, LP = TK + PADH;
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     bf16 *Qs = (bf16 *)(sm + L.q), *Ks = (bf16 *)(sm + L.k), *Vs = (bf16 *)(sm + L.v);
-    float *Os = (float *)(sm + L.o), *Ow = Os + warp * 16 * LF;
+    float *Ow = (float *)(sm + L.o) + warp * 16 * LF;
     float *Sw = (float *)(sm + L.s) + warp * 16 * LS, *Lw = (float *)(sm + L.l) + warp * 16;
     bf16 *Pw = (bf16 *)(sm + L.p) + warp * 16 * LP;
     const bf16 *Qw = Qs + warp * 16 * LH;
@@ -251,9 +232,13 @@ attn_fwd_tc(float *out, float *lse, const bf16 *q, const bf16 *k, const bf16 *v,
     const bf16 *vb = v + (size_t)b * T * ldk + (size_t)kh * D;
 
     tile_in(Qs, LH, q + (size_t)b * T * ldq + (size_t)h * D, ldq, i0, TQ, T, D);
-    for (int x = threadIdx.x; x < TQ * LF; x += NT)
-        Os[x] = 0.0f;
-    /* this warp's rows wi0..wi1; lanes 2r and 2r+1 own row r */
+    FragC o[NDM];
+#pragma unroll
+    for (int n = 0; n < NDM; n++)
+        wmma::fill_fragment(o[n], 0.0f);
+    /* this warp's rows wi0..wi1; lanes 2r and 2r+1 own row r, whose
+     * probabilities are exp(s - m) with m at most RESCALE below the row's
+     * running max (see below) and sum l */
     const int wi0 = i0 + warp * 16, wi1 = min(wi0 + 15, T - 1);
     const int r = lane >> 1, half = lane & 1, i = wi0 + r;
     float m = -INFINITY, l = 0.0f;
@@ -266,31 +251,50 @@ attn_fwd_tc(float *out, float *lse, const bf16 *q, const bf16 *k, const bf16 *v,
             continue;   /* warp-uniform: none of the warp's queries sees these keys */
         mm_abt<TK / 16>(Sw, LS, Qw, LH, Ks, LH, D);
         __syncwarp();
-        float mx = m;
+        float mx = -INFINITY;
         for (int c = half; c < TK; c += 2) {
             float s = sees(i, j0 + c, T, window) ? Sw[r * LS + c] * scale : -INFINITY;
             Sw[r * LS + c] = s;
             mx = fmaxf(mx, s);
         }
         mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-        /* a row that sees nothing yet gets p = exp(-inf) = 0 */
-        float mref = mx == -INFINITY ? 0.0f : mx, sum = 0.0f, alpha = 1.0f;
+        /* m moves only when the tile's max exceeds it by RESCALE (p then
+         * stays below e^RESCALE, far from overflow): the output, in the
+         * warp's fragments, is rescaled by rows through shared memory,
+         * which rarely happens after a row's first keys. The first
+         * visible tile sets m with nothing to rescale (o and l are 0); a
+         * row that sees nothing yet gets p = exp(-inf) = 0. */
+        float alpha = 1.0f;
+        if (m == -INFINITY)
+            m = mx;
+        else if (mx > m + RESCALE) {
+            alpha = __expf(m - mx);
+            m = mx;
+        }
+        float mref = m == -INFINITY ? 0.0f : m, sum = 0.0f;
         for (int c = half; c < TK; c += 2) {
             float p = __expf(Sw[r * LS + c] - mref);
             Pw[r * LP + c] = __float2bfloat16(p);
             sum += p;
         }
         sum += __shfl_xor_sync(0xffffffffu, sum, 1);
-        if (mx != -INFINITY) {
-            alpha = __expf(m - mx);   /* 0 for the row's first visible tile */
-            m = mx;
-        }
         l = l * alpha + sum;
-        if (alpha != 1.0f)
+        if (__any_sync(0xffffffffu, alpha != 1.0f)) {
+#pragma unroll
+            for (int n = 0; n < NDM; n++)
+                if (n * 16 < D)
+                    wmma::store_matrix_sync(Ow + n * 16, o[n], LF, wmma::mem_row_major);
+            __syncwarp();
             for (int d = half; d < D; d += 2)
                 Ow[r * LF + d] *= alpha;
+            __syncwarp();
+#pragma unroll
+            for (int n = 0; n < NDM; n++)
+                if (n * 16 < D)
+                    wmma::load_matrix_sync(o[n], Ow + n * 16, LF, wmma::mem_row_major);
+        }
         __syncwarp();
-        mm_ab_shared<TK / 16>(Ow, LF, Pw, LP, Vs, LH, D);
+        mm_ab_acc<NDM, TK / 16>(o, Pw, LP, Vs, LH, D);
     }
     if (wi0 > wi1)
         return;
@@ -299,6 +303,10 @@ attn_fwd_tc(float *out, float *lse, const bf16 *q, const bf16 *k, const bf16 *v,
         if (i < T)
             lse[((size_t)b * H + h) * T + i] = m + logf(l);
     }
+#pragma unroll
+    for (int n = 0; n < NDM; n++)
+        if (n * 16 < D)
+            wmma::store_matrix_sync(Ow + n * 16, o[n], LF, wmma::mem_row_major);
     __syncwarp();
     float *ob = out + (size_t)b * T * ldq + (size_t)h * D;
     for (int x = lane; x < 16 * D; x += 32) {
@@ -332,7 +340,8 @@ attn_dq_tc(float *dq, float *di, const bf16 *dout16, const float *dout, const fl
     const int i0 = blockIdx.x * TQ, b = blockIdx.y / H, h = blockIdx.y % H;
     const int kh = h / (H / Hk);
     const size_t ldq = (size_t)H * D, ldk = (size_t)Hk * D;
-    const size_t qo = (size_t)b * T * ldq + (size_t)h * D, ko = (size_t)b * T * ldk + (size_t)kh * D;
+    const size_t qo = (size_t)b * T * ldq + (size_t)h * D;
+    const size_t ko = (size_t)b * T * ldk + (size_t)kh * D;
     const size_t lo = ((size_t)b * H + h) * T;
 
     tile_in(Qs, LH, q + qo, ldq, i0, TQ, T, D);
@@ -514,11 +523,13 @@ int kcuda_attention_forward_tc(float *out, float *lse, const float *q, const flo
         return 0;
     const bf16 *q16 = to_bf16(ws, q, nq), *k16 = to_bf16(ws + nq, k, nk);
     const bf16 *v16 = to_bf16(ws + nq + nk, v, nk);
-    CU(cudaFuncSetAttribute((const void *)attn_fwd_tc,
+    int nd = D / 16;
+    auto fwd_kernel = nd <= 4 ? attn_fwd_tc<4> : nd <= 8 ? attn_fwd_tc<8> : attn_fwd_tc<16>;
+    CU(cudaFuncSetAttribute((const void *)fwd_kernel,
                             cudaFuncAttributeMaxDynamicSharedMemorySize, (int)sm));
     dim3 grid((unsigned)((T + TQ - 1) / TQ), (unsigned)(B * H));
-    attn_fwd_tc<<<grid, NT, sm>>>(out, lse, q16, k16, v16, T, H, Hk, D, window,
-                                  1.0f / sqrtf((float)D));
+    fwd_kernel<<<grid, NT, sm>>>(out, lse, q16, k16, v16, T, H, Hk, D, window,
+                                 1.0f / sqrtf((float)D));
     CU_LAUNCHED();
     return 1;
 }

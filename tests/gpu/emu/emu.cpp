@@ -25,6 +25,17 @@ template <typename T> static T shfl(T v, int o)
 }
 float emu_shfl_f(float v, int o) { return shfl(v, o); }
 double emu_shfl_d(double v, int o) { return shfl(v, o); }
+int emu_any(int pred)
+{
+    int lane = threadIdx.x & 31, w = threadIdx.x >> 5, any = 0;
+    pthread_barrier_wait(&warp_bar[w]);
+    warp_buf[w][lane] = pred != 0;
+    pthread_barrier_wait(&warp_bar[w]);
+    for (int i = 0; i < 32; i++)
+        any |= warp_buf[w][i] != 0;
+    pthread_barrier_wait(&warp_bar[w]);
+    return any;
+}
 float atomicAdd(float *p, float v) { std::lock_guard<std::mutex> g(amu); float o = *p; *p += v; return o; }
 double atomicAdd(double *p, double v) { std::lock_guard<std::mutex> g(amu); double o = *p; *p += v; return o; }
 

@@ -1,13 +1,14 @@
 /* A CPU emulation of the part of CUDA and cuBLAS that kernels/cuda uses, to
  * check the kernels' logic where there is no GPU (tests/gpu/emu/run.sh):
  * every thread of a block is a pthread, __syncthreads a barrier of the
- * block, warp shuffles go through a buffer between barriers of the warp,
- * static __shared__ arrays are shared by the block's threads (blocks run
- * one at a time), atomics take a lock, cuBLAS products are OpenBLAS sgemm
- * (inputs rounded to bf16 for CUBLAS_COMPUTE_32F_FAST_16BF), __syncwarp a
- * barrier of the warp; nvcuda::wmma is in mma.h, bf16 in cuda_bf16.h. It says
- * nothing about speed, memory coalescing or the hardware's own limits;
- * kernel launches are rewritten by launch.py. Not a GPU test. */
+ * block, __syncwarp a barrier of the warp, warp shuffles and __any_sync go
+ * through a buffer between barriers of the warp, static __shared__ arrays
+ * are shared by the block's threads (blocks run one at a time), atomics
+ * take a lock, cuBLAS products are OpenBLAS sgemm (inputs rounded to bf16
+ * for CUBLAS_COMPUTE_32F_FAST_16BF); nvcuda::wmma is in mma.h, bf16 in
+ * cuda_bf16.h. It says nothing about speed, memory coalescing or the
+ * hardware's own limits; kernel launches are rewritten by launch.py. Not a
+ * GPU test. */
 #pragma once
 #include <pthread.h>
 #include <cmath>
@@ -38,6 +39,8 @@ float emu_shfl_f(float v, int o);
 double emu_shfl_d(double v, int o);
 inline float __shfl_xor_sync(unsigned, float v, int o) { return emu_shfl_f(v, o); }
 inline double __shfl_xor_sync(unsigned, double v, int o) { return emu_shfl_d(v, o); }
+int emu_any(int pred);
+inline int __any_sync(unsigned, int pred) { return emu_any(pred); }
 float atomicAdd(float *p, float v);
 double atomicAdd(double *p, double v);
 inline float __expf(float x) { return expf(x); }
