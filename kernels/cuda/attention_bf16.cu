@@ -49,6 +49,8 @@ typedef __nv_bfloat16 bf16;
 #define PADF 4         /* floats added to a row: 16 bytes */
 #define RESCALE 8.0f   /* forward: how far a row's max may pass its reference first */
 static_assert(TQ == TK, "the backward kernels share one shared-memory layout");
+/* NO_TC: bf16 wmma needs sm_80; built for an older GPU too (CUDA_ARCH),
+ * the kernels are empty there and tc_fits never launches them */
 
 typedef wmma::fragment<wmma::matrix_a, 16, 16, 16, bf16, wmma::row_major> FragA;
 typedef wmma::fragment<wmma::matrix_b, 16, 16, 16, bf16, wmma::row_major> FragB;
@@ -111,8 +113,8 @@ __host__ __device__ static inline BwdSmem bwd_smem(int D)
 
 /* rows r0..r0+R-1 of src (row stride ld) into dst, zero beyond T: 8
  * elements (16 bytes) a thread, as D, ld and ldd are multiples of 8 */
-__device__ static inline void tile_in(bf16 *dst, int ldd, const bf16 *src, size_t ld, int r0,
-                                      int R, int T, int D)
+__device__ inline void tile_in(bf16 *dst, int ldd, const bf16 *src, size_t ld, int r0,
+                               int R, int T, int D)
 {
     const int per_row = D / 8;
     for (int x = threadIdx.x; x < R * per_row; x += NT) {
@@ -134,7 +136,7 @@ __global__ void attn_to_bf16(bf16 *dst, const float *src, size_t n)
     }
 }
 
-__device__ static inline bool sees(int i, int j, int T, int window)
+__device__ inline bool sees(int i, int j, int T, int window)
 {
     return i < T && j <= i && j > i - window;
 }
@@ -214,6 +216,9 @@ __global__ void __launch_bounds__(NT)
 attn_fwd_tc(float *out, float *lse, const bf16 *q, const bf16 *k, const bf16 *v, int T,
             int H, int Hk, int D, int window, float scale)
 {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 800
+    __trap();   /* not launched: see NO_TC */
+#else
     extern __shared__ __align__(128) float smem[];
     const FwdSmem L = fwd_smem(D);
     char *sm = (char *)smem;
@@ -314,6 +319,7 @@ attn_fwd_tc(float *out, float *lse, const bf16 *q, const bf16 *k, const bf16 *v,
         if (wi0 + rr < T)
             ob[(size_t)(wi0 + rr) * ldq + d] = Ow[rr * LF + d] / Lw[rr];
     }
+#endif
 }
 
 /* ---------------------------------------------------------------------------
@@ -326,6 +332,9 @@ attn_dq_tc(float *dq, float *di, const bf16 *dout16, const float *dout, const fl
            const float *lse, const bf16 *q, const bf16 *k, const bf16 *v, int T, int H, int Hk,
            int D, int window, float scale)
 {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 800
+    __trap();   /* not launched: see NO_TC */
+#else
     extern __shared__ __align__(128) float smem[];
     const BwdSmem L = bwd_smem(D);
     char *sm = (char *)smem;
@@ -394,6 +403,7 @@ attn_dq_tc(float *dq, float *di, const bf16 *dout16, const float *dout, const fl
     __syncthreads();   /* the q and dO tiles become the output tile */
     if (wi0 <= wi1)
         rows_add<NDM>(dq + qo, ldq, wi0, T, scale, acc, (float *)(sm + L.a0) + warp * 16 * LF, D);
+#endif
 }
 
 /* dk, dv from the di that attn_dq_tc wrote */
@@ -403,6 +413,9 @@ attn_dkdv_tc(float *dk, float *dv, const bf16 *dout, const float *di, const floa
              const bf16 *q, const bf16 *k, const bf16 *v, int T, int H, int Hk, int D,
              int window, float scale)
 {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 800
+    __trap();   /* not launched: see NO_TC */
+#else
     extern __shared__ __align__(128) float smem[];
     const BwdSmem L = bwd_smem(D);
     char *sm = (char *)smem;
@@ -469,6 +482,7 @@ attn_dkdv_tc(float *dk, float *dv, const bf16 *dout, const float *di, const floa
     float *F = (float *)(sm + L.a0) + warp * 16 * LF;
     rows_add<NDM>(dk + ko, ldk, wj0, T, scale, dka, F, D);
     rows_add<NDM>(dv + ko, ldk, wj0, T, 1.0f, dva, F, D);
+#endif
 }
 
 /* ---------------------------------------------------------------------------
@@ -489,6 +503,16 @@ static int tc_fits(size_t bytes)
 }
 
 static int tc_shape(int D) { return kcuda_prec == K_PREC_BF16 && D % 16 == 0 && D <= 256; }
+
+/* lets fn have bytes of shared memory, and asks for the largest carveout:
+ * two blocks of a kernel (110 KB each at head_dim 128) fit an H100's SM
+ * only with all of it */
+static void allow_smem(const void *fn, size_t bytes)
+{
+    CU(cudaFuncSetAttribute(fn, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes));
+    CU(cudaFuncSetAttribute(fn, cudaFuncAttributePreferredSharedMemoryCarveout,
+                            cudaSharedmemCarveoutMaxShared));
+}
 
 /* The workspace: di (B,H,T) floats, then the bf16 copies; grown as
  * needed, NULL when the GPU has no room (the caller then runs fp32). */
@@ -525,8 +549,7 @@ int kcuda_attention_forward_tc(float *out, float *lse, const float *q, const flo
     const bf16 *v16 = to_bf16(ws + nq + nk, v, nk);
     int nd = D / 16;
     auto fwd_kernel = nd <= 4 ? attn_fwd_tc<4> : nd <= 8 ? attn_fwd_tc<8> : attn_fwd_tc<16>;
-    CU(cudaFuncSetAttribute((const void *)fwd_kernel,
-                            cudaFuncAttributeMaxDynamicSharedMemorySize, (int)sm));
+    allow_smem((const void *)fwd_kernel, sm);
     dim3 grid((unsigned)((T + TQ - 1) / TQ), (unsigned)(B * H));
     fwd_kernel<<<grid, NT, sm>>>(out, lse, q16, k16, v16, T, H, Hk, D, window,
                                  1.0f / sqrtf((float)D));
@@ -555,10 +578,8 @@ int kcuda_attention_backward_tc(float *dq, float *dk, float *dv, const float *do
     int nd = D / 16;
     auto dq_kernel = nd <= 4 ? attn_dq_tc<4> : nd <= 8 ? attn_dq_tc<8> : attn_dq_tc<16>;
     auto dkdv_kernel = nd <= 4 ? attn_dkdv_tc<4> : nd <= 8 ? attn_dkdv_tc<8> : attn_dkdv_tc<16>;
-    CU(cudaFuncSetAttribute((const void *)dq_kernel,
-                            cudaFuncAttributeMaxDynamicSharedMemorySize, (int)sm));
-    CU(cudaFuncSetAttribute((const void *)dkdv_kernel,
-                            cudaFuncAttributeMaxDynamicSharedMemorySize, (int)sm));
+    allow_smem((const void *)dq_kernel, sm);
+    allow_smem((const void *)dkdv_kernel, sm);
     float scale = 1.0f / sqrtf((float)D);
     dim3 qgrid((unsigned)((T + TQ - 1) / TQ), (unsigned)(B * H));
     dq_kernel<<<qgrid, NT, sm>>>(dq, di, do16, dout, out, lse, q16, k16, v16, T, H, Hk, D,
