@@ -1,6 +1,13 @@
 /* Causal sliding-window attention on a CUDA GPU, fused in the
  * FlashAttention manner: no T x T matrix is ever stored.
  *
+ * Precision bf16 (the default) runs attention_bf16.cu: the same scheme
+ * with its matrix products on tensor cores (wmma bf16 fragments, fp32
+ * accumulation, softmax in fp32) when head_dim is a multiple of 16 and
+ * the GPU is sm_80 or newer. Everything else (precision fp32 or tf32, any
+ * other head_dim) runs the fp32 kernels below, which are also the
+ * reference the bf16 path is tested against.
+ *
  * Forward: one block per (tile of BQ queries, batch, head). The query tile
  * stays in shared memory while the key/value tiles the window lets it see
  * stream through; the softmax is computed online (running max and sum per
@@ -13,12 +20,12 @@
  * query tiles that can see its keys, recomputes p = exp(s - lse) and
  * ds = p (dp - rowsum(dout * out)), and adds its share of dq with atomics.
  *
- * Arithmetic is fp32 (scores, softmax and products) whatever the
- * precision setting. Tiles are padded by one float per row so that the
- * dot products read shared memory without bank conflicts. D up to 256
- * (the shared memory the GPU has sets the limit; a larger D is a run-time
- * error). */
+ * Arithmetic here is fp32 (scores, softmax and products) and SIMT. Tiles
+ * are padded by one float per row so that the dot products read shared
+ * memory without bank conflicts. D up to 256 (the shared memory the GPU
+ * has sets the limit; a larger D is a run-time error). */
 #include "kcuda_internal.cuh"
+#include "attention.cuh"
 
 #define BQ 32
 #define BK 32
@@ -247,6 +254,8 @@ extern "C" void kcuda_attention_forward(float *out, float *lse, const float *q, 
     (void)scratch;
     (void)scratch_floats;
     window = clamp_window(T, window);
+    if (kcuda_attention_forward_tc(out, lse, q, k, v, B, T, H, Hk, D, window))
+        return;
     size_t sm = fwd_smem(D);
     allow_smem((const void *)attn_fwd, sm, D);
     dim3 grid((unsigned)((T + BQ - 1) / BQ), (unsigned)(B * H));
@@ -264,6 +273,8 @@ extern "C" void kcuda_attention_backward(float *dq, float *dk, float *dv, const 
     (void)scratch;
     (void)scratch_floats;
     window = clamp_window(T, window);
+    if (kcuda_attention_backward_tc(dq, dk, dv, dout, out, lse, q, k, v, B, T, H, Hk, D, window))
+        return;
     size_t sm = bwd_smem(D);
     allow_smem((const void *)attn_bwd, sm, D);
     dim3 grid((unsigned)((T + BK - 1) / BK), (unsigned)(B * Hk));

@@ -353,30 +353,69 @@ START_TEST(activations_forward_backward)
 END_TEST
 
 /* ---------------------------------------------------------------------------
- * Attention */
+ * Attention, in fp32 and in bf16. bf16 runs the tensor-core kernels
+ * (attention_bf16.cu) where head_dim is a multiple of 16: q, k, v, dout
+ * and the probabilities are rounded to bf16 (8 mantissa bits) before each
+ * product, and backward's ds = p (dp - rowsum(dout * out)) subtracts
+ * nearly equal numbers, so its tolerance is TOL_ATT_BF16, wider than a
+ * single product's TOL_BF16; a wrong mask, tile or scale is off by the
+ * size of the result. Its output must also differ from fp32 by more than
+ * TOL_FP32, which says the tensor-core path ran; any other head_dim runs
+ * the fp32 kernels in bf16 too, and is held to TOL_FP32. */
 
-static const struct { int B, T, H, Hk, D, window; } att_shapes[] = {
-    { 2, 100, 4, 2, 32, 100 },    /* full causal, grouped queries, partial tiles */
-    { 1, 257, 2, 2, 128, 64 },    /* sliding window, head_dim 128 */
-    { 2, 64, 3, 1, 64, 16 },      /* short window, 3 queries per kv head */
-    { 1, 40, 2, 2, 16, 1000 },    /* window beyond T */
+#define TOL_ATT_BF16 2e-2
+
+/* rising: scores that grow by about 16 over each 64 keys, for the
+ * forward's rescaling of rows when their max grows. q and k are then
+ * multiples of 1/8 under 16, exact in bf16, so that the scores are exact
+ * on both sides and only p, v and dout are rounded; k's random part
+ * (up to 4) is kept comparable with its rise (about 12 at the end),
+ * because ds sums to zero over a row only exactly: its bf16 rounding
+ * times k's common part shows in dq as an error of about 2^-9 times
+ * (common part / spread of the keys a query attends to), so its
+ * gradients are held to twice TOL_ATT_BF16 (dq is 1.97e-2 off under the
+ * emulator). */
+static const struct { int B, T, H, Hk, D, window, rising; } att_shapes[] = {
+    { 2, 100, 4, 2, 32, 100, 0 },  /* full causal, grouped queries, partial tiles */
+    { 1, 257, 2, 2, 128, 64, 0 },  /* sliding window, head_dim 128 */
+    { 2, 64, 3, 1, 64, 16, 0 },    /* short window, 3 queries per kv head */
+    { 1, 40, 2, 2, 16, 1000, 0 },  /* window beyond T */
+    { 1, 150, 4, 2, 128, 150, 0 }, /* head_dim 128, full causal over three tiles */
+    { 1, 70, 2, 1, 40, 24, 0 },    /* head_dim not a multiple of 16: fp32 in bf16 too */
+    { 3, 9, 4, 1, 16, 3, 0 },      /* fewer rows than one warp's 16, 4 queries per kv head */
+    { 1, 200, 2, 1, 16, 1000, 1 }, /* rising scores, full causal */
 };
+#define N_ATT_SHAPES (int)(sizeof att_shapes / sizeof att_shapes[0])
 
+/* _i: shape (_i / 2), precision (_i % 2: fp32, bf16) */
 START_TEST(attention_forward_backward)
 {
-    int B = att_shapes[_i].B, T = att_shapes[_i].T, H = att_shapes[_i].H;
-    int Hk = att_shapes[_i].Hk, D = att_shapes[_i].D, win = att_shapes[_i].window;
+    int s = _i / 2, bf16 = _i % 2;
+    int B = att_shapes[s].B, T = att_shapes[s].T, H = att_shapes[s].H;
+    int Hk = att_shapes[s].Hk, D = att_shapes[s].D, win = att_shapes[s].window;
+    int tensor_cores = bf16 && D % 16 == 0;
+    double tol = tensor_cores ? TOL_ATT_BF16 : TOL_FP32;
+    double gtol = tensor_cores && att_shapes[s].rising ? 2 * TOL_ATT_BF16 : tol;
     size_t nq = (size_t)B * T * H * D, nk = (size_t)B * T * Hk * D, nl = (size_t)B * H * T;
     float *q = hrand(nq, 1.5f), *k = hrand(nk, 1.5f), *v = hrand(nk, 1), *dout = hrand(nq, 1);
+    if (att_shapes[s].rising) {   /* q about 1, k about t / 16 at position t */
+        for (size_t x = 0; x < nq; x++)
+            q[x] = 1 + roundf(4 * q[x]) / 8;
+        for (size_t x = 0; x < nk; x++)
+            k[x] = (float)(x / ((size_t)Hk * D) % T / 2) / 8 + roundf(32 * k[x] / 1.5f) / 8;
+    }
     float *dq = hrand(nq, 1), *dk = hrand(nk, 1), *dv = hrand(nk, 1);
+    float *dq0 = hcopy(dq, nq), *dk0 = hcopy(dk, nk), *dv0 = hcopy(dv, nk);
     float *out = malloc(nq * sizeof *out), *lse = malloc(nl * sizeof *lse);
     float *Q = dev(q, nq), *K = dev(k, nk), *Vv = dev(v, nk), *DO = dev(dout, nq);
     float *DQ = dev(dq, nq), *DK = dev(dk, nk), *DV = dev(dv, nk);
     float *O = k_alloc(nq), *LS = k_alloc(nl);
     size_t gs = k_attention_scratch(T, win, 1);
     float *GS = k_alloc(gs);
+    kernels_set_precision(bf16 ? K_PREC_BF16 : K_PREC_FP32);
     k_attention_forward(O, LS, Q, K, Vv, GS, gs, B, T, H, Hk, D, win);
     k_attention_backward(DQ, DK, DV, DO, O, LS, Q, K, Vv, GS, gs, B, T, H, Hk, D, win);
+    kernels_set_precision(K_PREC_BF16);
     float *go = back(O, nq), *gl = back(LS, nl), *gq = back(DQ, nq), *gk = back(DK, nk);
     float *gv = back(DV, nk);
     use_cpu();
@@ -384,15 +423,24 @@ START_TEST(attention_forward_backward)
     float *scratch = malloc(cs * sizeof *scratch);
     k_attention_forward(out, lse, q, k, v, scratch, cs, B, T, H, Hk, D, win);
     k_attention_backward(dq, dk, dv, dout, out, lse, q, k, v, scratch, cs, B, T, H, Hk, D, win);
-    EXPECT_CLOSE(go, out, nq, TOL_FP32, "attention out");
-    EXPECT_CLOSE(gl, lse, nl, TOL_FP32, "attention lse");
-    EXPECT_CLOSE(gq, dq, nq, TOL_FP32, "attention dq");
-    EXPECT_CLOSE(gk, dk, nk, TOL_FP32, "attention dk");
-    EXPECT_CLOSE(gv, dv, nk, TOL_FP32, "attention dv");
+    /* backward adds to the gradients: compare what each side added */
+    for (size_t x = 0; x < nq; x++)
+        gq[x] -= dq0[x], dq[x] -= dq0[x];
+    for (size_t x = 0; x < nk; x++)
+        gk[x] -= dk0[x], dk[x] -= dk0[x], gv[x] -= dv0[x], dv[x] -= dv0[x];
+    EXPECT_CLOSE(go, out, nq, tol, "attention out");
+    EXPECT_CLOSE(gl, lse, nl, tol, "attention lse");
+    EXPECT_CLOSE(gq, dq, nq, gtol, "attention dq");
+    EXPECT_CLOSE(gk, dk, nk, gtol, "attention dk");
+    EXPECT_CLOSE(gv, dv, nk, gtol, "attention dv");
+    if (tensor_cores)
+        ck_assert_msg(rel_err(go, out, nq) > TOL_FP32,
+                      "attention out in bf16 is fp32-exact: the tensor-core path did not run");
     use_gpu();
     k_free(Q), k_free(K), k_free(Vv), k_free(DO), k_free(GS);
     free(q), free(k), free(v), free(dout), free(dq), free(dk), free(dv), free(out), free(lse);
     free(go), free(gl), free(gq), free(gk), free(gv), free(scratch);
+    free(dq0), free(dk0), free(dv0);
 }
 END_TEST
 
@@ -615,7 +663,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, residual_mix_forward_backward);
     tcase_add_test(tc, ve_gate_forward_backward);
     tcase_add_loop_test(tc, activations_forward_backward, K_ACT_RELU2, K_ACT_SWIGLU + 1);
-    tcase_add_loop_test(tc, attention_forward_backward, 0, 4);
+    tcase_add_loop_test(tc, attention_forward_backward, 0, 2 * N_ATT_SHAPES);
     tcase_add_loop_test(tc, crossentropy_losses_and_gradients, 0, 3);
     suite_add_tcase(s, tc);
     tc = tcase_create("optimizer");

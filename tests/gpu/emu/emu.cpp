@@ -5,13 +5,14 @@
 thread_local dim3 threadIdx, blockIdx;
 dim3 blockDim, gridDim;
 float *emu_dyn_smem;
-static std::vector<char> dyn(256 * 1024);
+alignas(1024) static char dyn[256 * 1024];   // as aligned as the GPU's
 static pthread_barrier_t block_bar;
 static pthread_barrier_t warp_bar[32];
 static double warp_buf[32][32];
 static std::mutex amu;
 
 void __syncthreads() { pthread_barrier_wait(&block_bar); }
+void emu_warp_sync() { pthread_barrier_wait(&warp_bar[threadIdx.x >> 5]); }
 template <typename T> static T shfl(T v, int o)
 {
     int lane = threadIdx.x & 31, w = threadIdx.x >> 5;
@@ -24,6 +25,17 @@ template <typename T> static T shfl(T v, int o)
 }
 float emu_shfl_f(float v, int o) { return shfl(v, o); }
 double emu_shfl_d(double v, int o) { return shfl(v, o); }
+int emu_any(int pred)
+{
+    int lane = threadIdx.x & 31, w = threadIdx.x >> 5, any = 0;
+    pthread_barrier_wait(&warp_bar[w]);
+    warp_buf[w][lane] = pred != 0;
+    pthread_barrier_wait(&warp_bar[w]);
+    for (int i = 0; i < 32; i++)
+        any |= warp_buf[w][i] != 0;
+    pthread_barrier_wait(&warp_bar[w]);
+    return any;
+}
 float atomicAdd(float *p, float v) { std::lock_guard<std::mutex> g(amu); float o = *p; *p += v; return o; }
 double atomicAdd(double *p, double v) { std::lock_guard<std::mutex> g(amu); double o = *p; *p += v; return o; }
 
@@ -39,9 +51,9 @@ static void *run_thread(void *a)
 
 void emu_launch(dim3 g, dim3 b, size_t smem, std::function<void()> f)
 {
-    if (b.x % 32 || b.x > 1024 || smem > dyn.size()) { fprintf(stderr, "emu: bad launch\n"); abort(); }
+    if (b.x % 32 || b.x > 1024 || smem > sizeof dyn) { fprintf(stderr, "emu: bad launch\n"); abort(); }
     gridDim = g; blockDim = b;
-    emu_dyn_smem = (float *)dyn.data();
+    emu_dyn_smem = (float *)dyn;
     unsigned n = b.x;
     std::vector<pthread_t> th(n);
     std::vector<targ> args(n);
@@ -50,7 +62,7 @@ void emu_launch(dim3 g, dim3 b, size_t smem, std::function<void()> f)
         for (unsigned bx = 0; bx < g.x; bx++) {
             pthread_barrier_init(&block_bar, NULL, n);
             for (unsigned w = 0; w < n / 32; w++) pthread_barrier_init(&warp_bar[w], NULL, 32);
-            memset(dyn.data(), 0xff, smem);   // garbage, as on a GPU
+            memset(dyn, 0xff, smem);   // garbage, as on a GPU
             for (unsigned t = 0; t < n; t++) {
                 args[t] = targ{&f, dim3(bx, by, 0), t};
                 if (pthread_create(&th[t], &at, run_thread, &args[t])) { perror("pthread"); abort(); }
@@ -65,7 +77,11 @@ cudaError_t cudaGetDeviceCount(int *n) { *n = 1; return 0; }
 cudaError_t cudaSetDevice(int) { return 0; }
 cudaError_t cudaGetDevice(int *d) { *d = 0; return 0; }
 cudaError_t cudaGetDeviceProperties(cudaDeviceProp *p, int) { strcpy(p->name, "Emulated GPU"); p->totalGlobalMem = 1ull << 34; return 0; }
-cudaError_t cudaDeviceGetAttribute(int *v, cudaDeviceAttr, int) { *v = 227 * 1024; return 0; }
+cudaError_t cudaDeviceGetAttribute(int *v, cudaDeviceAttr a, int)   // an H100's
+{
+    *v = a == cudaDevAttrComputeCapabilityMajor ? 9 : 227 * 1024;
+    return 0;
+}
 cudaError_t cudaFuncSetAttribute(const void *, cudaFuncAttribute, int) { return 0; }
 cudaError_t cudaMalloc(void **p, size_t n) { *p = malloc(n); memset(*p, 0xff, n); return *p ? 0 : 2; }
 cudaError_t cudaFree(void *p) { free(p); return 0; }

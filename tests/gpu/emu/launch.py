@@ -5,7 +5,7 @@ threads, and the dynamic shared memory array points at the emulation's.
 usage: launch.py IN.cu OUT.cpp"""
 import re,sys
 s=open(sys.argv[1]).read()
-s=s.replace('extern __shared__ float smem[];','float *smem = emu_dyn_smem;')
+s=re.sub(r'extern __shared__ (__align__\(\d+\) )?float smem\[\];','float *smem = emu_dyn_smem;',s)
 out=[];i=0
 while True:
     j=s.find('<<<',i)
