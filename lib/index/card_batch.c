@@ -63,16 +63,12 @@ int ar_cards_check_jsonl(const char *text, size_t len, const char *what, jv *car
     return 0;
 }
 
-/* Prints each stored card of cards (borrowed): its id, or the card. */
-static void print_cards(jv cards, int json, FILE *out)
+/* Prints a stored card (borrowed): its id, or the card. */
+static void print_card(jv card, const char *id, int json, FILE *out)
 {
-    jv_array_foreach(cards, i, card) {
-        (void)i;
-        char *s = json ? ar_json_dump(card, AR_JSON_COMPACT) : NULL;
-        fprintf(out, "%s\n", s ? s : ar_jv_str(card, "id"));
-        free(s);
-        jv_free(card);
-    }
+    char *s = json ? ar_json_dump(card, AR_JSON_COMPACT) : NULL;
+    fprintf(out, "%s\n", s ? s : id);
+    free(s);
 }
 
 int ar_store_cards(const struct ar_kb *kb, jv cards, const char *lesson, int json, FILE *out)
@@ -81,7 +77,11 @@ int ar_store_cards(const struct ar_kb *kb, jv cards, const char *lesson, int jso
         /* many cards, no notes: one batch (one sync, one index transaction) */
         int rc = ar_store_card_batch(kb, cards, NULL);
         if (rc == 0)
-            print_cards(cards, json, out);
+            jv_array_foreach(cards, i, card) {
+                (void)i;
+                print_card(card, ar_jv_str(card, "id"), json, out);
+                jv_free(card);
+            }
         jv_free(cards);
         return rc;
     }
@@ -91,11 +91,8 @@ int ar_store_cards(const struct ar_kb *kb, jv cards, const char *lesson, int jso
         if (rc == 0 && (ar_store_card(kb, card, id) != 0 ||
                         (lesson && ar_store_note(kb, id, "lesson", lesson, NULL, nid) != 0)))
             rc = -1;
-        if (rc == 0) {
-            char *s = json ? ar_json_dump(card, AR_JSON_COMPACT) : NULL;
-            fprintf(out, "%s\n", s ? s : id);
-            free(s);
-        }
+        if (rc == 0)
+            print_card(card, id, json, out);
         jv_free(card);
     }
     jv_free(cards);

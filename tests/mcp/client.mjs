@@ -195,6 +195,12 @@ check("plan: suggestions with reasons", fresh > 0 && x.s.suggestions.every((s) =
   eq("plan: the same suggestions as ar-queue plan --json", (all.s?.suggestions ?? []).map((s) => [s.hypothesis, s.queued ?? null, s.skipped ?? null]),
     cli.map((s) => [s.hypothesis, s.queued ?? null, s.skipped ?? null]));
   check("plan: there are some", cli.length > 0, "ar-queue plan printed none");
+  // without a platform: this machine's class, detected, as ar-queue plan does it
+  const cliDetected = execFileSync(join(dirname(env.AR_MCP), "ar-queue"), ["plan", "--json", "--max", "0"],
+    { env: { ...env, AR_KB: env.AR_KB } }).toString().trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  const detected = await call(c, "plan", { max: 0 });
+  eq("plan: without a platform, the same suggestions as ar-queue plan --json", (detected.s?.suggestions ?? []).map((s) => [s.hypothesis, s.platform ?? null, s.skipped ?? null]),
+    cliDetected.map((s) => [s.hypothesis, s.platform ?? null, s.skipped ?? null]));
 }
 x = await call(c, "plan", { platform: "cpu-avx2", apply: true, max: 1 });
 eq("plan: apply", x.s?.added, 1);
