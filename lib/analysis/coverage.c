@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/bigmem.h"
 #include "base/buf.h"
 #include "facts/card.h"
 #include "base/json.h"
@@ -82,8 +83,8 @@ static void build_keys(struct ar_coverage *cov, const struct ar_kbstats *st, con
     struct ar_ptrmap map = {0};
     size_t nb = 0, bcap = 16;
     struct kbucket *bk = ar_xmalloc(bcap * sizeof *bk);
-    int *kb = ar_xmalloc((cap ? cap : 1) * sizeof *kb);   /* each entry's bucket, in card order */
-    struct kentry *tmp = ar_xmalloc((cap ? cap : 1) * sizeof *tmp);
+    int *kb = ar_big_realloc(NULL, (cap ? cap : 1) * sizeof *kb);   /* each entry's bucket, in card order */
+    struct kentry *tmp = ar_big_realloc(NULL, (cap ? cap : 1) * sizeof *tmp);
     for (size_t i = 0; i < st->n; i++) {
         const struct ar_cardsum *c = &st->cards[i];
         if (c->retracted)
@@ -123,17 +124,17 @@ static void build_keys(struct ar_coverage *cov, const struct ar_kbstats *st, con
     }
     free(orig_n);
     free(bk);
-    struct kentry *en = ar_xmalloc((cap ? cap : 1) * sizeof *en);
+    struct kentry *en = ar_big_realloc(NULL, (cap ? cap : 1) * sizeof *en);
     for (size_t j = 0; j < m; j++)
         en[start[kb[j]]++] = tmp[j];
     free(start);
-    free(kb);
-    free(tmp);
+    ar_big_free(kb);
+    ar_big_free(tmp);
     size_t ntable = 0;
     while (table && table[ntable])
         ntable++;
     cov->keys = ar_xmalloc((m + ntable + 1) * sizeof *cov->keys);
-    const char **vals = ar_xmalloc((m ? m : 1) * sizeof *vals);
+    const char **vals = ar_big_realloc(NULL, (m ? m : 1) * sizeof *vals);
     for (size_t j = 0; j < m;) {
         size_t k = j;
         struct ar_covrow *r = &cov->keys[cov->nkeys++];
@@ -149,8 +150,8 @@ static void build_keys(struct ar_coverage *cov, const struct ar_kbstats *st, con
         row_state(r);
         j = k;
     }
-    free(vals);
-    free(en);
+    ar_big_free(vals);
+    ar_big_free(en);
     size_t found = cov->nkeys;
     for (size_t t = 0; t < ntable; t++) {
         struct ar_covrow probe = {.name = table[t]};

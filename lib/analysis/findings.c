@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/bigmem.h"
 #include "base/buf.h"
 #include "base/json.h"
 #include "base/ptrmap.h"
@@ -392,16 +393,17 @@ static void build_claim(struct ar_findings *f, const struct ar_kbstats *st, stru
     struct ar_pool *p = &f->pool;
     cl->name = en[0].claim;
     cl->category = st->cards[en[0].card].category;
-    cl->cards = ar_pool_alloc(p, (size_t)n * sizeof *cl->cards);
-    cl->ev = ar_pool_alloc(p, (size_t)n * sizeof *cl->ev);
+    /* filled in order as ncards, nev and nclasses grow: not cleared */
+    cl->cards = ar_pool_alloc_uncleared(p, (size_t)n * sizeof *cl->cards);
+    cl->ev = ar_pool_alloc_uncleared(p, (size_t)n * sizeof *cl->ev);
     cl->all.certainty = AR_CERTAINTY_START;
-    cl->classes = ar_pool_alloc(p, (size_t)n * sizeof *cl->classes);
+    cl->classes = ar_pool_alloc_uncleared(p, (size_t)n * sizeof *cl->classes);
     const struct ar_cardsum *first = &st->cards[en[0].card];
     cl->numeric = first->nchanges == 1 && first->changes[0].numeric;
     size_t pcap = 16;
     while (pcap < 2 * (size_t)n)
         pcap *= 2;
-    struct pairset ps = {ar_xmalloc(2 * pcap * sizeof *ps.slots), pcap};
+    struct pairset ps = {ar_big_realloc(NULL, 2 * pcap * sizeof *ps.slots), pcap};
     memset(ps.slots, 0, 2 * pcap * sizeof *ps.slots);
 
     /* pass 1, in id order: the cards, links, and the evidence unscored */
@@ -443,7 +445,7 @@ static void build_claim(struct ar_findings *f, const struct ar_kbstats *st, stru
     qsort(cl->ev, (size_t)cl->nev, sizeof *cl->ev, cmp_evidence);
     int scored = 0;
     /* distinct agents: their names are interned, so a set of pointers */
-    struct pairset as = {ar_xmalloc(2 * pcap * sizeof *as.slots), pcap};
+    struct pairset as = {ar_big_realloc(NULL, 2 * pcap * sizeof *as.slots), pcap};
     memset(as.slots, 0, 2 * pcap * sizeof *as.slots);
     for (int i = 0; i < cl->nev; i++) {
         struct ar_evidence *e = &cl->ev[i];
@@ -464,8 +466,8 @@ static void build_claim(struct ar_findings *f, const struct ar_kbstats *st, stru
         e->after = cl->all.certainty;
         scored++;
     }
-    free(as.slots);
-    free(ps.slots);
+    ar_big_free(as.slots);
+    ar_big_free(ps.slots);
     qsort(cl->classes, (size_t)cl->nclasses, sizeof *cl->classes, cmp_tally);
     cl->all.verdict = verdict_of(&cl->all);
     for (int i = 0; i < cl->nclasses; i++)
@@ -657,7 +659,7 @@ struct sweep_out {
 static void find_sweeps(struct sweep_out *out)
 {
     const struct ar_kbstats *st = out->st;
-    struct sweep_ref *refs = ar_xmalloc((st->n ? st->n : 1) * sizeof *refs);
+    struct sweep_ref *refs = ar_big_realloc(NULL, (st->n ? st->n : 1) * sizeof *refs);
     size_t m = 0;
     for (size_t i = 0; i < st->n; i++) {
         const struct ar_cardsum *c = &st->cards[i];
@@ -681,7 +683,7 @@ static void find_sweeps(struct sweep_out *out)
         }
         a = b;
     }
-    free(refs);
+    ar_big_free(refs);
     if (out->n)
         qsort(out->sweeps, out->n, sizeof *out->sweeps, cmp_sweep);
 }

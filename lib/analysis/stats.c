@@ -7,6 +7,7 @@
 #include <string.h>
 #include <pthread.h>
 
+#include "base/bigmem.h"
 #include "base/buf.h"
 #include "facts/card.h"
 #include "base/err.h"
@@ -34,7 +35,7 @@ static struct ar_cardsum *next_slot(struct ar_kbstats *st)
 {
     if (st->n == st->cap) {
         st->cap = st->cap ? st->cap * 2 : 256;
-        st->cards = ar_xrealloc(st->cards, st->cap * sizeof *st->cards);
+        st->cards = ar_big_realloc(st->cards, st->cap * sizeof *st->cards);
     }
     return &st->cards[st->n];
 }
@@ -274,11 +275,11 @@ void ar_kbstats_free(struct ar_kbstats *st)
 {
     if (!st)
         return;
-    free(st->cards);
+    ar_big_free(st->cards);
     free(st->keys);
     free(st->noise);
     free(st->groups);
-    free(st->idmap);
+    ar_big_free(st->idmap);
     ar_pool_free(&st->pool);
     ar_kbstats_free(st->owner);
     free(st);
@@ -352,11 +353,11 @@ static size_t id_slot(uint64_t hi, uint64_t lo, size_t size)
  * rather than the cards and strings of every probe */
 static void build_idmap(struct ar_kbstats *st)
 {
-    free(st->idmap);
+    ar_big_free(st->idmap);
     size_t size = 16;
     while (size < 2 * st->n)
         size *= 2;
-    st->idmap = ar_xmalloc(size * sizeof *st->idmap);
+    st->idmap = ar_big_realloc(NULL, size * sizeof *st->idmap);
     st->idmap_size = size;
     for (size_t j = 0; j < size; j++)
         st->idmap[j].card = -1;
@@ -573,7 +574,7 @@ static struct ar_kbstats *subset_of(const struct ar_kbstats *st, const size_t *i
 {
     struct ar_kbstats *sub = ar_kbstats_new();
     sub->cap = n ? n : 1;
-    sub->cards = ar_xmalloc(sub->cap * sizeof *sub->cards);
+    sub->cards = ar_big_realloc(NULL, sub->cap * sizeof *sub->cards);
     for (size_t i = 0; i < n; i++)
         sub->cards[sub->n++] = st->cards[idx[i]];
     ar_kbstats_finish(sub);

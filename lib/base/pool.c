@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/bigmem.h"
 #include "base/buf.h"
 
 #define CHUNK_SIZE (256 * 1024)
@@ -11,8 +12,29 @@
 struct ar_pool_chunk {
     struct ar_pool_chunk *next;
     size_t used, size;
+    int big;              /* from ar_big_realloc, else malloc's */
     max_align_t data[];
 };
+
+/* A chunk of at least cap bytes: malloc's while the pool is small, then
+ * (ar_big_realloc) as large as what the pool holds, up to 32 MiB. */
+static struct ar_pool_chunk *new_chunk(struct ar_pool *p, size_t cap)
+{
+    struct ar_pool_chunk *c;
+    int big = p->bytes >= AR_BIG_PAGE / 2;
+    if (big) {
+        size_t want = p->bytes < 16 * AR_BIG_PAGE ? p->bytes : 16 * AR_BIG_PAGE;
+        c = ar_big_realloc(NULL, sizeof *c + (cap > want ? cap : want));
+        cap = ar_big_room(c) - sizeof *c;
+    } else {
+        c = ar_xmalloc(sizeof *c + cap);
+    }
+    c->size = cap;
+    c->used = 0;
+    c->big = big;
+    p->bytes += cap;
+    return c;
+}
 
 /* size bytes of arena memory, not cleared */
 static void *alloc_raw(struct ar_pool *p, size_t size)
@@ -20,12 +42,10 @@ static void *alloc_raw(struct ar_pool *p, size_t size)
     size = (size + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
     struct ar_pool_chunk *c = p->chunks;
     if (!c || c->size - c->used < size) {
-        size_t cap = size > CHUNK_SIZE ? size : CHUNK_SIZE;
-        c = ar_xmalloc(sizeof *c + cap);
-        c->size = cap;
-        c->used = 0;
-        /* a big one-off block goes behind the current chunk, which keeps its room */
-        if (size > CHUNK_SIZE / 4 && p->chunks) {
+        c = new_chunk(p, size > CHUNK_SIZE ? size : CHUNK_SIZE);
+        /* a big one-off block goes behind the current chunk, which keeps its
+         * room (a huge-page chunk has room for more) */
+        if (size > CHUNK_SIZE / 4 && !c->big && p->chunks) {
             c->next = p->chunks->next;
             p->chunks->next = c;
         } else {
@@ -36,6 +56,11 @@ static void *alloc_raw(struct ar_pool *p, size_t size)
     void *out = (char *)c->data + c->used;
     c->used += size;
     return out;
+}
+
+void *ar_pool_alloc_uncleared(struct ar_pool *p, size_t size)
+{
+    return alloc_raw(p, size);
 }
 
 void *ar_pool_alloc(struct ar_pool *p, size_t size)
@@ -107,7 +132,10 @@ void ar_pool_free(struct ar_pool *p)
 {
     while (p->chunks) {
         struct ar_pool_chunk *next = p->chunks->next;
-        free(p->chunks);
+        if (p->chunks->big)
+            ar_big_free(p->chunks);
+        else
+            free(p->chunks);
         p->chunks = next;
     }
     free(p->slots);

@@ -13,6 +13,7 @@ struct ar_pool {
     struct ar_pool_chunk *chunks;
     struct ar_pool_slot *slots;   /* open-addressing table of interned strings */
     size_t nslots, used;
+    size_t bytes;                 /* in its chunks */
 };
 
 /* A copy of len bytes at s, NUL-terminated, in the arena (not interned). */
@@ -22,6 +23,8 @@ const char *ar_pool_intern(struct ar_pool *p, const char *s);
 const char *ar_pool_internn(struct ar_pool *p, const char *s, size_t len);
 /* size bytes of arena memory, zeroed, aligned for any type. */
 void *ar_pool_alloc(struct ar_pool *p, size_t size);
+/* The same, not cleared: for arrays filled in order before they are read. */
+void *ar_pool_alloc_uncleared(struct ar_pool *p, size_t size);
 void ar_pool_free(struct ar_pool *p);
 
 #endif

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/buf.h"
+#include "base/bigmem.h"
 
 struct ar_ptrmap_slot {
     const void *a, *b;   /* a == NULL: empty */
@@ -20,7 +20,7 @@ static size_t slot_of(const void *a, const void *b, size_t size)
 static void grow(struct ar_ptrmap *m)
 {
     size_t size = m->size ? m->size * 2 : 64;
-    struct ar_ptrmap_slot *slots = memset(ar_xmalloc(size * sizeof *slots), 0, size * sizeof *slots);
+    struct ar_ptrmap_slot *slots = memset(ar_big_realloc(NULL, size * sizeof *slots), 0, size * sizeof *slots);
     for (size_t i = 0; i < m->size; i++) {
         if (!m->slots[i].a)
             continue;
@@ -29,7 +29,7 @@ static void grow(struct ar_ptrmap *m)
             j = (j + 1) & (size - 1);
         slots[j] = m->slots[i];
     }
-    free(m->slots);
+    ar_big_free(m->slots);
     m->slots = slots;
     m->size = size;
 }
@@ -61,6 +61,6 @@ long ar_ptrmap_get(const struct ar_ptrmap *m, const void *a, const void *b)
 
 void ar_ptrmap_free(struct ar_ptrmap *m)
 {
-    free(m->slots);
+    ar_big_free(m->slots);
     memset(m, 0, sizeof *m);
 }
