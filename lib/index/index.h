@@ -19,6 +19,7 @@
 
 #include <jv.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "facts/kb.h"
 #include "index/cardrow.h"
@@ -76,9 +77,13 @@ int ar_index_check(const struct ar_kb *kb);
  * invalid), -1 on error. */
 int ar_index_view(const struct ar_kb *kb, const char *id, jv *view);
 
-/* Every view of the fresh index, one line each in id order: malloc'd,
- * NUL-terminated. */
+/* Every view of the fresh index, one line each in id order,
+ * NUL-terminated; freed with ar_big_free (base/bigmem.h). */
 int ar_index_read(const struct ar_kb *kb, char **text, size_t *len);
+/* Writes every view of the fresh index to out, one line each in id
+ * order, as it reads them; stops at a write error, which ferror(out)
+ * then tells. */
+int ar_index_write(const struct ar_kb *kb, FILE *out);
 
 /* Calls fn on each view (NUL-terminated, a copy fn may change) of the
  * fresh index in id order; stops early when fn returns non-zero and

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/bigmem.h"
 #include "base/buf.h"
 #include "facts/card.h"
 #include "base/err.h"
@@ -168,15 +169,12 @@ static void print_row(FILE *out, jv v)
 
 int ar_query_list(const struct ar_kb *kb, const struct ar_filter *f, int json, FILE *out)
 {
+    if (json && no_filter(f))
+        return ar_index_write(kb, out);
     char *text;
     size_t len;
     if (ar_index_read(kb, &text, &len) != 0)
         return -1;
-    if (json && no_filter(f)) {
-        fwrite(text, 1, len, out);
-        free(text);
-        return 0;
-    }
     if (!json)
         fprintf(out, "%-29s  %-12s %9s %10s  %-14s %s\n", "ID", "STATUS", "VAL_BPB", "DELTA",
                 "CATEGORY", "HYPOTHESIS");
@@ -211,7 +209,7 @@ int ar_query_list(const struct ar_kb *kb, const struct ar_filter *f, int json, F
     }
     for (int i = 0; i < nd.n; i++)
         free(nd.v[i]);
-    free(text);
+    ar_big_free(text);
     return rc;
 }
 
@@ -381,7 +379,7 @@ int ar_query_jq(const struct ar_kb *kb, const char *program, FILE *out)
         nproc = 64;
     int rc = nproc > 1 && len > ((size_t)512 << 10) ? jq_parallel(jq, kb->root, text, len, nproc, out)
                                                 : jq_range(jq, kb->root, text, text + len, out);
-    free(text);
+    ar_big_free(text);
     jq_teardown(&jq);
     return rc;
 }

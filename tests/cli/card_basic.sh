@@ -17,6 +17,14 @@ expect_rc "note --status" 0 ar-card note "$base" --status discard --comment "sup
 
 run ar-card list --json
 expect "list --json prints one line per card" test "$(grep -c '' <<<"$OUT")" -eq 2
+expect "list --json lists the cards in id order" \
+    test "$(jq -r .id <<<"$OUT" | tr '\n' ' ')" = "$(ls "$KB/cards" | sed 's/\.json$//' | tr '\n' ' ')"
+expect "list --json lines are the views query sees" \
+    test "$(jq -c . <<<"$OUT")" = "$(ar-card query . | jq -c .)"
+ar-card list --json >/dev/full 2>"$T/full.err"; RC=$?
+expect "list --json to a full disk fails with exit 1" test "$RC" -eq 1
+expect "list --json to a full disk says so in one line" \
+    test "$(grep -c '' "$T/full.err")" -eq 1 -a -n "$(grep 'write error' "$T/full.err")"
 run ar-card list --status discard --json
 expect "status notes change the listed status" grep -q "\"id\":\"$base\"" <<<"$OUT"
 run ar-card query 'select(.status=="keep") | .notes[0].text'
