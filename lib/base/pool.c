@@ -93,7 +93,7 @@ static uint64_t hash(const char *s, size_t len)
 static void grow(struct ar_pool *p)
 {
     size_t n = p->nslots ? p->nslots * 2 : 1024;
-    struct ar_pool_slot *slots = memset(ar_xmalloc(n * sizeof *slots), 0, n * sizeof *slots);
+    struct ar_pool_slot *slots = memset(ar_big_realloc(NULL, n * sizeof *slots), 0, n * sizeof *slots);
     for (size_t i = 0; i < p->nslots; i++) {
         if (!p->slots[i].s)
             continue;
@@ -102,7 +102,7 @@ static void grow(struct ar_pool *p)
             j = (j + 1) & (n - 1);
         slots[j] = p->slots[i];
     }
-    free(p->slots);
+    ar_big_free(p->slots);
     p->slots = slots;
     p->nslots = n;
 }
@@ -138,6 +138,6 @@ void ar_pool_free(struct ar_pool *p)
             free(p->chunks);
         p->chunks = next;
     }
-    free(p->slots);
+    ar_big_free(p->slots);
     memset(p, 0, sizeof *p);
 }

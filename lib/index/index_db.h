@@ -133,6 +133,17 @@ int ix_catch_card(struct db *d, const char *id);
 
 /* ------------------------------------------------------- index_rebuild.c */
 
+/* The full rebuild of ar-card index: a new file built beside index.db while
+ * others use the old one, then put in its place under the exclusive lock
+ * with what came meanwhile (lib/index/index_rebuild.c). No connection of
+ * this process may be open. */
+int ix_rebuild_aside(const struct ar_kb *kb);
+/* ix_fill, and the listings it filled from, sorted (freed with
+ * ar_free_ids: also on failure, when not NULL). */
+int ix_fill_listed(struct db *d, char ***cards, size_t *ncards, char ***notes, size_t *nnotes);
+/* The files of the index before index.db (index.jsonl, ...): gone. */
+void ix_remove_old_files(const struct ar_kb *kb);
+
 /* Fills the empty tables of d (in its open transaction) from the facts;
  * d->held is set to what they hold. */
 int ix_fill(struct db *d);

@@ -282,6 +282,7 @@ static void reader_free(struct reader *r)
 struct fill {
     char **cards, **notes;
     size_t ncards, nnotes;
+    int keep_ids;              /* fill_run leaves cards and notes to the caller */
     struct reader rd;
 };
 
@@ -356,9 +357,21 @@ static int fill_run(struct db *d, struct fill *f, int rc)
     reader_stop(rd);
     reader_free(rd);
     ix_put_close(&p);
-    ar_free_ids(f->cards, f->ncards);
-    ar_free_ids(f->notes, f->nnotes);
+    if (!f->keep_ids) {
+        ar_free_ids(f->cards, f->ncards);
+        ar_free_ids(f->notes, f->nnotes);
+    }
     return rc;
+}
+
+int ix_fill_listed(struct db *d, char ***cards, size_t *ncards, char ***notes, size_t *nnotes)
+{
+    struct fill f;
+    if (fill_begin(d, &f) != 0)
+        return -1;
+    f.keep_ids = 1;
+    *cards = f.cards, *ncards = f.ncards, *notes = f.notes, *nnotes = f.nnotes;
+    return fill_run(d, &f, 0);
 }
 
 /* Fills the empty tables of d (in its open transaction) from the facts;
@@ -429,7 +442,7 @@ int ix_rebuild_in(struct db *d)
 }
 
 /* Files of the index before index.db: gone at a rebuild. */
-static void remove_old_files(const struct ar_kb *kb)
+void ix_remove_old_files(const struct ar_kb *kb)
 {
     static const char *const old[] = {"index.jsonl", "index.state", "index.journal"};
     char path[PATH_MAX];
@@ -444,7 +457,7 @@ static void remove_old_files(const struct ar_kb *kb)
  * checkpoint. */
 static void after_rebuild(struct db *d)
 {
-    remove_old_files(d->kb);
+    ix_remove_old_files(d->kb);
     sqlite3_busy_timeout(d->db, 2000);
     sqlite3_exec(d->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
     sqlite3_busy_timeout(d->db, (int)(ar_lock_timeout_default() * 1000));
@@ -526,6 +539,7 @@ int ix_replace_db(const struct ar_kb *kb)
 int ix_open_ready(const struct ar_kb *kb, struct db *d, int *built)
 {
     *built = 0;
+    ar_clean_temps(kb->root);   /* a killed rebuild's file (ix_rebuild_aside): hundreds of MB */
     for (int attempt = 0; attempt < 2; attempt++) {
         int rc = ix_db_open(kb, d);
         int version = -1, trusted = 0;
@@ -604,18 +618,4 @@ int ix_open_memory(const struct ar_kb *kb, struct db *d)
     if (!warned++)
         ar_warn("%s cannot be written (%s): the facts were read into memory", d->path, why);
     return 0;
-}
-
-int ar_index_rebuild(const struct ar_kb *kb)
-{
-    struct db d;
-    int built;
-    if (ix_open_ready(kb, &d, &built) != 0)
-        return -1;
-    int rc = built ? 0 : ix_rebuild_txn(&d);
-    int corrupt = d.corrupt;
-    ix_db_close(&d);
-    if (rc != 0 && corrupt)
-        return ix_replace_db(kb);
-    return rc ? -1 : 0;
 }

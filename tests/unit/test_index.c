@@ -2,6 +2,7 @@
  * ar_json_dump(ar_card_view(card, notes)) gives, whichever path read them. */
 #include "unit.h"
 #include "base/atomic.h"
+#include "base/bigmem.h"
 #include "base/buf.h"
 #include "facts/card.h"
 #include "index/store.h"
@@ -118,7 +119,7 @@ START_TEST(rebuild_matches_views)
     ck_assert_ptr_nonnull(strstr(la, "\"retracted\":true"));
     ck_assert_ptr_nonnull(strstr(la, "\"status\":\"discard\",\"tags\""));
     ck_assert_ptr_nonnull(strstr(lc, "\"status\":\"discard\""));
-    free(la), free(lb), free(lc), free(text);
+    free(la), free(lb), free(lc), ar_big_free(text);
     ar_buf_free(&want);
     jv_free(a), jv_free(b), jv_free(c);
 }
@@ -144,7 +145,7 @@ START_TEST(skips_bad_facts)
     char *line = expected_line(a, jv_array());
     ck_assert_int_eq(len, strlen(line) + 1);
     ck_assert(strncmp(text, line, len - 1) == 0);
-    free(text), free(line);
+    ar_big_free(text), free(line);
     jv_free(a);
 }
 END_TEST
