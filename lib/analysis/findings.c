@@ -235,7 +235,7 @@ static void add_link(struct ar_findings *f, struct ar_claim *cl, int *cap, struc
 {
     if (cl->nlinks == *cap) {
         int ncap = *cap ? *cap * 2 : 4;
-        struct ar_link *nl = ar_pool_alloc(&f->pool, (size_t)ncap * sizeof *nl);
+        struct ar_link *nl = ar_pool_alloc_uncleared(&f->pool, (size_t)ncap * sizeof *nl);   /* filled in order */
         if (cl->nlinks)
             memcpy(nl, cl->links, (size_t)cl->nlinks * sizeof *nl);
         cl->links = nl;

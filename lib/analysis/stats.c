@@ -627,6 +627,10 @@ struct load_rows {
 static int load_row(const struct ar_cardrow *r, void *ctx)
 {
     struct load_rows *l = ctx;
+    if (l->st->n == 0 && r->rows_hint > l->st->cap) {   /* one block, not doublings and copies */
+        l->st->cap = r->rows_hint;
+        l->st->cards = ar_big_realloc(l->st->cards, l->st->cap * sizeof *l->st->cards);
+    }
     from_row(&l->st->pool, r, next_slot(l->st), &l->memo);
     l->st->n++;
     return 0;

@@ -42,6 +42,7 @@ struct ar_cardrow {
     struct ar_rowchange *changes;
     int nchanges;
     unsigned sid[AR_NSID];     /* the numbers of agent ... baseline */
+    size_t rows_hint;          /* ar_index_rows: at most this many rows come (0: not known) */
 };
 
 /* Reads the row of one view (JSON text of len bytes; a number must not end

@@ -63,6 +63,7 @@ struct pipe {
     int rc, code;                /* the producer's result, and its error */
     char msg[1024];
     int bad;                     /* the consumer met a string number not there */
+    size_t rows_hint;            /* the cards meta counts: no more rows than that */
     /* the strings table, read before the first batch */
     struct ar_buf dict;
     size_t *dict_off;            /* by number: offset in dict, NO_STR when none */
@@ -299,6 +300,7 @@ static int consume(struct pipe *p, struct rows_job *j, int *delivered)
                         [AR_SID_CATEGORY] = h.dict[D_CATEGORY], [AR_SID_STATUS] = h.dict[D_STATUS],
                         [AR_SID_PLATFORM] = h.dict[D_PLATFORM], [AR_SID_FINGERPRINT] = h.dict[D_FINGERPRINT],
                         [AR_SID_CONFIG_HASH] = h.dict[D_CONFIG_HASH], [AR_SID_BASELINE] = h.dict[D_BASELINE]},
+                .rows_hint = p->rows_hint,
             };
             esc.len = 0;
             r.ntags = split_list(b->data.data + (h.str[S_TAGS] == NO_STR ? 0 : h.str[S_TAGS]), &tags, &tcap, &esc);
@@ -353,6 +355,9 @@ static int rows_job(struct db *d, void *arg, int *delivered)
     struct pipe p;
     memset(&p, 0, sizeof p);
     p.d = d;
+    struct held held;
+    if (ix_read_held(d, &held) == 0 && held.cards > 0)
+        p.rows_hint = (size_t)held.cards;
     pthread_mutex_init(&p.mu, NULL);
     pthread_cond_init(&p.cv, NULL);
     for (int i = 0; i < NBATCH; i++)
