@@ -231,11 +231,11 @@ static void weights(struct pairset *ps, int earlier, const struct ar_tally *t, c
         *w = 1;
 }
 
-static void add_link(struct ar_findings *f, struct ar_claim *cl, int *cap, struct ar_link l)
+static void add_link(struct ar_pool *pool, struct ar_claim *cl, int *cap, struct ar_link l)
 {
     if (cl->nlinks == *cap) {
         int ncap = *cap ? *cap * 2 : 4;
-        struct ar_link *nl = ar_pool_alloc_uncleared(&f->pool, (size_t)ncap * sizeof *nl);   /* filled in order */
+        struct ar_link *nl = ar_pool_alloc_uncleared(pool, (size_t)ncap * sizeof *nl);   /* filled in order */
         if (cl->nlinks)
             memcpy(nl, cl->links, (size_t)cl->nlinks * sizeof *nl);
         cl->links = nl;
@@ -265,7 +265,7 @@ static int disjoint(const struct ar_range *x, const struct ar_range *y)
 /* CONTRADICTS links; returns how many confirmed/refuted class pairs were
  * tested over ranges that do not meet (no contradiction, but a claim that
  * holds in one range and not in another). */
-static int contradictions(struct ar_findings *f, const struct ar_kbstats *st, struct ar_claim *cl, int *cap)
+static int contradictions(struct ar_pool *pool, const struct ar_kbstats *st, struct ar_claim *cl, int *cap)
 {
     int apart = 0;
     for (int a = 0; a < cl->nclasses; a++) {
@@ -291,7 +291,7 @@ static int contradictions(struct ar_findings *f, const struct ar_kbstats *st, st
             }
             if (best < 0 || worst < 0)
                 continue;
-            add_link(f, cl, cap,
+            add_link(pool, cl, cap,
                      (struct ar_link){"CONTRADICTS", st->cards[cl->ev[best].card].id,
                                       st->cards[cl->ev[worst].card].id, cl->classes[a].platform,
                                       cl->classes[b].platform, NULL, 0, -1});
@@ -326,7 +326,7 @@ static const char *scope_of(const struct ar_claim *cl, int apart)
 }
 
 /* BUILDS_ON from card c's prior_cards to other claims, one link per claim */
-static void builds_on(struct ar_findings *f, const struct ar_kbstats *st, struct ar_claim *cl, int *cap,
+static void builds_on(struct ar_pool *pool, const struct ar_kbstats *st, struct ar_claim *cl, int *cap,
                       const struct ar_cardsum *c, const char *const *claim_of, struct ar_find_memo *memo,
                       struct ar_ptrmap *to_claim)
 {
@@ -340,7 +340,7 @@ static void builds_on(struct ar_findings *f, const struct ar_kbstats *st, struct
             cl->links[*i].count++;
         } else {
             *i = cl->nlinks;
-            add_link(f, cl, cap, (struct ar_link){"BUILDS_ON", c->id, c->prior[k], NULL, NULL, other, 1, -1});
+            add_link(pool, cl, cap, (struct ar_link){"BUILDS_ON", c->id, c->prior[k], NULL, NULL, other, 1, -1});
         }
     }
 }
@@ -367,7 +367,7 @@ static void prefetch_refs(const struct ar_cardsum *c)
  * refutations before nulls and crashes at equal strength, then agent,
  * class and id. It depends on the evidence, not on when cards were made,
  * imported or synced, so re-dating a session changes no certainty. */
-static const struct ar_kbstats *order_st;
+static _Thread_local const struct ar_kbstats *order_st;   /* claims are built on two threads */
 
 static int cmp_evidence(const void *a, const void *b)
 {
@@ -387,10 +387,9 @@ static int cmp_evidence(const void *a, const void *b)
     return r;
 }
 
-static void build_claim(struct ar_findings *f, const struct ar_kbstats *st, struct ar_claim *cl,
+static void build_claim(struct ar_pool *p, const struct ar_kbstats *st, struct ar_claim *cl,
                         const struct entry *en, int n, const char *const *claim_of)
 {
-    struct ar_pool *p = &f->pool;
     cl->name = en[0].claim;
     cl->category = st->cards[en[0].card].category;
     /* filled in order as ncards, nev and nclasses grow: not cleared */
@@ -421,7 +420,7 @@ static void build_claim(struct ar_findings *f, const struct ar_kbstats *st, stru
             prefetch_refs(&st->cards[en[i + PREFETCH / 2].card]);
         cl->cards[cl->ncards++] = ci;
         class_tally(cl, c->platform);
-        builds_on(f, st, cl, &lcap, c, claim_of, &memo, &to_claim);
+        builds_on(p, st, cl, &lcap, c, claim_of, &memo, &to_claim);
         if (c->crash) {
             cl->ev[cl->nev++] = (struct ar_evidence){ci, AR_REFUTE, 0, 0, 0, 0, 1, 1};
             continue;
@@ -429,7 +428,7 @@ static void build_claim(struct ar_findings *f, const struct ar_kbstats *st, stru
         int o = card_outcome(st, ci);
         if (c->verifies) {
             int other = card_outcome(st, ar_stats_find(st, c->verifies));
-            add_link(f, cl, &lcap,
+            add_link(p, cl, &lcap,
                      (struct ar_link){"VERIFIES", c->id, c->verifies, NULL, NULL, NULL, 0,
                                       o < 0 || other < 0 ? -1 : o == other});
         }
@@ -472,7 +471,7 @@ static void build_claim(struct ar_findings *f, const struct ar_kbstats *st, stru
     cl->all.verdict = verdict_of(&cl->all);
     for (int i = 0; i < cl->nclasses; i++)
         cl->classes[i].verdict = verdict_of(&cl->classes[i]);
-    int apart = contradictions(f, st, cl, &lcap);
+    int apart = contradictions(p, st, cl, &lcap);
     cl->scope = scope_of(cl, apart);
 
     /* the keys: the part names up to ':' or '=' */
@@ -489,6 +488,28 @@ static void build_claim(struct ar_findings *f, const struct ar_kbstats *st, stru
             s++;
     }
     qsort(cl->keys, (size_t)cl->nkeys, sizeof *cl->keys, cmp_str);
+}
+
+/* Claims from..to-1 of the build, into pool. */
+struct claims_job {
+    struct ar_pool *pool;
+    const struct ar_kbstats *st;
+    struct ar_claim *claims;
+    const struct entry *en;
+    const size_t *start;
+    const int *counts;
+    const char *const *claim_of;
+    size_t from, to;
+    struct ar_pool own;   /* the side thread's pool */
+    pthread_t t;
+};
+
+static void *claims_run(void *arg)
+{
+    struct claims_job *j = arg;
+    for (size_t k = j->from; k < j->to; k++)
+        build_claim(j->pool, j->st, &j->claims[k], j->en + j->start[k], j->counts[k], j->claim_of);
+    return NULL;
 }
 
 /* ---------------------------------------------------------------- sweeps */
@@ -779,11 +800,33 @@ struct ar_findings *ar_findings_build(const struct ar_kbstats *st)
         if (which[i] >= 0)
             en[fill[which[i]]++] = (struct entry){claim_of[i], (int)i};
     f->claims = ar_xmalloc((nclaims ? nclaims : 1) * sizeof *f->claims);
-    for (size_t k = 0; k < nclaims; k++) {
-        struct ar_claim *cl = &f->claims[f->n++];
-        memset(cl, 0, sizeof *cl);
-        build_claim(f, st, cl, en + start[k], counts[k], claim_of);
+    memset(f->claims, 0, (nclaims ? nclaims : 1) * sizeof *f->claims);
+    /* the claims are independent: on a large base the last ones (about
+     * half the cards) are built on a thread of their own, in a pool of
+     * its own that f's takes over */
+    struct claims_job side = {.st = st, .claims = f->claims, .en = en, .start = start, .counts = counts,
+                              .claim_of = claim_of, .from = nclaims, .to = nclaims};
+    int two = 0;
+    if (total >= 20000) {
+        size_t half = 0, k0 = 0;
+        while (k0 < nclaims && 2 * half < total)
+            half += (size_t)counts[k0++];
+        side.from = k0;
+        side.pool = &side.own;
+        two = k0 < nclaims && pthread_create(&side.t, NULL, claims_run, &side) == 0;
+        if (!two)
+            side.from = nclaims;
     }
+    struct claims_job mine = side;
+    mine.pool = &f->pool;
+    mine.from = 0;
+    mine.to = side.from;
+    claims_run(&mine);
+    if (two) {
+        pthread_join(side.t, NULL);
+        ar_pool_absorb(&f->pool, &side.own);
+    }
+    f->n = nclaims;
     qsort(f->claims, f->n, sizeof *f->claims, cmp_claim);
     if (!threaded)
         find_sweeps(&sw);

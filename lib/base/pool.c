@@ -128,6 +128,25 @@ const char *ar_pool_intern(struct ar_pool *p, const char *s)
     return ar_pool_internn(p, s, strlen(s));
 }
 
+void ar_pool_absorb(struct ar_pool *p, struct ar_pool *from)
+{
+    if (from->chunks) {
+        struct ar_pool_chunk *last = from->chunks;
+        while (last->next)
+            last = last->next;
+        /* behind p's current chunk, which keeps handing out its room */
+        if (p->chunks) {
+            last->next = p->chunks->next;
+            p->chunks->next = from->chunks;
+        } else {
+            p->chunks = from->chunks;
+        }
+        p->bytes += from->bytes;
+    }
+    ar_big_free(from->slots);
+    memset(from, 0, sizeof *from);
+}
+
 void ar_pool_free(struct ar_pool *p)
 {
     while (p->chunks) {

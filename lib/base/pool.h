@@ -25,6 +25,10 @@ const char *ar_pool_internn(struct ar_pool *p, const char *s, size_t len);
 void *ar_pool_alloc(struct ar_pool *p, size_t size);
 /* The same, not cleared: for arrays filled in order before they are read. */
 void *ar_pool_alloc_uncleared(struct ar_pool *p, size_t size);
+/* Moves the memory of from into p (from is left empty): what was handed out
+ * of from lives as long as p. Strings interned in from are no longer
+ * interned (p's own copy of one, if any, is another pointer). */
+void ar_pool_absorb(struct ar_pool *p, struct ar_pool *from);
 void ar_pool_free(struct ar_pool *p);
 
 #endif

@@ -116,6 +116,34 @@ START_TEST(large_pool_keeps_its_strings)
 }
 END_TEST
 
+/* What a pool took over from another stays valid as long as it does, and
+ * both keep handing out memory. */
+START_TEST(absorbed_pool_lives_on)
+{
+    struct ar_pool a = {0}, b = {0};
+    const char *sa = ar_pool_strndup(&a, "in a", 4);
+    static const char *sb[5000];
+    for (int i = 0; i < 5000; i++) {
+        char s[32];
+        int n = snprintf(s, sizeof s, "in b %d", i);
+        sb[i] = ar_pool_strndup(&b, s, (size_t)n);
+    }
+    size_t bytes = a.bytes + b.bytes;
+    ar_pool_absorb(&a, &b);
+    ck_assert_ptr_null(b.chunks);
+    ck_assert_uint_eq(a.bytes, bytes);
+    for (int i = 0; i < 1000; i++)
+        ar_pool_strndup(&a, "more after the merge", 20);
+    ck_assert_str_eq(sa, "in a");
+    ck_assert_str_eq(sb[0], "in b 0");
+    ck_assert_str_eq(sb[4999], "in b 4999");
+    ar_pool_absorb(&b, &a);   /* into an empty pool */
+    ck_assert_str_eq(sb[17], "in b 17");
+    ar_pool_free(&b);
+    ar_pool_free(&a);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("bigmem");
@@ -124,6 +152,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, realloc_keeps_contents_across_sizes);
     tcase_add_test(tc, large_blocks_may_have_huge_pages);
     tcase_add_test(tc, large_pool_keeps_its_strings);
+    tcase_add_test(tc, absorbed_pool_lives_on);
     suite_add_tcase(s, tc);
     return s;
 }
