@@ -817,10 +817,8 @@ struct ar_findings *ar_findings_build(const struct ar_kbstats *st)
         if (!two)
             side.from = nclaims;
     }
-    struct claims_job mine = side;
-    mine.pool = &f->pool;
-    mine.from = 0;
-    mine.to = side.from;
+    struct claims_job mine = {.pool = &f->pool, .st = st, .claims = f->claims, .en = en, .start = start,
+                              .counts = counts, .claim_of = claim_of, .from = 0, .to = side.from};
     claims_run(&mine);
     if (two) {
         pthread_join(side.t, NULL);

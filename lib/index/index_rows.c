@@ -16,7 +16,9 @@
 
 #include <sqlite3.h>
 
+#include "base/bigmem.h"
 #include "base/buf.h"
+#include "base/pool.h"
 #include "base/err.h"
 #include "base/json.h"
 
@@ -64,9 +66,14 @@ struct pipe {
     char msg[1024];
     int bad;                     /* the consumer met a string number not there */
     size_t rows_hint;            /* the cards meta counts: no more rows than that */
-    /* the strings table, read before the first batch */
-    struct ar_buf dict;
-    size_t *dict_off;            /* by number: offset in dict, NO_STR when none */
+    /* the strings table, read as far as each batch needs before it is
+     * handed over (a rebuild numbers strings in card order, so the rows
+     * need them in about the order they come): the consumer only reads
+     * entries a handed-over batch needed, the producer only writes others */
+    sqlite3_stmt *dict_st;
+    int dict_rc;                 /* of the last step of dict_st */
+    struct ar_pool dict_pool;    /* the strings: they never move */
+    const char **dict;           /* by number, NULL when none; ndict of them */
     size_t ndict;
 };
 
@@ -81,31 +88,44 @@ static void put_col(struct ar_buf *b, sqlite3_stmt *st, int i, size_t *off)
     ar_buf_add(b, t, (size_t)sqlite3_column_bytes(st, i) + 1);   /* with its NUL */
 }
 
-static int read_dict(struct pipe *p)
+/* Sizes the strings table (numbers up to its largest) and starts reading
+ * it in number order. */
+static int dict_open(struct pipe *p)
 {
     struct db *d = p->d;
     sqlite3_stmt *st;
-    if (ix_prepare(d, "SELECT id, s FROM strings ORDER BY id", &st) != SQLITE_OK)
+    if (ix_prepare(d, "SELECT max(id) FROM strings", &st) != SQLITE_OK)
         return -1;
-    size_t cap = 1024;
-    p->dict_off = ar_xmalloc(cap * sizeof *p->dict_off);
-    p->ndict = 1;
-    p->dict_off[0] = NO_STR;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        sqlite3_int64 id = sqlite3_column_int64(st, 0);
-        if (id < (sqlite3_int64)p->ndict || id > (1 << 30)) {
-            sqlite3_finalize(st);
-            return ar_fail(AR_EFAIL, "%s: malformed strings table", d->path);
-        }
-        while ((size_t)id >= cap)
-            p->dict_off = ar_xrealloc(p->dict_off, (cap *= 2) * sizeof *p->dict_off);
-        while (p->ndict < (size_t)id)
-            p->dict_off[p->ndict++] = NO_STR;
-        put_col(&p->dict, st, 1, &p->dict_off[p->ndict++]);
-    }
+    int rc = sqlite3_step(st);
+    sqlite3_int64 max = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : ix_db_fail(d, "cannot read");
+    if (rc != SQLITE_ROW)
+        return ix_db_fail(d, "cannot read");
+    if (max < 0 || max > (1 << 30))
+        return ar_fail(AR_EFAIL, "%s: malformed strings table", d->path);
+    p->ndict = (size_t)max + 1;
+    p->dict = memset(ar_big_realloc(NULL, p->ndict * sizeof *p->dict), 0, p->ndict * sizeof *p->dict);
+    if (ix_prepare(d, "SELECT id, s FROM strings ORDER BY id", &p->dict_st) != SQLITE_OK)
+        return -1;
+    p->dict_rc = sqlite3_step(p->dict_st);
+    return 0;
+}
+
+/* Reads the strings table up to number upto (or its end). */
+static int dict_upto(struct pipe *p, unsigned upto)
+{
+    while (p->dict_rc == SQLITE_ROW) {
+        sqlite3_int64 id = sqlite3_column_int64(p->dict_st, 0);
+        if (id > (sqlite3_int64)upto)
+            return 0;
+        const char *t = (const char *)sqlite3_column_text(p->dict_st, 1);
+        if (id < 1 || (size_t)id >= p->ndict || p->dict[id])
+            return ar_fail(AR_EFAIL, "%s: malformed strings table", p->d->path);
+        if (t)
+            p->dict[id] = ar_pool_strndup(&p->dict_pool, t, (size_t)sqlite3_column_bytes(p->dict_st, 1));
+        p->dict_rc = sqlite3_step(p->dict_st);
+    }
+    return p->dict_rc == SQLITE_DONE ? 0 : ix_db_fail(p->d, "cannot read");
 }
 
 static unsigned col_sid(sqlite3_stmt *st, int i)
@@ -118,7 +138,7 @@ static int produce(struct pipe *p)
 {
     struct db *d = p->d;
     sqlite3_stmt *st = NULL, *ch = NULL;
-    if (read_dict(p) != 0)
+    if (dict_open(p) != 0)
         return -1;
     if (ix_prepare(d, rows_sql, &st) != SQLITE_OK ||
         ix_prepare(d, "SELECT card, key, from_value, to_value FROM change_rows ORDER BY card, pos", &ch) != SQLITE_OK) {
@@ -137,6 +157,7 @@ static int produce(struct pipe *p)
         struct batch *b = &p->b[p->produced % NBATCH];
         b->data.len = 0;
         b->n = 0;
+        unsigned need = 0;   /* the largest string number of the batch */
         while (b->n < BATCH_ROWS && (s = sqlite3_step(st)) == SQLITE_ROW) {
             struct rowhead h;
             memset(&h, 0, sizeof h);
@@ -149,7 +170,8 @@ static int produce(struct pipe *p)
                 break;
             }
             for (int i = 0; i < NDICT; i++)
-                h.dict[i] = col_sid(st, NSTR + i);
+                if ((h.dict[i] = col_sid(st, NSTR + i)) > need)
+                    need = h.dict[i];
             for (int i = 0; i < NNUM; i++)
                 if ((h.has[i] = sqlite3_column_type(st, NSTR + NDICT + i) != SQLITE_NULL))
                     h.num[i] = sqlite3_column_double(st, NSTR + NDICT + i);
@@ -162,6 +184,8 @@ static int produce(struct pipe *p)
             h.changes = b->data.len;
             while (cs == SQLITE_ROW && cmp == 0) {
                 unsigned v[3] = {col_sid(ch, 1), col_sid(ch, 2), col_sid(ch, 3)};
+                for (int k = 0; k < 3; k++)
+                    need = v[k] > need ? v[k] : need;
                 ar_buf_add(&b->data, v, sizeof v);
                 h.nchanges++;
                 cs = sqlite3_step(ch);
@@ -175,6 +199,8 @@ static int produce(struct pipe *p)
             rc = ix_db_fail(d, "cannot read");
         else if (cs != SQLITE_ROW && cs != SQLITE_DONE)
             rc = ix_db_fail(d, "cannot read");
+        if (rc == 0)
+            rc = dict_upto(p, need);
         if (rc == 0 && b->n > 0) {
             pthread_mutex_lock(&p->mu);
             p->produced++;
@@ -255,11 +281,11 @@ static const char *dict_str(const struct pipe *p, unsigned id, int *bad)
 {
     if (!id)
         return NULL;
-    if (id >= p->ndict || p->dict_off[id] == NO_STR) {
+    if (id >= p->ndict || !p->dict[id]) {
         *bad = 1;
         return NULL;
     }
-    return p->dict.data + p->dict_off[id];
+    return p->dict[id];
 }
 
 static int consume(struct pipe *p, struct rows_job *j, int *delivered)
@@ -381,8 +407,9 @@ static int rows_job(struct db *d, void *arg, int *delivered)
     }
     if (p.bad)
         d->corrupt = 1;   /* rebuilt, and read again when nothing was handed out */
-    ar_buf_free(&p.dict);
-    free(p.dict_off);
+    sqlite3_finalize(p.dict_st);
+    ar_pool_free(&p.dict_pool);
+    ar_big_free(p.dict);
     pthread_mutex_destroy(&p.mu);
     pthread_cond_destroy(&p.cv);
     ix_rollback(d);

@@ -444,6 +444,54 @@ START_TEST(old_missing_or_corrupt_database_is_rebuilt)
 }
 END_TEST
 
+static int count_row(const struct ar_cardrow *r, void *ctx)
+{
+    struct { int n, sessions_ok; } *c = ctx;
+    /* each card's session and config hash were read with its row */
+    char want[32];
+    snprintf(want, sizeof want, "s%d", c->n / 100);
+    c->sessions_ok += r->session && strcmp(r->session, want) == 0 && r->config_hash && strlen(r->config_hash) == 64;
+    c->n++;
+    return 0;
+}
+
+/* The rows' strings are read from the strings table as far as each batch
+ * of rows needs: 3,000 cards (three batches), each with a config hash and
+ * session of its own, all come with theirs; a string the rows need that
+ * the table lacks makes the read fail, until a rebuild. */
+START_TEST(rows_come_with_their_strings)
+{
+    jv all = jv_array();
+    for (int i = 0; i < 3000; i++) {
+        char text[1024];
+        snprintf(text, sizeof text,
+                 "{\"created\":\"2026-01-01T%02d:%02d:%02d.000Z\",\"hypothesis\":\"h %d\",\"category\":\"optimizer\","
+                 "\"status\":\"keep\",\"commit\":\"abc1234\",\"session\":\"s%d\",\"metrics\":{\"val_bpb\":1.5},"
+                 "\"platform\":{\"class\":\"cpu-avx2\"},\"config\":{\"lr\":%d}}",
+                 i / 3600, i / 60 % 60, i % 60, i, i / 100, i);
+        jv c = parse(text);
+        ck_assert_int_eq(ar_card_complete(&c), 0);
+        all = jv_array_append(all, c);
+    }
+    ck_assert_int_eq(ar_store_card_batch(&kb, all, NULL), 0);
+    jv_free(all);
+    ck_assert_int_eq(ar_index_rebuild(&kb), 0);   /* strings numbered in card order */
+    struct { int n, sessions_ok; } c = {0, 0};
+    ck_assert_int_eq(ar_index_rows(&kb, count_row, &c), 0);
+    ck_assert_int_eq(c.n, 3000);
+    ck_assert_int_eq(c.sessions_ok, 3000);
+    /* the last card's config hash gone from the table */
+    db_exec("DELETE FROM strings WHERE id = (SELECT config_hash FROM card_rows ORDER BY id DESC LIMIT 1)");
+    c.n = c.sessions_ok = 0;
+    ck_assert_int_eq(ar_index_rows(&kb, count_row, &c), -1);
+    ck_assert_ptr_nonnull(strstr(ar_last_error(), "strings table lacks"));
+    ck_assert_int_eq(ar_index_rebuild(&kb), 0);
+    c.n = c.sessions_ok = 0;
+    ck_assert_int_eq(ar_index_rows(&kb, count_row, &c), 0);
+    ck_assert_int_eq(c.sessions_ok, 3000);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("index");
@@ -455,6 +503,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, incremental_adds_equal_a_rebuild);
     tcase_add_test(tc, facts_written_without_the_index_are_taken_in);
     tcase_add_test(tc, old_missing_or_corrupt_database_is_rebuilt);
+    tcase_add_test(tc, rows_come_with_their_strings);
     suite_add_tcase(s, tc);
     return s;
 }
